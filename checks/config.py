@@ -1,0 +1,239 @@
+"""Engine settings as typed dataclasses.
+
+The engine never reads files: `console.config` parses TOML into these. Defaults here are the
+documented defaults of `config.example.toml`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class DnsConfig:
+    nameservers: tuple[str, ...] = ()  # empty: the system resolver
+    port: int = 53
+    timeout: float = 3.0  # seconds per query try
+    lifetime: float = 8.0  # seconds for a whole lookup (bounded again from outside)
+    max_concurrent: int = 200  # concurrent lookups (dnspython hangs near ~10,000)
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpConfig:
+    port: int = 25
+    helo_name: str = "saraban-probe.invalid"
+    mail_from: str = "postmaster@invalid.example"
+    timeout: float = 10.0  # seconds per stage (connect, banner, each reply)
+    deadline: float = 60.0  # seconds for one address end to end (excluding retry waits)
+    retries: int = 2  # extra passes for 4xx / temporary outcomes
+    retry_delay: float = 300.0  # seconds to wait before a retry (greylisting wants 5-15 min)
+    starttls: bool = True  # use STARTTLS when offered (self-signed accepted, outcome recorded)
+    pipelining: bool = True  # RFC 2920 when the host advertises it
+    catch_all_check: bool = True  # one random local part per domain
+
+
+@dataclass(frozen=True, slots=True)
+class PolitenessConfig:
+    """Per mail host limits (a host = one IP address)."""
+
+    max_sessions_per_host: int = 4
+    rcpt_per_session: int = 50  # RFC 5321 servers accept >= 100; stay well under
+    rejections_per_session: int = 8  # Postfix slows after 10 errors, drops after 20
+    sessions_per_minute: int = 60  # new sessions per host per minute
+    max_concurrent_sessions: int = 200  # global cap across all hosts
+
+
+@dataclass(frozen=True, slots=True)
+class CanaryConfig:
+    resolve: str = ""  # a name that must resolve; empty: skip
+    connect: str = ""  # host:port that must accept TCP; empty: skip
+    interval: float = 5.0  # seconds between checks during a scan when results await confirmation
+    timeout: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyConfig:
+    government_suffixes: tuple[str, ...] = ("go.th", "mi.th")
+    # agency kind → extra allowed suffixes or exact domains
+    kind_allowances: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # exact registered domains allowed for any agency (state enterprises, public organisations)
+    registered_domains: tuple[str, ...] = ()
+    free_mail_domains: tuple[str, ...] = (
+        "gmail.com",
+        "googlemail.com",
+        "hotmail.com",
+        "hotmail.co.th",
+        "outlook.com",
+        "outlook.co.th",
+        "live.com",
+        "live.co.th",
+        "msn.com",
+        "yahoo.com",
+        "yahoo.co.th",
+        "ymail.com",
+        "icloud.com",
+        "me.com",
+        "mac.com",
+        "aol.com",
+        "proton.me",
+        "protonmail.com",
+        "gmx.com",
+        "mail.com",
+        "zoho.com",
+        "yandex.com",
+    )
+    # domains a typo is measured against (free-mail domains are added automatically)
+    well_known_domains: tuple[str, ...] = ("dla.go.th", "dopa.go.th", "moi.go.th", "opdc.go.th")
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One rule of the ordered ruleset: the first rule whose conditions hold gives the group.
+
+    A rule holds when all codes in `all_of` are present and, if `any_of` is not empty, at least
+    one of `any_of` is present, and none of `none_of` is present.
+    """
+
+    group: str
+    label_th: str
+    label_en: str = ""
+    any_of: tuple[str, ...] = ()
+    all_of: tuple[str, ...] = ()
+    none_of: tuple[str, ...] = ()
+    problem_th: str = ""
+    fix_th: str = ""
+    problem_en: str = ""
+    fix_en: str = ""
+    bucket: str = ""  # "A", "BE" or "W": OPDC's three buckets
+
+
+DEFAULT_RULES: tuple[Rule, ...] = (
+    Rule(
+        "W",
+        "หน่วยงานที่ได้รับการยกฐานะ",
+        "Upgraded unit",
+        any_of=("upgraded",),
+        problem_th="หน่วยงานได้รับการยกฐานะหรือควบรวม ข้อมูลเดิมไม่เป็นปัจจุบัน",
+        fix_th="ปรับปรุงข้อมูลหน่วยงานใน info.go.th ตามสถานะใหม่",
+        problem_en="The unit was upgraded or merged; its record is superseded",
+        fix_en="Update the unit's record in info.go.th under its new status",
+        bucket="W",
+    ),
+    Rule(
+        "C",
+        "ยังไม่มีประกาศ ม.๑๐",
+        "No Section 10 announcement",
+        any_of=("no_announcement", "no_address"),
+        problem_th="ยังไม่มีประกาศ ม.๑๐ ใน info.go.th หรือไม่ได้ระบุอีเมล",
+        fix_th="ออกประกาศ ม.๑๐ และนำขึ้นระบบ info.go.th",
+        problem_en="No Section 10 announcement in info.go.th, or no address declared",
+        fix_en="Issue the announcement and upload it to info.go.th",
+        bucket="BE",
+    ),
+    Rule(
+        "B3",
+        "รูปแบบอีเมลไม่ถูกต้อง",
+        "Invalid address format",
+        any_of=("bad_syntax",),
+        problem_th="อีเมลที่ระบุในประกาศเขียนไม่ถูกต้องตามรูปแบบ",
+        fix_th="แก้ไขอีเมลในประกาศ ม.๑๐ ให้ถูกต้อง (ดูอีเมลที่แนะนำ)",
+        problem_en="The declared text is not a valid email address",
+        fix_en="Correct the address in the announcement (see the suggested fix)",
+        bucket="BE",
+    ),
+    Rule(
+        "B1",
+        "ใช้อีเมลส่วนตัว",
+        "Personal mailbox",
+        any_of=("free_mail",),
+        problem_th="ใช้อีเมลส่วนตัวหรือบริการอีเมลฟรี ซึ่งไม่อนุญาตให้ใช้ติดต่อประชาชน",
+        fix_th="เปลี่ยนไปใช้ไปรษณีย์อิเล็กทรอนิกส์กลางของหน่วยงานบนโดเมนภาครัฐ",
+        problem_en="A personal / free-mail mailbox is declared",
+        fix_en="Switch to the agency's central government mailbox",
+        bucket="BE",
+    ),
+    Rule(
+        "B2",
+        "ไม่ใช่โดเมนของหน่วยงานรัฐ",
+        "Not a government domain",
+        any_of=("non_government_domain",),
+        problem_th="โดเมนของอีเมลไม่ใช่โดเมนของหน่วยงานภาครัฐ (.go.th / .mi.th)",
+        fix_th="ย้ายกล่องอีเมลไปใช้โดเมนภาครัฐ หรือจดทะเบียนโดเมนให้ถูกต้อง",
+        problem_en="The domain is not a government domain nor allowed for this kind of agency",
+        fix_en="Move the mailbox to a government domain, or register the domain",
+        bucket="BE",
+    ),
+    Rule(
+        "D1",
+        "ไม่พบโดเมน",
+        "Domain not found",
+        any_of=("domain_not_found",),
+        problem_th="ไม่พบโดเมนของอีเมลในระบบ DNS",
+        fix_th="แก้ไขชื่อโดเมนให้ถูกต้อง หรือต่ออายุ/จดทะเบียนโดเมน",
+        problem_en="The domain does not exist (NXDOMAIN)",
+        fix_en="Fix the domain name or renew/register it",
+        bucket="BE",
+    ),
+    Rule(
+        "D2",
+        "ไม่มีเซิร์ฟเวอร์รับอีเมล",
+        "No mail server",
+        any_of=("no_mail_server",),
+        problem_th="โดเมนมีอยู่แต่ไม่มีเซิร์ฟเวอร์รับอีเมล หรือเซิร์ฟเวอร์ไม่รับการเชื่อมต่อ",
+        fix_th="ให้ผู้ดูแลระบบแก้ไขเซิร์ฟเวอร์อีเมลหรือระเบียน MX ของโดเมน",
+        problem_en="The domain exists but cannot receive mail",
+        fix_en="Have the domain's mail server / MX records fixed",
+        bucket="BE",
+    ),
+    Rule(
+        "D3",
+        "ไม่พบกล่องจดหมาย",
+        "Mailbox not found",
+        any_of=("mailbox_not_found",),
+        problem_th="เซิร์ฟเวอร์อีเมลปฏิเสธกล่องจดหมายนี้ (ไม่มีผู้ใช้ ถูกระงับ หรือเต็ม)",
+        fix_th="สร้างกล่องจดหมาย หรือแก้ไขอีเมลในประกาศให้ถูกต้อง",
+        problem_en="The mail server permanently rejects the mailbox",
+        fix_en="Create the mailbox or correct the address",
+        bucket="BE",
+    ),
+    Rule(
+        "E",
+        "ยังตรวจสอบไม่ได้",
+        "Not yet verifiable",
+        any_of=("temporary_failure", "prober_blocked"),
+        problem_th="ได้รับเพียงคำตอบชั่วคราวหรือยังสรุปไม่ได้",
+        fix_th="ยังไม่ต้องดำเนินการ ระบบจะตรวจซ้ำตามรอบ",
+        problem_en="Only temporary or inconclusive answers so far",
+        fix_en="Nothing yet: the console rechecks on its own schedule",
+        bucket="BE",
+    ),
+    Rule(
+        "A2",
+        "พร้อมใช้งาน (ประกาศจากต้นสังกัด)",
+        "Ready (parent's announcement)",
+        all_of=("mail_accepted", "parent_announcement"),
+        problem_th="",
+        fix_th="",
+        bucket="A",
+    ),
+    Rule(
+        "A1",
+        "พร้อมใช้งาน",
+        "Ready",
+        all_of=("mail_accepted",),
+        problem_th="",
+        fix_th="",
+        bucket="A",
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    dns: DnsConfig = field(default_factory=DnsConfig)
+    smtp: SmtpConfig = field(default_factory=SmtpConfig)
+    politeness: PolitenessConfig = field(default_factory=PolitenessConfig)
+    canary: CanaryConfig = field(default_factory=CanaryConfig)
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    rules: tuple[Rule, ...] = DEFAULT_RULES
+    fallback_group: str = "E"  # when no rule holds (should not happen with a complete ruleset)

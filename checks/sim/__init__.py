@@ -1,0 +1,1 @@
+"""A simulated internet on loopback: DNS and SMTP servers playing every behaviour the prober meets."""
