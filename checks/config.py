@@ -55,7 +55,9 @@ class CanaryConfig:
 class PolicyConfig:
     government_suffixes: tuple[str, ...] = ("go.th", "mi.th")
     # agency kind → extra allowed suffixes or exact domains
-    kind_allowances: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    kind_allowances: dict[str, tuple[str, ...]] = field(
+        default_factory=lambda: {"มหาวิทยาลัยของรัฐ": ("ac.th",), "มหาวิทยาลัยในกำกับของรัฐ": ("ac.th",)}
+    )
     # exact registered domains allowed for any agency (state enterprises, public organisations)
     registered_domains: tuple[str, ...] = ()
     free_mail_domains: tuple[str, ...] = (

@@ -1,0 +1,568 @@
+"""The scanner: thousands of probes, polite to every mail host, guarded by a network canary.
+
+How a scan flows:
+1. each agency's declared text is read (`checks.address`) and checked against policy;
+2. every distinct address to probe (the declared one and/or the suggested fix) becomes a target;
+   targets are deduplicated, so two agencies declaring one address cost one RCPT;
+3. DNS runs for every domain at once (bounded by the resolver's semaphore); as soon as a domain's
+   mail hosts are known its targets join the queue of its first reachable host, so DNS and SMTP overlap;
+4. one dispatcher per mail host (IP) opens sessions up to the host's limits (concurrent sessions,
+   new sessions per minute) and sends many RCPT per session; a dropped session's unanswered
+   recipients are requeued, a refusing host hands its recipients to the next MX, a 4xx is retried
+   after `retry_delay` up to `retries` times;
+5. each agency's verdict is built by the ruleset as soon as its targets are final. A verdict that
+   blames the agency for an absence (D1, D2) or a temporary failure (E) is held until a network
+   canary that started after it succeeds: if the canary fails, those verdicts are discarded and the
+   scan stops, so nobody is marked undeliverable because of our own outage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from checks import events as ev
+from checks import model as m
+from checks.address import AddressReading, read_address
+from checks.classify import build_verdict
+from checks.config import EngineConfig
+from checks.dns import MailResolver
+from checks.policy import policy_findings
+from checks.smtp import SessionResult, classify_reply, probe_session
+
+# Hosts failures that mean "this host cannot receive mail" (the domain is D2 if all hosts say so)
+_HARD_HOST_FAILURES = frozenset({m.HOST_REFUSED, m.HOST_UNREACHABLE})
+# Verdict findings that could be our own network's fault: held until the canary confirms it is healthy
+_NEEDS_CANARY = frozenset({m.DOMAIN_NOT_FOUND, m.NO_MAIL_SERVER, m.TEMPORARY_FAILURE})
+_MAX_REQUEUES = 6  # a host that keeps dropping sessions without answering hands over to the next MX
+
+
+@dataclass(eq=False)
+class _Target:
+    """One address to probe, shared by every agency that declares it."""
+
+    address: str
+    domain: str
+    catch_all_probe: bool = False
+    tries: int = 1
+    host_index: int = 0
+    requeues: int = 0
+    spent: float = 0.0
+    dns: m.DnsResult | None = None
+    routes: list[tuple[m.MailHost, str | None]] = field(default_factory=list)
+    attempts: list[m.HostAttempt] = field(default_factory=list)
+    future: asyncio.Future[m.ProbeResult] | None = None
+
+
+class _HostQueue:
+    """The work waiting for one mail host (one IP) and the bookkeeping for its politeness limits."""
+
+    def __init__(self, ip: str, name: str) -> None:
+        self.ip = ip
+        self.name = name
+        self.pending: deque[_Target] = deque()
+        self.active = 0
+        self.starts: deque[float] = deque()
+        self.wake = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+
+
+class Scanner:
+    """Runs checks for many agencies concurrently and emits events; one instance per scan."""
+
+    def __init__(self, config: EngineConfig, *, resolver: MailResolver | None = None) -> None:
+        self.config = config
+        self.resolver = resolver or MailResolver(config.dns)
+        self.verdicts: dict[str, m.Verdict] = {}
+        self.retries_pending = 0
+        self._targets: dict[str, _Target] = {}
+        self._catch_all: dict[str, _Target] = {}
+        self._dns_tasks: dict[str, asyncio.Task[m.DnsResult]] = {}
+        self._hosts: dict[str, _HostQueue] = {}
+        self._global_sessions: asyncio.Semaphore | None = None
+        self._held: list[tuple[float, m.Agency, m.Verdict]] = []
+        self._sink: ev.EventSink | None = None
+        self._running = asyncio.Event()
+        self._running.set()
+        self._stop_reason: str | None = None
+        self._done = 0
+        self._total = 0
+        self._tasks: set[asyncio.Task[object]] = set()
+        self._retry_handles: set[asyncio.TimerHandle] = set()
+
+    # ------------------------------------------------------------------ public control
+    def pause(self) -> None:
+        """Stop opening new sessions; sessions under way finish."""
+        if self._running.is_set():
+            self._running.clear()
+            self._emit(ev.ScanPaused("paused by operator"))
+
+    def resume(self) -> None:
+        if not self._running.is_set():
+            self._running.set()
+            self._emit(ev.ScanResumed())
+
+    def stop(self, reason: str = "stopped by operator") -> None:
+        if self._stop_reason is None:
+            self._stop_reason = reason
+        self._running.set()
+        for task in list(self._tasks):
+            task.cancel()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    async def canary(self) -> str | None:
+        """Check our own network: None when healthy, else why not."""
+        cfg = self.config.canary
+        if cfg.resolve:
+            probe_resolver = MailResolver(self.config.dns)
+            try:
+                async with asyncio.timeout(cfg.timeout + self.config.dns.lifetime):
+                    error = await probe_resolver.resolves(cfg.resolve)
+            except TimeoutError:
+                error = "timed out"
+            if error:
+                return f"DNS cannot resolve {cfg.resolve}: {error}"
+        if cfg.connect:
+            host, _, port = cfg.connect.rpartition(":")
+            try:
+                async with asyncio.timeout(cfg.timeout):
+                    _reader, writer = await asyncio.open_connection(host.strip("[]"), int(port))
+                writer.close()
+                with contextlib.suppress(Exception):
+                    await writer.wait_closed()
+            except (OSError, TimeoutError, ValueError) as exc:
+                return f"cannot connect to {cfg.connect}: {type(exc).__name__} {exc}".strip()
+        return None
+
+    # ------------------------------------------------------------------ running a scan
+    async def run(self, agencies: Sequence[m.Agency], on_event: ev.EventSink | None = None) -> ev.ScanFinished:
+        """Check every agency; returns when all have verdicts, or the scan was stopped."""
+        self._sink = on_event
+        self._total = len(agencies)
+        self._done = 0
+        self._global_sessions = asyncio.Semaphore(self.config.politeness.max_concurrent_sessions)
+        started = time.monotonic()
+        self._emit(ev.ScanStarted(self._total, m.now_iso()))
+
+        problem = await self.canary()
+        if problem is not None:
+            self._stop_reason = f"canary: {problem}"
+            self._emit(ev.CanaryFailed(problem, 0))
+            return self._finish(agencies, started)
+
+        agency_tasks = [self._spawn(self._check_agency(a)) for a in agencies]
+        canary_task = self._spawn(self._canary_loop())
+        try:
+            await asyncio.gather(*agency_tasks, return_exceptions=True)
+            if self._stop_reason is None:
+                await self._confirm_held(final=True)
+        finally:
+            canary_task.cancel()
+            await self._cancel_all()
+        return self._finish(agencies, started)
+
+    async def check_one(self, agency: m.Agency) -> m.Verdict | None:
+        """Recheck one agency (the operator's "we fixed it" loop); None when the canary stopped it."""
+        await self.run([agency], self._sink)
+        return self.verdicts.get(agency.id)
+
+    def _finish(self, agencies: Sequence[m.Agency], started: float) -> ev.ScanFinished:
+        counts: dict[str, int] = {}
+        for verdict in self.verdicts.values():
+            counts[verdict.group] = counts.get(verdict.group, 0) + 1
+        unfinished = tuple(a.id for a in agencies if a.id not in self.verdicts)
+        finished = ev.ScanFinished(
+            total=len(agencies),
+            done=len(self.verdicts),
+            counts=counts,
+            elapsed_s=time.monotonic() - started,
+            stopped=self._stop_reason,
+            unfinished=unfinished,
+        )
+        self._emit(finished)
+        return finished
+
+    async def _cancel_all(self) -> None:
+        for handle in self._retry_handles:
+            handle.cancel()
+        self._retry_handles.clear()
+        pending = [t for t in self._tasks if not t.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+        for target in list(self._targets.values()) + list(self._catch_all.values()):
+            if target.future is not None and not target.future.done():
+                target.future.cancel()
+
+    def _spawn(self, coro: object) -> asyncio.Task[object]:
+        task: asyncio.Task[object] = asyncio.ensure_future(coro)  # type: ignore[arg-type]
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def _emit(self, event: ev.Event) -> None:
+        if self._sink is not None:
+            self._sink(event)
+
+    # ------------------------------------------------------------------ one agency
+    async def _check_agency(self, agency: m.Agency) -> None:
+        began = time.monotonic()
+        reading = read_address(agency.declared)
+        policy = (
+            policy_findings(reading.address, agency.kind, self.config.policy) if reading.address else []
+        )
+        probe_address = reading.address if reading.ok and not agency.upgraded else None
+        fix_address = reading.suggestion if reading.suggestion and not agency.upgraded else None
+        fix_policy: list[m.Finding] = []
+        if reading.suggestion and not reading.address:
+            fix_policy = policy_findings(reading.suggestion, agency.kind, self.config.policy)
+        waits = [self._probe(a) for a in (probe_address, fix_address) if a]
+        results = await asyncio.gather(*waits) if waits else []
+        probe = results[0] if probe_address and results else None
+        fix_probe = results[-1] if fix_address and results else None
+        verdict = build_verdict(
+            agency,
+            reading,
+            policy or [f for f in fix_policy if f.code == m.TYPO_SUSPECT],
+            probe,
+            fix_probe,
+            self.config.rules,
+            fallback_group=self.config.fallback_group,
+            elapsed_ms=(time.monotonic() - began) * 1000,
+        )
+        self._deliver(agency, verdict)
+
+    def _deliver(self, agency: m.Agency, verdict: m.Verdict) -> None:
+        if self._stop_reason is not None:
+            return
+        doubtful = any(f.code in _NEEDS_CANARY for f in verdict.findings) or (
+            verdict.suggested_fix is not None
+            and verdict.evidence.fix_probe is not None
+            and verdict.evidence.fix_probe.outcome
+            in (m.PROBE_DOMAIN_NOT_FOUND, m.PROBE_NO_MAIL_SERVER, m.PROBE_TEMPORARY, m.PROBE_DNS_TEMPORARY)
+        )
+        if doubtful and (self.config.canary.resolve or self.config.canary.connect):
+            self._held.append((time.monotonic(), agency, verdict))
+            return
+        self._record(agency, verdict)
+
+    def _record(self, agency: m.Agency, verdict: m.Verdict) -> None:
+        self.verdicts[agency.id] = verdict
+        self._done += 1
+        self._emit(ev.AgencyChecked(agency, verdict, self._done, self._total))
+
+    # ------------------------------------------------------------------ the canary
+    async def _canary_loop(self) -> None:
+        interval = max(0.05, self.config.canary.interval)
+        while True:
+            await asyncio.sleep(interval)
+            if self._held:
+                await self._confirm_held(final=False)
+
+    async def _confirm_held(self, *, final: bool) -> None:
+        if not self._held:
+            return
+        checked_from = time.monotonic()
+        problem = await self.canary()
+        if problem is None:
+            ready = [h for h in self._held if h[0] <= checked_from]
+            self._held = [h for h in self._held if h[0] > checked_from]
+            for _, agency, verdict in ready:
+                self._record(agency, verdict)
+            if final and self._held:
+                await self._confirm_held(final=True)
+            return
+        withheld = len(self._held)
+        self._held.clear()
+        self._emit(ev.CanaryFailed(problem, withheld))
+        self.stop(f"canary: {problem}")
+
+    # ------------------------------------------------------------------ probing addresses
+    async def _probe(self, address: str) -> m.ProbeResult:
+        """The final probe result of one address (shared by every agency declaring it)."""
+        target = self._targets.get(address)
+        if target is None:
+            domain = address.rpartition("@")[2]
+            loop = asyncio.get_running_loop()
+            target = _Target(address=address, domain=domain, future=loop.create_future())
+            self._targets[address] = target
+            self._spawn(self._route_new(target))
+        assert target.future is not None
+        result = await asyncio.shield(target.future)
+        if result.outcome == m.PROBE_ACCEPTED and self.config.smtp.catch_all_check:
+            catch_all = await self._catch_all_result(target)
+            if catch_all is not None:
+                result = replace(result, catch_all=catch_all.outcome == m.PROBE_ACCEPTED, catch_all_reply=catch_all.rcpt)
+        return result
+
+    async def _catch_all_result(self, target: _Target) -> m.ProbeResult | None:
+        probe = self._catch_all.get(target.domain)
+        if probe is None or probe.future is None:
+            return None
+        try:
+            return await asyncio.shield(probe.future)
+        except asyncio.CancelledError:
+            raise
+
+    async def _dns(self, domain: str) -> m.DnsResult:
+        task = self._dns_tasks.get(domain)
+        if task is None or (task.done() and not task.cancelled() and task.result().temporary):
+            task = asyncio.ensure_future(self.resolver.mail_hosts(domain))
+            self._dns_tasks[domain] = task
+        return await asyncio.shield(task)
+
+    async def _route_new(self, target: _Target) -> None:
+        began = time.monotonic()
+        dns_result = await self._dns(target.domain)
+        target.spent += time.monotonic() - began
+        target.dns = dns_result
+        if dns_result.status == m.DNS_NXDOMAIN:
+            self._finalize(target, m.PROBE_DOMAIN_NOT_FOUND)
+            return
+        if dns_result.status in (m.DNS_NULL_MX, m.DNS_NO_RECORDS):
+            self._finalize(target, m.PROBE_NO_MAIL_SERVER)
+            return
+        if dns_result.temporary:
+            self._temporary(target, f"DNS {dns_result.status}", host="")
+            return
+        target.routes = [(host, _pick_ip(host)) for host in dns_result.hosts]
+        if not target.catch_all_probe and self.config.smtp.catch_all_check:
+            self._ensure_catch_all(target.domain, dns_result)
+        self._route(target)
+
+    def _ensure_catch_all(self, domain: str, dns_result: m.DnsResult) -> None:
+        if domain in self._catch_all:
+            return
+        address = f"saraban-check-{secrets.token_hex(5)}@{domain}"
+        loop = asyncio.get_running_loop()
+        probe = _Target(address=address, domain=domain, catch_all_probe=True, future=loop.create_future())
+        probe.dns = dns_result
+        probe.routes = [(host, _pick_ip(host)) for host in dns_result.hosts]
+        self._catch_all[domain] = probe
+        self._route(probe, front=True)
+
+    def _route(self, target: _Target, *, front: bool = False) -> None:
+        """Send the target to its current mail host, skipping hosts without an address."""
+        while target.host_index < len(target.routes):
+            host, ip = target.routes[target.host_index]
+            if ip is None:
+                target.attempts.append(
+                    m.HostAttempt(host=host.name, ip=None, port=self.config.smtp.port, outcome=m.HOST_UNREACHABLE)
+                )
+                target.host_index += 1
+                continue
+            queue = self._hosts.get(ip)
+            if queue is None:
+                queue = self._hosts[ip] = _HostQueue(ip, host.name)
+            if front:
+                queue.pending.appendleft(target)
+            else:
+                queue.pending.append(target)
+            queue.wake.set()
+            if queue.task is None or queue.task.done():
+                queue.task = self._spawn(self._dispatch(queue))  # type: ignore[assignment]
+            return
+        self._hosts_exhausted(target)
+
+    def _hosts_exhausted(self, target: _Target) -> None:
+        outcomes = {a.outcome for a in target.attempts}
+        if outcomes and outcomes <= _HARD_HOST_FAILURES:
+            self._finalize(target, m.PROBE_NO_MAIL_SERVER)
+        else:
+            last = target.attempts[-1] if target.attempts else None
+            self._temporary(target, last.outcome if last else "no host answered", host=last.host if last else "")
+
+    def _temporary(self, target: _Target, reason: str, *, host: str, rcpt: m.SmtpReply | None = None) -> None:
+        """A temporary outcome: retry later while tries remain, else it is final (E)."""
+        cfg = self.config.smtp
+        if target.tries <= cfg.retries and target.spent < cfg.deadline and self._stop_reason is None:
+            target.tries += 1
+            target.host_index = 0
+            target.requeues = 0
+            self.retries_pending += 1
+            self._emit(ev.RetryScheduled(target.address, host, target.tries, cfg.retry_delay, reason))
+            loop = asyncio.get_running_loop()
+
+            def again() -> None:
+                self.retries_pending -= 1
+                self._retry_handles.discard(handle)
+                if target.dns is not None and target.dns.temporary:
+                    self._spawn(self._route_new(target))
+                else:
+                    self._route(target)
+
+            handle = loop.call_later(cfg.retry_delay, again)
+            self._retry_handles.add(handle)
+            return
+        outcome = m.PROBE_DNS_TEMPORARY if target.dns is not None and target.dns.temporary else m.PROBE_TEMPORARY
+        self._finalize(target, outcome, rcpt)
+
+    def _finalize(self, target: _Target, outcome: str, rcpt: m.SmtpReply | None = None) -> None:
+        if target.future is None or target.future.done():
+            return
+        target.future.set_result(
+            m.ProbeResult(
+                address=target.address,
+                outcome=outcome,
+                dns=target.dns,
+                rcpt=rcpt,
+                attempts=tuple(target.attempts[-8:]),
+                tries=target.tries,
+                elapsed_ms=target.spent * 1000,
+            )
+        )
+
+    # ------------------------------------------------------------------ per-host dispatch
+    async def _dispatch(self, queue: _HostQueue) -> None:
+        """Open sessions to one host while it has work, within its politeness limits."""
+        limits = self.config.politeness
+        assert self._global_sessions is not None
+        while queue.pending or queue.active:
+            if not queue.pending or queue.active >= limits.max_sessions_per_host:
+                queue.wake.clear()
+                await queue.wake.wait()
+                continue
+            await self._running.wait()
+            now = time.monotonic()
+            while queue.starts and now - queue.starts[0] >= 60.0:
+                queue.starts.popleft()
+            if len(queue.starts) >= limits.sessions_per_minute:
+                await asyncio.sleep(60.0 - (now - queue.starts[0]) + 0.001)
+                continue
+            await self._global_sessions.acquire()
+            if not queue.pending:
+                self._global_sessions.release()
+                continue
+            batch: list[_Target] = []
+            seen: set[str] = set()
+            while queue.pending and len(batch) < max(1, limits.rcpt_per_session):
+                target = queue.pending.popleft()
+                if target.address.lower() in seen:  # same address twice in one session is pointless
+                    queue.pending.append(target)
+                    break
+                seen.add(target.address.lower())
+                batch.append(target)
+            queue.starts.append(time.monotonic())
+            queue.active += 1
+            self._spawn(self._session(queue, batch))
+
+    async def _session(self, queue: _HostQueue, batch: list[_Target]) -> None:
+        assert self._global_sessions is not None
+        host_name = batch[0].routes[batch[0].host_index][0].name if batch[0].routes else queue.name
+        began = time.monotonic()
+        try:
+            result = await probe_session(
+                host_name,
+                queue.ip,
+                [t.address for t in batch],
+                self.config.smtp,
+                max_rejections=self.config.politeness.rejections_per_session,
+                pipelining=None if self.config.smtp.pipelining else False,
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug or an unexpected library error must not lose the batch
+            result = SessionResult(
+                host=host_name,
+                ip=queue.ip,
+                port=self.config.smtp.port,
+                outcome=m.HOST_PROTOCOL_ERROR,
+                prelude=(m.Exchange("<session>", m.SmtpReply(0, f"{type(exc).__name__}: {exc}")),),
+                rcpt={},
+                unattempted=tuple(t.address for t in batch),
+                starttls=None,
+                tls_error=None,
+                pipelining_used=False,
+                elapsed_ms=(time.monotonic() - began) * 1000,
+            )
+        finally:
+            queue.active -= 1
+            self._global_sessions.release()
+            queue.wake.set()
+        elapsed = time.monotonic() - began
+        self._settle(queue, batch, result, elapsed)
+
+    def _settle(self, queue: _HostQueue, batch: list[_Target], result: SessionResult, elapsed: float) -> None:
+        """Decide, for each recipient of a finished session, final / retry / requeue / next host."""
+        unattempted = set(result.unattempted)
+        for target in batch:
+            target.spent += elapsed / max(1, len(batch)) if result.outcome == m.HOST_OK else elapsed
+            exchange = result.rcpt.get(target.address)
+            if exchange is not None and exchange.reply is not None:
+                target.attempts.append(result.attempt_for(target.address))
+                reply = exchange.reply
+                kind = classify_reply(reply)
+                if kind == m.PROBE_TEMPORARY and (reply.code == 452 or reply.enhanced == "4.5.3"):
+                    self._requeue(queue, target, "452 too many recipients")
+                elif kind == m.PROBE_TEMPORARY:
+                    self._temporary(target, reply.one_line(), host=queue.name, rcpt=reply)
+                else:
+                    if kind == m.PROBE_PROBER_REJECTED:
+                        self._emit(ev.ProberBlocked(queue.name, reply.one_line()))
+                    self._finalize(target, kind, reply)
+                continue
+            if result.outcome == m.HOST_SENDER_REJECTED:
+                target.attempts.append(result.attempt_for(target.address))
+                mail_reply = result.prelude[-1].reply if result.prelude else None
+                if mail_reply is not None and classify_reply(mail_reply) == m.PROBE_PROBER_REJECTED:
+                    if target is batch[0]:
+                        self._emit(ev.ProberBlocked(queue.name, mail_reply.one_line()))
+                    self._finalize(target, m.PROBE_PROBER_REJECTED, mail_reply)
+                else:
+                    self._temporary(target, "sender refused", host=queue.name, rcpt=mail_reply)
+                continue
+            if result.outcome in (m.HOST_OK, m.HOST_DROPPED) and target.address in unattempted and (
+                result.rcpt or result.outcome == m.HOST_OK
+            ):
+                # The session worked but ended before this recipient (limits, drop after rejections).
+                self._requeue(queue, target, result.outcome)
+                continue
+            # The host failed before RCPT: hand over to the next MX.
+            target.attempts.append(result.attempt_for(target.address))
+            if target.spent >= self.config.smtp.deadline:
+                self._finalize(target, m.PROBE_TEMPORARY)
+                continue
+            target.host_index += 1
+            target.requeues = 0
+            self._route(target)
+
+    def _requeue(self, queue: _HostQueue, target: _Target, why: str) -> None:
+        target.requeues += 1
+        if target.requeues > _MAX_REQUEUES:
+            target.host_index += 1
+            target.requeues = 0
+            self._route(target)
+            return
+        queue.pending.appendleft(target)
+        queue.wake.set()
+        if queue.task is None or queue.task.done():
+            queue.task = self._spawn(self._dispatch(queue))  # type: ignore[assignment]
+
+
+def _pick_ip(host: m.MailHost) -> str | None:
+    """Prefer IPv4: most of the mail hosts the console meets are reachable over v4 only."""
+    for ip in host.addresses:
+        if ":" not in ip:
+            return ip
+    return host.addresses[0] if host.addresses else None
+
+
+async def check_agencies(
+    agencies: Sequence[m.Agency], config: EngineConfig, on_event: ev.EventSink | None = None
+) -> tuple[dict[str, m.Verdict], ev.ScanFinished]:
+    """Convenience: run one scan and return the verdicts by agency id and the summary."""
+    scanner = Scanner(config)
+    finished = await scanner.run(agencies, on_event)
+    return scanner.verdicts, finished
+
+
+__all__ = ["AddressReading", "Scanner", "check_agencies"]

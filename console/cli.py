@@ -1,0 +1,532 @@
+"""The `saraban` command line.
+
+`saraban` with no command opens the console on the store; the subcommands are stable for scripts:
+exit codes 0 done, 2 bad input, 3 network canary failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from checks import events as ev
+from checks.model import Agency, Verdict, verdict_record
+from console.config import AppConfig, ConfigError, load_config
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+EXIT_CANARY = 3
+
+
+class CliError(Exception):
+    """Bad input: printed as one clear message, exit code 2."""
+
+
+# ---------------------------------------------------------------------------------------------
+# output helpers
+# ---------------------------------------------------------------------------------------------
+def _err(message: str) -> None:
+    from console.thai import safe_text
+
+    print(f"saraban: {safe_text(message)}", file=sys.stderr)
+
+
+class _Progress:
+    """A one-line progress bar on stderr, only when stderr is a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self.started = 0.0
+        self.retries = 0
+
+    def __call__(self, event: ev.Event) -> None:
+        import time
+
+        if not self.enabled:
+            return
+        if isinstance(event, ev.ScanStarted):
+            self.started = time.monotonic()
+        elif isinstance(event, ev.RetryScheduled):
+            self.retries += 1
+        elif isinstance(event, ev.AgencyChecked):
+            if event.done % 25 and event.done != event.total:
+                return
+            width = 30
+            filled = int(width * event.done / max(1, event.total))
+            rate = event.done / max(1e-6, time.monotonic() - self.started)
+            bar = "█" * filled + "░" * (width - filled)
+            sys.stderr.write(f"\r{bar} {event.done}/{event.total}  {rate:6.1f}/s  retries {self.retries} ")
+            sys.stderr.flush()
+        elif isinstance(event, ev.ScanFinished | ev.CanaryFailed):
+            sys.stderr.write("\n")
+
+
+def _print_summary(config: AppConfig, verdicts: Sequence[Verdict | None], finished: ev.ScanFinished | None) -> None:
+    from console.report import percent, summarize
+
+    summary = summarize([v.group if v else None for v in verdicts], config.engine.rules)
+    th = config.language == "th"
+    print(("สรุปผลการตรวจ" if th else "Summary") + f": {summary.total}")
+    for rule in config.engine.rules:
+        n = summary.by_group.get(rule.group, 0)
+        label = rule.label_th if th else (rule.label_en or rule.label_th)
+        print(f"  {rule.group:<3} {n:>6}  {percent(n, summary.checked):>6}  {label}")
+    unchecked = summary.by_bucket.get("unchecked", 0)
+    if unchecked:
+        print(f"  {'-':<3} {unchecked:>6}          " + ("ยังไม่ได้ตรวจ" if th else "not checked"))
+    names = {"A": ("พร้อมใช้งาน", "ready"), "BE": ("ต้องแก้ไข/ติดตาม", "must fix / follow up"), "W": ("ยกฐานะ", "upgraded")}
+    for bucket in ("A", "BE", "W"):
+        n = summary.by_bucket.get(bucket, 0)
+        print(f"  [{bucket:<2}] {n:>6}  {percent(n, summary.checked):>6}  {names[bucket][0 if th else 1]}")
+    if finished is not None and finished.stopped:
+        print(("หยุดก่อนเสร็จ: " if th else "stopped early: ") + finished.stopped)
+
+
+# ---------------------------------------------------------------------------------------------
+# simulated internet for --sim / demo / bench
+# ---------------------------------------------------------------------------------------------
+def _sim_world(name: str) -> Any:
+    from checks.sim import worlds
+
+    if name == "catalogue":
+        return worlds.catalogue_world()
+    if name == "national":
+        return worlds.national_world()
+    raise CliError(f"unknown simulated world {name!r}: use catalogue or national")
+
+
+# ---------------------------------------------------------------------------------------------
+# commands
+# ---------------------------------------------------------------------------------------------
+def _read_file(path: str, sheet: str | None = None, mapping: dict[str, str] | None = None) -> list[Agency]:
+    from console.importer import ListReadError, read_agencies
+
+    try:
+        result = read_agencies(path, sheet=sheet, mapping=mapping)
+    except ListReadError as exc:
+        raise CliError(str(exc)) from exc
+    for problem in result.problems:
+        _err(f"{path}: row {problem.row}: {problem.field}: {problem.message}")
+    if not result.agencies:
+        raise CliError(f"{path}: no agencies could be read (see the messages above)")
+    return result.agencies
+
+
+async def _scan_agencies(
+    config: AppConfig, agencies: list[Agency], sim: str | None, on_event: ev.EventSink
+) -> tuple[dict[str, Verdict], ev.ScanFinished]:
+    from checks.scheduler import Scanner
+
+    if sim:
+        from checks.sim.internet import SimInternet
+
+        async with SimInternet(_sim_world(sim)) as internet:
+            engine = internet.engine_config(config.engine)
+            scanner = Scanner(engine)
+            finished = await scanner.run(agencies, on_event)
+            return scanner.verdicts, finished
+    scanner = Scanner(config.engine)
+    finished = await scanner.run(agencies, on_event)
+    return scanner.verdicts, finished
+
+
+def cmd_check(args: argparse.Namespace, config: AppConfig) -> int:
+    if args.file:
+        agencies = _read_file(args.file, args.sheet)
+        corrections: dict[str, list[dict[str, Any]]] = {}
+        store = None
+    else:
+        store = _open_store(args, config)
+        records = _select_records(store, args)
+        agencies = [
+            replace(r.agency, declared=r.current_address) if r.current_address != r.agency.declared else r.agency
+            for r in records
+        ]
+        corrections = {r.agency.id: [c.__dict__ for c in r.corrections] for r in records}
+        if not agencies:
+            raise CliError("no agencies match (import a list first: saraban import FILE)")
+    progress = _Progress(not args.json)
+
+    def sink(event: ev.Event) -> None:
+        progress(event)
+        if args.json and isinstance(event, ev.AgencyChecked):
+            record = verdict_record(event.agency, event.verdict)
+            if store is not None:
+                record["declared"] = store.record(event.agency.id).agency.declared
+                record["corrections"] = corrections.get(event.agency.id, [])
+            print(json.dumps(record, ensure_ascii=False), flush=True)
+        if isinstance(event, ev.CanaryFailed):
+            _err(
+                ("เครือข่ายของเครื่องตรวจเองมีปัญหา หยุดการตรวจ: " if config.language == "th" else "our own network is failing, scan stopped: ")
+                + event.reason
+            )
+
+    if store is not None:
+        from console.runner import Runner
+
+        runner = Runner(store, config)
+        ids = [a.id for a in agencies]
+        finished = asyncio.run(runner.scan(None if args.all_selected else ids, sink))
+        verdicts = {r.agency.id: r.verdict for r in store.records() if r.agency.id in set(ids)}
+    else:
+        verdicts, finished = asyncio.run(_scan_agencies(config, agencies, args.sim, sink))
+    if not args.json:
+        _print_summary(config, [verdicts.get(a.id) for a in agencies], finished)
+    if finished.stopped and finished.stopped.startswith("canary"):
+        return EXIT_CANARY
+    return EXIT_OK
+
+
+def _open_store(args: argparse.Namespace, config: AppConfig) -> Any:
+    from console.store import Store, StoreError
+
+    path = Path(args.store).expanduser() if args.store else config.store_path
+    try:
+        return Store(path, history_limit=config.history_limit)
+    except StoreError as exc:
+        raise CliError(str(exc)) from exc
+
+
+def _select_records(store: Any, args: argparse.Namespace) -> list[Any]:
+    records = store.records()
+    args.all_selected = not (args.group or args.province or args.agency)
+    if args.agency:
+        records = [_find_one(store, args.agency)]
+    if args.group:
+        groups = {g.strip().upper() for chunk in args.group for g in chunk.split(",")}
+        records = [r for r in records if (r.verdict.group if r.verdict else "-") in groups]
+    if args.province:
+        records = [r for r in records if r.agency.province == args.province]
+    return records
+
+
+def _find_one(store: Any, key: str) -> Any:
+    found = store.find(key)
+    if not found:
+        raise CliError(f"no agency {key!r}: give its id or its ลำดับที่ (saraban export --format json lists them)")
+    if len(found) > 1:
+        lines = "\n".join(f"  {r.agency.id}  {r.agency.seq or '-'}  {r.agency.name}  {r.agency.province}" for r in found)
+        raise CliError(f"{key!r} matches {len(found)} agencies; give the id:\n{lines}")
+    return found[0]
+
+
+def cmd_import(args: argparse.Namespace, config: AppConfig) -> int:
+    from console.importer import ListReadError, read_agencies
+
+    mapping = {}
+    for item in args.map or []:
+        column, sep, fieldname = item.partition("=")
+        if not sep:
+            raise CliError(f"--map {item!r}: write COLUMN=FIELD")
+        mapping[column.strip()] = fieldname.strip()
+    try:
+        result = read_agencies(args.source, sheet=args.sheet, mapping=mapping or None)
+    except ListReadError as exc:
+        raise CliError(str(exc)) from exc
+    th = config.language == "th"
+    print("คอลัมน์ที่จับคู่:" if th else "Columns mapped:")
+    for header, fieldname in result.mapping.items():
+        print(f"  {header} → {fieldname}")
+    for problem in result.problems:
+        _err(f"row {problem.row}: {problem.field}: {problem.message}")
+    if not result.agencies:
+        raise CliError(f"{args.source}: no agency rows could be read; nothing imported")
+    store = _open_store(args, config)
+    report = store.merge_import(result.agencies, source=str(args.source), operator=config.operator)
+    print(
+        ("นำเข้าแล้ว" if th else "Imported")
+        + f": added {len(report.added)}, changed {len(report.changed)}, unchanged {len(report.unchanged)}, "
+        f"missing {len(report.missing)}, bad rows {len(result.problems)}"
+    )
+    return EXIT_OK
+
+
+def cmd_correct(args: argparse.Namespace, config: AppConfig) -> int:
+    from checks.address import read_address
+    from console.runner import Runner
+
+    store = _open_store(args, config)
+    record = _find_one(store, args.agency)
+    reading = read_address(args.address)
+    if "crlf" in reading.problems or "control_chars" in reading.problems:
+        raise CliError("the new address contains line breaks or control characters; type it again")
+    runner = Runner(store, config)
+    operator = args.operator or config.operator
+    correction, verdict = asyncio.run(
+        runner.correct(record.agency.id, args.address, args.reason, operator, recheck=not args.no_recheck)
+    )
+    print(f"correction {correction.id}: {correction.old_address} → {correction.new_address} ({operator})")
+    if verdict is None:
+        if not args.no_recheck:
+            _err("recheck stopped: our own network is failing (canary)")
+            return EXIT_CANARY
+        return EXIT_OK
+    rule = config.rule(verdict.group)
+    label = (rule.label_th if config.language == "th" else rule.label_en) if rule else ""
+    print(f"{verdict.group} {label}")
+    for finding in verdict.findings:
+        print(f"  - {finding.code}: {finding.message}")
+    line = verdict.evidence.one_line()
+    if line:
+        print(f"  {line}")
+    return EXIT_OK
+
+
+def cmd_note(args: argparse.Namespace, config: AppConfig) -> int:
+    store = _open_store(args, config)
+    record = _find_one(store, args.agency)
+    note = store.add_note(record.agency.id, args.text, config.operator)
+    print(f"note {note.id} saved for {record.agency.id}")
+    return EXIT_OK
+
+
+def _export_items(store: Any, args: argparse.Namespace) -> list[Any]:
+    records = store.records()
+    if args.group:
+        groups = {g.strip().upper() for chunk in args.group for g in chunk.split(",") if g.strip()}
+        records = [r for r in records if (r.verdict.group if r.verdict else "-") in groups]
+    if args.province:
+        records = [r for r in records if r.agency.province == args.province]
+    if args.district:
+        records = [r for r in records if r.agency.district == args.district]
+    if args.kind:
+        records = [r for r in records if r.agency.kind == args.kind]
+    if args.changed_since:
+        records = [r for r in records if r.verdict is not None and r.verdict.checked_at >= args.changed_since]
+    return records
+
+
+def cmd_export(args: argparse.Namespace, config: AppConfig) -> int:
+    from console import export
+
+    store = _open_store(args, config)
+    records = _export_items(store, args)
+    fmt = args.format or Path(args.output).suffix.lstrip(".").lower() or "xlsx"
+    if fmt not in ("xlsx", "csv", "json"):
+        raise CliError(f"--format {fmt!r}: use xlsx, csv or json")
+    out = Path(args.output)
+    if fmt == "json":
+        objects = []
+        for r in records:
+            if r.verdict is not None:
+                obj = verdict_record(replace(r.agency, declared=r.agency.declared), r.verdict)
+            else:
+                obj = {"id": r.agency.id, "seq": r.agency.seq, "name": r.agency.name, "district": r.agency.district,
+                       "province": r.agency.province, "declared": r.agency.declared, "normalized": None, "group": None,
+                       "flags": [], "findings": [], "suggested_fix": None, "evidence": None, "checked_at": None}
+            obj["current_address"] = r.current_address
+            obj["corrections"] = [c.__dict__ for c in r.corrections]
+            obj["notes"] = [n.__dict__ for n in r.notes]
+            objects.append(obj)
+        export.write_jsonl(out, objects)
+    else:
+        items = [(r.agency, r.verdict, r.current_address, [n.text for n in r.notes]) for r in records]
+        rows = export.followup_rows(items, config.engine.rules, lang=config.language)
+        header = list(export.FOLLOWUP_COLUMNS)
+        (export.write_xlsx if fmt == "xlsx" else export.write_csv)(out, header, rows)
+    print(f"{len(records)} → {out}")
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace, config: AppConfig) -> int:
+    from console import report
+
+    store = _open_store(args, config)
+    records = store.records()
+    if args.province:
+        records = [r for r in records if r.agency.province == args.province]
+    key = (lambda r: r.agency.district or "-") if args.province else (lambda r: r.agency.province or "-")
+    national = report.summarize([r.verdict.group if r.verdict else None for r in records], config.engine.rules)
+    areas: dict[str, list[str | None]] = {}
+    for r in records:
+        areas.setdefault(key(r), []).append(r.verdict.group if r.verdict else None)
+    per_area = {a: report.summarize(g, config.engine.rules) for a, g in sorted(areas.items())}
+    snapshots = store.snapshots()
+    previous_counts: dict[str, int] | None = None
+    if len(snapshots) >= 2:
+        previous_counts = {}
+        for prov, groups in snapshots[-2]["counts"].items():
+            if args.province and prov != args.province:
+                continue
+            for g, n in groups.items():
+                previous_counts[g] = previous_counts.get(g, 0) + n
+    if args.xlsx:
+        report.write_section22_xlsx(Path(args.xlsx), national, per_area, previous_counts, config.engine.rules)
+        print(f"→ {args.xlsx}")
+    if args.json:
+        data = {
+            "total": national.total,
+            "checked": national.checked,
+            "by_group": national.by_group,
+            "by_bucket": national.by_bucket,
+            "percent_by_bucket": {b: report.percent(n, national.checked) for b, n in national.by_bucket.items()},
+            "areas": {a: {"total": s.total, "by_group": s.by_group, "by_bucket": s.by_bucket} for a, s in per_area.items()},
+            "change_since_previous": report.diff(national.by_group, previous_counts) if previous_counts is not None else None,
+        }
+        print(json.dumps(data, ensure_ascii=False, indent=1))
+        return EXIT_OK
+    _print_summary(config, [r.verdict for r in records], None)
+    if previous_counts is not None:
+        change = report.diff(national.by_group, previous_counts)
+        print(("เปลี่ยนแปลงจากการตรวจครั้งก่อน: " if config.language == "th" else "change since previous scan: ")
+              + ", ".join(f"{g} {n:+d}" for g, n in change.items() if n))
+    print()
+    for area, s in per_area.items():
+        cells = "  ".join(f"{b} {s.by_bucket.get(b, 0)} ({report.percent(s.by_bucket.get(b, 0), s.checked)})" for b in ("A", "BE", "W"))
+        print(f"{area:<24} {s.total:>5}  {cells}")
+    return EXIT_OK
+
+
+def cmd_tui(args: argparse.Namespace, config: AppConfig) -> int:
+    from console.runner import Runner
+    from console.tui.app import SarabanApp
+
+    store = _open_store(args, config)
+    app = SarabanApp(store, Runner(store, config), config)
+    app.run()
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace, config: AppConfig) -> int:
+    """The national sample world on a simulated internet, in the console (or as a CLI scan with --no-tui)."""
+    import tempfile
+
+    from checks.sim.internet import SimInternetThread
+    from checks.sim.worlds import national_world
+    from console.runner import Runner
+    from console.store import Store
+
+    world = national_world(agencies=args.agencies) if args.agencies else national_world()
+    store_path = Path(args.store).expanduser() if args.store else Path(tempfile.mkdtemp(prefix="saraban-demo-")) / "store.json"
+    with SimInternetThread(world, delay=args.delay_ms / 1000.0) as internet:
+        engine = internet.engine_config(config.engine)
+        demo_config = replace(config, engine=engine, store_path=store_path)
+        store = Store(store_path, history_limit=config.history_limit)
+        store.merge_import(world.agencies, source="demo: national sample world", operator=config.operator)
+        runner = Runner(store, demo_config)
+        if args.no_tui:
+            progress = _Progress(True)
+            finished = asyncio.run(runner.scan(None, progress))
+            _print_summary(demo_config, [r.verdict for r in store.records()], finished)
+            return EXIT_CANARY if finished.stopped and finished.stopped.startswith("canary") else EXIT_OK
+        from console.tui.app import SarabanApp
+
+        SarabanApp(store, runner, demo_config, title_suffix=" — demo", autostart_scan=not args.no_scan).run()
+    print(f"demo store: {store_path}")
+    return EXIT_OK
+
+
+def cmd_bench(args: argparse.Namespace, config: AppConfig) -> int:
+    from console.bench import run_bench
+
+    return run_bench(args, config)
+
+
+# ---------------------------------------------------------------------------------------------
+# argument parsing
+# ---------------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="saraban",
+        description="Check the Section 10 email addresses of Thai state agencies and follow up on them.",
+    )
+    parser.add_argument("--store", help="the JSON store (default: the user data dir)")
+    parser.add_argument("--config", help="config TOML (default: the user config dir, else built-in defaults)")
+    parser.add_argument("--lang", choices=("th", "en"), help="language of operator-facing text")
+    sub = parser.add_subparsers(dest="command")
+
+    p = sub.add_parser("check", help="check agencies of a CSV/TSV/XLSX file, or of the store")
+    p.add_argument("file", nargs="?", help="a list to check without a store")
+    p.add_argument("--sheet")
+    p.add_argument("--json", action="store_true", help="one JSON object per agency per line")
+    p.add_argument("--all", action="store_true", help="every agency in the store (the default)")
+    p.add_argument("--group", action="append", help="only agencies in these groups (repeat or comma-separate)")
+    p.add_argument("--province")
+    p.add_argument("--agency", help="one agency: its id or ลำดับที่")
+    p.add_argument("--sim", choices=("catalogue", "national"), help="check against a simulated internet")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("import", help="import an agency list (CSV, TSV, XLSX or URL) into the store")
+    p.add_argument("source")
+    p.add_argument("--sheet")
+    p.add_argument("--map", action="append", metavar="COLUMN=FIELD")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("correct", help="record a corrected address and recheck it at once")
+    p.add_argument("agency")
+    p.add_argument("address")
+    p.add_argument("--reason", required=True)
+    p.add_argument("--operator")
+    p.add_argument("--no-recheck", action="store_true")
+    p.set_defaults(func=cmd_correct)
+
+    p = sub.add_parser("note", help="add a note to an agency")
+    p.add_argument("agency")
+    p.add_argument("text")
+    p.set_defaults(func=cmd_note)
+
+    p = sub.add_parser("export", help="export the follow-up list")
+    p.add_argument("--group", action="append")
+    p.add_argument("--province")
+    p.add_argument("--district")
+    p.add_argument("--kind")
+    p.add_argument("--changed-since", help="ISO date: only agencies checked since then")
+    p.add_argument("--format", choices=("xlsx", "csv", "json"))
+    p.add_argument("-o", "--output", required=True)
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("report", help="OPDC-style summary: buckets, groups, per province")
+    p.add_argument("--province")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--xlsx", help="also write the Section 22 summary as XLSX")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("tui", help="open the console (the default)")
+    p.set_defaults(func=cmd_tui)
+
+    p = sub.add_parser("demo", help="the console on the national sample world and a simulated internet")
+    p.add_argument("--agencies", type=int, default=0, help="size of the sample world (default 8,286)")
+    p.add_argument("--delay-ms", type=float, default=20.0, help="simulated latency per reply")
+    p.add_argument("--no-tui", action="store_true", help="scan in the terminal instead of opening the console")
+    p.add_argument("--no-scan", action="store_true", help="open the console without starting a scan")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("bench", help="measure speed, politeness and memory on the simulated internet")
+    p.add_argument("--agencies", type=int, default=8286)
+    p.add_argument("--delay-ms", type=float, default=50.0)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--skip", action="append", default=[], help="skip a part: scan, baseline, store, tui")
+    p.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        config = load_config(args.config)
+        if args.lang:
+            config = replace(config, language=args.lang)
+        if args.store:
+            config = replace(config, store_path=Path(args.store).expanduser())
+        func = getattr(args, "func", cmd_tui)
+        return func(args, config)
+    except (CliError, ConfigError) as exc:
+        _err(str(exc))
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

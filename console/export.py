@@ -1,0 +1,358 @@
+"""Follow-up exports: the phone list (XLSX/CSV) and machine-readable JSON lines.
+
+Exports hold phone numbers and untrusted text, so every file is created 0600, written to a temp file
+and moved into place (a crash never leaves half a list), and every spreadsheet cell goes through
+`cell_safe` (no formulas, no control characters that would crash openpyxl).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import os
+import re
+import tempfile
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from checks.config import Rule
+from checks.model import (
+    FLAG_CATCH_ALL,
+    FLAG_IMPLICIT_MX,
+    FLAG_NO_STARTTLS,
+    FLAG_PROBER_BLOCKED,
+    FLAG_SUGGESTED_FIX,
+    FLAG_TYPO_SUSPECT,
+    Agency,
+    Verdict,
+)
+from console.thai import be_date, cell_safe, safe_text
+
+FOLLOWUP_COLUMNS: tuple[str, ...] = (
+    "ลำดับที่",
+    "หน่วยงาน",
+    "อำเภอ",
+    "จังหวัด",
+    "โทรศัพท์",
+    "อีเมลตามประกาศ",
+    "อีเมลปัจจุบัน",
+    "กลุ่ม",
+    "ความหมายกลุ่ม",
+    "ปัญหา",
+    "วิธีแก้ไข",
+    "อีเมลที่แนะนำ",
+    "ผลตรวจอีเมลที่แนะนำ",
+    "ตรวจล่าสุด (พ.ศ.)",
+    "หลักฐาน",
+    "ข้อสังเกต",
+    "บันทึก",
+)
+FOLLOWUP_COLUMNS_EN: tuple[str, ...] = (
+    "No.",
+    "Agency",
+    "District",
+    "Province",
+    "Phone",
+    "Declared address",
+    "Current address",
+    "Group",
+    "Group meaning",
+    "Problem",
+    "Fix",
+    "Suggested address",
+    "Suggested address check",
+    "Last checked",
+    "Evidence",
+    "Flags",
+    "Notes",
+)
+
+_TEXTS: dict[str, dict[str, str]] = {
+    "th": {
+        "unchecked": "ยังไม่ได้ตรวจ",
+        "works": "ใช้ได้",
+        "fails": "ใช้ไม่ได้",
+        "also": "พบด้วย",
+        FLAG_CATCH_ALL: "เซิร์ฟเวอร์รับทุกชื่อ (catch-all) ยืนยันกล่องจดหมายไม่ได้",
+        FLAG_IMPLICIT_MX: "ไม่มีระเบียน MX (ใช้ระเบียน A ของโดเมน)",
+        FLAG_NO_STARTTLS: "เซิร์ฟเวอร์ไม่รองรับ STARTTLS",
+        FLAG_SUGGESTED_FIX: "มีอีเมลที่แนะนำ",
+        FLAG_TYPO_SUSPECT: "อาจพิมพ์ชื่อโดเมนผิด",
+        FLAG_PROBER_BLOCKED: "เครื่องตรวจถูกเซิร์ฟเวอร์ปฏิเสธ",
+    },
+    "en": {
+        "unchecked": "Not checked yet",
+        "works": "works",
+        "fails": "does not work",
+        "also": "also",
+        FLAG_CATCH_ALL: "catch-all server: mailbox unconfirmed",
+        FLAG_IMPLICIT_MX: "no MX record (domain address used)",
+        FLAG_NO_STARTTLS: "no STARTTLS",
+        FLAG_SUGGESTED_FIX: "suggested fix available",
+        FLAG_TYPO_SUSPECT: "possible typo in the domain",
+        FLAG_PROBER_BLOCKED: "the prober was refused",
+    },
+}
+
+
+def followup_header(lang: str = "th") -> list[str]:
+    return list(FOLLOWUP_COLUMNS_EN if lang == "en" else FOLLOWUP_COLUMNS)
+
+
+def _fix_outcome(works: bool | None, texts: dict[str, str]) -> str:
+    if works is None:
+        return texts["unchecked"]
+    return texts["works"] if works else texts["fails"]
+
+
+def _when(iso: str) -> str:
+    try:
+        return be_date(iso, with_time=True)
+    except ValueError:
+        return iso
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    """One line of the follow-up list, in FOLLOWUP_COLUMNS order."""
+
+    seq: str
+    name: str
+    district: str
+    province: str
+    phone: str
+    declared: str
+    current: str
+    group: str
+    group_label: str
+    problem: str
+    fix: str
+    suggested: str
+    suggested_result: str
+    checked: str
+    evidence: str
+    flags: str
+    notes: str
+
+    @classmethod
+    def build(
+        cls,
+        agency: Agency,
+        verdict: Verdict | None,
+        current: str,
+        notes: Sequence[str],
+        rules: Sequence[Rule],
+        *,
+        lang: str = "th",
+    ) -> ExportRow:
+        """From an agency, its verdict (None: not checked yet), its current address and the notes."""
+        texts = _TEXTS["en" if lang == "en" else "th"]
+        by_group = {r.group: r for r in rules}
+        group = label = problem = fix = suggested = suggested_result = checked = evidence = ""
+        flags: list[str] = []
+        if verdict is None:
+            problem = texts["unchecked"]
+        else:
+            group = verdict.group
+            rule = by_group.get(group)
+            if rule is not None:
+                label = (rule.label_en or rule.label_th) if lang == "en" else rule.label_th
+                problem = rule.problem_en if lang == "en" else rule.problem_th
+                fix = rule.fix_en if lang == "en" else rule.fix_th
+            else:
+                label = group
+            if verdict.suggested_fix is not None:
+                suggested = verdict.suggested_fix.address
+                suggested_result = _fix_outcome(verdict.suggested_fix.works, texts)
+            checked = _when(verdict.checked_at or verdict.evidence.checked_at)
+            evidence = verdict.evidence.one_line()
+            flags = [texts.get(f, f) for f in verdict.flags]
+            flags += _other_findings(verdict, rules, texts["also"], lang)
+        return cls(
+            seq=agency.seq or "",
+            name=agency.name,
+            district=agency.district,
+            province=agency.province,
+            phone=agency.phone,
+            declared=agency.declared,
+            current=current,
+            group=group,
+            group_label=label,
+            problem=problem,
+            fix=fix,
+            suggested=suggested,
+            suggested_result=suggested_result,
+            checked=checked,
+            evidence=evidence,
+            flags="; ".join(dict.fromkeys(flags)),
+            notes="; ".join(safe_text(n).strip() for n in notes if n and n.strip()),
+        )
+
+    def cells(self) -> list[str]:
+        return [
+            self.seq, self.name, self.district, self.province, self.phone, self.declared, self.current,
+            self.group, self.group_label, self.problem, self.fix, self.suggested, self.suggested_result,
+            self.checked, self.evidence, self.flags, self.notes,
+        ]  # fmt: skip
+
+
+def _other_findings(verdict: Verdict, rules: Sequence[Rule], also: str, lang: str) -> list[str]:
+    """Findings that point at another problem group than the deciding one (B1 with a D3 beside it)."""
+    out: list[str] = []
+    codes = set(verdict.finding_codes)
+    for rule in rules:
+        if rule.group == verdict.group or rule.bucket == "A" or not rule.any_of:
+            continue
+        if codes.intersection(rule.any_of):
+            label = (rule.label_en or rule.label_th) if lang == "en" else rule.label_th
+            out.append(f"{also} {rule.group} {label}")
+    return out
+
+
+def followup_rows(
+    items: Iterable[tuple[Agency, Verdict | None, str, list[str]]],
+    rules: Sequence[Rule],
+    *,
+    lang: str = "th",
+) -> list[list[str]]:
+    """Rows for the phone list; item = (agency, verdict or None, current address, note texts)."""
+    return [ExportRow.build(a, v, cur, notes, rules, lang=lang).cells() for a, v, cur, notes in items]
+
+
+# ------------------------------------------------------------------------------------------------
+# Writing files: 0600, temp file + os.replace
+# ------------------------------------------------------------------------------------------------
+
+
+def _atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> None:
+    """Write through `write` into a 0600 temp file beside `path`, fsync, then replace `path`."""
+    target = Path(path)
+    directory = target.parent if str(target.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    try:
+        os.fchmod(fd, 0o600)  # mkstemp already does 0600; say it explicitly
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def _display_width(text: str) -> int:
+    return sum(0 if unicodedata.combining(c) or unicodedata.category(c) in ("Mn", "Me") else 1 for c in text)
+
+
+def _xlsx_value(value: Any) -> Any:
+    if isinstance(value, bool) or value is None:
+        return cell_safe("" if value is None else str(value))
+    if isinstance(value, (int, float)):
+        return value
+    return cell_safe(value)
+
+
+def write_xlsx_sheets(path: str | Path, sheets: Sequence[tuple[str, Sequence[Any], Iterable[Sequence[Any]]]]) -> None:
+    """An XLSX with one sheet per (title, header, rows): bold frozen header, autofilter, column widths.
+
+    Text cells are cell_safe and typed as strings, so nothing in the file is a formula; ints and
+    floats stay numbers.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    bold = Font(bold=True)
+    for title, header, rows in sheets:
+        ws = wb.create_sheet(_sheet_title(title))
+        widths: list[int] = []
+        all_rows = [list(header), *(list(r) for r in rows)]
+        for r_idx, row in enumerate(all_rows, start=1):
+            for c_idx, raw in enumerate(row, start=1):
+                value = _xlsx_value(raw)
+                cell = ws.cell(row=r_idx, column=c_idx)
+                cell.value = value
+                if isinstance(value, str):
+                    cell.data_type = "s"  # belt and braces: never "f", whatever the text
+                if r_idx == 1:
+                    cell.font = bold
+                w = _display_width(str(value))
+                if c_idx > len(widths):
+                    widths.append(w)
+                else:
+                    widths[c_idx - 1] = max(widths[c_idx - 1], w)
+        for i, w in enumerate(widths, start=1):
+            ws.column_dimensions[get_column_letter(i)].width = min(max(w + 2, 6), 60)
+        ws.freeze_panes = "A2"
+        if widths:
+            ws.auto_filter.ref = f"A1:{get_column_letter(len(widths))}{max(len(all_rows), 1)}"
+    if not wb.worksheets:
+        wb.create_sheet("Sheet1")
+    _atomic_write(path, wb.save)
+
+
+def _sheet_title(title: str) -> str:
+    clean = "".join(c for c in safe_text(title) if c not in "[]:*?/\\").strip("'") or "Sheet"
+    return clean[:31]
+
+
+def write_xlsx(
+    path: str | Path, header: Sequence[Any], rows: Iterable[Sequence[Any]], *, sheet_title: str = "ติดตาม"
+) -> None:
+    """One-sheet XLSX (the follow-up list), 0600, atomic, no formulas."""
+    write_xlsx_sheets(path, [(sheet_title, header, rows)])
+
+
+def write_csv(path: str | Path, header: Sequence[Any], rows: Iterable[Sequence[Any]]) -> None:
+    """CSV in utf-8-sig (so Excel shows Thai), every cell cell_safe, 0600, atomic."""
+
+    def write(fh: IO[bytes]) -> None:
+        text = io.TextIOWrapper(fh, encoding="utf-8-sig", newline="")
+        writer = csv.writer(text)
+        writer.writerow([cell_safe(v) for v in header])
+        for row in rows:
+            writer.writerow([cell_safe(v) for v in row])
+        text.flush()
+        text.detach()
+
+    _atomic_write(path, write)
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _json_clean(value: Any) -> Any:
+    """Replace lone surrogates (from decoded SMTP text) that cannot be written as UTF-8."""
+    if isinstance(value, str):
+        return _SURROGATES.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_json_clean(k): _json_clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_clean(v) for v in value]
+    return value
+
+
+def write_jsonl(path: str | Path, objects: Iterable[dict[str, Any]]) -> None:
+    """One JSON object per line, Thai kept readable (ensure_ascii=False), 0600, atomic."""
+
+    def write(fh: IO[bytes]) -> None:
+        for obj in objects:
+            line = json.dumps(_json_clean(obj), ensure_ascii=False, default=str)
+            fh.write(line.encode("utf-8") + b"\n")
+
+    _atomic_write(path, write)

@@ -1,0 +1,111 @@
+"""Thai text helpers: Thai digits, Buddhist Era dates, and making untrusted text safe to show or export.
+
+Agency lists arrive with Thai digits (๐–๙) and BE dates; names, banners and addresses are untrusted and
+must never reach a terminal as escape sequences or a spreadsheet as a formula. Every module that shows
+or writes such text goes through `safe_text` (display) or `cell_safe` (spreadsheets).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime
+
+THAI_DIGITS = "๐๑๒๓๔๕๖๗๘๙"
+ASCII_DIGITS = "0123456789"
+_TO_ASCII = str.maketrans(THAI_DIGITS, ASCII_DIGITS)
+_TO_THAI = str.maketrans(ASCII_DIGITS, THAI_DIGITS)
+BE_OFFSET = 543
+
+# 7-bit terminal escape sequences, removed whole so that their parameters do not leak into the text
+# ("ESC]0;title BEL" must not leave "]0;title"). 8-bit C1 introducers are removed one by one by
+# _CONTROLS: what follows them is then plain text, and a stray C1 in mis-decoded Thai eats nothing.
+_ESCAPES = re.compile(
+    r"""
+      \x1b\][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?      # OSC ... BEL | ST
+    | \x1b[PX^_][^\x1b\x9c]*(?:\x1b\\|\x9c)?           # DCS / SOS / PM / APC ... ST
+    | \x1b\[[0-?]*[ -/]*[@-~]?                         # CSI
+    | \x1b[ -/]*[0-~]?                                 # other ESC sequences (nF / Fp / Fe / Fs)
+    """,
+    re.VERBOSE,
+)
+_LINE_BREAKS = re.compile(r"\r\n|[\r\n\x0b\x0c\x85\u2028\u2029]")
+# C0 except tab, DEL, C1, bidi embeddings/overrides/isolates, and the XML non-characters U+FFFE/U+FFFF
+_CONTROLS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufffe\uffff]")
+_SURROGATES = re.compile("[\ud800-\udfff]")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def to_ascii_digits(s: str) -> str:
+    """Thai digits → ASCII digits; everything else unchanged."""
+    return s.translate(_TO_ASCII)
+
+
+def to_thai_digits(s: str) -> str:
+    """ASCII digits → Thai digits (for Thai-style output); everything else unchanged."""
+    return s.translate(_TO_THAI)
+
+
+def has_thai_digits(s: str) -> bool:
+    return any(c in THAI_DIGITS for c in s)
+
+
+def _parse_when(iso: str | date | datetime) -> date | datetime:
+    if isinstance(iso, (date, datetime)):
+        return iso
+    text = to_ascii_digits(str(iso).strip())
+    if not text:
+        raise ValueError("empty date")
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return date.fromisoformat(text[:10])
+
+
+def be_date(iso: str | date | datetime, *, thai_digits: bool = False, with_time: bool = False) -> str:
+    """An ISO date/datetime as a Thai Buddhist Era date, "22/11/2569" (optionally " 14:05").
+
+    Empty input gives "". Unparseable input raises ValueError. Aware datetimes are shown in their
+    own offset (what the checker recorded), not converted.
+    """
+    if isinstance(iso, str) and not iso.strip():
+        return ""
+    when = _parse_when(iso)
+    out = f"{when.day:02d}/{when.month:02d}/{when.year + BE_OFFSET}"
+    if with_time and isinstance(when, datetime):
+        out += f" {when.hour:02d}:{when.minute:02d}"
+    return to_thai_digits(out) if thai_digits else out
+
+
+def safe_text(s: object) -> str:
+    """Untrusted text made safe to display or store: NFC; no escape sequences, controls or bidi overrides.
+
+    Line breaks become a space (so words do not run together); tab is kept; lone surrogates become
+    U+FFFD (they cannot be encoded as UTF-8). None gives "".
+    """
+    if s is None:
+        return ""
+    text = s if isinstance(s, str) else str(s)
+    text = _SURROGATES.sub("\ufffd", text)
+    text = _ESCAPES.sub("", text)
+    text = _LINE_BREAKS.sub(" ", text)
+    text = _CONTROLS.sub("", text)
+    return unicodedata.normalize("NFC", text)
+
+
+def cell_safe(s: object) -> str:
+    """Text for a spreadsheet cell (XLSX or CSV): safe_text, and never read as a formula.
+
+    A leading = + - @ (or tab/CR/LF) makes Excel and LibreOffice evaluate the cell; prefix "'".
+    """
+    text = safe_text(s)
+    if text.startswith(_FORMULA_START):
+        return "'" + text
+    return text
+
+
+def collapse_spaces(s: str) -> str:
+    """All runs of whitespace (incl. NBSP and Thai-unfriendly tabs) → one space, stripped."""
+    return " ".join(s.split())

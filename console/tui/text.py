@@ -1,0 +1,97 @@
+"""Turning untrusted strings into things the screen shows literally.
+
+Agency names, addresses, SMTP banners, DNS data and notes come from outside. They are passed through
+`clean()` (console.thai.safe_text: strips ESC/C1/bidi controls) and then wrapped in `rich.text.Text`,
+which is never parsed as markup. Markup is only ever used in constant templates of this package.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime
+
+from rich.text import Text
+
+try:  # the shared implementation; the fallback keeps the console safe if it is missing
+    from console.thai import safe_text as _safe_text
+except ImportError:  # pragma: no cover - only while console.thai is being written
+    _safe_text = None
+
+try:
+    from console.thai import be_date as _be_date
+except ImportError:  # pragma: no cover
+    _be_date = None
+
+_ESC_SEQ = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|[@-Z\\-_])")
+_CONTROLS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _fallback_safe(value: str) -> str:
+    value = _ESC_SEQ.sub("", value)
+    return _CONTROLS.sub("", unicodedata.normalize("NFC", value))
+
+
+def clean(value: object) -> str:
+    """Untrusted text made safe for a terminal: no escapes, no C0/C1 controls, no bidi overrides.
+
+    Both the shared `safe_text` and our own pass run (defence in depth: stripping again at display).
+    """
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    if _safe_text is not None:
+        try:
+            text = _safe_text(text)
+        except Exception:  # a broken helper must not take the console down
+            text = _fallback_safe(text)
+    return _fallback_safe(text)
+
+
+def one_line(value: object) -> str:
+    """`clean()` on a single line (tabs and newlines become spaces): table cells stay one row high."""
+    return " ".join(clean(value).replace("\t", " ").split())
+
+
+def lit(value: object, style: str = "") -> Text:
+    """A literal Text: never parsed as markup, whatever the value contains."""
+    return Text(clean(value), style=style, end="")
+
+
+def cell(value: object, style: str = "") -> Text:
+    """A single-line literal table cell."""
+    return Text(one_line(value), style=style, end="", no_wrap=True, overflow="ellipsis")
+
+
+def be_short(iso: str | None) -> str:
+    """A compact Buddhist Era timestamp for table cells: 07/10/2568 14:05."""
+    if not iso:
+        return ""
+    try:
+        dt = datetime.fromisoformat(iso)
+    except (TypeError, ValueError):
+        return one_line(iso)
+    return f"{dt.day:02d}/{dt.month:02d}/{dt.year + 543} {dt.hour:02d}:{dt.minute:02d}"
+
+
+def be_long(iso: str | None) -> str:
+    """The shared Buddhist Era rendering (console.thai.be_date) for the detail pane."""
+    if not iso:
+        return ""
+    if _be_date is not None:
+        try:
+            text = _be_date(iso)
+            if text:
+                return one_line(text)
+        except Exception:
+            pass
+    return be_short(iso)
+
+
+def field(obj: object, name: str, default: object = None) -> object:
+    """Read `name` from a dataclass-like object or a dict (store entries may be either)."""
+    if obj is None:
+        return default
+    if isinstance(obj, dict):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
