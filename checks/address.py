@@ -364,7 +364,7 @@ def read_address(declared: str) -> AddressReading:
                 reasons.setdefault(failure.problem, failure.reason)
     if not (problems - {THAI_DIGITS, NON_ASCII_DIGITS, ZERO_WIDTH, NBSP, FULLWIDTH_AT, MAILTO, DISPLAY_NAME,
                         MULTIPLE_ADDRESSES, CRLF, CONTROL_CHARS}):
-        # e.g. "x@y.go.th\r\n" (line break only): still say what a valid address would need
+        # safety net: a field that is not an address always names a reason, never only a repair
         problems.add(INVALID)
         reasons.setdefault(INVALID, "the text is not one valid address")
     return _reading(declared, None, None, problems, [], notes, reasons)

@@ -220,8 +220,11 @@ class Scanner:
         policy = (
             policy_findings(reading.address, agency.kind, self.config.policy) if reading.address else []
         )
-        probe_address = reading.address if reading.ok and not agency.upgraded else None
-        fix_address = reading.suggestion if reading.suggestion and not agency.upgraded else None
+        # What goes on the wire is the ASCII (IDNA) form; the reading keeps the readable one.
+        probe_address = reading.ascii_address if reading.ok and not agency.upgraded else None
+        fix_address = None
+        if reading.suggestion and not agency.upgraded:
+            fix_address = read_address(reading.suggestion).ascii_address
         fix_policy: list[m.Finding] = []
         if reading.suggestion and not reading.address:
             fix_policy = policy_findings(reading.suggestion, agency.kind, self.config.policy)

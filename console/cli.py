@@ -329,7 +329,7 @@ def cmd_export(args: argparse.Namespace, config: AppConfig) -> int:
     else:
         items = [(r.agency, r.verdict, r.current_address, [n.text for n in r.notes]) for r in records]
         rows = export.followup_rows(items, config.engine.rules, lang=config.language)
-        header = list(export.FOLLOWUP_COLUMNS)
+        header = list(export.followup_header(config.language))
         (export.write_xlsx if fmt == "xlsx" else export.write_csv)(out, header, rows)
     print(f"{len(records)} → {out}")
     return EXIT_OK
@@ -358,7 +358,10 @@ def cmd_report(args: argparse.Namespace, config: AppConfig) -> int:
             for g, n in groups.items():
                 previous_counts[g] = previous_counts.get(g, 0) + n
     if args.xlsx:
-        report.write_section22_xlsx(Path(args.xlsx), national, per_area, previous_counts, config.engine.rules)
+        report.write_section22_xlsx(
+            Path(args.xlsx), national, per_area, previous_counts, config.engine.rules,
+            area_title="รายอำเภอ" if args.province else "รายจังหวัด",
+        )
         print(f"→ {args.xlsx}")
     if args.json:
         data = {

@@ -265,7 +265,9 @@ def _xlsx_value(value: Any) -> Any:
     return cell_safe(value)
 
 
-def write_xlsx_sheets(path: str | Path, sheets: Sequence[tuple[str, Sequence[Any], Iterable[Sequence[Any]]]]) -> None:
+def write_xlsx_sheets(
+    path: str | Path, sheets: Sequence[tuple[str, Sequence[Any], Iterable[Sequence[Any]]]]
+) -> None:
     """An XLSX with one sheet per (title, header, rows): bold frozen header, autofilter, column widths.
 
     Text cells are cell_safe and typed as strings, so nothing in the file is a formula; ints and

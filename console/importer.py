@@ -87,14 +87,35 @@ _EXACT: dict[str, str] = {}
 for _field, _names in {
     "seq": ("ลำดับที่", "ลำดับ", "ที่", "no", "no.", "seq", "seq.", "#", "number", "ลำดับ ที่"),
     "name": (
-        "หน่วยงาน", "ชื่อหน่วยงาน", "ชื่อ หน่วยงาน", "ชื่อส่วนราชการ", "ส่วนราชการ", "agency", "agency name",
-        "name", "organisation", "organization", "ชื่อ อปท.", "ชื่อ อปท", "อปท.", "อปท",
+        "หน่วยงาน",
+        "ชื่อหน่วยงาน",
+        "ชื่อ หน่วยงาน",
+        "ชื่อส่วนราชการ",
+        "ส่วนราชการ",
+        "agency",
+        "agency name",
+        "name",
+        "organisation",
+        "organization",
+        "ชื่อ อปท.",
+        "ชื่อ อปท",
+        "อปท.",
+        "อปท",
     ),
     "district": ("อำเภอ", "อำเภอ/เขต", "เขต/อำเภอ", "เขต", "district", "amphoe", "amphur", "amphoe/district"),
     "province": ("จังหวัด", "province", "changwat"),
     "phone": (
-        "โทรศัพท์", "เบอร์โทร", "เบอร์โทรศัพท์", "หมายเลขโทรศัพท์", "โทร", "โทร.", "phone", "tel", "tel.",
-        "telephone", "phone number",
+        "โทรศัพท์",
+        "เบอร์โทร",
+        "เบอร์โทรศัพท์",
+        "หมายเลขโทรศัพท์",
+        "โทร",
+        "โทร.",
+        "phone",
+        "tel",
+        "tel.",
+        "telephone",
+        "phone number",
     ),
     "kind": ("ประเภทหน่วยงาน", "ประเภท", "ประเภท อปท.", "kind", "type", "agency type", "agency kind"),
     "status": ("สถานะ", "สถานะหน่วยงาน", "status"),
@@ -233,8 +254,11 @@ def cell_text(value: object) -> str:
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
         return str(int(value))
     if isinstance(value, datetime):
-        return value.isoformat(sep=" ", timespec="seconds") if value.time() != datetime.min.time() \
+        return (
+            value.isoformat(sep=" ", timespec="seconds")
+            if value.time() != datetime.min.time()
             else value.date().isoformat()
+        )
     if isinstance(value, date):
         return value.isoformat()
     return value if isinstance(value, str) else str(value)
@@ -257,9 +281,7 @@ def agency_id(name: str, district: str, province: str, code: str = "") -> str:
     """A stable id: the 13-digit agency code, else a hash of name/district/province (re-imports match)."""
     if re.fullmatch(r"[0-9]{13}", code, re.ASCII):
         return code
-    key = "\x1f".join(
-        collapse_spaces(unicodedata.normalize("NFC", s)) for s in (name, district, province)
-    )
+    key = "\x1f".join(collapse_spaces(unicodedata.normalize("NFC", s)) for s in (name, district, province))
     return "p-" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]
 
 
@@ -360,14 +382,17 @@ def _build(
         assert agency is not None
         if agency.code and agency.code in seen_codes:
             problems.append(
-                RowProblem(number, "code", f"รหัสหน่วยงาน {agency.code} ซ้ำกับแถว {seen_codes[agency.code]} ข้ามแถวนี้")
+                RowProblem(
+                    number, "code", f"รหัสหน่วยงาน {agency.code} ซ้ำกับแถว {seen_codes[agency.code]} ข้ามแถวนี้"
+                )
             )
             continue
         key = agency_id(agency.name, agency.district, agency.province)
         if key in seen_keys:
             problems.append(
                 RowProblem(
-                    number, "name",
+                    number,
+                    "name",
                     f"หน่วยงาน อำเภอ และจังหวัดซ้ำกับแถว {seen_keys[key]} ({agency.name}) ข้ามแถวนี้",
                 )
             )
@@ -424,7 +449,9 @@ def decode_text(data: bytes, source: str, charset: str | None = None) -> str:
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError as e:
-            raise ListReadError(f"{source}: อ่านไฟล์ UTF-16 ไม่ได้ ({e.reason}) บันทึกเป็น CSV UTF-8 แล้วลองใหม่") from e
+            raise ListReadError(
+                f"{source}: อ่านไฟล์ UTF-16 ไม่ได้ ({e.reason}) บันทึกเป็น CSV UTF-8 แล้วลองใหม่"
+            ) from e
     encodings = ["utf-8-sig", "cp874"]
     if charset:
         cs = charset.strip().strip('"').lower()
@@ -441,8 +468,7 @@ def decode_text(data: bytes, source: str, charset: str | None = None) -> str:
             break
         return text
     raise ListReadError(
-        f"{source}: ไม่ใช่ไฟล์ข้อความที่อ่านได้ (ไม่ใช่ UTF-8 หรือ TIS-620/cp874) "
-        "บันทึกเป็น CSV UTF-8 หรือ XLSX แล้วนำเข้าใหม่"
+        f"{source}: ไม่ใช่ไฟล์ข้อความที่อ่านได้ (ไม่ใช่ UTF-8 หรือ TIS-620/cp874) บันทึกเป็น CSV UTF-8 หรือ XLSX แล้วนำเข้าใหม่"
     )
 
 
@@ -455,7 +481,9 @@ def _text_rows(text: str, delimiter: str, source: str) -> Iterator[Row]:
         raise ListReadError(f"{source}: อ่านไฟล์ข้อความไม่ได้ ({e}) ตรวจรูปแบบไฟล์แล้วลองใหม่") from e
 
 
-def _read_text(data: bytes, source: str, overrides: list[tuple[str, str]], charset: str | None) -> ImportResult:
+def _read_text(
+    data: bytes, source: str, overrides: list[tuple[str, str]], charset: str | None
+) -> ImportResult:
     text = decode_text(data, source, charset)
     first_lines = "\n".join(text.splitlines()[:HEADER_SCAN_ROWS])
     # Try each delimiter; the one that yields a recognised header wins (tab, then comma, then semicolon).
@@ -486,7 +514,9 @@ def _check_zip(data: io.BytesIO | Path, source: str, max_bytes: int) -> None:
         with zipfile.ZipFile(data) as zf:
             total = sum(i.file_size for i in zf.infolist())
     except (zipfile.BadZipFile, OSError) as e:
-        raise ListReadError(f"{source}: ไฟล์ XLSX เสียหรือไม่ใช่ XLSX ({e}) เปิดใน Excel/LibreOffice แล้วบันทึกใหม่") from e
+        raise ListReadError(
+            f"{source}: ไฟล์ XLSX เสียหรือไม่ใช่ XLSX ({e}) เปิดใน Excel/LibreOffice แล้วบันทึกใหม่"
+        ) from e
     if total > max_bytes * _XLSX_MAX_UNZIPPED_FACTOR:
         raise ListReadError(f"{source}: ไฟล์ XLSX ใหญ่เกินไปเมื่อคลายออก ({total:,} ไบต์) แบ่งไฟล์แล้วนำเข้าใหม่")
 
@@ -645,4 +675,6 @@ def read_agencies(
 
 
 def _old_xls(source: str) -> ListReadError:
-    return ListReadError(f"{source}: เป็นไฟล์ Excel รุ่นเก่า (.xls) ที่ไม่รองรับ เปิดแล้วบันทึกเป็น .xlsx หรือ CSV UTF-8 ก่อน")
+    return ListReadError(
+        f"{source}: เป็นไฟล์ Excel รุ่นเก่า (.xls) ที่ไม่รองรับ เปิดแล้วบันทึกเป็น .xlsx หรือ CSV UTF-8 ก่อน"
+    )

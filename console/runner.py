@@ -29,6 +29,7 @@ class Runner:
         self.store = store
         self.config = config
         self.scanner: Scanner | None = None
+        self._stop_requested = False
         # One resolver for rechecks keeps DNS warm for the "we fixed it" loop; the domain is forgotten first.
         self._recheck_resolver = MailResolver(config.engine.dns)
 
@@ -49,6 +50,7 @@ class Runner:
             self.scanner.resume()
 
     def stop(self) -> None:
+        self._stop_requested = True
         if self.scanner is not None:
             self.scanner.stop()
 
@@ -72,17 +74,24 @@ class Runner:
         on_event: ev.EventSink | None = None,
         *,
         snapshot: bool = True,
+        wait_for_network: bool = False,
     ) -> ev.ScanFinished:
-        """Check the given agencies (all when None), saving verdicts in batches as they arrive."""
+        """Check the given agencies (all when None), saving verdicts in batches as they arrive.
+
+        With `wait_for_network`, a failed network canary pauses the scan instead of ending it: the
+        canary is retried every `canary.interval` and the scan resumes with the agencies not yet done.
+        """
         if self.scanner is not None:
             raise RuntimeError("a scan is already running")
+        self._stop_requested = False
         agencies = self.agencies_to_check(agency_ids)
-        scanner = Scanner(self.config.engine)
-        self.scanner = scanner
+        total = len(agencies)
+        done_before = 0
         pending: list[Verdict] = []
         last_save = time.monotonic()
         saving: asyncio.Future[object] | None = None
         loop = asyncio.get_running_loop()
+        started = time.monotonic()
 
         def flush() -> None:
             nonlocal pending, last_save, saving
@@ -102,24 +111,67 @@ class Runner:
 
             saving = asyncio.ensure_future(chained())
 
+        first_pass = True
+
         def sink(event: ev.Event) -> None:
             if isinstance(event, ev.AgencyChecked):
                 pending.append(event.verdict)
                 if len(pending) >= SAVE_BATCH or time.monotonic() - last_save >= SAVE_EVERY_S:
                     flush()
+                event = ev.AgencyChecked(event.agency, event.verdict, done_before + event.done, total)
+            elif isinstance(event, ev.ScanStarted) and not first_pass:
+                return  # a resumed pass continues the same scan
+            elif isinstance(event, ev.ScanFinished):
+                return  # reported once, below
             if on_event is not None:
                 on_event(event)
 
+        counts: dict[str, int] = {}
+        remaining = agencies
         try:
-            finished = await scanner.run(agencies, sink)
+            while True:
+                scanner = Scanner(self.config.engine)
+                self.scanner = scanner
+                finished = await scanner.run(remaining, sink)
+                first_pass = False
+                for verdict in scanner.verdicts.values():
+                    counts[verdict.group] = counts.get(verdict.group, 0) + 1
+                done_before += finished.done
+                outage = bool(finished.stopped and finished.stopped.startswith("canary"))
+                if not (wait_for_network and outage) or self._stop_requested or not finished.unfinished:
+                    break
+                if on_event is not None:
+                    on_event(ev.ScanPaused(finished.stopped or "canary"))
+                began = time.monotonic()
+                while not self._stop_requested:
+                    await asyncio.sleep(max(0.05, self.config.engine.canary.interval))
+                    if await scanner.canary() is None:
+                        break
+                if self._stop_requested:
+                    break
+                if on_event is not None:
+                    on_event(ev.CanaryRestored(time.monotonic() - began))
+                    on_event(ev.ScanResumed())
+                unfinished = set(finished.unfinished)
+                remaining = [a for a in remaining if a.id in unfinished]
         finally:
             flush()
             if saving is not None:
                 await saving
             self.scanner = None
-        if snapshot and finished.stopped is None and agency_ids is None:
+        result = ev.ScanFinished(
+            total=total,
+            done=done_before,
+            counts=counts,
+            elapsed_s=time.monotonic() - started,
+            stopped=finished.stopped if finished.stopped is not None else None,
+            unfinished=finished.unfinished,
+        )
+        if on_event is not None:
+            on_event(result)
+        if snapshot and result.stopped is None and agency_ids is None:
             await asyncio.to_thread(self.store.save_snapshot, self.province_counts(), label="scan")
-        return finished
+        return result
 
     def province_counts(self) -> dict[str, dict[str, int]]:
         counts: dict[str, dict[str, int]] = {}

@@ -34,6 +34,7 @@ _LINE_BREAKS = re.compile(r"\r\n|[\r\n\x0b\x0c\x85\u2028\u2029]")
 _CONTROLS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufffe\uffff]")
 _SURROGATES = re.compile("[\ud800-\udfff]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+_LEADING_SPACE = " \t\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u3000"
 
 
 def to_ascii_digits(s: str) -> str:
@@ -98,10 +99,11 @@ def safe_text(s: object) -> str:
 def cell_safe(s: object) -> str:
     """Text for a spreadsheet cell (XLSX or CSV): safe_text, and never read as a formula.
 
-    A leading = + - @ (or tab/CR/LF) makes Excel and LibreOffice evaluate the cell; prefix "'".
+    A leading = + - @ (or tab/CR/LF) makes Excel and LibreOffice evaluate the cell; prefix "'". Leading
+    spaces do not protect it (a CSV import with "trim spaces" brings the = back to the front).
     """
     text = safe_text(s)
-    if text.startswith(_FORMULA_START):
+    if text.startswith(_FORMULA_START) or text.lstrip(_LEADING_SPACE).startswith(_FORMULA_START):
         return "'" + text
     return text
 

@@ -180,7 +180,7 @@ def _check_invariants(reading: AddressReading) -> None:
 _ALPHABET = st.sampled_from(
     [*"abcxyzSA019_.-+@,;/<>: \t\r\n\"'()?",
      "@dla.go.th", "saraban", ".go.th", "mailto:", "๑", "๙", "٣", "１", "＠", "ａ", "．", "\u200b", "\ufeff",
-       "\u00a0", "\u202f", "\u3000", "\x00", "\x1b", "\x85", "ก", "ำ", "\u202e", "\u00ad", "xn--", "\ud800"]
+     "\u00a0", "\u202f", "\u3000", "\x00", "\x1b", "\x85", "ก", "ำ", "\u202e", "\u00ad", "xn--", "\ud800"]
 )
 
 

@@ -39,7 +39,7 @@ from checks.sim.world import (
 
 TTL = 300
 TCP_IDLE_SECONDS = 30.0  # a client that keeps a TCP connection silent this long is dropped
-MAX_TCP_MESSAGE = 65535
+RRSET_CACHE_MAX = 50_000
 
 _CLOSE = object()  # sentinel: close the TCP connection without answering
 
@@ -110,6 +110,7 @@ class SimDnsServer:
         self._writers: set[asyncio.StreamWriter] = set()
         self._timers: set[asyncio.TimerHandle] = set()
         self._index: _Index | None = None
+        self._rrsets: dict[tuple[str, str, tuple[str, ...]], dns.rrset.RRset] = {}
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -253,21 +254,21 @@ class SimDnsServer:
         response.flags |= dns.flags.AA
         if query.opcode() != dns.opcode.QUERY:
             response.set_rcode(dns.rcode.NOTIMP)
-            return response.to_wire()
+            return _wire(response)
         if len(query.question) != 1:
             response.set_rcode(dns.rcode.FORMERR)
-            return response.to_wire()
+            return _wire(response)
         question = query.question[0]
         if question.rdclass != dns.rdataclass.IN:
             response.set_rcode(dns.rcode.REFUSED)
-            return response.to_wire()
+            return _wire(response)
         try:
             return self._fill(response, question.name, question.rdtype, tcp)
         except Exception:
             # odd data in the world (an invalid IP, an unparsable host name): fail like a broken zone
             response = dns.message.make_response(query)
             response.set_rcode(dns.rcode.SERVFAIL)
-            return response.to_wire()
+            return _wire(response)
 
     def _fill(
         self, response: dns.message.Message, qname: dns.name.Name, rdtype: int, tcp: bool
@@ -289,25 +290,25 @@ class SimDnsServer:
                 if tcp:
                     return _CLOSE
                 response.flags |= dns.flags.TC
-                return response.to_wire()
+                return _wire(response)
             if mode == DNS_NXDOMAIN:
                 response.set_rcode(dns.rcode.NXDOMAIN)
-                return response.to_wire()
+                return _wire(response)
             if mode == DNS_SERVFAIL:
                 response.set_rcode(dns.rcode.SERVFAIL)
-                return response.to_wire()
+                return _wire(response)
             self._domain_records(response, qname, rdtype, spec, host)
-            return response.to_wire()
+            return _wire(response)
         if host is not None:
             self._address_records(response, qname, rdtype, (host.ip,))
-            return response.to_wire()
+            return _wire(response)
         if name == index.canary:
             self._address_records(response, qname, rdtype, (self.world.canary_ip,))
-            return response.to_wire()
+            return _wire(response)
         if name == "" or name in index.parents:
-            return response.to_wire()  # NODATA: the name exists above known names
+            return _wire(response)  # NODATA: the name exists above known names
         response.set_rcode(dns.rcode.NXDOMAIN)
-        return response.to_wire()
+        return _wire(response)
 
     def _domain_records(
         self,
@@ -321,10 +322,10 @@ class SimDnsServer:
         mode = spec.mode
         if rdtype == dns.rdatatype.MX:
             if mode == DNS_MX and spec.mx:
-                texts = [f"{int(pref)} {_absolute(target)}" for pref, target in spec.mx]
-                response.answer.append(dns.rrset.from_text_list(qname, TTL, "IN", "MX", texts))
+                texts = tuple(f"{int(pref)} {_absolute(target)}" for pref, target in spec.mx)
+                response.answer.append(self._rrset(qname, "MX", texts))
             elif mode == DNS_NULL_MX:
-                response.answer.append(dns.rrset.from_text(qname, TTL, "IN", "MX", "0 ."))
+                response.answer.append(self._rrset(qname, "MX", ("0 .",)))
             return
         if rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
             if mode == DNS_NO_RECORDS:
@@ -336,11 +337,25 @@ class SimDnsServer:
                 self._address_records(response, qname, rdtype, addresses)
             return
         if rdtype == dns.rdatatype.TXT and mode == DNS_NO_RECORDS:
-            response.answer.append(dns.rrset.from_text(qname, TTL, "IN", "TXT", '"v=spf1 -all"'))
+            response.answer.append(self._rrset(qname, "TXT", ('"v=spf1 -all"',)))
 
-    @staticmethod
+    def _rrset(self, qname: dns.name.Name, kind: str, texts: tuple[str, ...]) -> dns.rrset.RRset:
+        """Build (or reuse) an RRset: parsing record text dominates the cost of an answer.
+
+        The key holds the record texts themselves, so a world changed by a test is never answered
+        from a stale entry.
+        """
+        key = (qname.to_text().lower(), kind, texts)
+        rrset = self._rrsets.get(key)
+        if rrset is None:
+            if len(self._rrsets) >= RRSET_CACHE_MAX:
+                self._rrsets.clear()
+            rrset = dns.rrset.from_text_list(key[0], TTL, "IN", kind, list(texts))
+            self._rrsets[key] = rrset
+        return rrset
+
     def _address_records(
-        response: dns.message.Message, qname: dns.name.Name, rdtype: int, addresses: tuple[str, ...]
+        self, response: dns.message.Message, qname: dns.name.Name, rdtype: int, addresses: tuple[str, ...]
     ) -> None:
         """A or AAAA records from a list of IPs (':' marks IPv6); anything else stays NODATA."""
         if rdtype == dns.rdatatype.A:
@@ -352,7 +367,12 @@ class SimDnsServer:
         else:
             return
         if wanted:
-            response.answer.append(dns.rrset.from_text_list(qname, TTL, "IN", kind, wanted))
+            response.answer.append(self._rrset(qname, kind, tuple(wanted)))
+
+
+def _wire(response: dns.message.Message) -> bytes:
+    """Records go out in the world's order (dnspython shuffles by default): tests stay deterministic."""
+    return response.to_wire(want_shuffle=False)
 
 
 def _absolute(name: str) -> str:

@@ -265,7 +265,7 @@ class _Session:
         self.buffer.clear()
         try:
             await self.writer.start_tls(server_context())
-        except (OSError, asyncio.TimeoutError) as exc:
+        except OSError as exc:  # TLS errors and timeouts are OSErrors too
             raise _Closed from exc
         self.tls = True
         self.helo = False

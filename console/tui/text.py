@@ -80,7 +80,7 @@ def be_long(iso: str | None) -> str:
         return ""
     if _be_date is not None:
         try:
-            text = _be_date(iso)
+            text = _be_date(iso, with_time=True)
             if text:
                 return one_line(text)
         except Exception:

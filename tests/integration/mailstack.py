@@ -272,16 +272,22 @@ class Postfix:
         except FileNotFoundError:
             return ""
 
-    def log_settled(self, timeout: float = 5.0) -> str:
-        """The maillog once every SMTP session in it has logged its disconnect (bounded wait)."""
+    def log_mark(self) -> int:
+        """Where the maillog ends now: pass to `log_settled(since=…)` to read only what a test caused."""
+        try:
+            return self.maillog.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def log_settled(self, since: int = 0, timeout: float = 5.0) -> str:
+        """The maillog after `since` once every SMTP session has logged its disconnect (bounded wait)."""
         deadline = time.monotonic() + timeout
-        text = self.log_text()
-        while time.monotonic() < deadline:
+        while True:
             text = self.log_text()
-            if text.count(": connect from ") == text.count(": disconnect from "):
-                break
+            settled = text.count(": connect from ") == text.count(": disconnect from ")
+            if settled or time.monotonic() >= deadline:
+                return text.encode(errors="replace")[since:].decode(errors="replace")
             time.sleep(0.05)
-        return text
 
     def greets(self) -> bool:
         try:

@@ -12,13 +12,13 @@ import re
 import secrets
 
 import pytest
-from checks.smtp import probe_session
 
 from checks import events as ev
 from checks import model as m
 from checks.config import CanaryConfig, DnsConfig, EngineConfig, PolitenessConfig, SmtpConfig
 from checks.dns import MailResolver
 from checks.scheduler import Scanner
+from checks.smtp import probe_session
 
 from .mailstack import (
     CANARY_NAME,
@@ -166,16 +166,16 @@ def assert_nothing_lost(
 async def test_session_dropped_at_error_limit_loses_no_recipient(
     postfix: Postfix, pipelining: bool | None
 ) -> None:
+    mark = postfix.log_mark()
     result = await probe_session(
         MX_HOST, IP, BATCH, smtp_config(postfix), max_rejections=8, pipelining=pipelining
     )
     assert result.outcome == m.HOST_DROPPED
-    if pipelining is False:
-        assert not result.pipelining_used
+    assert result.pipelining_used is (pipelining is None)  # Postfix advertises PIPELINING
     rejected = assert_nothing_lost(BATCH, result.rcpt, result.unattempted)
     assert len(rejected) == HARD_ERROR_LIMIT  # Postfix answered five rejections, then 421 and hung up
     assert result.unattempted
-    assert "too many errors" in postfix.log_settled()
+    assert "too many errors" in postfix.log_settled(mark)
 
 
 async def test_own_rejection_cap_ends_the_session_before_postfix_does(postfix: Postfix) -> None:
@@ -195,6 +195,7 @@ async def test_scan_through_dropped_sessions_gives_every_agency_its_verdict(
     agencies = [agency(i, address) for i, address in enumerate(BATCH)]
     events: list[ev.Event] = []
     scanner = Scanner(engine_config(unbound, postfix))
+    mark = postfix.log_mark()
     finished = await scanner.run(agencies, events.append)
 
     assert finished.stopped is None
@@ -208,7 +209,7 @@ async def test_scan_through_dropped_sessions_gives_every_agency_its_verdict(
     assert (d3.evidence.probe.rcpt.code, d3.evidence.probe.rcpt.enhanced) == (550, "5.1.1")
     assert not [e for e in events if isinstance(e, ev.CanaryFailed)]
     # the scenario really happened: Postfix dropped at least one session for too many errors
-    assert "too many errors" in postfix.log_settled()
+    assert "too many errors" in postfix.log_settled(mark)
 
 
 async def test_dns_outcomes_through_the_scanner(unbound: Unbound, postfix: Postfix) -> None:
@@ -246,11 +247,12 @@ async def test_line_break_in_declared_address_never_reaches_postfix(
     )
     agencies = [injected, agency(300, f"saraban@{DOMAIN}"), agency(301, f"nobody02@{DOMAIN}")]
     scanner = Scanner(engine_config(unbound, postfix))
+    mark = postfix.log_mark()
     finished = await scanner.run(agencies)
 
     assert finished.unfinished == ()
     assert scanner.verdicts["it-crlf"].group == "B3"
-    log = postfix.log_settled()
+    log = postfix.log_settled(mark)
     assert client_rcpts(log, "saraban")  # the log does record the scan's RCPT commands
     assert "evil" not in log.lower()
     assert len(client_rcpts(log, "crlf-ok")) <= 1  # at most a probe of a clean suggested fix

@@ -1,0 +1,975 @@
+"""The operators' store: agencies, verdicts, history, corrections, notes, snapshots and imports.
+
+Why it looks the way it does (see PITFALLS "TinyDB"): several operators may have the console open on
+the same store, and a kill or power cut must never leave it unreadable. So:
+
+* every file goes through `AtomicJSONStorage`, a TinyDB storage that reads by path at the start of a
+  transaction and writes once at its end: temp file in the same directory → flush → fsync →
+  `os.replace` → fsync of the directory, mode 0600 set explicitly;
+* each read-modify-write runs under a `filelock.FileLock` held for the whole transaction, with a
+  fresh `TinyDB` (so no per-process id counter or query cache survives between transactions);
+* document ids are derived from the agency id (or correction / note id), never auto-ids;
+* the data is split so that a frequent bulk write never rewrites precious or unrelated data:
+
+  - ``<store>``                   meta, agencies (+ source changes), imports, snapshots  (lock ``<store>.lock``)
+  - ``<store>.verdicts/NN.json``  current verdict + compact history, sharded by agency  (same lock)
+  - ``<store>.operator.json``     corrections, notes, follow-up marks  (own lock ``<store>.operator.lock``)
+
+  A correction therefore rewrites only the small operator file and never waits behind a verdict batch.
+* reads outside a transaction need no lock (files are only ever replaced whole); parsed results are
+  cached per file identity (inode, mtime, size) so a polling console does not re-parse unchanged files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import secrets
+import unicodedata
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock, Timeout
+from tinydb import TinyDB
+from tinydb.storages import Storage
+from tinydb.table import Document, Table
+
+from checks.model import Agency, Verdict, now_iso
+
+__all__ = [
+    "AgencyRecord",
+    "Correction",
+    "ImportReport",
+    "Note",
+    "Store",
+    "StoreError",
+]
+
+SCHEMA = 1
+APP = "saraban"
+SHARDS = 32  # verdict shard files; recorded in the main meta so a future change is detectable
+LOCK_TIMEOUT = 30.0  # seconds to wait for another process's transaction
+FILE_MODE = 0o600  # stores hold phone numbers and operator notes
+DIR_MODE = 0o700
+
+KIND_MAIN = "main"
+KIND_OPERATOR = "operator"
+KIND_VERDICTS = "verdicts"
+
+MAX_ADDRESS = 512
+MAX_REASON = 2_000
+MAX_NOTE = 10_000
+MAX_SHORT = 200  # operator names, follow-up states, labels, group names
+
+_THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+_SURROGATES = re.compile("[\ud800-\udfff]")
+# C0 (tab and newline handled by the caller), DEL, C1
+_CONTROLS_ALL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+_CONTROLS_KEEP_NL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Anything in JSON text that may need cleaning: escaped controls other than \t \n, raw DEL/C1, surrogates.
+# False positives only cost the slow path.
+_JSON_SUSPECT = re.compile(r'\\[bfr]|\\u00[01][0-9a-fA-F]|\\u007[fF]|\\u00[89][0-9a-fA-F]|\\u[dD][89a-fA-F]|[\x7f-\x9f\ud800-\udfff]')
+_SPACES = re.compile(r"\s+")
+
+
+class StoreError(Exception):
+    """The store cannot be used as asked; the message says which file, why, and what to do."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Public record types
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Correction:
+    """An operator typed the address an agency says it now uses: who, when, old → new, why."""
+
+    id: str
+    agency_id: str
+    operator: str
+    at: str
+    old_address: str
+    new_address: str
+    reason: str
+    recheck_group: str | None = None
+    recheck_at: str | None = None
+
+
+@dataclass(frozen=True)
+class Note:
+    id: str
+    agency_id: str
+    operator: str
+    at: str
+    text: str
+
+
+@dataclass(frozen=True)
+class AgencyRecord:
+    """Everything the console shows about one agency."""
+
+    agency: Agency
+    verdict: Verdict | None
+    history: tuple[Verdict, ...]  # newest first, bounded by Store.history_limit, compact evidence
+    corrections: tuple[Correction, ...]  # oldest first
+    notes: tuple[Note, ...]  # oldest first
+    followup: str | None
+    source_changes: tuple[dict, ...]  # {"at","old","new","import_id"}, oldest first
+
+    @property
+    def current_address(self) -> str:
+        """The address to check: the latest correction's, else the one declared in the list."""
+        if self.corrections:
+            return self.corrections[-1].new_address
+        return self.agency.declared
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    import_id: str
+    source: str
+    added: list[str]
+    changed: list[str]
+    unchanged: list[str]
+    missing: list[str]
+
+
+# ---------------------------------------------------------------------------------------------
+# Text hygiene
+# ---------------------------------------------------------------------------------------------
+def clean_text(value: object, *, multiline: bool = False) -> str:
+    """NFC, lone surrogates → U+FFFD, control characters dropped (tab kept; newline kept if multiline).
+
+    Why: `json.dumps(ensure_ascii=False)` cannot encode a lone surrogate (possible in SMTP text
+    decoded with surrogateescape), and control characters must never reach an operator's terminal.
+    """
+    text = "" if value is None else str(value)
+    text = _SURROGATES.sub("\ufffd", text)
+    if multiline:
+        text = text.replace("\r\n", "\n")
+        text = _CONTROLS_KEEP_NL.sub("", text)
+    else:
+        text = _CONTROLS_ALL.sub("", text)
+    return unicodedata.normalize("NFC", text)
+
+
+def _clean_json(value: Any) -> Any:
+    """Clean every string (keys too) of a JSON-able structure, keeping newlines (SMTP replies)."""
+    if isinstance(value, str):
+        return clean_text(value, multiline=True)
+    if isinstance(value, dict):
+        return {clean_text(k, multiline=True): _clean_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean_json(v) for v in value]
+    return value
+
+
+def _clean_verdict_json(data: dict[str, Any]) -> dict[str, Any]:
+    """Fast path: one dumps + regex over the whole verdict; walk the structure only when needed."""
+    try:
+        text = json.dumps(data, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return _clean_json(data)
+    if _JSON_SUSPECT.search(text) is None and unicodedata.is_normalized("NFC", text):
+        return json.loads(text)  # also turns tuples into lists, as the file will
+    return _clean_json(data)
+
+
+def _limited(text: str, limit: int, what: str) -> str:
+    if len(text) > limit:
+        raise ValueError(f"{what} is too long ({len(text)} characters; at most {limit})")
+    return text
+
+
+def _required(value: object, what: str, limit: int, *, multiline: bool = False) -> str:
+    text = clean_text(value, multiline=multiline).strip()
+    if not text:
+        raise ValueError(f"{what} must not be empty")
+    return _limited(text, limit, what)
+
+
+def _clean_agency(agency: Agency) -> Agency:
+    data = agency.to_json()
+    for key, value in data.items():
+        if isinstance(value, str):
+            data[key] = clean_text(value).strip() if key != "declared" else clean_text(value)
+    if data.get("seq") is not None:
+        data["seq"] = clean_text(data["seq"]).translate(_THAI_DIGITS).strip() or None
+    return Agency.from_json(data)
+
+
+def _match_key(text: str) -> str:
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip().casefold()
+
+
+def _seq_number(seq: str | None) -> int | None:
+    if not seq:
+        return None
+    digits = seq.translate(_THAI_DIGITS).strip()
+    if digits.isascii() and digits.isdigit():
+        return int(digits)
+    return None
+
+
+def _order_key(agency: Agency) -> tuple[int, int, str, str]:
+    number = _seq_number(agency.seq)
+    return (0 if number is not None else 1, number or 0, agency.name, agency.id)
+
+
+# ---------------------------------------------------------------------------------------------
+# Files
+# ---------------------------------------------------------------------------------------------
+def _stable_id(key: str) -> int:
+    """A document id derived from a string key, so every process picks the same id for it."""
+    digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=6).digest()
+    return int.from_bytes(digest, "big") + 1
+
+
+def _shard_of(agency_id: str) -> int:
+    return _stable_id(agency_id) % SHARDS
+
+
+def _stamp(path: Path) -> tuple[int, int, int, int]:
+    """File identity: every atomic replace makes a new inode, so this changes on every write."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return (0, 0, 0, 0)
+    except OSError as exc:
+        raise StoreError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    return (st.st_ino, st.st_mtime_ns, st.st_size, st.st_ctime_ns)
+
+
+def _load_json(path: Path) -> dict[str, Any] | None:
+    """Read a store file by path; None when absent or empty. Never repairs anything."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError as exc:
+        raise StoreError(f"{path} is a directory, not a saraban store file") from exc
+    except OSError as exc:
+        raise StoreError(
+            f"cannot read {path}: {exc.strerror or exc}. Check the file's permissions."
+        ) from exc
+    if not raw.strip():
+        return None
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise StoreError(
+            f"{path} is damaged (not valid JSON: {exc}). It was left untouched; restore it from a "
+            "backup, or move it aside to start an empty store."
+        ) from exc
+    if not isinstance(data, dict):
+        raise StoreError(f"{path} is not a saraban store (its JSON is not an object); nothing was changed")
+    return data
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _temp_prefix(path: Path) -> str:
+    return f".{path.name}.tmp-"
+
+
+def _atomic_write(path: Path, payload: bytes) -> None:
+    """Temp file in the same directory → fsync → os.replace → fsync directory; mode 0600."""
+    tmp = path.parent / f"{_temp_prefix(path)}{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW, FILE_MODE)
+    except OSError as exc:
+        raise StoreError(
+            f"cannot write {path}: {exc.strerror or exc}. Nothing was changed and what was saved before is "
+            f"intact; make the directory {path.parent} writable (or choose another store) and try again."
+        ) from exc
+    try:
+        try:
+            os.fchmod(fd, FILE_MODE)  # the umask must not widen it
+            view = memoryview(payload)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise StoreError(
+                f"cannot write {path}: {exc.strerror or exc}. Nothing was changed and what was saved before "
+                "is intact; check free disk space and permissions, then try again."
+            ) from exc
+        raise
+    with contextlib.suppress(OSError):  # the data is in place; a directory fsync failure is not fatal
+        _fsync_dir(path.parent)
+
+
+def _dump(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+class AtomicJSONStorage(Storage):
+    """TinyDB storage for one transaction: reads the file by path once, writes it once at commit.
+
+    Never keeps a handle open (an open handle keeps reading the old file after another process's
+    atomic replace) and never writes in place (a kill mid-write would leave trailing garbage).
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = Path(path)
+        self._data: dict[str, Any] | None = None
+        self._loaded = False
+        self._dirty = False
+
+    def read(self) -> dict[str, Any] | None:
+        if not self._loaded:
+            self._data = _load_json(self.path)
+            self._loaded = True
+        return self._data
+
+    def write(self, data: dict[str, Any]) -> None:
+        self._data = data
+        self._loaded = True
+        self._dirty = True
+
+    def commit(self) -> None:
+        if self._dirty and self._data is not None:
+            _atomic_write(self.path, _dump(self._data))
+            self._dirty = False
+
+    def close(self) -> None:
+        self._data = None
+        self._loaded = False
+
+
+def _meta_of(data: dict[str, Any] | None) -> dict[str, Any] | None:
+    if data is None:
+        return None
+    table = data.get("meta")
+    if not isinstance(table, dict) or not table:
+        return {}
+    doc = table.get("1")
+    return doc if isinstance(doc, dict) else {}
+
+
+def _check_meta(path: Path, data: dict[str, Any] | None, kind: str) -> None:
+    """Refuse anything that is not a saraban store of a schema this code understands."""
+    if data is None:
+        return
+    meta = _meta_of(data) or {}
+    if meta.get("app") != APP:
+        raise StoreError(
+            f"{path} is not a saraban store (no saraban schema marker). Nothing was changed; "
+            "point saraban at its own store file or at a new path."
+        )
+    schema = meta.get("schema")
+    if not isinstance(schema, int) or isinstance(schema, bool):
+        raise StoreError(f"{path} has an unreadable schema version ({schema!r}); nothing was changed")
+    if schema > SCHEMA:
+        raise StoreError(
+            f"{path} was written by a newer saraban (store schema {schema}; this version reads schema "
+            f"{SCHEMA}). Nothing was changed; upgrade saraban to open it."
+        )
+    if schema < 1:
+        raise StoreError(f"{path} has an unknown store schema {schema}; nothing was changed")
+    if meta.get("kind", kind) != kind:
+        raise StoreError(
+            f"{path} is a saraban {meta.get('kind')!r} file, not the {kind!r} file expected here; "
+            "nothing was changed"
+        )
+
+
+def _table(data: dict[str, Any] | None, name: str) -> dict[str, dict[str, Any]]:
+    if not data:
+        return {}
+    table = data.get(name)
+    return table if isinstance(table, dict) else {}
+
+
+def _sorted_docs(table: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    def key(item: tuple[str, Any]) -> int:
+        try:
+            return int(item[0])
+        except ValueError:
+            return 0
+
+    return [doc for _, doc in sorted(table.items(), key=key) if isinstance(doc, dict)]
+
+
+def _slot(table: Table, field: str, key: str) -> tuple[int, dict[str, Any] | None]:
+    """The stable doc id for `key` (open addressing on the rare hash collision) and its document."""
+    doc_id = _stable_id(key)
+    while True:
+        doc = table.get(doc_id=doc_id)
+        if doc is None:
+            return doc_id, None
+        if doc.get(field) == key:
+            return doc_id, dict(doc)
+        doc_id += 1
+
+
+def _put_many(table: Table, docs: dict[int, dict[str, Any]]) -> None:
+    """Replace whole documents in two table operations (each one is O(table), so batch them)."""
+    if not docs:
+        return
+    table.remove(doc_ids=list(docs))
+    table.insert_multiple(Document(doc, doc_id=doc_id) for doc_id, doc in docs.items())
+
+
+def _meta_doc(kind: str, **extra: Any) -> dict[str, Any]:
+    return {"schema": SCHEMA, "app": APP, "kind": kind, "created_at": now_iso(), **extra}
+
+
+# ---------------------------------------------------------------------------------------------
+# History compaction
+# ---------------------------------------------------------------------------------------------
+def _compact_probe(probe: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not probe:
+        return probe
+    out = dict(probe)
+    out["attempts"] = [{**a, "transcript": []} for a in probe.get("attempts") or ()]
+    dns = probe.get("dns")
+    if dns:
+        out["dns"] = {**dns, "hosts": [{**h, "addresses": []} for h in dns.get("hosts") or ()]}
+    return out
+
+
+def _compact(verdict: dict[str, Any]) -> dict[str, Any]:
+    """A history entry: everything but SMTP transcripts and resolved IPs (one_line() still works)."""
+    evidence = dict(verdict.get("evidence") or {})
+    for key in ("probe", "fix_probe"):
+        if evidence.get(key):
+            evidence[key] = _compact_probe(evidence[key])
+    return {**verdict, "evidence": evidence}
+
+
+# ---------------------------------------------------------------------------------------------
+# The store
+# ---------------------------------------------------------------------------------------------
+class _Txn:
+    """One transaction's TinyDB instances (fresh per transaction: no stale caches)."""
+
+    def __init__(self) -> None:
+        self.dbs: dict[Path, TinyDB] = {}
+
+    def db(self, path: Path, kind: str, **meta: Any) -> TinyDB:
+        db = self.dbs.get(path)
+        if db is None:
+            db = TinyDB(str(path), storage=AtomicJSONStorage)
+            data = db.storage.read()
+            _check_meta(path, data, kind)
+            if data is None:
+                db.table("meta").insert(Document(_meta_doc(kind, **meta), doc_id=1))
+            self.dbs[path] = db
+        return db
+
+    def commit(self) -> None:
+        for db in self.dbs.values():
+            db.storage.commit()  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        for db in self.dbs.values():
+            db.close()
+
+
+class Store:
+    """The JSON store several operator processes share; every write is atomic and locked."""
+
+    def __init__(self, path: Path | str, *, history_limit: int = 10) -> None:
+        self.path = Path(path).expanduser().absolute()
+        self.history_limit = max(0, int(history_limit))
+        self.operator_path = self.path.with_name(self.path.name + ".operator.json")
+        self.verdicts_dir = self.path.with_name(self.path.name + ".verdicts")
+        self._lock = FileLock(str(self.path) + ".lock", timeout=LOCK_TIMEOUT, mode=FILE_MODE)
+        self._op_lock = FileLock(str(self.path) + ".operator.lock", timeout=LOCK_TIMEOUT, mode=FILE_MODE)
+        self._cache: dict[Path, tuple[tuple[int, int, int, int], Any]] = {}
+        self._open()
+
+    # -- opening ---------------------------------------------------------------------------
+    def _open(self) -> None:
+        if self.path.is_dir():
+            raise StoreError(f"{self.path} is a directory; give the path of a store file (e.g. saraban.json)")
+        main = _load_json(self.path)
+        _check_meta(self.path, main, KIND_MAIN)
+        operator = _load_json(self.operator_path)
+        _check_meta(self.operator_path, operator, KIND_OPERATOR)
+        shards = (_meta_of(main) or {}).get("shards", SHARDS)
+        if shards != SHARDS:
+            raise StoreError(
+                f"{self.path} uses {shards} verdict shards; this saraban uses {SHARDS}. Nothing was changed; "
+                "open it with the saraban version that wrote it."
+            )
+        if main is not None and operator is not None and not self._stale_temps():
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+        except OSError as exc:
+            raise StoreError(f"cannot create the store directory {self.path.parent}: {exc.strerror or exc}") from exc
+        try:
+            with self._transaction(self._lock) as txn, self._transaction(self._op_lock) as op_txn:
+                self._remove_stale_temps()
+                txn.db(self.path, KIND_MAIN, shards=SHARDS)
+                op_txn.db(self.operator_path, KIND_OPERATOR)
+        except StoreError:
+            if main is not None and operator is not None:
+                return  # read-only place: reading still works, writes will say why they cannot
+            raise
+
+    def _temp_globs(self) -> list[tuple[Path, str]]:
+        globs = [(self.path.parent, _temp_prefix(self.path)), (self.path.parent, _temp_prefix(self.operator_path))]
+        if self.verdicts_dir.is_dir():
+            globs.append((self.verdicts_dir, "."))
+        return globs
+
+    def _stale_temps(self) -> list[Path]:
+        found: list[Path] = []
+        for directory, prefix in self._temp_globs():
+            with contextlib.suppress(OSError):
+                found.extend(
+                    directory / name for name in os.listdir(directory) if name.startswith(prefix) and ".tmp-" in name
+                )
+        return found
+
+    def _remove_stale_temps(self) -> None:
+        """Only called with both locks held: nobody is writing, so every temp file is a crash leftover."""
+        for tmp in self._stale_temps():
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+    # -- transactions ----------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _transaction(self, lock: FileLock) -> Iterator[_Txn]:
+        try:
+            lock.acquire()
+        except Timeout as exc:
+            raise StoreError(
+                f"the store is busy: another saraban process has held {lock.lock_file} for {LOCK_TIMEOUT:.0f} s. "
+                "Try again; if no other saraban is running, check for a hung process."
+            ) from exc
+        except OSError as exc:
+            raise StoreError(
+                f"cannot lock the store ({lock.lock_file}: {exc.strerror or exc}). Nothing was changed; "
+                f"make {self.path.parent} writable or open a store in a writable place."
+            ) from exc
+        txn = _Txn()
+        try:
+            yield txn
+            txn.commit()
+        finally:
+            txn.close()
+            lock.release()
+
+    def _shard_path(self, index: int) -> Path:
+        return self.verdicts_dir / f"{index:02d}.json"
+
+    def _ensure_verdicts_dir(self) -> None:
+        try:
+            self.verdicts_dir.mkdir(mode=DIR_MODE, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot create {self.verdicts_dir}: {exc.strerror or exc}. Nothing was changed."
+            ) from exc
+
+    # -- cached lock-free reads ------------------------------------------------------------
+    def _read(self, path: Path, kind: str, build: Any) -> Any:
+        """Parse `path` (or reuse the parse of the very same file version) and build a view of it."""
+        stamp = _stamp(path)
+        cached = self._cache.get(path)
+        if cached is not None and cached[0] == stamp and stamp != (0, 0, 0, 0):
+            return cached[1]
+        data = _load_json(path)
+        _check_meta(path, data, kind)
+        view = build(data)
+        if _stamp(path) == stamp:  # not replaced while we parsed
+            self._cache[path] = (stamp, view)
+        return view
+
+    def _main_view(self) -> dict[str, Any]:
+        def build(data: dict[str, Any] | None) -> dict[str, Any]:
+            agencies: dict[str, tuple[Agency, tuple[dict, ...]]] = {}
+            for doc in _table(data, "agencies").values():
+                agency = Agency.from_json(doc.get("agency") or {})
+                agencies[agency.id] = (agency, tuple(doc.get("source_changes") or ()))
+            order = sorted(agencies, key=lambda aid: _order_key(agencies[aid][0]))
+            return {
+                "agencies": agencies,
+                "order": order,
+                "imports": _sorted_docs(_table(data, "imports")),
+                "snapshots": _sorted_docs(_table(data, "snapshots")),
+            }
+
+        return self._read(self.path, KIND_MAIN, build)
+
+    def _agency(self, agency_id: str) -> Agency | None:
+        """One agency from the (cached) main file view; no lock needed."""
+        view = self._main_view()
+        entry = view["agencies"].get(agency_id)
+        return entry[0] if entry else None
+
+    def _shard_view(self, index: int) -> dict[str, tuple[Verdict | None, tuple[Verdict, ...]]]:
+        def build(data: dict[str, Any] | None) -> dict[str, tuple[Verdict | None, tuple[Verdict, ...]]]:
+            out: dict[str, tuple[Verdict | None, tuple[Verdict, ...]]] = {}
+            for doc in _table(data, "verdicts").values():
+                current = doc.get("current")
+                out[doc["agency_id"]] = (
+                    Verdict.from_json(current) if current else None,
+                    tuple(Verdict.from_json(v) for v in doc.get("history") or ()),
+                )
+            return out
+
+        return self._read(self._shard_path(index), KIND_VERDICTS, build)
+
+    def _operator_view(self) -> dict[str, Any]:
+        def build(data: dict[str, Any] | None) -> dict[str, Any]:
+            corrections: dict[str, list[tuple[int, Correction]]] = {}
+            for doc in _table(data, "corrections").values():
+                corr = _correction_from(doc)
+                corrections.setdefault(corr.agency_id, []).append((int(doc.get("n", 0)), corr))
+            notes: dict[str, list[tuple[int, Note]]] = {}
+            for doc in _table(data, "notes").values():
+                note = Note(doc["id"], doc["agency_id"], doc["operator"], doc["at"], doc["text"])
+                notes.setdefault(note.agency_id, []).append((int(doc.get("n", 0)), note))
+            followups = {
+                doc["agency_id"]: doc.get("state")
+                for doc in _table(data, "followups").values()
+                if doc.get("state")
+            }
+            return {
+                "corrections": {
+                    k: tuple(c for _, c in sorted(v, key=lambda item: (item[0], item[1].at))) for k, v in corrections.items()
+                },
+                "notes": {k: tuple(n for _, n in sorted(v, key=lambda item: (item[0], item[1].at))) for k, v in notes.items()},
+                "followups": followups,
+            }
+
+        return self._read(self.operator_path, KIND_OPERATOR, build)
+
+    def _build_record(
+        self,
+        agency_id: str,
+        main: dict[str, Any],
+        shard: dict[str, tuple[Verdict | None, tuple[Verdict, ...]]],
+        operator: dict[str, Any],
+    ) -> AgencyRecord:
+        agency, source_changes = main["agencies"][agency_id]
+        verdict, history = shard.get(agency_id, (None, ()))
+        return AgencyRecord(
+            agency=agency,
+            verdict=verdict,
+            history=history,
+            corrections=operator["corrections"].get(agency_id, ()),
+            notes=operator["notes"].get(agency_id, ()),
+            followup=operator["followups"].get(agency_id),
+            source_changes=source_changes,
+        )
+
+    # -- reading ---------------------------------------------------------------------------
+    def agencies(self) -> list[Agency]:
+        """All agencies in list order (seq numeric, then name)."""
+        main = self._main_view()
+        return [main["agencies"][aid][0] for aid in main["order"]]
+
+    def records(self) -> list[AgencyRecord]:
+        """All agencies with verdict, history and operator data, in list order."""
+        main = self._main_view()
+        operator = self._operator_view()
+        shards = [self._shard_view(i) for i in range(SHARDS)]
+        return [self._build_record(aid, main, shards[_shard_of(aid)], operator) for aid in main["order"]]
+
+    def record(self, agency_id: str) -> AgencyRecord:
+        """One agency's record; KeyError when the store does not know it."""
+        main = self._main_view()
+        if agency_id not in main["agencies"]:
+            raise KeyError(agency_id)
+        return self._build_record(agency_id, main, self._shard_view(_shard_of(agency_id)), self._operator_view())
+
+    def find(self, key: str) -> list[AgencyRecord]:
+        """Agencies an operator may mean by `key`: exact id, else the list's seq (ASCII or Thai digits) or code."""
+        key = clean_text(key).strip()
+        if not key:
+            return []
+        main = self._main_view()
+        if key in main["agencies"]:
+            return [self.record(key)]
+        number = _seq_number(key)
+        if number is None:
+            return []
+        digits = key.translate(_THAI_DIGITS)
+        ids = [
+            aid
+            for aid in main["order"]
+            if _seq_number(main["agencies"][aid][0].seq) == number or main["agencies"][aid][0].code == digits
+        ]
+        if not ids:
+            return []
+        operator = self._operator_view()
+        return [self._build_record(aid, main, self._shard_view(_shard_of(aid)), operator) for aid in ids]
+
+    def snapshots(self) -> list[dict]:
+        """Saved group counts, oldest first: {"at", "label", "counts"}."""
+        return [
+            {"at": s.get("at", ""), "label": s.get("label", ""), "counts": s.get("counts", {})}
+            for s in self._main_view()["snapshots"]
+        ]
+
+    def imports(self) -> list[dict]:
+        """Recorded imports, oldest first: {"import_id","at","source","operator","counts"}."""
+        return [dict(i) for i in self._main_view()["imports"]]
+
+    def generation(self) -> tuple[int, int]:
+        """A cheap stamp of (agencies+verdicts, operator data); it changes whenever anyone writes."""
+        data = hash(tuple([_stamp(self.path), *(_stamp(self._shard_path(i)) for i in range(SHARDS))]))
+        return (data, hash(_stamp(self.operator_path)))
+
+    # -- imports ---------------------------------------------------------------------------
+    def merge_import(self, agencies: Sequence[Agency], *, source: str, operator: str) -> ImportReport:
+        """Merge a freshly read list: match by code, else (name, district, province), else id.
+
+        A matched agency keeps its stored id, so its verdicts, corrections and notes stay attached.
+        A changed declared address is recorded in source_changes. Agencies absent from the list
+        are kept (and reported as missing) only for the provinces the list covers.
+        """
+        source = _limited(clean_text(source).strip(), 1_000, "source")
+        operator = _required(operator, "operator", MAX_SHORT)
+        incoming = [_clean_agency(a) for a in agencies]
+        for agency in incoming:
+            if not agency.id:
+                raise ValueError(f"an agency without id in {source!r}: {agency.name!r}")
+        import_id = f"i-{uuid.uuid4().hex[:12]}"
+        at = now_iso()
+        added: list[str] = []
+        changed: list[str] = []
+        unchanged: list[str] = []
+        with self._transaction(self._lock) as txn:
+            db = txn.db(self.path, KIND_MAIN, shards=SHARDS)
+            table = db.table("agencies")
+            stored: dict[str, tuple[int, dict[str, Any]]] = {}
+            for doc in table.all():
+                stored[doc["agency"]["id"]] = (doc.doc_id, dict(doc))
+            by_code: dict[str, str | None] = {}
+            by_name: dict[tuple[str, str, str], str | None] = {}
+            for aid, (_, doc) in stored.items():
+                a = doc["agency"]
+                if a.get("code"):
+                    by_code[a["code"]] = None if a["code"] in by_code else aid  # ambiguous → None
+                nk = (_match_key(a.get("name", "")), _match_key(a.get("district", "")), _match_key(a.get("province", "")))
+                by_name[nk] = None if nk in by_name else aid
+            claimed: set[str] = set()
+            updates: dict[int, dict[str, Any]] = {}
+            for agency in incoming:
+                nk = (_match_key(agency.name), _match_key(agency.district), _match_key(agency.province))
+                candidates = [
+                    by_code.get(agency.code) if agency.code else None,
+                    by_name.get(nk) if agency.name else None,
+                    agency.id if agency.id in stored else None,
+                ]
+                match = next((c for c in candidates if c and c not in claimed), None)
+                if match is not None:
+                    claimed.add(match)
+                    doc_id, doc = stored[match]
+                    old = Agency.from_json(doc["agency"])
+                    new = Agency.from_json({**agency.to_json(), "id": match})
+                    if new == old:
+                        unchanged.append(match)
+                        continue
+                    changes = list(doc.get("source_changes") or ())
+                    if new.declared != old.declared:
+                        changes.append({"at": at, "old": old.declared, "new": new.declared, "import_id": import_id})
+                    updates[doc_id] = {**doc, "agency": new.to_json(), "source_changes": changes,
+                                       "updated_at": at, "import_id": import_id}
+                    changed.append(match)
+                    continue
+                new_id = agency.id
+                suffix = 2
+                while new_id in stored or new_id in claimed:
+                    new_id = f"{agency.id}~{suffix}"
+                    suffix += 1
+                claimed.add(new_id)
+                doc = {"agency": Agency.from_json({**agency.to_json(), "id": new_id}).to_json(),
+                       "source_changes": [], "added_at": at, "updated_at": at, "import_id": import_id}
+                doc_id = _stable_id(new_id)
+                while table.get(doc_id=doc_id) is not None or doc_id in updates:
+                    doc_id += 1
+                updates[doc_id] = doc
+                added.append(new_id)
+            provinces = {_match_key(a.province) for a in incoming}
+            everywhere = "" in provinces
+            missing = [
+                aid
+                for aid, (_, doc) in stored.items()
+                if aid not in claimed and (everywhere or _match_key(doc["agency"].get("province", "")) in provinces)
+            ]
+            _put_many(table, updates)
+            db.table("imports").insert(
+                {
+                    "import_id": import_id,
+                    "at": at,
+                    "source": source,
+                    "operator": operator,
+                    "counts": {"added": len(added), "changed": len(changed), "unchanged": len(unchanged),
+                               "missing": len(missing), "total": len(incoming)},
+                }
+            )
+        return ImportReport(import_id, source, added, changed, unchanged, missing)
+
+    # -- verdicts --------------------------------------------------------------------------
+    def save_verdicts(self, verdicts: Iterable[Verdict], *, batch_size: int = 250) -> int:
+        """Store verdicts in batched transactions; the previous verdict moves into the history.
+
+        Verdicts are grouped by shard so a batch rewrites one or two small files, not the store.
+        Saving a verdict equal to the current one changes nothing (safe to retry after a crash).
+        """
+        items = [(v.agency_id, _clean_verdict_json(v.to_json())) for v in verdicts]
+        if not items:
+            return 0
+        batch_size = max(1, int(batch_size))
+        items.sort(key=lambda item: _shard_of(item[0]))  # stable: keeps order within an agency
+        self._ensure_verdicts_dir()
+        saved = 0
+        for start in range(0, len(items), batch_size):
+            batch = items[start : start + batch_size]
+            with self._transaction(self._lock) as txn:
+                by_shard: dict[int, list[tuple[str, dict[str, Any]]]] = {}
+                for agency_id, data in batch:
+                    by_shard.setdefault(_shard_of(agency_id), []).append((agency_id, data))
+                for index, entries in by_shard.items():
+                    table = txn.db(self._shard_path(index), KIND_VERDICTS, shard=index).table("verdicts")
+                    updates: dict[int, dict[str, Any]] = {}
+                    for agency_id, data in entries:
+                        doc_id, doc = _slot(table, "agency_id", agency_id)
+                        doc = updates.get(doc_id, doc)
+                        current = doc.get("current") if doc else None
+                        history = list(doc.get("history") or ()) if doc else []
+                        if current == data:
+                            continue
+                        if current is not None and self.history_limit:
+                            history.insert(0, _compact(current))
+                        updates[doc_id] = {
+                            "agency_id": agency_id,
+                            "current": data,
+                            "history": history[: self.history_limit],
+                            "saved_at": now_iso(),
+                        }
+                    _put_many(table, updates)
+            saved += len(batch)
+        return saved
+
+    # -- operator data ---------------------------------------------------------------------
+    def _require_agency(self, agency_id: str) -> Agency:
+        agency = self._agency(agency_id)
+        if agency is None:
+            raise KeyError(agency_id)
+        return agency
+
+    def add_correction(self, agency_id: str, new_address: str, reason: str, operator: str) -> Correction:
+        """Record old → new address with who, when and why; durable (fsynced) before it returns."""
+        agency = self._require_agency(agency_id)
+        new_address = _required(new_address, "new address", MAX_ADDRESS)
+        reason = _limited(clean_text(reason, multiline=True).strip(), MAX_REASON, "reason")
+        operator = _required(operator, "operator", MAX_SHORT)
+        corr_id = f"c-{uuid.uuid4().hex[:16]}"
+        with self._transaction(self._op_lock) as txn:
+            table = txn.db(self.operator_path, KIND_OPERATOR).table("corrections")
+            existing = [dict(d) for d in table.all() if d.get("agency_id") == agency_id]
+            existing.sort(key=lambda d: (int(d.get("n", 0)), d.get("at", "")))
+            old_address = existing[-1]["new_address"] if existing else agency.declared
+            corr = Correction(corr_id, agency_id, operator, now_iso(), old_address, new_address, reason)
+            doc_id, _ = _slot(table, "id", corr_id)
+            doc = _correction_doc(corr)
+            doc["n"] = (int(existing[-1].get("n", 0)) + 1) if existing else 1
+            table.insert(Document(doc, doc_id=doc_id))
+        return corr
+
+    def set_correction_recheck(self, correction_id: str, group: str, at: str) -> None:
+        """Attach the outcome of rechecking a correction (the group it got, and when)."""
+        group = _required(group, "group", MAX_SHORT)
+        at = _required(at, "time", MAX_SHORT)
+        with self._transaction(self._op_lock) as txn:
+            table = txn.db(self.operator_path, KIND_OPERATOR).table("corrections")
+            doc_id, doc = _slot(table, "id", correction_id)
+            if doc is None:
+                raise KeyError(correction_id)
+            _put_many(table, {doc_id: {**doc, "recheck_group": group, "recheck_at": at}})
+
+    def add_note(self, agency_id: str, text: str, operator: str) -> Note:
+        """A free-text note (phone call outcome etc.); tabs and newlines kept, other controls dropped."""
+        self._require_agency(agency_id)
+        text = _required(text, "note", MAX_NOTE, multiline=True)
+        operator = _required(operator, "operator", MAX_SHORT)
+        note = Note(f"n-{uuid.uuid4().hex[:16]}", agency_id, operator, now_iso(), text)
+        with self._transaction(self._op_lock) as txn:
+            table = txn.db(self.operator_path, KIND_OPERATOR).table("notes")
+            count = sum(1 for d in table.all() if d.get("agency_id") == agency_id)
+            doc_id, _ = _slot(table, "id", note.id)
+            table.insert(Document({**_note_doc(note), "n": count + 1}, doc_id=doc_id))
+        return note
+
+    def set_followup(self, agency_id: str, state: str | None, operator: str) -> None:
+        """Mark (or with None clear) the follow-up state, e.g. "called_waiting"."""
+        self._require_agency(agency_id)
+        operator = _required(operator, "operator", MAX_SHORT)
+        clean_state = _limited(clean_text(state).strip(), MAX_SHORT, "state") if state is not None else ""
+        with self._transaction(self._op_lock) as txn:
+            table = txn.db(self.operator_path, KIND_OPERATOR).table("followups")
+            doc_id, _ = _slot(table, "agency_id", agency_id)
+            doc = {"agency_id": agency_id, "state": clean_state or None, "operator": operator, "at": now_iso()}
+            _put_many(table, {doc_id: doc})
+
+    # -- snapshots -------------------------------------------------------------------------
+    def save_snapshot(self, counts: dict[str, dict[str, int]], *, label: str = "") -> None:
+        """Keep today's group counts per province so progress can be compared over time."""
+        clean_counts: dict[str, dict[str, int]] = {}
+        for province, groups in counts.items():
+            clean_counts[clean_text(province).strip()] = {
+                clean_text(group).strip(): int(n) for group, n in groups.items()
+            }
+        label = _limited(clean_text(label).strip(), MAX_SHORT, "label")
+        with self._transaction(self._lock) as txn:
+            table = txn.db(self.path, KIND_MAIN, shards=SHARDS).table("snapshots")
+            table.insert({"at": now_iso(), "label": label, "counts": clean_counts})
+
+
+def _correction_doc(corr: Correction) -> dict[str, Any]:
+    return {
+        "id": corr.id,
+        "agency_id": corr.agency_id,
+        "operator": corr.operator,
+        "at": corr.at,
+        "old_address": corr.old_address,
+        "new_address": corr.new_address,
+        "reason": corr.reason,
+        "recheck_group": corr.recheck_group,
+        "recheck_at": corr.recheck_at,
+    }
+
+
+def _correction_from(doc: dict[str, Any]) -> Correction:
+    return Correction(
+        doc["id"],
+        doc["agency_id"],
+        doc.get("operator", ""),
+        doc.get("at", ""),
+        doc.get("old_address", ""),
+        doc.get("new_address", ""),
+        doc.get("reason", ""),
+        doc.get("recheck_group"),
+        doc.get("recheck_at"),
+    )
+
+
+def _note_doc(note: Note) -> dict[str, Any]:
+    return {"id": note.id, "agency_id": note.agency_id, "operator": note.operator, "at": note.at, "text": note.text}

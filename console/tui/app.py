@@ -1,0 +1,1217 @@
+"""The operations console: agencies, groups, detail and scan progress, all keyboard driven.
+
+The app owns the state (records, scope, marks, scan progress) and does every store/runner call in a
+worker; the widgets in `widgets.py` only display what they are handed. Streaming scan results are
+applied to `self.records` at once and reach the table in batches every ~300 ms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.events import Resize
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Input, Static
+
+from checks.events import (
+    AgencyChecked,
+    CanaryFailed,
+    CanaryRestored,
+    ProberBlocked,
+    RetryScheduled,
+    ScanFinished,
+    ScanPaused,
+    ScanResumed,
+    ScanStarted,
+)
+from console.i18n import other_language, tr
+from console.tui.commands import ActionsProvider, PaletteEntry
+from console.tui.screens import (
+    ConfirmScreen,
+    CorrectionRequest,
+    CorrectionScreen,
+    FilterScreen,
+    HelpScreen,
+    PromptScreen,
+    default_reader,
+)
+from console.tui.text import one_line
+from console.tui.view import (
+    CALLED_STATES,
+    NARROW_COLUMNS,
+    SORTABLE,
+    UNCHECKED,
+    WIDE_COLUMNS,
+    Scope,
+    bucket_map,
+    count_groups,
+    current_address,
+    detail_text,
+    fmt_duration,
+    group_label,
+    group_lines,
+    group_text,
+    matches,
+    needs_followup,
+    rec_id,
+    row_cells,
+    rule_for,
+    snapshot_counts,
+    sort_records,
+    summary_text,
+    with_verdict,
+)
+from console.tui.widgets import AgencyTable, DetailPane, GroupsPane, ProgressPane
+
+NARROW_BELOW = 120  # columns: below this one pane at a time, at or above it side by side
+FLUSH_SECONDS = 0.3
+POLL_SECONDS = 2.0
+SEARCH_DEBOUNCE = 0.15
+FOLLOWUP_CALLED = "called_waiting"
+PANES: tuple[str, ...] = ("agencies", "groups", "detail", "progress")
+
+# (key, action, binding id, shown in the footer). Descriptions come from i18n ("key.<id>").
+BINDING_SPECS: tuple[tuple[str, str, str, bool], ...] = (
+    ("slash", "search", "filter", True),
+    ("colon", "command_palette", "palette", False),
+    ("question_mark", "help", "help", True),
+    ("1", "pane('agencies')", "pane_agencies", False),
+    ("2", "pane('groups')", "pane_groups", False),
+    ("3", "pane('detail')", "pane_detail", False),
+    ("4", "pane('progress')", "pane_progress", False),
+    ("space", "mark", "mark", False),
+    ("escape", "back", "back", False),
+    ("q", "quit_app", "quit", True),
+    ("r", "recheck", "recheck", True),
+    ("R", "recheck_scope", "recheck_scope", False),
+    ("s", "scan", "scan", True),
+    ("x", "stop", "stop", False),
+    ("c", "correct", "correct", True),
+    ("n", "note", "note", True),
+    ("w", "called", "called", True),
+    ("e", "export", "export", True),
+    ("i", "import_list", "import", False),
+    ("l", "language", "language", True),
+    ("y", "copy", "copy", False),
+    ("f", "filters", "filters", True),
+    ("o", "sort", "sort", False),
+    ("O", "sort_reverse", "sort_reverse", False),
+    ("M", "clear_marks", "clear_marks", False),
+)
+
+
+def _make_bindings() -> list[Binding]:
+    return [
+        Binding(key, action, tr(f"key.{binding_id}", "th"), show=show, id=binding_id)
+        for key, action, binding_id, show in BINDING_SPECS
+    ]
+
+
+class MainScreen(Screen[None]):
+    """The four panes; tells the app when the terminal width crosses the narrow/wide line."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="topbar", markup=False)
+        yield Input(id="search", placeholder="")
+        with Horizontal(id="body"):
+            with Vertical(id="left"):
+                yield AgencyTable(id="agencies")
+            with Vertical(id="right"):
+                yield GroupsPane(id="groups")
+                yield DetailPane(id="detail")
+        yield ProgressPane(id="progress")
+        yield Footer()
+
+    def on_resize(self, event: Resize) -> None:
+        app = self.app
+        if isinstance(app, SarabanApp):
+            app.width_changed(event.size.width)
+
+
+class SarabanApp(App[None]):
+    """saraban: check Section 10 addresses, read the groups, follow up by phone, correct and recheck."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "saraban"
+    BINDINGS: ClassVar[list[Binding]] = _make_bindings()  # type: ignore[assignment]
+    COMMANDS = App.COMMANDS | {ActionsProvider}
+
+    def __init__(
+        self,
+        store: Any,
+        runner: Any,
+        config: Any,
+        *,
+        title_suffix: str = "",
+        autostart_scan: bool = False,
+        clock: Callable[[], datetime] | None = None,
+        address_reader: Callable[[str], Any] | None = None,
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.runner = runner
+        self.config = config
+        self.title_suffix = title_suffix
+        self.autostart_scan = autostart_scan
+        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now().astimezone())
+        self.address_reader = address_reader if address_reader is not None else default_reader()
+        self.lang: str = getattr(config, "language", "th") or "th"
+        self.operator: str = getattr(config, "operator", "") or ""
+        self.rules = tuple(config.engine.rules)
+        self.buckets = bucket_map(self.rules)
+        # data
+        self.records: dict[str, Any] = {}
+        self.order: list[str] = []
+        self.scope = Scope()
+        self.marked: set[str] = set()
+        self.sort_column = "seq"
+        self.sort_reverse = False
+        self.pending: set[str] = set()
+        self.generation: Any = None
+        self.snapshots: list[dict[str, Any]] = []
+        self.selected_id: str | None = None
+        self.loaded = False
+        # layout
+        self.narrow = False
+        self.pane = "agencies"
+        self._columns: tuple[str, ...] = ()
+        # scan progress
+        self.scan_state = "idle"  # idle, running, paused, finished, stopped
+        self.scan_reason = ""
+        self.scan_total: int | None = None
+        self.scan_done = 0
+        self.scan_started: datetime | None = None
+        self.scan_elapsed: float | None = None
+        self.scan_tallies: Counter[str] = Counter()
+        self.retries: dict[str, int] = {}
+        self.canary: tuple[str, int] | None = None
+        self._progress_dirty = True
+        self._search_timer: Timer | None = None
+        self._polling = False
+
+    # ------------------------------------------------------------------------------------------
+    # Setup
+    # ------------------------------------------------------------------------------------------
+
+    def get_default_screen(self) -> Screen[Any]:
+        return MainScreen(id="main")
+
+    def on_mount(self) -> None:
+        self._localise_bindings()
+        keys = getattr(self.config, "keys", None) or {}
+        if keys:
+            self.set_keymap(dict(keys))
+        self.title = f"saraban{one_line(self.title_suffix)}" if not self.title_suffix.strip() else (
+            f"saraban {one_line(self.title_suffix)}"
+        )
+        self.width_changed(self.size.width)
+        self._relabel()
+        self.set_interval(FLUSH_SECONDS, self._flush)
+        self.set_interval(POLL_SECONDS, self._poll)
+        self.run_guarded(self._initial_load(), "load")
+        self.query_one("#agencies", AgencyTable).focus()
+
+    async def _initial_load(self) -> None:
+        await self._reload()
+        self.loaded = True
+        if self.autostart_scan:
+            self.start_scan(None)
+
+    def width_changed(self, width: int) -> None:
+        narrow = width < NARROW_BELOW
+        first = not self._columns
+        if narrow != self.narrow or first:
+            self.narrow = narrow
+            self._apply_layout()
+            self._set_columns()
+            if not first:
+                self._rebuild_table()
+
+    def _apply_layout(self) -> None:
+        """Wide: table beside groups and detail, progress below. Narrow: one pane at a time."""
+        try:
+            left = self.query_one("#left")
+            right = self.query_one("#right")
+            groups = self.query_one("#groups")
+            detail = self.query_one("#detail")
+            progress = self.query_one("#progress")
+            body = self.query_one("#body")
+        except Exception:
+            return
+        screen = self.query_one("#topbar").screen
+        screen.set_class(self.narrow, "-narrow")
+        screen.set_class(not self.narrow, "-wide")
+        if not self.narrow:
+            for widget in (left, right, groups, detail, progress, body):
+                widget.display = True
+            return
+        pane = self.pane
+        body.display = pane != "progress"
+        left.display = pane == "agencies"
+        right.display = pane in ("groups", "detail")
+        groups.display = pane == "groups"
+        detail.display = pane == "detail"
+        progress.display = pane == "progress"
+
+    def _set_columns(self) -> None:
+        columns = NARROW_COLUMNS if self.narrow else WIDE_COLUMNS
+        self._columns = columns
+        labels = {c: tr(f"col.{c}", self.lang) for c in columns}
+        self.query_one("#agencies", AgencyTable).set_columns(columns, labels, self.narrow)
+
+    def _localise_bindings(self) -> None:
+        """Binding descriptions (footer, help, palette) in the current language; keys and ids unchanged."""
+        specs = {binding_id for _, _, binding_id, _ in BINDING_SPECS}
+        key_to_bindings = self._bindings.key_to_bindings
+        for key, bindings in list(key_to_bindings.items()):
+            key_to_bindings[key] = [
+                dataclasses.replace(b, description=tr(f"key.{b.id}", self.lang)) if b.id in specs else b
+                for b in bindings
+            ]
+        self.refresh_bindings()
+
+    def _relabel(self) -> None:
+        """Pane titles and placeholders in the current language."""
+        self.query_one("#left").border_title = tr("pane.agencies", self.lang)
+        self.query_one("#groups").border_title = tr("pane.groups", self.lang)
+        self.query_one("#detail").border_title = tr("pane.detail", self.lang)
+        self.query_one("#progress").border_title = tr("pane.progress", self.lang)
+        self.query_one("#search", Input).placeholder = tr("search.placeholder", self.lang)
+
+    # ------------------------------------------------------------------------------------------
+    # Workers and I/O
+    # ------------------------------------------------------------------------------------------
+
+    def run_guarded(self, coro: Awaitable[Any], group: str, exclusive: bool = False) -> None:
+        """Run store/runner work in a worker; an error becomes a notification, never a crash."""
+
+        async def guarded() -> None:
+            try:
+                await coro
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.log.error(exc)
+                self.notify(tr("msg.error", self.lang, error=one_line(exc)), severity="error", markup=False)
+
+        self.run_worker(guarded(), group=group, exclusive=exclusive, exit_on_error=False)
+
+    @staticmethod
+    async def io(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Blocking store calls run in a thread so the screen keeps drawing."""
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+    async def _reload(self) -> None:
+        records = await self.io(self.store.records)
+        generation = await self.io(self.store.generation)
+        try:
+            snapshots = await self.io(self.store.snapshots)
+        except Exception:
+            snapshots = []
+        self.generation = generation
+        self.snapshots = list(snapshots or [])
+        self.apply_records(records)
+
+    async def _reload_one(self, agency_id: str) -> None:
+        rec = await self.io(self.store.record, agency_id)
+        if rec is not None:
+            self.records[agency_id] = rec
+            self.pending.add(agency_id)
+        self.generation = await self.io(self.store.generation)
+        self._flush()
+
+    def _poll(self) -> None:
+        """Pick up other operators' changes (the store's generation moves when anyone writes)."""
+        if self._polling or not self.loaded:
+            return
+        self._polling = True
+
+        async def poll() -> None:
+            try:
+                generation = await self.io(self.store.generation)
+                if generation != self.generation:
+                    await self._reload()
+            finally:
+                self._polling = False
+
+        self.run_guarded(poll(), "poll")
+
+    # ------------------------------------------------------------------------------------------
+    # State → screen
+    # ------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _signature(rec: Any) -> tuple[Any, ...]:
+        verdict = rec.verdict
+        return (
+            rec.agency,
+            verdict.group if verdict else None,
+            verdict.checked_at if verdict else None,
+            len(rec.notes or ()),
+            len(rec.corrections or ()),
+            rec.followup,
+            current_address(rec),
+            len(rec.history or ()),
+        )
+
+    def apply_records(self, records: Iterable[Any]) -> None:
+        """Replace the records (after a reload), updating only rows whose content changed."""
+        new = {rec_id(r): r for r in records}
+        changed = {
+            key
+            for key, rec in new.items()
+            if key not in self.records or self._signature(self.records[key]) != self._signature(rec)
+        }
+        removed = set(self.records) - set(new)
+        self.records = new
+        self.marked &= set(new)
+        self.pending |= changed
+        if removed or not self.order:
+            self._rebuild_table()
+        self._flush(force_groups=True)
+
+    def visible_records(self) -> list[Any]:
+        chosen = [r for r in self.records.values() if matches(r, self.scope, self.buckets)]
+        return sort_records(chosen, self.sort_column, self.sort_reverse, self.rules)
+
+    def _cells(self, rec: Any) -> list[Text]:
+        key = rec_id(rec)
+        return row_cells(rec, self._columns, self.lang, key in self.marked, self.buckets)
+
+    def _rebuild_table(self) -> None:
+        table = self.query_one("#agencies", AgencyTable)
+        visible = self.visible_records()
+        self.order = [rec_id(r) for r in visible]
+        table.rebuild([(rec_id(r), self._cells(r)) for r in visible], keep=self.selected_id)
+        self.pending.clear()
+        self.selected_id = table.current_key()
+        self._refresh_groups()
+        self._refresh_topbar()
+        self._refresh_detail()
+
+    def _flush(self, force_groups: bool = False) -> None:
+        """Apply pending record changes to the screen: rows in place, or one rebuild when the set changed."""
+        if self.pending:
+            pending, self.pending = self.pending, set()
+            new_order = [rec_id(r) for r in self.visible_records()]
+            if new_order != self.order:
+                self._rebuild_table()
+            else:
+                table = self.query_one("#agencies", AgencyTable)
+                for key in pending:
+                    rec = self.records.get(key)
+                    if rec is not None:
+                        table.update_row(key, self._cells(rec))
+                self._refresh_groups()
+                self._refresh_topbar()
+                if self.selected_id in pending:
+                    self._refresh_detail()
+        elif force_groups:
+            self._refresh_groups()
+            self._refresh_topbar()
+            self._refresh_detail()
+        if self._progress_dirty:
+            self._progress_dirty = False
+            self._refresh_progress()
+
+    def _refresh_topbar(self) -> None:
+        text = Text(end="", no_wrap=True, overflow="ellipsis")
+        text.append(f" {self.title} ", style="bold reverse")
+        text.append(" ")
+        text.append(tr("status.scope", self.lang, shown=len(self.order), total=len(self.records)), style="bold")
+        text.append("  ·  ")
+        text.append(tr("status.filter", self.lang, desc=self.scope.describe(self.lang)))
+        if self.marked:
+            text.append("  ·  ")
+            text.append(tr("status.marked", self.lang, n=len(self.marked)), style="bold yellow")
+        if self.scan_state in ("running", "paused"):
+            text.append("  ·  ")
+            done = f"{self.scan_done}/{self.scan_total or '?'}"
+            label = tr("progress.running", self.lang) if self.scan_state == "running" else tr(
+                "progress.paused", self.lang, reason=one_line(self.scan_reason)
+            )
+            text.append(f"{label} {done}", style="bold cyan")
+        if self.canary is not None:
+            text.append("  ·  ")
+            text.append(tr("progress.canary_failed", self.lang, reason=one_line(self.canary[0]), withheld=self.canary[1]), style="bold red")
+        if not self.narrow:
+            text.append("  ·  ")
+            text.append(tr("status.sort", self.lang, col=tr(f"col.{self.sort_column}", self.lang)), style="dim")
+            if self.operator:
+                text.append(f"  ·  {one_line(self.operator)}", style="dim")
+        self.query_one("#topbar", Static).update(text)
+
+    def _refresh_groups(self) -> None:
+        base = self.scope.without_group()
+        in_scope = [r for r in self.records.values() if matches(r, base, self.buckets)]
+        counts = count_groups(in_scope)
+        previous_snapshot = self._previous_snapshot(counts, base)
+        previous = snapshot_counts(previous_snapshot, base) if previous_snapshot else None
+        lines = group_lines(counts, previous, self.rules, self.lang)
+        if previous_snapshot:
+            footer = tr("groups.since", self.lang, at=self._be(previous_snapshot.get("at", "")))
+        else:
+            footer = tr("groups.no_snapshot", self.lang)
+        selected = (
+            f"group:{self.scope.group}"
+            if self.scope.group
+            else ("unchecked" if self.scope.bucket == UNCHECKED else f"bucket:{self.scope.bucket}" if self.scope.bucket else "all")
+        )
+        self.query_one("#groups", GroupsPane).show(lines, footer, selected)
+
+    def _previous_snapshot(self, counts: Counter[str], scope: Scope) -> dict[str, Any] | None:
+        """The snapshot to compare with: the latest one unless it is the state shown now (then the one before)."""
+        if not self.snapshots:
+            return None
+        latest = self.snapshots[-1]
+        current = Counter({g: n for g, n in counts.items() if g != UNCHECKED and n})
+        latest_counts = snapshot_counts(latest, scope) or Counter()
+        latest_counts = Counter({g: n for g, n in latest_counts.items() if n})
+        if latest_counts == current and len(self.snapshots) > 1:
+            return self.snapshots[-2]
+        return latest
+
+    def _refresh_detail(self) -> None:
+        rec = self.records.get(self.selected_id) if self.selected_id else None
+        self.query_one("#detail", DetailPane).show(detail_text(rec, self.rules, self.lang))
+
+    def _refresh_progress(self) -> None:
+        pane = self.query_one("#progress", ProgressPane)
+        lang = self.lang
+        state = Text(end="")
+        if self.scan_state == "idle":
+            state.append(tr("progress.idle", lang), style="dim")
+        elif self.scan_state == "running":
+            state.append(tr("progress.running", lang), style="bold cyan")
+        elif self.scan_state == "paused":
+            state.append(tr("progress.paused", lang, reason=one_line(self.scan_reason)), style="bold yellow")
+        elif self.scan_state == "finished":
+            state.append(
+                tr("progress.finished", lang, done=self.scan_done, total=self.scan_total or 0, elapsed=fmt_duration(self.scan_elapsed)),
+                style="bold green",
+            )
+        else:
+            state.append(
+                tr("progress.stopped", lang, reason=one_line(self.scan_reason), done=self.scan_done, total=self.scan_total or 0),
+                style="bold yellow",
+            )
+        rate, eta = self._rate_eta()
+        line = Text(
+            tr(
+                "progress.line",
+                lang,
+                done=self.scan_done,
+                total=self.scan_total if self.scan_total is not None else "?",
+                rate=f"{rate:.1f}" if rate else "—",
+                eta=fmt_duration(eta) if eta is not None else "—",
+                retries=len(self.retries),
+            ),
+            end="",
+        )
+        if self.canary is None:
+            canary = Text(tr("progress.canary_ok", lang), style="green", end="")
+        else:
+            canary = Text(
+                tr("progress.canary_failed", lang, reason=one_line(self.canary[0]), withheld=self.canary[1]),
+                style="bold red",
+                end="",
+            )
+        tallies = Text(f"{tr('progress.tallies', lang)}: ", style="bold", end="")
+        for rule in self.rules:
+            n = self.scan_tallies.get(rule.group, 0)
+            if n:
+                tallies.append_text(group_text(rule.group, self.buckets))
+                tallies.append(f" {n}  ")
+        pane.show(state, self.scan_total if self.scan_state != "idle" else None, self.scan_done, line, canary, tallies)
+
+    def _rate_eta(self) -> tuple[float | None, float | None]:
+        if self.scan_started is None or self.scan_state not in ("running", "paused"):
+            return None, None
+        elapsed = (self.clock() - self.scan_started).total_seconds()
+        if elapsed <= 0 or self.scan_done <= 0:
+            return None, None
+        rate = self.scan_done / elapsed
+        remaining = (self.scan_total or 0) - self.scan_done
+        return rate, (remaining / rate if rate > 0 else None)
+
+    def _be(self, iso: str) -> str:
+        from console.tui.text import be_long
+
+        return be_long(iso)
+
+    # ------------------------------------------------------------------------------------------
+    # Table events
+    # ------------------------------------------------------------------------------------------
+
+    @on(DataTable.RowHighlighted, "#agencies")
+    def row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        key = event.row_key.value if event.row_key is not None else None
+        if key != self.selected_id:
+            self.selected_id = key
+            self._refresh_detail()
+
+    @on(DataTable.RowSelected, "#agencies")
+    def row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a row: the detail pane (narrow) or focus it (wide)."""
+        self.selected_id = event.row_key.value
+        self._refresh_detail()
+        if self.narrow:
+            self.action_pane("detail")
+
+    @on(DataTable.HeaderSelected, "#agencies")
+    def header_selected(self, event: DataTable.HeaderSelected) -> None:
+        column = str(event.column_key.value)
+        if column in SORTABLE:
+            self.set_sort(column, not self.sort_reverse if column == self.sort_column else False)
+
+    @on(GroupsPane.Chosen)
+    def group_chosen(self, event: GroupsPane.Chosen) -> None:
+        key = event.key
+        if key == "all":
+            self.scope = dataclasses.replace(self.scope, group=None, bucket=None)
+        elif key == "unchecked":
+            self.scope = dataclasses.replace(self.scope, group=None, bucket=UNCHECKED)
+        elif key.startswith("bucket:"):
+            self.scope = dataclasses.replace(self.scope, group=None, bucket=key.split(":", 1)[1])
+        elif key.startswith("group:"):
+            self.scope = dataclasses.replace(self.scope, group=key.split(":", 1)[1], bucket=None)
+        self._rebuild_table()
+        if self.narrow:
+            self.action_pane("agencies")
+
+    # ------------------------------------------------------------------------------------------
+    # Search
+    # ------------------------------------------------------------------------------------------
+
+    def action_search(self) -> None:
+        search = self.query_one("#search", Input)
+        search.add_class("visible")
+        if self.narrow and self.pane != "agencies":
+            self.action_pane("agencies")
+        search.focus()
+
+    @on(Input.Changed, "#search")
+    def search_changed(self, event: Input.Changed) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        value = event.value
+
+        def apply() -> None:
+            if value != self.scope.search:
+                self.scope = dataclasses.replace(self.scope, search=value)
+                self._rebuild_table()
+
+        self._search_timer = self.set_timer(SEARCH_DEBOUNCE, apply)
+
+    @on(Input.Submitted, "#search")
+    def search_submitted(self, event: Input.Submitted) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        if event.value != self.scope.search:
+            self.scope = dataclasses.replace(self.scope, search=event.value)
+            self._rebuild_table()
+        if not event.value:
+            self.query_one("#search", Input).remove_class("visible")
+        self.query_one("#agencies", AgencyTable).focus()
+
+    def _close_search(self) -> None:
+        search = self.query_one("#search", Input)
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        search.value = ""
+        search.remove_class("visible")
+        if self.scope.search:
+            self.scope = dataclasses.replace(self.scope, search="")
+            self._rebuild_table()
+        self.query_one("#agencies", AgencyTable).focus()
+
+    # ------------------------------------------------------------------------------------------
+    # Navigation
+    # ------------------------------------------------------------------------------------------
+
+    def action_pane(self, name: str) -> None:
+        if name not in PANES:
+            return
+        self.pane = name
+        if self.narrow:
+            self._apply_layout()
+        target = {
+            "agencies": "#agencies",
+            "groups": "#groups",
+            "detail": "#detail",
+            "progress": "#progress-log",
+        }[name]
+        self.query_one(target).focus()
+
+    def action_back(self) -> None:
+        search = self.query_one("#search", Input)
+        if search.has_focus or search.has_class("visible"):
+            self._close_search()
+        elif self.narrow and self.pane != "agencies":
+            self.action_pane("agencies")
+        elif self.marked:
+            self.action_clear_marks()
+        elif self.scope.active:
+            self.scope = Scope()
+            self._rebuild_table()
+            self.notify(tr("msg.filter_cleared", self.lang), markup=False)
+        elif self.focused is not self.query_one("#agencies"):
+            self.action_pane("agencies")
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.help_rows(), self.lang))
+
+    def help_rows(self) -> list[tuple[str, str, str]]:
+        """Key, description and id of every active binding (after the config's keymap)."""
+        rows: list[tuple[str, str, str]] = []
+        seen: set[tuple[str, str]] = set()
+        for active in self.screen.active_bindings.values():
+            binding = active.binding
+            if not binding.description or binding.system:
+                continue
+            ident = binding.id or binding.action
+            if (ident, binding.key) in seen:
+                continue
+            seen.add((ident, binding.key))
+            rows.append((self.get_key_display(binding), binding.description, ident))
+        order = {binding_id: i for i, (_, _, binding_id, _) in enumerate(BINDING_SPECS)}
+        rows.sort(key=lambda r: (order.get(r[2], len(order)), r[0]))
+        return rows
+
+    def action_quit_app(self) -> None:
+        if getattr(self.runner, "running", False):
+
+            def answer(ok: bool | None) -> None:
+                if ok:
+                    self._stop_runner()
+                    self.exit()
+
+            self.push_screen(ConfirmScreen(tr("dlg.confirm_quit_scan", self.lang), self.lang), answer)
+        else:
+            self.exit()
+
+    # ------------------------------------------------------------------------------------------
+    # Selection and marks
+    # ------------------------------------------------------------------------------------------
+
+    def selected_record(self) -> Any | None:
+        key = self.query_one("#agencies", AgencyTable).current_key() if self.order else None
+        return self.records.get(key) if key else None
+
+    def _targets(self) -> list[str]:
+        """Marked agencies when there are marks, else the selected one."""
+        if self.marked:
+            return [key for key in self.order if key in self.marked] + sorted(self.marked - set(self.order))
+        rec = self.selected_record()
+        return [rec_id(rec)] if rec is not None else []
+
+    def action_mark(self) -> None:
+        table = self.query_one("#agencies", AgencyTable)
+        key = table.current_key()
+        if key is None:
+            return
+        if key in self.marked:
+            self.marked.discard(key)
+        else:
+            self.marked.add(key)
+        table.update_row(key, self._cells(self.records[key]))
+        if table.cursor_row < table.row_count - 1:
+            table.move_cursor(row=table.cursor_row + 1, animate=False)
+        self._refresh_topbar()
+
+    def action_clear_marks(self) -> None:
+        if not self.marked:
+            return
+        marked, self.marked = self.marked, set()
+        table = self.query_one("#agencies", AgencyTable)
+        for key in marked:
+            if key in self.records:
+                table.update_row(key, self._cells(self.records[key]))
+        self._refresh_topbar()
+        self.notify(tr("msg.marks_cleared", self.lang), markup=False)
+
+    def set_sort(self, column: str, reverse: bool) -> None:
+        self.sort_column = column
+        self.sort_reverse = reverse
+        self._rebuild_table()
+        label = tr(f"col.{column}", self.lang) + (" ↓" if reverse else "")
+        self.notify(tr("msg.sorted", self.lang, col=label), markup=False, timeout=2)
+
+    def action_sort(self) -> None:
+        index = SORTABLE.index(self.sort_column) if self.sort_column in SORTABLE else -1
+        self.set_sort(SORTABLE[(index + 1) % len(SORTABLE)], False)
+
+    def action_sort_reverse(self) -> None:
+        self.set_sort(self.sort_column, not self.sort_reverse)
+
+    def set_scope(self, scope: Scope) -> None:
+        self.scope = scope
+        search = self.query_one("#search", Input)
+        if search.value != scope.search:
+            search.value = scope.search
+        search.set_class(bool(scope.search), "visible")
+        self._rebuild_table()
+
+    def action_filters(self) -> None:
+        records = list(self.records.values())
+        provinces = sorted({r.agency.province for r in records if r.agency.province})
+        scope_province = self.scope.province
+        districts = sorted(
+            {r.agency.district for r in records if r.agency.district and (not scope_province or r.agency.province == scope_province)}
+        )
+        kinds = sorted({r.agency.kind for r in records if r.agency.kind})
+        groups = [(r.group, group_label(r, self.lang)) for r in self.rules]
+
+        def done(scope: Scope | None) -> None:
+            if scope is not None:
+                self.set_scope(scope)
+
+        self.push_screen(FilterScreen(self.scope, groups, provinces, districts, kinds, self.lang), done)
+
+    # ------------------------------------------------------------------------------------------
+    # Scans and rechecks
+    # ------------------------------------------------------------------------------------------
+
+    def on_scan_event(self, event: Any) -> None:
+        """Runner events, on the app's loop: state changes now, screen updates at the next flush."""
+        lang = self.lang
+        now = self.clock()
+        stamp = now.strftime("%H:%M:%S")
+        log: Text | None = None
+        if isinstance(event, ScanStarted):
+            self.scan_state = "running"
+            self.scan_total = event.total
+            self.scan_done = 0
+            self.scan_started = now
+            self.scan_elapsed = None
+            self.scan_tallies = Counter()
+            self.retries = {}
+            log = Text(tr("event.started", lang, total=event.total), style="bold")
+        elif isinstance(event, AgencyChecked):
+            key = str(event.agency.id)
+            rec = self.records.get(key)
+            if rec is not None:
+                self.records[key] = with_verdict(rec, event.verdict)
+                self.pending.add(key)
+            self.scan_done = event.done
+            self.scan_total = event.total
+            self.scan_tallies[event.verdict.group] += 1
+            for address in (event.agency.declared, event.verdict.evidence.normalized or ""):
+                self.retries.pop(address, None)
+            if event.verdict.group not in ("A1", "A2"):
+                log = Text(end="")
+                log.append_text(group_text(event.verdict.group, self.buckets))
+                log.append(f"  {one_line(event.agency.name)}  {one_line(event.agency.declared)}")
+        elif isinstance(event, RetryScheduled):
+            self.retries[event.address] = event.attempt
+            log = Text(
+                tr("event.retry", lang, address=one_line(event.address), host=one_line(event.host), attempt=event.attempt,
+                   delay=f"{event.delay_s:.0f}", reason=one_line(event.reason)),
+                style="yellow",
+            )
+        elif isinstance(event, CanaryFailed):
+            self.canary = (event.reason, event.withheld)
+            message = tr("event.canary_failed", lang, reason=one_line(event.reason), withheld=event.withheld)
+            log = Text(message, style="bold red")
+            self.notify(message, severity="error", markup=False)
+        elif isinstance(event, CanaryRestored):
+            self.canary = None
+            log = Text(tr("event.canary_restored", lang, after=f"{event.after_s:.0f}"), style="green")
+        elif isinstance(event, ProberBlocked):
+            message = tr("event.blocked", lang, host=one_line(event.host), reply=one_line(event.reply))
+            log = Text(message, style="bold red")
+            self.notify(message, severity="warning", markup=False)
+        elif isinstance(event, ScanPaused):
+            self.scan_state = "paused"
+            self.scan_reason = event.reason
+            log = Text(tr("event.paused", lang, reason=one_line(event.reason)), style="yellow")
+        elif isinstance(event, ScanResumed):
+            self.scan_state = "running"
+            self.scan_reason = ""
+            log = Text(tr("event.resumed", lang))
+        elif isinstance(event, ScanFinished):
+            self._finish(event)
+            log = None
+        if log is not None:
+            self.query_one("#progress", ProgressPane).log_line(Text(f"{stamp} ", style="dim", end="") + log)
+        self._progress_dirty = True
+        if isinstance(event, ScanStarted | ScanPaused | ScanResumed | CanaryFailed | CanaryRestored):
+            self._refresh_topbar()
+
+    def _finish(self, event: ScanFinished) -> None:
+        if self.scan_state in ("finished", "stopped") and self.scan_done == event.done:
+            return
+        self.scan_done = event.done
+        self.scan_total = event.total
+        self.scan_elapsed = event.elapsed_s
+        if event.stopped:
+            self.scan_state = "stopped"
+            self.scan_reason = event.stopped
+            message = tr("event.stopped", self.lang, reason=one_line(event.stopped), done=event.done, total=event.total)
+        else:
+            self.scan_state = "finished"
+            message = tr("event.finished", self.lang, done=event.done, total=event.total)
+        stamp = self.clock().strftime("%H:%M:%S")
+        self.query_one("#progress", ProgressPane).log_line(Text(f"{stamp} {message}", style="bold", end=""))
+        self.notify(message, markup=False)
+        self._progress_dirty = True
+        self._refresh_topbar()
+
+    def start_scan(self, agency_ids: list[str] | None) -> None:
+        if getattr(self.runner, "running", False) or self.scan_state in ("running", "paused"):
+            self.notify(tr("msg.scan_running", self.lang), severity="warning", markup=False)
+            return
+        self.scan_state = "running"
+        self.scan_total = len(agency_ids) if agency_ids is not None else len(self.records)
+        self.scan_done = 0
+        self.scan_started = self.clock()
+        self._progress_dirty = True
+        self._refresh_topbar()
+
+        async def scan() -> None:
+            try:
+                result = await self.runner.scan(agency_ids, self.on_scan_event)
+                if isinstance(result, ScanFinished):
+                    self._finish(result)
+            finally:
+                if self.scan_state in ("running", "paused"):
+                    self.scan_state = "stopped"
+                    self._progress_dirty = True
+                await self._reload()
+
+        self.run_guarded(scan(), "scan", exclusive=True)
+
+    def action_scan(self) -> None:
+        if getattr(self.runner, "running", False):
+            if self.scan_state == "paused":
+                self.runner.resume()
+                self.scan_state = "running"
+                self.notify(tr("msg.scan_resumed", self.lang), markup=False)
+            else:
+                self.runner.pause()
+                self.scan_state = "paused"
+                self.notify(tr("msg.scan_paused", self.lang), markup=False)
+            self._progress_dirty = True
+            self._refresh_topbar()
+            return
+        self.start_scan(None)
+
+    def _stop_runner(self) -> None:
+        try:
+            self.runner.stop()
+        except Exception as exc:
+            self.notify(tr("msg.error", self.lang, error=one_line(exc)), severity="error", markup=False)
+
+    def action_stop(self) -> None:
+        if not getattr(self.runner, "running", False):
+            self.notify(tr("msg.scan_not_running", self.lang), markup=False)
+            return
+        self._stop_runner()
+        self.notify(tr("msg.scan_stopping", self.lang), markup=False)
+
+    def _confirm(self, question: str, then: Callable[[], None]) -> None:
+        def answer(ok: bool | None) -> None:
+            if ok:
+                then()
+
+        self.push_screen(ConfirmScreen(question, self.lang), answer)
+
+    def action_recheck(self) -> None:
+        targets = self._targets()
+        if not targets:
+            self.notify(tr("msg.no_selection", self.lang), markup=False)
+            return
+        if len(targets) == 1:
+            self.recheck_one(targets[0])
+            return
+        self._confirm(tr("dlg.confirm_recheck", self.lang, n=len(targets)), lambda: self._bulk_recheck(targets))
+
+    def _bulk_recheck(self, targets: list[str]) -> None:
+        self.start_scan(targets)
+        self.marked.clear()
+        self._rebuild_table()
+
+    def action_recheck_scope(self) -> None:
+        targets = list(self.order)
+        if not targets:
+            self.notify(tr("msg.no_selection", self.lang), markup=False)
+            return
+        self._confirm(tr("dlg.confirm_recheck", self.lang, n=len(targets)), lambda: self.start_scan(targets))
+
+    def recheck_one(self, agency_id: str) -> None:
+        rec = self.records.get(agency_id)
+        name = one_line(rec.agency.name) if rec else agency_id
+        self.notify(tr("msg.rechecking", self.lang, name=name), markup=False, timeout=3)
+
+        async def recheck() -> None:
+            verdict = await self.runner.recheck(agency_id)
+            if verdict is not None and agency_id in self.records:
+                self.records[agency_id] = with_verdict(self.records[agency_id], verdict)
+                self.pending.add(agency_id)
+            await self._reload_one(agency_id)
+            group = verdict.group if verdict is not None else "?"
+            self.notify(tr("msg.rechecked", self.lang, name=name, group=group), markup=False)
+
+        self.run_guarded(recheck(), "recheck")
+
+    # ------------------------------------------------------------------------------------------
+    # Corrections, notes, follow-up
+    # ------------------------------------------------------------------------------------------
+
+    def action_correct(self) -> None:
+        rec = self.selected_record()
+        if rec is None:
+            self.notify(tr("msg.no_selection", self.lang), markup=False)
+            return
+        agency_id = rec_id(rec)
+
+        def done(request: CorrectionRequest | None) -> None:
+            if request is not None:
+                self.correct(agency_id, request.address, request.reason)
+
+        self.push_screen(
+            CorrectionScreen(rec.agency.name, current_address(rec), self.lang, self.address_reader), done
+        )
+
+    def correct(self, agency_id: str, address: str, reason: str) -> None:
+        """Save the correction and recheck at once; the detail pane shows the new verdict."""
+        rec = self.records.get(agency_id)
+        name = one_line(rec.agency.name) if rec else agency_id
+        self.notify(tr("msg.rechecking", self.lang, name=name), markup=False, timeout=3)
+
+        async def work() -> None:
+            result = await self.runner.correct(agency_id, address, reason, self.operator, recheck=True)
+            verdict = result[1] if isinstance(result, tuple) and len(result) > 1 else None
+            if verdict is not None and agency_id in self.records:
+                self.records[agency_id] = with_verdict(self.records[agency_id], verdict)
+            await self._reload_one(agency_id)
+            if verdict is not None:
+                message = tr("msg.corrected", self.lang, name=name, address=one_line(address), group=verdict.group)
+            else:
+                message = tr("msg.corrected_no_check", self.lang, name=name, address=one_line(address))
+            self.notify(message, markup=False)
+
+        self.run_guarded(work(), "correct")
+
+    def action_note(self) -> None:
+        rec = self.selected_record()
+        if rec is None:
+            self.notify(tr("msg.no_selection", self.lang), markup=False)
+            return
+        agency_id = rec_id(rec)
+        name = one_line(rec.agency.name)
+
+        def done(text: str | None) -> None:
+            if not text:
+                return
+
+            async def work() -> None:
+                await self.io(self.store.add_note, agency_id, text, self.operator)
+                await self._reload_one(agency_id)
+                self.notify(tr("msg.note_saved", self.lang, name=name), markup=False)
+
+            self.run_guarded(work(), "note")
+
+        self.push_screen(
+            PromptScreen(tr("dlg.note_title", self.lang, name=name), tr("dlg.note_hint", self.lang), prompt_id="note"),
+            done,
+        )
+
+    def action_called(self) -> None:
+        targets = self._targets()
+        if not targets:
+            self.notify(tr("msg.no_selection", self.lang), markup=False)
+            return
+        if len(targets) == 1:
+            rec = self.records[targets[0]]
+            state = None if rec.followup in CALLED_STATES else FOLLOWUP_CALLED
+            self._set_followup(targets, state)
+            return
+        self._confirm(tr("dlg.confirm_called", self.lang, n=len(targets)), lambda: self._set_followup(targets, FOLLOWUP_CALLED))
+
+    def _set_followup(self, targets: list[str], state: str | None) -> None:
+        async def work() -> None:
+            for agency_id in targets:
+                await self.io(self.store.set_followup, agency_id, state, self.operator)
+            if len(targets) > 1:
+                self.marked.clear()
+            await self._reload()
+            if state is None:
+                name = one_line(self.records[targets[0]].agency.name) if targets[0] in self.records else targets[0]
+                self.notify(tr("msg.uncalled", self.lang, name=name), markup=False)
+            else:
+                self.notify(tr("msg.called", self.lang, n=len(targets)), markup=False)
+
+        self.run_guarded(work(), "followup")
+
+    # ------------------------------------------------------------------------------------------
+    # Export, import, language, clipboard
+    # ------------------------------------------------------------------------------------------
+
+    def followup_items(self) -> list[Any]:
+        return [self.records[key] for key in self.order if key in self.records and needs_followup(self.records[key])]
+
+    def default_export_path(self) -> Path:
+        today = self.clock()
+        stamp = f"{today.year + 543}-{today.month:02d}-{today.day:02d}"
+        province = self.scope.province
+        if not province:
+            provinces = {self.records[k].agency.province for k in self.order if k in self.records}
+            province = next(iter(provinces)) if len(provinces) == 1 else "all"
+        safe = "".join(ch for ch in one_line(province) if ch not in '/\\:*?"<>|').strip() or "all"
+        directory = Path(getattr(self.config, "export_dir", None) or Path.cwd())
+        return directory / f"followup-{safe.replace(' ', '_')}-{stamp}.xlsx"
+
+    def action_export(self) -> None:
+        items = self.followup_items()
+        if not items:
+            self.notify(tr("msg.export_empty", self.lang), markup=False)
+            return
+
+        def done(path: str | None) -> None:
+            if path:
+                self.run_guarded(self.export_to(Path(path).expanduser(), items), "export")
+
+        self.push_screen(
+            PromptScreen(
+                tr("dlg.export_title", self.lang, n=len(items)),
+                tr("dlg.export_hint", self.lang),
+                value=str(self.default_export_path()),
+                prompt_id="export",
+            ),
+            done,
+        )
+
+    async def export_to(self, path: Path, items: list[Any]) -> None:
+        from console import export
+
+        if path.suffix.lower() not in (".xlsx", ".csv"):
+            path = path.with_suffix(path.suffix + ".xlsx") if path.suffix else path.with_suffix(".xlsx")
+        lang = self.lang
+        entries = [
+            (rec.agency, rec.verdict, current_address(rec), [note.text for note in rec.notes or ()]) for rec in items
+        ]
+        rows = await self.io(export.followup_rows, entries, self.rules, lang=lang)
+        header = export.followup_header(lang)
+        writer = export.write_csv if path.suffix.lower() == ".csv" else export.write_xlsx
+        path.parent.mkdir(parents=True, exist_ok=True)
+        await self.io(writer, path, header, rows)
+        self.notify(tr("msg.exported", self.lang, n=len(items), path=one_line(path)), markup=False, timeout=10)
+
+    def action_import_list(self) -> None:
+        def done(path: str | None) -> None:
+            if path:
+                self.run_guarded(self.import_from(Path(path).expanduser()), "import")
+
+        self.push_screen(
+            PromptScreen(tr("dlg.import_title", self.lang), tr("dlg.import_hint", self.lang), prompt_id="import"), done
+        )
+
+    async def import_from(self, path: Path) -> None:
+        from console.importer import read_agencies
+
+        result = await self.io(read_agencies, path)
+        problems = list(getattr(result, "problems", None) or ())
+        if problems:
+            self.notify(tr("msg.import_problems", self.lang, n=len(problems)), severity="warning", markup=False)
+        report = await self.io(self.store.merge_import, result.agencies, source=str(path), operator=self.operator)
+
+        def size(value: Any) -> int:
+            return value if isinstance(value, int) else len(value or ())
+
+        self.notify(
+            tr(
+                "msg.imported",
+                self.lang,
+                added=size(getattr(report, "added", 0)),
+                changed=size(getattr(report, "changed", 0)),
+                unchanged=size(getattr(report, "unchanged", 0)),
+                missing=size(getattr(report, "missing", 0)),
+            ),
+            markup=False,
+            timeout=10,
+        )
+        await self._reload()
+
+    def action_language(self) -> None:
+        self.lang = other_language(self.lang)
+        self._localise_bindings()
+        self._relabel()
+        self._set_columns()
+        self._rebuild_table()
+        self._refresh_progress()
+        self.notify(tr("msg.language", self.lang), markup=False, timeout=2)
+
+    def action_copy(self) -> None:
+        rec = self.selected_record()
+        if rec is None:
+            self.notify(tr("msg.no_selection", self.lang), markup=False)
+            return
+        self.copy_to_clipboard(summary_text(rec, self.rules, self.lang))
+        self.notify(tr("msg.copied", self.lang, name=one_line(rec.agency.name)), markup=False, timeout=3)
+
+    # ------------------------------------------------------------------------------------------
+    # Command palette
+    # ------------------------------------------------------------------------------------------
+
+    def palette_entries(self) -> list[PaletteEntry]:
+        """Every binding as a command, then quick filters (group, bucket, province, district)."""
+        lang = self.lang
+        entries: list[PaletteEntry] = []
+        for key, action, binding_id, _ in BINDING_SPECS:
+            if binding_id in ("palette", "back"):
+                continue
+            entries.append(
+                PaletteEntry(
+                    f"{tr(f'key.{binding_id}', lang)} ({key if len(key) == 1 else key.replace('_', ' ')})",
+                    "",
+                    lambda action=action: self.call_later(self.run_action, action),
+                )
+            )
+        entries.append(PaletteEntry(tr("palette.clear_filter", lang), "", lambda: self.set_scope(Scope())))
+        entries.append(
+            PaletteEntry(
+                tr("palette.followup", lang), "", lambda: self.set_scope(dataclasses.replace(self.scope, followup_only=True))
+            )
+        )
+        for rule in self.rules:
+            entries.append(
+                PaletteEntry(
+                    tr("palette.filter_group", lang, group=rule.group, label=group_label(rule_for(rule.group, self.rules), lang)),
+                    "",
+                    lambda g=rule.group: self.set_scope(dataclasses.replace(self.scope, group=g, bucket=None)),
+                )
+            )
+        provinces = sorted({r.agency.province for r in self.records.values() if r.agency.province})
+        for province in provinces:
+            entries.append(
+                PaletteEntry(
+                    f"{tr('palette.filter_province', lang)}: {province}",
+                    "",
+                    lambda p=province: self.set_scope(dataclasses.replace(self.scope, province=p, district=None)),
+                    discover=False,
+                )
+            )
+        districts = sorted({(r.agency.province, r.agency.district) for r in self.records.values() if r.agency.district})
+        for province, district in districts:
+            entries.append(
+                PaletteEntry(
+                    f"{tr('palette.filter_district', lang)}: {district} ({province})",
+                    "",
+                    lambda p=province, d=district: self.set_scope(dataclasses.replace(self.scope, province=p, district=d)),
+                    discover=False,
+                )
+            )
+        return entries

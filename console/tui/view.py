@@ -1,0 +1,628 @@
+"""What the console shows, computed from store records: filters, table rows, group counts, detail.
+
+Pure functions over plain data (no Textual, no I/O) so they are cheap to test and the widgets stay
+thin. Every untrusted string goes through `text.clean()` / `text.cell()` before it reaches a widget.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from rich.text import Text
+
+from checks.config import Rule
+from checks.model import Evidence, ProbeResult, Verdict
+from console.i18n import tr
+from console.tui.text import be_long, be_short, cell, clean, field, one_line
+
+READY_GROUPS: frozenset[str] = frozenset({"A1", "A2"})
+BUCKETS: tuple[str, ...] = ("A", "BE", "W")
+UNCHECKED = "-"
+
+# Column ids in display order; which ones show depends on the terminal width.
+WIDE_COLUMNS: tuple[str, ...] = ("mark", "seq", "name", "district", "province", "address", "group", "flags", "checked")
+NARROW_COLUMNS: tuple[str, ...] = ("mark", "seq", "name", "district", "address", "group")
+COLUMN_WIDTHS: dict[str, int] = {
+    "mark": 1,
+    "seq": 5,
+    "name": 32,
+    "district": 12,
+    "province": 10,
+    "address": 32,
+    "group": 3,
+    "flags": 14,
+    "checked": 16,
+}
+NARROW_WIDTHS: dict[str, int] = {"name": 24, "district": 10, "address": 22}
+SORTABLE: tuple[str, ...] = ("seq", "name", "district", "province", "address", "group", "checked")
+
+GROUP_STYLES: dict[str, str] = {"A": "bold green", "BE": "bold red", "W": "bold blue"}
+MARK = "●"
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """The operator's current filter. Empty fields mean "any"."""
+
+    search: str = ""
+    group: str | None = None
+    bucket: str | None = None  # "A", "BE", "W" or UNCHECKED
+    province: str | None = None
+    district: str | None = None
+    kind: str | None = None
+    followup_only: bool = False
+    changed_since: str | None = None  # ISO date (YYYY-MM-DD) or timestamp
+
+    def without_group(self) -> Scope:
+        return replace(self, group=None, bucket=None)
+
+    @property
+    def active(self) -> bool:
+        return self != Scope()
+
+    def describe(self, lang: str) -> str:
+        parts: list[str] = []
+        if self.search:
+            parts.append(tr("filter.search", lang, text=one_line(self.search)))
+        if self.group:
+            parts.append(tr("filter.group", lang, group=self.group))
+        if self.bucket:
+            parts.append(tr("filter.bucket", lang, bucket="B–E" if self.bucket == "BE" else self.bucket))
+        if self.province:
+            parts.append(tr("filter.province", lang, value=one_line(self.province)))
+        if self.district:
+            parts.append(tr("filter.district", lang, value=one_line(self.district)))
+        if self.kind:
+            parts.append(tr("filter.kind", lang, value=one_line(self.kind)))
+        if self.followup_only:
+            parts.append(tr("filter.followup", lang))
+        if self.changed_since:
+            parts.append(tr("filter.changed", lang, value=self.changed_since))
+        return ", ".join(parts) if parts else tr("status.no_filter", lang)
+
+
+# ---------------------------------------------------------------------------------------------
+# Record accessors (tolerant: the store's entries may be dataclasses or dicts)
+# ---------------------------------------------------------------------------------------------
+
+
+def rec_id(rec: Any) -> str:
+    return str(rec.agency.id)
+
+
+def group_of(rec: Any) -> str | None:
+    verdict = rec.verdict
+    return verdict.group if verdict is not None else None
+
+
+def current_address(rec: Any) -> str:
+    try:
+        value = rec.current_address
+    except AttributeError:
+        value = None
+    return value if isinstance(value, str) else rec.agency.declared
+
+
+def needs_followup(rec: Any) -> bool:
+    group = group_of(rec)
+    return group is not None and group not in READY_GROUPS
+
+
+def bucket_map(rules: Sequence[Rule]) -> dict[str, str]:
+    return {r.group: (r.bucket or "BE") for r in rules}
+
+
+def rule_for(group: str | None, rules: Sequence[Rule]) -> Rule | None:
+    return next((r for r in rules if r.group == group), None) if group else None
+
+
+def group_label(rule: Rule | None, lang: str) -> str:
+    if rule is None:
+        return ""
+    return rule.label_en if lang == "en" and rule.label_en else rule.label_th
+
+
+def problem_fix(rule: Rule | None, lang: str) -> tuple[str, str]:
+    if rule is None:
+        return "", ""
+    if lang == "en" and (rule.problem_en or rule.fix_en):
+        return rule.problem_en, rule.fix_en
+    return rule.problem_th, rule.fix_th
+
+
+def _timestamps_of_changes(rec: Any) -> Iterable[str]:
+    """When something about this agency changed: group changes, corrections, list changes."""
+    for corr in rec.corrections or ():
+        at = field(corr, "at")
+        if at:
+            yield str(at)
+    for change in getattr(rec, "source_changes", None) or ():
+        at = field(change, "at")
+        if at:
+            yield str(at)
+    # history is newest first (store.AgencyRecord); walk it oldest first, then the current verdict
+    previous: str | None = None
+    entries = list(reversed(list(rec.history or ())))
+    for entry in entries:
+        group = field(entry, "group")
+        at = field(entry, "checked_at") or field(entry, "at")
+        if previous is not None and group != previous and at:
+            yield str(at)
+        previous = group if group is not None else previous
+    verdict = rec.verdict
+    if verdict is not None and previous is not None and verdict.group != previous and verdict.checked_at:
+        yield verdict.checked_at
+    if verdict is not None and not entries and verdict.checked_at:
+        yield verdict.checked_at  # a first verdict is a change
+
+
+def changed_since(rec: Any, since: str) -> bool:
+    return any(at[: len(since)] >= since for at in _timestamps_of_changes(rec))
+
+
+def search_haystack(rec: Any) -> str:
+    agency = rec.agency
+    return " ".join(
+        (agency.name, agency.district, agency.province, agency.declared, current_address(rec), agency.seq or "")
+    ).casefold()
+
+
+def matches(rec: Any, scope: Scope, buckets: dict[str, str]) -> bool:
+    agency = rec.agency
+    group = group_of(rec)
+    if scope.group and group != scope.group:
+        return False
+    if scope.bucket:
+        if scope.bucket == UNCHECKED:
+            if group is not None:
+                return False
+        elif group is None or buckets.get(group, "BE") != scope.bucket:
+            return False
+    if scope.province and agency.province != scope.province:
+        return False
+    if scope.district and agency.district != scope.district:
+        return False
+    if scope.kind and agency.kind != scope.kind:
+        return False
+    if scope.followup_only and not needs_followup(rec):
+        return False
+    if scope.changed_since and not changed_since(rec, scope.changed_since):
+        return False
+    if scope.search:
+        hay = search_haystack(rec)
+        if not all(word in hay for word in scope.search.casefold().split()):
+            return False
+    return True
+
+
+def seq_number(rec: Any) -> tuple[int, str]:
+    seq = rec.agency.seq or ""
+    digits = "".join(ch for ch in seq if "0" <= ch <= "9")
+    return (int(digits) if digits else 1 << 60, seq)
+
+
+def sort_records(records: list[Any], column: str, reverse: bool, rules: Sequence[Rule]) -> list[Any]:
+    order = {r.group: i for i, r in enumerate(rules)}
+
+    def key(rec: Any) -> Any:
+        agency = rec.agency
+        if column == "name":
+            return (agency.name, seq_number(rec))
+        if column == "district":
+            return (agency.district, agency.name)
+        if column == "province":
+            return (agency.province, agency.district, agency.name)
+        if column == "address":
+            return (current_address(rec).casefold(), seq_number(rec))
+        if column == "group":
+            group = group_of(rec)
+            return (order.get(group, len(order) + 1) if group else len(order) + 2, seq_number(rec))
+        if column == "checked":
+            verdict = rec.verdict
+            return (verdict.checked_at if verdict else "", seq_number(rec))
+        return (seq_number(rec), agency.name)
+
+    return sorted(records, key=key, reverse=reverse)
+
+
+# ---------------------------------------------------------------------------------------------
+# Table rows
+# ---------------------------------------------------------------------------------------------
+
+
+def flag_labels(rec: Any, lang: str) -> list[str]:
+    labels: list[str] = []
+    verdict = rec.verdict
+    if verdict is not None:
+        labels.extend(tr(f"flag.{flag}", lang) for flag in verdict.flags)
+    if rec.followup:
+        labels.append(tr("flag.called", lang))
+    if rec.notes:
+        labels.append(tr("flag.note", lang))
+    return labels
+
+
+CALLED_STATES: frozenset[str] = frozenset({"called_waiting", "called"})
+
+
+def followup_label(state: str | None, lang: str) -> str:
+    if not state:
+        return tr("detail.followup_none", lang)
+    return tr("followup.called", lang) if state in CALLED_STATES else one_line(state)
+
+
+def group_text(group: str | None, buckets: dict[str, str]) -> Text:
+    if group is None:
+        return Text(UNCHECKED, style="dim", end="")
+    return Text(group, style=GROUP_STYLES.get(buckets.get(group, "BE"), ""), end="")
+
+
+def row_cells(rec: Any, columns: Sequence[str], lang: str, marked: bool, buckets: dict[str, str]) -> list[Text]:
+    """One table row: every cell a literal Text (a str cell would be parsed as markup)."""
+    agency = rec.agency
+    verdict = rec.verdict
+    values: dict[str, Text] = {
+        "mark": Text(MARK if marked else " ", style="bold yellow", end=""),
+        "seq": cell(agency.seq or ""),
+        "name": cell(agency.name),
+        "district": cell(agency.district),
+        "province": cell(agency.province),
+        "address": cell(current_address(rec)),
+        "group": group_text(group_of(rec), buckets),
+        "flags": cell(", ".join(flag_labels(rec, lang)), style="yellow"),
+        "checked": cell(be_short(verdict.checked_at) if verdict else "", style="dim"),
+    }
+    return [values[c] for c in columns]
+
+
+# ---------------------------------------------------------------------------------------------
+# Group counts
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class GroupLine:
+    key: str  # "group:B3", "bucket:A", "unchecked", "all"
+    code: str
+    label: str
+    count: int
+    percent: float
+    delta: int | None
+    bucket: str
+
+
+def count_groups(records: Iterable[Any]) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for rec in records:
+        counts[group_of(rec) or UNCHECKED] += 1
+    return counts
+
+
+def snapshot_counts(snapshot: dict[str, Any] | None, scope: Scope) -> Counter[str] | None:
+    """Group counts of a stored snapshot, restricted to the scope's province when one is chosen."""
+    if not snapshot:
+        return None
+    counts: Counter[str] = Counter()
+    per_province = snapshot.get("counts") or {}
+    for province, groups in per_province.items():
+        if scope.province and province != scope.province:
+            continue
+        for group, n in (groups or {}).items():
+            counts[str(group)] += int(n)
+    return counts
+
+
+def group_lines(
+    counts: Counter[str], previous: Counter[str] | None, rules: Sequence[Rule], lang: str
+) -> list[GroupLine]:
+    total = sum(counts.values())
+    buckets = bucket_map(rules)
+
+    def pct(n: int) -> float:
+        return 100.0 * n / total if total else 0.0
+
+    def delta(n: int, prev: int | None) -> int | None:
+        return None if previous is None or prev is None else n - prev
+
+    lines: list[GroupLine] = [GroupLine("all", "", tr("groups.all", lang), total, 100.0 if total else 0.0, None, "")]
+    for bucket in BUCKETS:
+        n = sum(c for g, c in counts.items() if g != UNCHECKED and buckets.get(g, "BE") == bucket)
+        prev = (
+            sum(c for g, c in previous.items() if g != UNCHECKED and buckets.get(g, "BE") == bucket)
+            if previous is not None
+            else None
+        )
+        lines.append(GroupLine(f"bucket:{bucket}", bucket, tr(f"groups.bucket.{bucket}", lang), n, pct(n), delta(n, prev), bucket))
+    for rule in rules:
+        n = counts.get(rule.group, 0)
+        prev = previous.get(rule.group, 0) if previous is not None else None
+        lines.append(
+            GroupLine(f"group:{rule.group}", rule.group, group_label(rule, lang), n, pct(n), delta(n, prev), rule.bucket or "BE")
+        )
+    unchecked = counts.get(UNCHECKED, 0)
+    if unchecked:
+        lines.append(GroupLine("unchecked", UNCHECKED, tr("groups.unchecked", lang), unchecked, pct(unchecked), None, ""))
+    return lines
+
+
+def bar(percent: float, width: int) -> str:
+    """A bar of eighth blocks: readable without colour (NO_COLOR) and over SSH."""
+    eighths = round(max(0.0, min(100.0, percent)) / 100.0 * width * 8)
+    full, rest = divmod(eighths, 8)
+    partial = " ▏▎▍▌▋▊▉"[rest] if rest else ""
+    return ("█" * full + partial).ljust(width)[:width]
+
+
+def group_line_text(line: GroupLine, bar_width: int = 12) -> Text:
+    style = GROUP_STYLES.get(line.bucket, "bold")
+    is_bucket = line.key.startswith("bucket:") or line.key == "all"
+    text = Text(end="", no_wrap=True, overflow="ellipsis")
+    if line.key.startswith("group:"):
+        text.append(f"  {line.code:<3}", style=style)
+        text.append(" ")
+    text.append(f"{line.count:>6} {line.percent:5.1f}% ", style="bold" if is_bucket else "")
+    text.append(bar(line.percent, bar_width), style=style or "bold")
+    if line.delta is None:
+        text.append("      ")
+    elif line.delta == 0:
+        text.append("    ±0", style="dim")
+    else:
+        text.append(f"{line.delta:>+6d}", style="green" if (line.delta > 0) == (line.bucket == "A") else "red")
+    text.append(" ")
+    text.append(clean(line.label), style="bold" if is_bucket else "")
+    return text
+
+
+# ---------------------------------------------------------------------------------------------
+# Detail pane
+# ---------------------------------------------------------------------------------------------
+
+
+def _heading(text: Text, label: str) -> None:
+    text.append("\n")
+    text.append(label, style="bold underline")
+    text.append("\n")
+
+
+def _kv(text: Text, label: str, value: object, style: str = "") -> None:
+    text.append(f"{label}: ", style="bold")
+    text.append(one_line(value), style=style)
+    text.append("\n")
+
+
+def probe_lines(probe: ProbeResult, lang: str, indent: str = "  ") -> Text:
+    """The evidence of one probe: DNS answers, hosts tried with IPs, SMTP transcript."""
+    out = Text(end="")
+    out.append(f"{indent}{one_line(probe.address)}", style="bold")
+    out.append(f"  → {one_line(probe.outcome)}")
+    if probe.tries > 1:
+        out.append(f"  ({tr('detail.tries', lang)} {probe.tries})", style="dim")
+    out.append(f"  {probe.elapsed_ms:.0f} ms\n", style="dim")
+    dns = probe.dns
+    if dns is not None:
+        out.append(f"{indent}{tr('detail.dns', lang)} {one_line(dns.domain)}: ", style="bold")
+        out.append(one_line(dns.status))
+        if dns.implicit_mx:
+            out.append(" (implicit MX)")
+        if dns.error:
+            out.append(f" — {one_line(dns.error)}", style="red")
+        out.append(f"  {dns.elapsed_ms:.0f} ms\n", style="dim")
+        for host in dns.hosts:
+            addrs = ", ".join(one_line(a) for a in host.addresses) or "—"
+            out.append(f"{indent}  MX {host.preference} {one_line(host.name)}  [{addrs}]\n")
+    for attempt in probe.attempts:
+        out.append(f"{indent}{tr('detail.host', lang)} ", style="bold")
+        out.append(f"{one_line(attempt.host)} {one_line(attempt.ip or '—')}:{attempt.port}")
+        out.append(f"  → {one_line(attempt.outcome)}")
+        if attempt.starttls is True:
+            out.append("  STARTTLS")
+        elif attempt.starttls is False:
+            out.append("  no STARTTLS", style="yellow")
+        if attempt.tls_error:
+            out.append(f"  TLS: {one_line(attempt.tls_error)}", style="yellow")
+        out.append(f"  {attempt.elapsed_ms:.0f} ms\n", style="dim")
+        for exchange in attempt.transcript:
+            out.append(f"{indent}    > {one_line(exchange.command)}\n", style="cyan")
+            if exchange.reply is None:
+                out.append(f"{indent}    < {tr('detail.no_reply', lang)}\n", style="dim")
+            else:
+                lines = str(exchange.reply.text).splitlines() or [""]
+                for i, line in enumerate(lines):
+                    prefix = f"{exchange.reply.code}{'-' if i < len(lines) - 1 else ' '}"
+                    if i == 0 and exchange.reply.enhanced:
+                        prefix += f"{one_line(exchange.reply.enhanced)} "
+                    out.append(f"{indent}    < {prefix}{one_line(line)}\n")
+    if probe.rcpt is not None:
+        out.append(f"{indent}RCPT: ", style="bold")
+        out.append(one_line(probe.rcpt.one_line()) + "\n")
+    if probe.catch_all:
+        out.append(f"{indent}{tr('detail.catch_all', lang)}", style="yellow")
+        if probe.catch_all_reply is not None:
+            out.append(f": {one_line(probe.catch_all_reply.one_line())}")
+        out.append("\n")
+    return out
+
+
+def _verdict_section(text: Text, verdict: Verdict, rules: Sequence[Rule], lang: str, buckets: dict[str, str]) -> None:
+    rule = rule_for(verdict.group, rules)
+    text.append(f"{tr('detail.group', lang)}: ", style="bold")
+    text.append_text(group_text(verdict.group, buckets))
+    text.append(f"  {clean(group_label(rule, lang))}\n", style="bold")
+    problem, fix = problem_fix(rule, lang)
+    if problem:
+        _kv(text, tr("detail.problem", lang), problem)
+    if fix:
+        _kv(text, tr("detail.fix", lang), fix)
+    evidence: Evidence = verdict.evidence
+    if evidence.normalized and evidence.normalized != evidence.declared:
+        _kv(text, tr("detail.normalized", lang), evidence.normalized)
+    fix_info = verdict.suggested_fix
+    if fix_info is not None:
+        if fix_info.works is True:
+            state, style = tr("detail.fix_works", lang), "green"
+        elif fix_info.works is False:
+            state, style = tr("detail.fix_fails", lang), "red"
+        else:
+            state, style = tr("detail.fix_unprobed", lang), "yellow"
+        text.append(f"{tr('detail.suggested', lang)}: ", style="bold")
+        text.append(one_line(fix_info.address), style="bold")
+        text.append(f"  ({state})", style=style)
+        if fix_info.reason:
+            text.append(f"  {one_line(fix_info.reason)}", style="dim")
+        text.append("\n")
+    if verdict.flags:
+        _kv(text, tr("detail.flags", lang), ", ".join(f"{tr(f'flag.{f}', lang)} ({f})" for f in verdict.flags), "yellow")
+    _kv(text, tr("detail.checked_at", lang), be_long(verdict.checked_at))
+    rule_name = evidence.rule or verdict.group
+    _kv(text, tr("detail.rule", lang), f"{rule_name} (#{evidence.rule_index + 1})" if evidence.rule_index >= 0 else rule_name)
+    if verdict.findings:
+        _heading(text, tr("detail.findings", lang))
+        for finding in verdict.findings:
+            text.append(f"  • {one_line(finding.code)}", style="bold")
+            if finding.message:
+                text.append(f": {one_line(finding.message)}")
+            text.append("\n")
+            for key, value in sorted(finding.detail.items()):
+                text.append(f"      {one_line(key)} = {one_line(value)}\n", style="dim")
+    if evidence.probe is not None:
+        _heading(text, tr("detail.evidence", lang))
+        text.append_text(probe_lines(evidence.probe, lang))
+    if evidence.fix_probe is not None:
+        _heading(text, tr("detail.fix_evidence", lang))
+        text.append_text(probe_lines(evidence.fix_probe, lang))
+
+
+def detail_text(rec: Any | None, rules: Sequence[Rule], lang: str) -> Text:
+    """Everything known about one agency, as literal text (untrusted parts never become markup)."""
+    if rec is None:
+        return Text(tr("detail.empty", lang), style="dim", end="")
+    buckets = bucket_map(rules)
+    agency = rec.agency
+    text = Text(end="")
+    text.append(one_line(agency.name), style="bold reverse")
+    text.append("\n")
+    facts = [
+        (tr("detail.seq", lang), agency.seq or ""),
+        (tr("detail.district", lang), agency.district),
+        (tr("detail.province", lang), agency.province),
+        (tr("detail.kind", lang), agency.kind),
+    ]
+    text.append("  ".join(f"{k} {one_line(v)}" for k, v in facts if v))
+    text.append("\n")
+    _kv(text, tr("detail.phone", lang), agency.phone or "—")
+    if agency.code:
+        _kv(text, tr("detail.code", lang), agency.code)
+    if agency.upgraded:
+        text.append(tr("detail.upgraded", lang) + "\n", style="blue")
+    if not agency.announced:
+        text.append(tr("detail.announced_no", lang) + "\n", style="red")
+    if agency.parent_announcement:
+        text.append(tr("detail.parent", lang) + "\n")
+    _kv(text, tr("detail.declared", lang), agency.declared or "—")
+    current = current_address(rec)
+    if current != agency.declared:
+        _kv(text, tr("detail.current", lang), current, "bold")
+    _kv(text, tr("detail.followup", lang), followup_label(rec.followup, lang))
+    verdict = rec.verdict
+    if verdict is None:
+        text.append(f"{tr('detail.group', lang)}: {tr('detail.not_checked', lang)}\n", style="dim")
+    else:
+        _verdict_section(text, verdict, rules, lang, buckets)
+    if rec.corrections:
+        _heading(text, tr("detail.corrections", lang))
+        for corr in rec.corrections:
+            text.append(f"  {be_long(field(corr, 'at', ''))} {one_line(field(corr, 'operator', ''))}: ", style="dim")
+            text.append(f"{one_line(field(corr, 'old_address', ''))} → {one_line(field(corr, 'new_address', ''))}")
+            reason = field(corr, "reason", "")
+            if reason:
+                text.append(f"  ({one_line(reason)})")
+            group = field(corr, "recheck_group")
+            if group:
+                text.append(f"  → {one_line(group)}", style="bold")
+            text.append("\n")
+    if rec.notes:
+        _heading(text, tr("detail.notes", lang))
+        for note in rec.notes:
+            text.append(f"  {be_long(field(note, 'at', ''))} {one_line(field(note, 'operator', ''))}: ", style="dim")
+            text.append(one_line(field(note, "text", "")) + "\n")
+    history = list(rec.history or ())  # newest first
+    if history:
+        _heading(text, tr("detail.history", lang))
+        for entry in history[:20]:
+            at = field(entry, "checked_at") or field(entry, "at") or ""
+            group = field(entry, "group") or ""
+            address = field(entry, "address") or field(entry, "declared") or ""
+            text.append(f"  {be_long(str(at))}  ", style="dim")
+            text.append_text(group_text(str(group) if group else None, buckets))
+            if address:
+                text.append(f"  {one_line(address)}")
+            text.append("\n")
+    changes = list(getattr(rec, "source_changes", None) or ())
+    if changes:
+        _heading(text, tr("detail.source_changes", lang))
+        for change in changes[-10:]:
+            if isinstance(change, dict):
+                parts = [f"{k}={one_line(v)}" for k, v in change.items() if k != "at"]
+                text.append(f"  {be_long(str(change.get('at', '')))} " + "; ".join(parts) + "\n")
+            else:
+                text.append(f"  {one_line(change)}\n")
+    return text
+
+
+def summary_text(rec: Any, rules: Sequence[Rule], lang: str) -> str:
+    """A plain-text summary to paste into a chat or a ticket (`y`)."""
+    agency = rec.agency
+    verdict = rec.verdict
+    lines = [
+        one_line(agency.name),
+        f"{tr('detail.district', lang)} {one_line(agency.district)} {tr('detail.province', lang)} {one_line(agency.province)}",
+        f"{tr('detail.declared', lang)}: {one_line(agency.declared)}",
+    ]
+    current = current_address(rec)
+    if current != agency.declared:
+        lines.append(f"{tr('detail.current', lang)}: {one_line(current)}")
+    if agency.phone:
+        lines.append(f"{tr('detail.phone', lang)}: {one_line(agency.phone)}")
+    if verdict is None:
+        lines.append(f"{tr('detail.group', lang)}: {tr('detail.not_checked', lang)}")
+    else:
+        rule = rule_for(verdict.group, rules)
+        lines.append(f"{tr('detail.group', lang)}: {verdict.group} {group_label(rule, lang)}")
+        problem, fix = problem_fix(rule, lang)
+        if problem:
+            lines.append(f"{tr('detail.problem', lang)}: {problem}")
+        if fix:
+            lines.append(f"{tr('detail.fix', lang)}: {fix}")
+        if verdict.suggested_fix is not None:
+            works = verdict.suggested_fix.works
+            state = tr("detail.fix_works" if works else "detail.fix_fails" if works is False else "detail.fix_unprobed", lang)
+            lines.append(f"{tr('detail.suggested', lang)}: {one_line(verdict.suggested_fix.address)} ({state})")
+        evidence = one_line(verdict.evidence.one_line())
+        if evidence:
+            lines.append(f"{tr('detail.evidence', lang)}: {evidence}")
+        lines.append(f"{tr('detail.checked_at', lang)}: {be_long(verdict.checked_at)}")
+    return "\n".join(lines)
+
+
+def with_verdict(rec: Any, verdict: Verdict) -> Any:
+    """The record with a fresh verdict (until the store is reloaded)."""
+    try:
+        return replace(rec, verdict=verdict)
+    except TypeError:
+        with contextlib.suppress(AttributeError):
+            rec.verdict = verdict
+        return rec
+
+
+def fmt_duration(seconds: float | None) -> str:
+    if seconds is None or seconds != seconds or seconds < 0:
+        return "—"
+    seconds = round(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours:d}:{minutes:02d}:{secs:02d}"
+
