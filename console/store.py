@@ -53,7 +53,7 @@ __all__ = [
 
 SCHEMA = 1
 APP = "saraban"
-SHARDS = 32  # verdict shard files; recorded in the main meta so a future change is detectable
+SHARDS = 64  # verdict shard files; recorded in the main meta so a future change is detectable
 LOCK_TIMEOUT = 30.0  # seconds to wait for another process's transaction
 FILE_MODE = 0o600  # stores hold phone numbers and operator notes
 DIR_MODE = 0o700
@@ -439,22 +439,45 @@ def _meta_doc(kind: str, **extra: Any) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 def _compact_probe(probe: dict[str, Any] | None) -> dict[str, Any] | None:
     if not probe:
-        return probe
-    out = dict(probe)
-    out["attempts"] = [{**a, "transcript": []} for a in probe.get("attempts") or ()]
+        return None
+    attempts = [a for a in probe.get("attempts") or () if isinstance(a, dict)]
+    deciding = next((a for a in reversed(attempts) if a.get("outcome") == "ok"), attempts[-1] if attempts else None)
     dns = probe.get("dns")
-    if dns:
-        out["dns"] = {**dns, "hosts": [{**h, "addresses": []} for h in dns.get("hosts") or ()]}
-    return out
+    return {
+        "address": probe.get("address", ""),
+        "outcome": probe.get("outcome", ""),
+        "dns": {k: dns.get(k) for k in ("domain", "status", "implicit_mx", "error")} if dns else None,
+        "rcpt": probe.get("rcpt"),
+        "attempts": [{k: deciding.get(k) for k in ("host", "ip", "port", "outcome")}] if deciding else [],
+        "catch_all": probe.get("catch_all"),
+        "tries": probe.get("tries", 1),
+    }
 
 
 def _compact(verdict: dict[str, Any]) -> dict[str, Any]:
-    """A history entry: everything but SMTP transcripts and resolved IPs (one_line() still works)."""
-    evidence = dict(verdict.get("evidence") or {})
-    for key in ("probe", "fix_probe"):
-        if evidence.get(key):
-            evidence[key] = _compact_probe(evidence[key])
-    return {**verdict, "evidence": evidence}
+    """A history entry: group, findings, flags, fix and a one-line-sized evidence.
+
+    Dropped: SMTP transcripts, DNS host lists, all but the deciding mail host, finding details and
+    timings. `Evidence.one_line()` gives the same text as for the full verdict.
+    """
+    evidence = verdict.get("evidence") or {}
+    return {
+        "agency_id": verdict.get("agency_id", ""),
+        "group": verdict.get("group", ""),
+        "findings": [{"code": f.get("code", ""), "message": f.get("message", "")} for f in verdict.get("findings") or ()],
+        "flags": verdict.get("flags") or [],
+        "evidence": {
+            "declared": evidence.get("declared", ""),
+            "normalized": evidence.get("normalized"),
+            "probe": _compact_probe(evidence.get("probe")),
+            "fix_probe": _compact_probe(evidence.get("fix_probe")),
+            "rule": evidence.get("rule", ""),
+            "rule_index": evidence.get("rule_index", -1),
+            "checked_at": evidence.get("checked_at", ""),
+        },
+        "suggested_fix": verdict.get("suggested_fix"),
+        "checked_at": verdict.get("checked_at", ""),
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -836,12 +859,9 @@ class Store:
         items = [(v.agency_id, _clean_verdict_json(v.to_json())) for v in verdicts]
         if not items:
             return 0
-        batch_size = max(1, int(batch_size))
-        items.sort(key=lambda item: _shard_of(item[0]))  # stable: keeps order within an agency
         self._ensure_verdicts_dir()
         saved = 0
-        for start in range(0, len(items), batch_size):
-            batch = items[start : start + batch_size]
+        for batch in _shard_batches(items, max(1, int(batch_size))):
             with self._transaction(self._lock) as txn:
                 by_shard: dict[int, list[tuple[str, dict[str, Any]]]] = {}
                 for agency_id, data in batch:
@@ -941,6 +961,30 @@ class Store:
         with self._transaction(self._lock) as txn:
             table = txn.db(self.path, KIND_MAIN, shards=SHARDS).table("snapshots")
             table.insert({"at": now_iso(), "label": label, "counts": clean_counts})
+
+
+def _shard_batches(
+    items: list[tuple[str, dict[str, Any]]], batch_size: int
+) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    """Batches of about `batch_size` that never split a shard needlessly (each file written once)."""
+    groups: dict[int, list[tuple[str, dict[str, Any]]]] = {}
+    for item in items:
+        groups.setdefault(_shard_of(item[0]), []).append(item)  # keeps order within an agency
+    batch: list[tuple[str, dict[str, Any]]] = []
+    for index in sorted(groups):
+        group = groups[index]
+        if batch and len(batch) + len(group) > batch_size:
+            yield batch
+            batch = []
+        if len(group) > batch_size:
+            chunks = -(-len(group) // batch_size)
+            size = -(-len(group) // chunks)
+            for start in range(0, len(group), size):
+                yield group[start : start + size]
+            continue
+        batch.extend(group)
+    if batch:
+        yield batch
 
 
 def _correction_doc(corr: Correction) -> dict[str, Any]:

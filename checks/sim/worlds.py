@@ -39,7 +39,6 @@ from checks.sim.world import (
     HOST_GARBAGE,
     HOST_GREETING_421,
     HOST_HUGE_LINE,
-    HOST_NORMAL,
     HOST_REFUSE,
     HOST_SILENT,
     MAILBOX_BLOCKS_PROBER,
@@ -334,7 +333,7 @@ def catalogue_world() -> World:
         b.agency(
             Agency(
                 id=case_id,
-                seq=str(i + 1),
+                seq=str(1001 + i),  # clear of the Tak rows' own numbers
                 name=name if name is not None else _nfc(kind + thai),
                 declared=declared,
                 district=_nfc("เมือง" + province),
@@ -512,7 +511,7 @@ def catalogue_world() -> World:
     # whose mailboxes do not exist: a polite engine reopens sessions and still decides every one.
     postfix = b.host("mx.localgov-hosting.go.th", starttls=True, error_limit=3, banner="ESMTP Postfix")
     for i in range(14):
-        thai, slug = names.place()
+        _thai, slug = names.place()
         domain = f"tambon{slug}{i}.go.th"
         b.mx_domain(domain, postfix)
         address = f"saraban@{domain}"
@@ -533,7 +532,6 @@ def catalogue_world() -> World:
 
     CATALOGUE_FLAGS.clear()
     CATALOGUE_FLAGS.update(flags)
-    w.agencies.sort(key=lambda a: int(a.seq or 0))
     return w
 
 
@@ -704,43 +702,61 @@ class _National:
         self.b = _Builder()
         self.scale = n / NATIONAL_TOTAL
         self.codes: list[int] = []
+        self.code_i = 0
         self.used_domains: set[str] = set()
+        self.holders: dict[str, tuple[HostSpec, ...]] = {}  # domain → hosts that hold its mailboxes
         self.free_seq = 0
 
     # -- infrastructure --------------------------------------------------------------------------
+    def serve(self, domain: str, hosts: tuple[HostSpec, ...], mode: str = DNS_MX,
+              mx: tuple[tuple[int, str], ...] | None = None) -> None:
+        """Create a domain whose mailboxes live on `hosts` (MX in that order unless `mx` is given)."""
+        if mode == DNS_A_ONLY:
+            self.b.domain(domain, DNS_A_ONLY, a=(hosts[0].ip,))
+        else:
+            self.b.domain(domain, mode, mx if mx is not None else
+                          tuple((10 * (i + 1), h.name) for i, h in enumerate(hosts)))
+        self.holders[domain] = hosts
+        self.used_domains.add(domain)
+
+    def put(self, domain: str, local: str, state: str = MAILBOX_OK) -> str:
+        """A mailbox on every host of the domain; returns the address."""
+        address = f"{local}@{domain}"
+        for host in self.holders[domain]:
+            self.b.mailbox(host, address, state)
+        return address
+
     def build(self) -> World:
         rng, b = self.rng, self.b
         b.canary()
         self.dla = b.host(DLA_HOST, starttls=True, pipelining=True, error_limit=20, banner="ESMTP Postfix")
-        b.mx_domain(DLA_DOMAIN, self.dla)
-        b.mailbox(self.dla, "saraban@dla.go.th")
+        self.serve(DLA_DOMAIN, (self.dla,))
+        self.put(DLA_DOMAIN, "saraban")
+        opdc = b.host("mail.opdc.go.th", starttls=True, banner="ESMTP Postfix")
+        self.serve("opdc.go.th", (opdc,))
+        self.put("opdc.go.th", "saraban-probe")
         self.free: dict[str, HostSpec] = {}
         for host_name, domains in _FREE_MAIL_HOSTS:
             host = b.host(host_name, starttls=True)
             for d in domains:
-                b.mx_domain(d, host)
-                self.free[d] = host
+                self.serve(d, (host,))
         self.codes = rng.sample(range(100000, 1000000), self.n + 10)
-        self.code_i = 0
 
         # the pool of small mail hosts, each serving a few domains
-        n_hosts = max(4, round(340 * self.scale))
+        n_hosts = max(4, round(300 * self.scale))
         self.pool: list[HostSpec] = []
         for i in range(n_hosts):
             provider = _PROVIDERS[i % len(_PROVIDERS)]
-            r = rng.random()
             self.pool.append(b.host(
                 f"mx{i // len(_PROVIDERS) + 1}.{provider}.net",
                 starttls=rng.random() < 0.75,
                 pipelining=rng.random() < 0.8,
-                catch_all=r < 0.06,
+                catch_all=i > 0 and rng.random() < 0.06,
                 error_limit=rng.choice((0, 0, 10, 20)),
                 banner=rng.choice(("ESMTP Postfix", "ESMTP Exim 4.96", "Microsoft ESMTP MAIL Service ready",
                                    "ESMTP Sendmail", "ESMTP ready")),
             ))
-        self.plain = [h for h in self.pool if not h.catch_all] or self.pool[:1]
-        for h in self.plain[:1]:
-            h.catch_all = False
+        self.plain = [h for h in self.pool if not h.catch_all]
         self.refusers = [b.host(f"mx{i + 1}.offline-hosting.net", behaviour=HOST_REFUSE)
                          for i in range(max(2, round(24 * self.scale)))]
         self.greylist_short = b.host("mx.greylist-hosting.net", starttls=True, greylist_seconds=0.5)
@@ -759,30 +775,27 @@ class _National:
         for group, subtypes in _SUBTYPES.items():
             for sub, k in _apportion(groups[group], subtypes).items():
                 slots.extend([(group, sub)] * k)
-        dla_other = sum(1 for _, sub in slots if sub in _DLA_SUBTYPES) + len(
-            [u for u in nonlocal_units if u.domain == DLA_DOMAIN])
+        dla_other = sum(1 for _, sub in slots if sub in _DLA_SUBTYPES) + sum(
+            1 for u in nonlocal_units if u.domain == DLA_DOMAIN)
         a_dla = min(a_local, max(0, round(NATIONAL_DLA_AGENCIES * self.scale) - dla_other))
         slots.extend([("A", "a_dla")] * a_dla)
         slots.extend([("A", "a_domain")] * (a_local - a_dla))
         slots = slots[: len(local)]  # only differs for degenerate tiny worlds
-        # W goes to SAOs (upgraded to municipalities); the rest of the slots land anywhere.
+        # W goes to SAOs (upgraded to municipalities) first; the other slots land anywhere.
         rng.shuffle(slots)
         rng.shuffle(local)
         w_slots = [s for s in slots if s[0] == "W"]
         other_slots = [s for s in slots if s[0] != "W"]
-        saos = [u for u in local if u.kind == KIND_SAO]
-        rest = [u for u in local if u.kind != KIND_SAO]
-        w_units, saos = saos[: len(w_slots)], saos[len(w_slots):]
-        others = saos + rest
+        by_kind = [u for u in local if u.kind == KIND_SAO] + [u for u in local if u.kind != KIND_SAO]
+        w_units, others = by_kind[: len(w_slots)], by_kind[len(w_slots):]
         rng.shuffle(others)
-        assigned = list(zip(w_units, w_slots, strict=True)) + list(zip(others, other_slots, strict=False))
+        assigned = list(zip(w_units, w_slots, strict=False)) + list(zip(others, other_slots, strict=False))
 
         records: list[tuple[_Unit, str, str, bool]] = []  # unit, declared, expected group, announced
-        shared_domains: list[tuple[str, HostSpec, int]] = []  # open A domains with room for more
+        shared: list[tuple[str, int]] = []  # A domains that take more agencies: (domain, room)
         for unit, (group, sub) in assigned:
-            declared, announced = self.local_address(unit, sub, shared_domains)
-            expected = "A1" if group == "A" else group
-            records.append((unit, declared, expected, announced))
+            declared, announced = self.local_address(unit, sub, shared)
+            records.append((unit, declared, "A1" if group == "A" else group, announced))
         for unit in nonlocal_units:
             records.append((unit, self.nonlocal_address(unit), "A2" if unit.parent else "A1", True))
 
@@ -817,13 +830,13 @@ class _National:
         return str(c)
 
     def dla_mailbox(self, exists: bool = True) -> str:
-        address = f"saraban_{self.code()}@{DLA_DOMAIN}"
+        local = f"saraban_{self.code()}"
         if exists:
-            self.b.mailbox(self.dla, address)
-        return address
+            return self.put(DLA_DOMAIN, local)
+        return f"{local}@{DLA_DOMAIN}"
 
     def new_domain(self, unit: _Unit, suffix: str = "go.th") -> str:
-        """A unique domain for a unit: tambon<place>.go.th, <place>city.go.th, pao-<province>.go.th."""
+        """A unique domain name for a unit: tambon<place>.go.th, tessaban<place>.go.th, ..."""
         if unit.kind == KIND_PAO:
             label = f"pao-{unit.province_roman}"
         elif unit.kind in (KIND_TOWN_MUNICIPALITY, KIND_CITY_MUNICIPALITY):
@@ -842,64 +855,56 @@ class _National:
         self.used_domains.add(domain)
         return domain
 
-    def mx_on_pool(self, domain: str, host: HostSpec | None = None, allow_two: bool = True) -> HostSpec:
-        """Give a domain MX records on the small-host pool; returns the host holding its mailboxes."""
-        rng, b = self.rng, self.b
-        host = host or rng.choice(self.pool)
-        r = rng.random()
-        if allow_two and r < 0.05:  # first MX refuses, the second works
-            b.domain(domain, DNS_MX, ((10, rng.choice(self.refusers).name), (20, host.name)))
-        elif allow_two and r < 0.15:  # two working MX, mailboxes on both
-            backup = rng.choice(self.pool)
-            while backup is host and len(self.pool) > 1:
-                backup = rng.choice(self.pool)
-            b.domain(domain, DNS_MX, ((10, host.name), (20, backup.name)))
-            host = _Mirror(host, backup)  # type: ignore[assignment]
-        elif allow_two and r < 0.18:  # implicit MX: only an A record, pointing at the host
-            b.domain(domain, DNS_A_ONLY, a=(host.ip,))
+    def on_pool(self, domain: str, varied: bool = True) -> None:
+        """MX records on the small-host pool: mostly one host; some two, some refuse-first, some A only."""
+        rng = self.rng
+        host = rng.choice(self.pool)
+        r = rng.random() if varied else 1.0
+        if r < 0.05:  # the first MX refuses, the second works
+            self.serve(domain, (host,), mx=((10, rng.choice(self.refusers).name), (20, host.name)))
+        elif r < 0.15:  # two working MX holding the same mailboxes
+            backup = rng.choice([h for h in self.pool if h is not host] or [host])
+            self.serve(domain, (host, backup) if backup is not host else (host,))
+        elif r < 0.18:  # implicit MX: only an A record, pointing at the host
+            self.serve(domain, (host,), mode=DNS_A_ONLY)
         else:
-            b.mx_domain(domain, host)
-        return host
+            self.serve(domain, (host,))
 
-    def working_address(self, unit: _Unit, shared: list[tuple[str, HostSpec, int]] | None = None,
-                        local_part: str = "saraban") -> str:
-        """An address that works, on a (possibly shared) small domain."""
-        rng, b = self.rng, self.b
-        if shared is not None and shared and rng.random() < 0.45:
+    def working_address(self, unit: _Unit, shared: list[tuple[str, int]] | None = None) -> str:
+        """An address that works, on a new small domain or one shared with a few other agencies."""
+        rng = self.rng
+        if shared and rng.random() < 0.6:
             i = rng.randrange(len(shared))
-            domain, host, room = shared[i]
+            domain, room = shared[i]
             if room <= 1:
                 shared.pop(i)
             else:
-                shared[i] = (domain, host, room - 1)
-            return b.mailbox(host, f"{local_part}.{unit.roman}@{domain}")
+                shared[i] = (domain, room - 1)
+            return self.put(domain, f"saraban.{unit.roman}")
         domain = self.new_domain(unit)
         if self.greylist_short_left > 0 and rng.random() < 0.02:
             self.greylist_short_left -= 1
-            host = self.mx_on_pool(domain, self.greylist_short, allow_two=False)
+            self.serve(domain, (self.greylist_short,))
         else:
-            host = self.mx_on_pool(domain)
+            self.on_pool(domain)
         if shared is not None and rng.random() < 0.5:
-            shared.append((domain, host, rng.randint(1, 3)))
-        return b.mailbox(host, f"{local_part}@{domain}")
+            shared.append((domain, rng.randint(1, 4)))
+        return self.put(domain, "saraban")
 
     def own_domain_on(self, unit: _Unit, host: HostSpec, state: str | None = MAILBOX_OK) -> str:
         domain = self.new_domain(unit)
-        self.b.mx_domain(domain, host)
-        address = f"saraban@{domain}"
-        if state is not None:
-            self.b.mailbox(host, address, state)
-        return address
+        self.serve(domain, (host,))
+        if state is None:
+            return f"saraban@{domain}"
+        return self.put(domain, "saraban", state)
 
     def free_address(self, unit: _Unit, domain: str, exists: bool) -> str:
         self.free_seq += 1
-        address = f"{unit.roman}{self.free_seq}@{domain}"
-        if exists:
-            self.b.mailbox(self.free[domain], address)
-        return address
+        local = f"{unit.roman}{self.free_seq}"
+        return self.put(domain, local) if exists else f"{local}@{domain}"
 
     # -- addresses per subtype --------------------------------------------------------------------
-    def local_address(self, unit: _Unit, sub: str, shared: list[tuple[str, HostSpec, int]]) -> tuple[str, bool]:
+    def local_address(self, unit: _Unit, sub: str, shared: list[tuple[str, int]]) -> tuple[str, bool]:
         """The declared address (and whether the announcement exists) for one local unit."""
         rng, b = self.rng, self.b
         if sub in ("a_dla", "w_dla"):
@@ -911,13 +916,10 @@ class _National:
         if sub == "c_empty":
             return "", True
         if sub in ("b3_thai_ok", "b3_thai_dead"):
-            address = self.dla_mailbox(exists=sub == "b3_thai_ok")
-            return thai_digits(address), True
+            return thai_digits(self.dla_mailbox(exists=sub == "b3_thai_ok")), True
         if sub == "b3_two":
             first = self.working_address(unit)
-            local, domain = first.split("@")
-            host = _host_of(b.world, domain)
-            second = b.mailbox(host, f"nayok@{domain}") if host else f"nayok@{domain}"
+            second = self.put(first.split("@")[1], "nayok")
             return f"{first}, {second}", True
         if sub == "b3_mailto":
             return "mailto:" + self.working_address(unit), True
@@ -928,98 +930,54 @@ class _National:
         if sub == "b3_missing_tld":
             return f"saraban_{self.code()}@dla", True
         if sub.startswith("b1_"):
-            domain = {"gmail": "gmail.com", "hotmail": "hotmail.com", "yahoo": "yahoo.com"}[sub.split("_")[1]]
-            if sub == "b1_hotmail_th_ok":
-                domain = "hotmail.co.th"
+            domain = {"b1_gmail_ok": "gmail.com", "b1_gmail_unknown": "gmail.com", "b1_hotmail_ok": "hotmail.com",
+                      "b1_hotmail_th_ok": "hotmail.co.th", "b1_yahoo_ok": "yahoo.com",
+                      "b1_yahoo_unknown": "yahoo.com"}[sub]
             return self.free_address(unit, domain, exists=sub.endswith("_ok")), True
         if sub in ("b2_coth_ok", "b2_com_ok", "b2_inth_ok"):
             suffix = {"b2_coth_ok": "co.th", "b2_com_ok": "com", "b2_inth_ok": "in.th"}[sub]
             domain = self.new_domain(unit, suffix)
-            host = self.mx_on_pool(domain, allow_two=False)
-            return b.mailbox(host, f"saraban@{domain}"), True
-        if sub == "b2_coth_nx":
-            domain = self.new_domain(unit, "co.th")
+            self.on_pool(domain, varied=False)
+            return self.put(domain, "saraban"), True
+        if sub in ("b2_coth_nx", "d1"):
+            domain = self.new_domain(unit, "co.th" if sub == "b2_coth_nx" else "go.th")
             b.domain(domain, DNS_NXDOMAIN)
             return f"saraban@{domain}", True
-        if sub == "d1":
-            domain = self.new_domain(unit)
-            b.domain(domain, DNS_NXDOMAIN)
-            return f"saraban@{domain}", True
-        if sub in ("d2_null_mx", "d2_no_records", "d2_ghost_mx", "d2_refused"):
+        if sub in ("d2_null_mx", "d2_no_records", "d2_ghost_mx", "d2_refused", "e_servfail"):
             domain = self.new_domain(unit)
             if sub == "d2_null_mx":
                 b.domain(domain, DNS_NULL_MX)
             elif sub == "d2_no_records":
                 b.domain(domain, DNS_NO_RECORDS)
             elif sub == "d2_ghost_mx":
-                b.domain(domain, DNS_MX, ((10, f"mail.{domain}"),))
-            else:
+                b.domain(domain, DNS_MX, ((10, f"mail.{domain}"),))  # the MX name does not resolve
+            elif sub == "d2_refused":
                 first, second = rng.sample(self.refusers, 2)
                 b.mx_domain(domain, first, second)
+            else:
+                b.domain(domain, DNS_SERVFAIL)
             return f"saraban@{domain}", True
         if sub == "d3_dla":
             return self.dla_mailbox(exists=False), True
-        if sub in ("d3_unknown", "d3_disabled", "d3_full"):
-            state = {"d3_unknown": None, "d3_disabled": MAILBOX_DISABLED, "d3_full": MAILBOX_FULL}[sub]
+        if sub in ("d3_unknown", "d3_disabled", "d3_full", "e_prober"):
+            state = {"d3_unknown": None, "d3_disabled": MAILBOX_DISABLED, "d3_full": MAILBOX_FULL,
+                     "e_prober": MAILBOX_BLOCKS_PROBER}[sub]
             return self.own_domain_on(unit, rng.choice(self.plain), state), True
-        if sub == "e_servfail":
-            domain = self.new_domain(unit)
-            b.domain(domain, DNS_SERVFAIL)
-            return f"saraban@{domain}", True
         if sub == "e_421":
             return self.own_domain_on(unit, self.greeting_421), True
-        if sub == "e_prober":
-            return self.own_domain_on(unit, rng.choice(self.plain), MAILBOX_BLOCKS_PROBER), True
         if sub == "e_greylist":
             return self.own_domain_on(unit, self.greylist_long), True
         raise ValueError(f"unknown subtype {sub}")  # pragma: no cover - table and code agree
 
     def nonlocal_address(self, unit: _Unit) -> str:
         """Central agencies: saraban@<domain>; provincial offices: <province>@<department domain>."""
-        b = self.b
         domain = unit.domain
-        spec = b.world.domains.get(domain)
-        if spec is None:
-            host = b.host(f"mail.{domain}", starttls=True, pipelining=True, banner="ESMTP Postfix")
-            b.mx_domain(domain, host)
-            self.used_domains.add(domain)
-        host = _host_of(b.world, domain)
-        assert host is not None
-        if unit.parent:
-            return b.mailbox(host, f"{unit.province_roman}@{domain}")
-        return b.mailbox(host, f"saraban@{domain}")
-
-
-class _Mirror:
-    """Two hosts holding the same mailboxes (a domain with two working MX)."""
-
-    def __init__(self, first: HostSpec, second: HostSpec) -> None:
-        self.first = first
-        self.second = second
-        self.mailboxes = _MirrorBoxes(first, second)
-        self.catch_all = first.catch_all
-
-
-class _MirrorBoxes:
-    def __init__(self, first: HostSpec, second: HostSpec) -> None:
-        self.first = first
-        self.second = second
-
-    def __setitem__(self, key: str, value: str) -> None:
-        self.first.mailboxes[key] = value
-        self.second.mailboxes[key] = value
-
-
-def _host_of(world: World, domain: str) -> HostSpec | None:
-    """The first MX host of a domain (or the host on its A record)."""
-    spec = world.domains.get(domain)
-    if spec is None:
-        return None
-    if spec.mx:
-        return world.hosts.get(sorted(spec.mx)[0][1])
-    if spec.a:
-        return world.host_by_ip().get(spec.a[0])
-    return None
+        if domain not in self.holders and unit.province == BANGKOK:  # a central agency: its own host
+            host = self.b.host(f"mail.{domain}", starttls=True, pipelining=True, banner="ESMTP Postfix")
+            self.serve(domain, (host,))
+        elif domain not in self.holders:  # a provincial hall: hosted on the small-host pool
+            self.on_pool(domain, varied=False)
+        return self.put(domain, unit.province_roman if unit.parent else "saraban")
 
 
 def national_world(agencies: int = NATIONAL_TOTAL, *, seed: int = 2568) -> World:

@@ -20,6 +20,7 @@ from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.events import Resize
 from textual.screen import Screen
 from textual.timer import Timer
@@ -134,6 +135,11 @@ class MainScreen(Screen[None]):
         yield ProgressPane(id="progress")
         yield Footer()
 
+    def on_mount(self) -> None:
+        app = self.app
+        if isinstance(app, SarabanApp):
+            app.main_ready()
+
     def on_resize(self, event: Resize) -> None:
         app = self.app
         if isinstance(app, SarabanApp):
@@ -213,6 +219,9 @@ class SarabanApp(App[None]):
         keys = getattr(self.config, "keys", None) or {}
         if keys:
             self.set_keymap(dict(keys))
+
+    def main_ready(self) -> None:
+        """The main screen is composed: lay it out, load the store, start the timers."""
         self.title = f"saraban{one_line(self.title_suffix)}" if not self.title_suffix.strip() else (
             f"saraban {one_line(self.title_suffix)}"
         )
@@ -230,6 +239,10 @@ class SarabanApp(App[None]):
             self.start_scan(None)
 
     def width_changed(self, width: int) -> None:
+        try:
+            self.query_one("#agencies", AgencyTable)
+        except NoMatches:
+            return  # not composed yet: on_mount calls again
         narrow = width < NARROW_BELOW
         first = not self._columns
         if narrow != self.narrow or first:

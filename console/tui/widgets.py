@@ -129,7 +129,9 @@ class ProgressPane(Vertical):
     def show(self, state: Text, total: int | None, done: int, line: Text, canary: Text, tallies: Text) -> None:
         self.query_one("#progress-state", Static).update(state)
         bar = self.query_one("#progress-bar", ProgressBar)
-        bar.update(total=total, progress=done)
+        bar.display = total is not None  # an indeterminate bar animates forever: hide it when idle
+        if total is not None:
+            bar.update(total=max(total, 1), progress=done)
         self.query_one("#progress-line", Static).update(line)
         self.query_one("#progress-canary", Static).update(canary)
         self.query_one("#progress-tallies", Static).update(tallies)
