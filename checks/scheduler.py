@@ -40,6 +40,9 @@ _HARD_HOST_FAILURES = frozenset({m.HOST_REFUSED, m.HOST_UNREACHABLE})
 # Verdict findings that could be our own network's fault: held until the canary confirms it is healthy
 _NEEDS_CANARY = frozenset({m.DOMAIN_NOT_FOUND, m.NO_MAIL_SERVER, m.TEMPORARY_FAILURE})
 _MAX_REQUEUES = 6  # a host that keeps dropping sessions without answering hands over to the next MX
+# New sessions per host are counted over a window slightly longer than a minute, so that scheduling
+# jitter can never let a server see more than `sessions_per_minute` connections in any 60 s.
+_RATE_WINDOW_S = 61.0
 
 
 @dataclass(eq=False)
@@ -54,7 +57,8 @@ class _Target:
     requeues: int = 0
     spent: float = 0.0
     dns: m.DnsResult | None = None
-    routes: list[tuple[m.MailHost, str | None]] = field(default_factory=list)
+    # (mail host, chosen IP or None, DNS status when the host's name did not resolve)
+    routes: list[tuple[m.MailHost, str | None, str | None]] = field(default_factory=list)
     attempts: list[m.HostAttempt] = field(default_factory=list)
     future: asyncio.Future[m.ProbeResult] | None = None
 
@@ -70,6 +74,8 @@ class _HostQueue:
         self.starts: deque[float] = deque()
         self.wake = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
+        # Learned from the host: fewer recipients per session after a 452 or a session that ran out of time.
+        self.batch_cap = 1_000_000
 
 
 class Scanner:
@@ -94,6 +100,7 @@ class Scanner:
         self._total = 0
         self._tasks: set[asyncio.Task[object]] = set()
         self._retry_handles: set[asyncio.TimerHandle] = set()
+        self._canary_lock = asyncio.Lock()
 
     # ------------------------------------------------------------------ public control
     def pause(self) -> None:
@@ -134,10 +141,19 @@ class Scanner:
             host, _, port = cfg.connect.rpartition(":")
             try:
                 async with asyncio.timeout(cfg.timeout):
-                    _reader, writer = await asyncio.open_connection(host.strip("[]"), int(port))
-                writer.close()
-                with contextlib.suppress(Exception):
-                    await writer.wait_closed()
+                    reader, writer = await asyncio.open_connection(host.strip("[]"), int(port))
+                    try:
+                        # A cut port 25 often accepts and resets (transparent proxies): wait for the greeting.
+                        greeting = await reader.readline()
+                        if greeting[:1] == b"2":
+                            writer.write(b"QUIT\r\n")
+                            await writer.drain()
+                    finally:
+                        writer.close()
+                        with contextlib.suppress(Exception):
+                            await writer.wait_closed()
+                if greeting[:1] != b"2":
+                    return f"no SMTP greeting from {cfg.connect}"
             except (OSError, TimeoutError, ValueError) as exc:
                 return f"cannot connect to {cfg.connect}: {type(exc).__name__} {exc}".strip()
         return None
@@ -162,6 +178,8 @@ class Scanner:
         canary_task = self._spawn(self._canary_loop())
         try:
             await asyncio.gather(*agency_tasks, return_exceptions=True)
+            canary_task.cancel()
+            await asyncio.gather(canary_task, return_exceptions=True)
             if self._stop_reason is None:
                 await self._confirm_held(final=True)
         finally:
@@ -272,17 +290,23 @@ class Scanner:
                 await self._confirm_held(final=False)
 
     async def _confirm_held(self, *, final: bool) -> None:
-        if not self._held:
+        async with self._canary_lock:
+            await self._confirm_held_locked(final=final)
+
+    async def _confirm_held_locked(self, *, final: bool) -> None:
+        if not self._held or self._stop_reason is not None:
             return
         checked_from = time.monotonic()
         problem = await self.canary()
+        if self._stop_reason is not None:
+            return
         if problem is None:
             ready = [h for h in self._held if h[0] <= checked_from]
             self._held = [h for h in self._held if h[0] > checked_from]
             for _, agency, verdict in ready:
                 self._record(agency, verdict)
             if final and self._held:
-                await self._confirm_held(final=True)
+                await self._confirm_held_locked(final=True)
             return
         withheld = len(self._held)
         self._held.clear()
@@ -304,7 +328,8 @@ class Scanner:
         if result.outcome == m.PROBE_ACCEPTED and self.config.smtp.catch_all_check:
             catch_all = await self._catch_all_result(target)
             if catch_all is not None:
-                result = replace(result, catch_all=catch_all.outcome == m.PROBE_ACCEPTED, catch_all_reply=catch_all.rcpt)
+                known = {m.PROBE_ACCEPTED: True, m.PROBE_MAILBOX_REJECTED: False}.get(catch_all.outcome)
+                result = replace(result, catch_all=known, catch_all_reply=catch_all.rcpt)
         return result
 
     async def _catch_all_result(self, target: _Target) -> m.ProbeResult | None:
@@ -337,29 +362,50 @@ class Scanner:
         if dns_result.temporary:
             self._temporary(target, f"DNS {dns_result.status}", host="")
             return
-        target.routes = [(host, _pick_ip(host)) for host in dns_result.hosts]
+        target.routes = await self._routes(dns_result)
         if not target.catch_all_probe and self.config.smtp.catch_all_check:
-            self._ensure_catch_all(target.domain, dns_result)
+            self._ensure_catch_all(target.domain, dns_result, target.routes)
         self._route(target)
 
-    def _ensure_catch_all(self, domain: str, dns_result: m.DnsResult) -> None:
+    async def _routes(self, dns_result: m.DnsResult) -> list[tuple[m.MailHost, str | None, str | None]]:
+        """Each mail host with the IP to use; for a name that did not resolve, why (NXDOMAIN is not a timeout)."""
+        routes: list[tuple[m.MailHost, str | None, str | None]] = []
+        for host in dns_result.hosts:
+            ip = _pick_ip(host)
+            status = None
+            if ip is None:
+                ips, status = await self.resolver.addresses(host.name)
+                ip = _pick_ip(m.MailHost(host.name, host.preference, ips)) if ips else None
+            routes.append((host, ip, status))
+        return routes
+
+    def _ensure_catch_all(
+        self, domain: str, dns_result: m.DnsResult, routes: list[tuple[m.MailHost, str | None, str | None]]
+    ) -> None:
         if domain in self._catch_all:
             return
         address = f"saraban-check-{secrets.token_hex(5)}@{domain}"
         loop = asyncio.get_running_loop()
         probe = _Target(address=address, domain=domain, catch_all_probe=True, future=loop.create_future())
         probe.dns = dns_result
-        probe.routes = [(host, _pick_ip(host)) for host in dns_result.hosts]
+        probe.routes = list(routes)
         self._catch_all[domain] = probe
         self._route(probe, front=True)
 
     def _route(self, target: _Target, *, front: bool = False) -> None:
         """Send the target to its current mail host, skipping hosts without an address."""
         while target.host_index < len(target.routes):
-            host, ip = target.routes[target.host_index]
+            host, ip, status = target.routes[target.host_index]
             if ip is None:
+                # A name that does not exist is "cannot be reached"; a lookup that timed out says nothing.
+                hard = status in (None, m.DNS_NXDOMAIN, m.DNS_NO_RECORDS, m.DNS_NULL_MX)
                 target.attempts.append(
-                    m.HostAttempt(host=host.name, ip=None, port=self.config.smtp.port, outcome=m.HOST_UNREACHABLE)
+                    m.HostAttempt(
+                        host=host.name,
+                        ip=None,
+                        port=self.config.smtp.port,
+                        outcome=m.HOST_UNREACHABLE if hard else m.HOST_TIMEOUT,
+                    )
                 )
                 target.host_index += 1
                 continue
@@ -436,10 +482,10 @@ class Scanner:
                 continue
             await self._running.wait()
             now = time.monotonic()
-            while queue.starts and now - queue.starts[0] >= 60.0:
+            while queue.starts and now - queue.starts[0] >= _RATE_WINDOW_S:
                 queue.starts.popleft()
             if len(queue.starts) >= limits.sessions_per_minute:
-                await asyncio.sleep(60.0 - (now - queue.starts[0]) + 0.001)
+                await asyncio.sleep(_RATE_WINDOW_S - (now - queue.starts[0]) + 0.001)
                 continue
             await self._global_sessions.acquire()
             if not queue.pending:
@@ -447,7 +493,7 @@ class Scanner:
                 continue
             batch: list[_Target] = []
             seen: set[str] = set()
-            while queue.pending and len(batch) < max(1, limits.rcpt_per_session):
+            while queue.pending and len(batch) < max(1, min(limits.rcpt_per_session, queue.batch_cap)):
                 target = queue.pending.popleft()
                 if target.address.lower() in seen:  # same address twice in one session is pointless
                     queue.pending.append(target)
@@ -497,16 +543,26 @@ class Scanner:
     def _settle(self, queue: _HostQueue, batch: list[_Target], result: SessionResult, elapsed: float) -> None:
         """Decide, for each recipient of a finished session, final / retry / requeue / next host."""
         unattempted = set(result.unattempted)
+        answered = sum(1 for e in result.rcpt.values() if e.reply is not None and not _too_many(e.reply))
+        progressed = answered > 0
+        requeue: list[_Target] = []
+        if progressed and result.outcome == m.HOST_TIMEOUT:
+            queue.batch_cap = max(1, min(queue.batch_cap, answered))  # this host is slow: smaller sessions
         for target in batch:
-            target.spent += elapsed / max(1, len(batch)) if result.outcome == m.HOST_OK else elapsed
+            # A session that answered recipients costs each of them a share; one that failed costs everyone all.
+            target.spent += elapsed / len(batch) if progressed or result.outcome == m.HOST_OK else elapsed
             exchange = result.rcpt.get(target.address)
             if exchange is not None and exchange.reply is not None:
-                target.attempts.append(result.attempt_for(target.address))
                 reply = exchange.reply
                 kind = classify_reply(reply)
-                if kind == m.PROBE_TEMPORARY and (reply.code == 452 or reply.enhanced == "4.5.3"):
-                    self._requeue(queue, target, "452 too many recipients")
-                elif kind == m.PROBE_TEMPORARY:
+                if _too_many(reply):
+                    # Too many recipients for this host: not the mailbox's fault; send it again, in fewer per session.
+                    queue.batch_cap = max(1, min(queue.batch_cap, answered))
+                    target.requeues += 0 if progressed else 1
+                    requeue.append(target)
+                    continue
+                target.attempts.append(result.attempt_for(target.address))
+                if kind == m.PROBE_TEMPORARY:
                     self._temporary(target, reply.one_line(), host=queue.name, rcpt=reply)
                 else:
                     if kind == m.PROBE_PROBER_REJECTED:
@@ -523,11 +579,10 @@ class Scanner:
                 else:
                     self._temporary(target, "sender refused", host=queue.name, rcpt=mail_reply)
                 continue
-            if result.outcome in (m.HOST_OK, m.HOST_DROPPED) and target.address in unattempted and (
-                result.rcpt or result.outcome == m.HOST_OK
-            ):
-                # The session worked but ended before this recipient (limits, drop after rejections).
-                self._requeue(queue, target, result.outcome)
+            if target.address in unattempted and (progressed or result.outcome == m.HOST_OK):
+                # The session worked but ended before this recipient (limits, a drop after rejections, time).
+                target.requeues += 0 if progressed else 1
+                requeue.append(target)
                 continue
             # The host failed before RCPT: hand over to the next MX.
             target.attempts.append(result.attempt_for(target.address))
@@ -537,18 +592,29 @@ class Scanner:
             target.host_index += 1
             target.requeues = 0
             self._route(target)
+        self._requeue(queue, requeue)
 
-    def _requeue(self, queue: _HostQueue, target: _Target, why: str) -> None:
-        target.requeues += 1
-        if target.requeues > _MAX_REQUEUES:
-            target.host_index += 1
-            target.requeues = 0
-            self._route(target)
+    def _requeue(self, queue: _HostQueue, targets: list[_Target]) -> None:
+        """Put targets back at the front of their host's queue, in their original order."""
+        keep: list[_Target] = []
+        for target in targets:
+            if target.requeues > _MAX_REQUEUES or target.spent >= self.config.smtp.deadline:
+                target.host_index += 1
+                target.requeues = 0
+                self._route(target)
+            else:
+                keep.append(target)
+        if not keep:
             return
-        queue.pending.appendleft(target)
+        queue.pending.extendleft(reversed(keep))
         queue.wake.set()
         if queue.task is None or queue.task.done():
             queue.task = self._spawn(self._dispatch(queue))  # type: ignore[assignment]
+
+
+def _too_many(reply: m.SmtpReply) -> bool:
+    """452 4.5.3 "too many recipients": a per-session limit of the host, nothing about the mailbox."""
+    return reply.code == 452 or reply.enhanced == "4.5.3"
 
 
 def _pick_ip(host: m.MailHost) -> str | None:

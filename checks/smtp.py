@@ -408,8 +408,11 @@ class _Run:
         except SMTPConnectError as exc:
             self.prelude.append(Exchange("<connect>", None, _ms(t0)))
             causes = list(_causes(exc))
-            if any(isinstance(c, ConnectionRefusedError | ConnectionResetError) for c in causes):
+            if any(isinstance(c, ConnectionRefusedError) for c in causes):
                 raise self.fail(HOST_REFUSED, str(exc)) from None
+            if any(isinstance(c, ConnectionResetError) for c in causes):
+                # Accepted, then reset: a filter or a cut port 25 in between, not proof the host refuses mail.
+                raise self.fail(HOST_DROPPED, f"reset before the greeting: {exc}") from None
             if any(isinstance(c, SMTPServerDisconnected) for c in causes):
                 raise self.fail(HOST_DROPPED, f"closed before the greeting: {exc}") from None
             raise self.fail(HOST_UNREACHABLE, str(exc)) from None

@@ -82,9 +82,10 @@ def _print_summary(config: AppConfig, verdicts: Sequence[Verdict | None], finish
     if unchecked:
         print(f"  {'-':<3} {unchecked:>6}          " + ("ยังไม่ได้ตรวจ" if th else "not checked"))
     names = {"A": ("พร้อมใช้งาน", "ready"), "BE": ("ต้องแก้ไข/ติดตาม", "must fix / follow up"), "W": ("ยกฐานะ", "upgraded")}
-    for bucket in ("A", "BE", "W"):
+    print("กลุ่มใหญ่ (ตามหนังสือ สำนักงาน ก.พ.ร.)" if th else "Buckets (as in OPDC's letter)")
+    for bucket, shown in (("A", "A"), ("BE", "B–E"), ("W", "W")):
         n = summary.by_bucket.get(bucket, 0)
-        print(f"  [{bucket:<2}] {n:>6}  {percent(n, summary.checked):>6}  {names[bucket][0 if th else 1]}")
+        print(f"  {shown:<3} {n:>6}  {percent(n, summary.checked):>6}  {names[bucket][0 if th else 1]}")
     if finished is not None and finished.stopped:
         print(("หยุดก่อนเสร็จ: " if th else "stopped early: ") + finished.stopped)
 

@@ -12,10 +12,15 @@ the same store, and a kill or power cut must never leave it unreadable. So:
 * the data is split so that a frequent bulk write never rewrites precious or unrelated data:
 
   - ``<store>``                   meta, agencies (+ source changes), imports, snapshots  (lock ``<store>.lock``)
-  - ``<store>.verdicts/NN.json``  current verdict + compact history, sharded by agency  (same lock)
+  - ``<store>.verdicts/NN.json``  current verdict + compact history, 64 shards by agency  (same lock)
   - ``<store>.operator.json``     corrections, notes, follow-up marks  (own lock ``<store>.operator.lock``)
 
   A correction therefore rewrites only the small operator file and never waits behind a verdict batch.
+* in a verdict shard each verdict is kept as its JSON *text* (a string inside the document): a
+  national store holds ~90,000 verdicts and parsing/encoding them as nested objects on every batch
+  costs seconds; as strings a batch only moves text, and a reader parses a verdict only when asked.
+  History entries are compacted (no SMTP transcript, no DNS host list, only the deciding mail
+  host); the compact form is computed once, when the verdict is saved.
 * reads outside a transaction need no lock (files are only ever replaced whole); parsed results are
   cached per file identity (inode, mtime, size) so a polling console does not re-parse unchanged files.
 """
@@ -28,12 +33,13 @@ import json
 import os
 import re
 import secrets
+import stat
 import unicodedata
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from filelock import FileLock, Timeout
 from tinydb import TinyDB
@@ -74,8 +80,10 @@ _CONTROLS_ALL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 _CONTROLS_KEEP_NL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # Anything in JSON text that may need cleaning: escaped controls other than \t \n, raw DEL/C1, surrogates.
 # False positives only cost the slow path.
-_JSON_SUSPECT = re.compile(r'\\[bfr]|\\u00[01][0-9a-fA-F]|\\u007[fF]|\\u00[89][0-9a-fA-F]|\\u[dD][89a-fA-F]|[\x7f-\x9f\ud800-\udfff]')
-_SPACES = re.compile(r"\s+")
+_JSON_CONTROL_ESCAPES = ("\\u00", "\\b", "\\f", "\\r")  # how json.dumps writes C0 controls (bar \t, \n)
+_RAW_CONTROL = re.compile("[\x7f-\x9f]")  # DEL and C1 pass json.dumps(ensure_ascii=False) raw
+_SPACES = re.compile(r"[\s\u200b\u200c\u200d\u2060\ufeff]+")
+_T = TypeVar("_T")
 
 
 class StoreError(Exception):
@@ -169,15 +177,32 @@ def _clean_json(value: Any) -> Any:
     return value
 
 
-def _clean_verdict_json(data: dict[str, Any]) -> dict[str, Any]:
-    """Fast path: one dumps + regex over the whole verdict; walk the structure only when needed."""
+def _is_clean_json(text: str) -> bool:
+    """True when JSON text holds no control character, no lone surrogate and only NFC strings.
+
+    False positives (e.g. an escaped backslash before "b") only cost the slow, always-correct path.
+    """
+    if any(escape in text for escape in _JSON_CONTROL_ESCAPES) or _RAW_CONTROL.search(text):
+        return False
     try:
-        text = json.dumps(data, ensure_ascii=False)
-    except (TypeError, ValueError):
-        return _clean_json(data)
-    if _JSON_SUSPECT.search(text) is None and unicodedata.is_normalized("NFC", text):
-        return json.loads(text)  # also turns tuples into lists, as the file will
-    return _clean_json(data)
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return unicodedata.is_normalized("NFC", text)
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def _verdict_texts(verdict: Verdict) -> tuple[str, str]:
+    """The verdict as clean JSON text, and its compact history form (computed once, stored beside it)."""
+    data = verdict.to_json()
+    text = _dumps(data)
+    if not _is_clean_json(text):
+        data = _clean_json(data)
+        text = _dumps(data)
+    return text, _dumps(_compact(data))
 
 
 def _limited(text: str, limit: int, what: str) -> str:
@@ -204,7 +229,8 @@ def _clean_agency(agency: Agency) -> Agency:
 
 
 def _match_key(text: str) -> str:
-    return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip().casefold()
+    """Names are matched without any whitespace: Thai lists space the same name differently."""
+    return _SPACES.sub("", unicodedata.normalize("NFC", text)).casefold()
 
 
 def _seq_number(seq: str | None) -> int | None:
@@ -255,9 +281,7 @@ def _load_json(path: Path) -> dict[str, Any] | None:
     except IsADirectoryError as exc:
         raise StoreError(f"{path} is a directory, not a saraban store file") from exc
     except OSError as exc:
-        raise StoreError(
-            f"cannot read {path}: {exc.strerror or exc}. Check the file's permissions."
-        ) from exc
+        raise StoreError(f"cannot read {path}: {exc.strerror or exc}. Check the file's permissions.") from exc
     if not raw.strip():
         return None
     try:
@@ -284,8 +308,10 @@ def _temp_prefix(path: Path) -> str:
     return f".{path.name}.tmp-"
 
 
-def _atomic_write(path: Path, payload: bytes) -> None:
-    """Temp file in the same directory → fsync → os.replace → fsync directory; mode 0600."""
+def _atomic_write(path: Path, payload: bytes, *, sync_dir: bool = True) -> None:
+    """Temp file in the same directory → fsync → os.replace → fsync directory; mode 0600.
+
+    With `sync_dir=False` the caller fsyncs the directory (once for several files)."""
     tmp = path.parent / f"{_temp_prefix(path)}{os.getpid()}-{secrets.token_hex(4)}"
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW, FILE_MODE)
@@ -314,8 +340,29 @@ def _atomic_write(path: Path, payload: bytes) -> None:
                 "is intact; check free disk space and permissions, then try again."
             ) from exc
         raise
+    if sync_dir:
+        _sync_dir_quietly(path.parent)
+
+
+def _sync_dir_quietly(directory: Path) -> None:
     with contextlib.suppress(OSError):  # the data is in place; a directory fsync failure is not fatal
-        _fsync_dir(path.parent)
+        _fsync_dir(directory)
+
+
+def _refuse_read_only(path: Path) -> None:
+    """A store file without its owner's write bit was made read-only on purpose: respect that,
+    even though an atomic rename (or root) could replace it."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise StoreError(f"cannot check {path}: {exc.strerror or exc}. Nothing was changed.") from exc
+    if not mode & stat.S_IWUSR:
+        raise StoreError(
+            f"{path} is read-only (mode {stat.S_IMODE(mode):04o}). Nothing was changed and what was saved "
+            f"is intact; to allow changes run: chmod u+w '{path}'"
+        )
 
 
 def _dump(data: dict[str, Any]) -> bytes:
@@ -346,10 +393,14 @@ class AtomicJSONStorage(Storage):
         self._loaded = True
         self._dirty = True
 
-    def commit(self) -> None:
+    def commit(self, *, sync_dir: bool = True) -> bool:
+        """Write the transaction's data if it changed; True when a file was replaced."""
         if self._dirty and self._data is not None:
-            _atomic_write(self.path, _dump(self._data))
+            _refuse_read_only(self.path)
+            _atomic_write(self.path, _dump(self._data), sync_dir=sync_dir)
             self._dirty = False
+            return True
+        return False
 
     def close(self) -> None:
         self._data = None
@@ -410,15 +461,21 @@ def _sorted_docs(table: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     return [doc for _, doc in sorted(table.items(), key=key) if isinstance(doc, dict)]
 
 
-def _slot(table: Table, field: str, key: str) -> tuple[int, dict[str, Any] | None]:
-    """The stable doc id for `key` (open addressing on the rare hash collision) and its document."""
+def _slot(
+    table: Table, field: str, key: str, pending: dict[int, dict[str, Any]] | None = None
+) -> tuple[int, dict[str, Any] | None]:
+    """The stable doc id for `key` and its document (newest: `pending` writes of this transaction
+    first). On the rare hash collision the next free id is used (open addressing)."""
     doc_id = _stable_id(key)
     while True:
-        doc = table.get(doc_id=doc_id)
+        doc = pending.get(doc_id) if pending else None
+        if doc is None:
+            found = table.get(doc_id=doc_id)
+            doc = dict(found) if found is not None else None
         if doc is None:
             return doc_id, None
         if doc.get(field) == key:
-            return doc_id, dict(doc)
+            return doc_id, doc
         doc_id += 1
 
 
@@ -441,7 +498,9 @@ def _compact_probe(probe: dict[str, Any] | None) -> dict[str, Any] | None:
     if not probe:
         return None
     attempts = [a for a in probe.get("attempts") or () if isinstance(a, dict)]
-    deciding = next((a for a in reversed(attempts) if a.get("outcome") == "ok"), attempts[-1] if attempts else None)
+    deciding = next(
+        (a for a in reversed(attempts) if a.get("outcome") == "ok"), attempts[-1] if attempts else None
+    )
     dns = probe.get("dns")
     return {
         "address": probe.get("address", ""),
@@ -464,7 +523,10 @@ def _compact(verdict: dict[str, Any]) -> dict[str, Any]:
     return {
         "agency_id": verdict.get("agency_id", ""),
         "group": verdict.get("group", ""),
-        "findings": [{"code": f.get("code", ""), "message": f.get("message", "")} for f in verdict.get("findings") or ()],
+        "findings": [
+            {"code": f.get("code", ""), "message": f.get("message", "")}
+            for f in verdict.get("findings") or ()
+        ],
         "flags": verdict.get("flags") or [],
         "evidence": {
             "declared": evidence.get("declared", ""),
@@ -501,8 +563,12 @@ class _Txn:
         return db
 
     def commit(self) -> None:
-        for db in self.dbs.values():
-            db.storage.commit()  # type: ignore[attr-defined]
+        directories: set[Path] = set()
+        for path, db in self.dbs.items():
+            if db.storage.commit(sync_dir=False):  # type: ignore[attr-defined]
+                directories.add(path.parent)
+        for directory in directories:  # one directory fsync covers every rename into it
+            _sync_dir_quietly(directory)
 
     def close(self) -> None:
         for db in self.dbs.values():
@@ -520,14 +586,19 @@ class Store:
         self._lock = FileLock(str(self.path) + ".lock", timeout=LOCK_TIMEOUT, mode=FILE_MODE)
         self._op_lock = FileLock(str(self.path) + ".operator.lock", timeout=LOCK_TIMEOUT, mode=FILE_MODE)
         self._cache: dict[Path, tuple[tuple[int, int, int, int], Any]] = {}
+        self._memo: dict[int, dict[str, Verdict]] = {}
+        self._raw_agencies: tuple[tuple[int, int, int, int], dict[str, Any]] | None = None
         self._open()
 
     # -- opening ---------------------------------------------------------------------------
     def _open(self) -> None:
         if self.path.is_dir():
             raise StoreError(f"{self.path} is a directory; give the path of a store file (e.g. saraban.json)")
+        stamp = _stamp(self.path)
         main = _load_json(self.path)
         _check_meta(self.path, main, KIND_MAIN)
+        if main is not None and _stamp(self.path) == stamp:
+            self._raw_agencies = (stamp, _table(main, "agencies"))  # a first add_correction needs no re-read
         operator = _load_json(self.operator_path)
         _check_meta(self.operator_path, operator, KIND_OPERATOR)
         shards = (_meta_of(main) or {}).get("shards", SHARDS)
@@ -541,7 +612,9 @@ class Store:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
         except OSError as exc:
-            raise StoreError(f"cannot create the store directory {self.path.parent}: {exc.strerror or exc}") from exc
+            raise StoreError(
+                f"cannot create the store directory {self.path.parent}: {exc.strerror or exc}"
+            ) from exc
         try:
             with self._transaction(self._lock) as txn, self._transaction(self._op_lock) as op_txn:
                 self._remove_stale_temps()
@@ -553,7 +626,10 @@ class Store:
             raise
 
     def _temp_globs(self) -> list[tuple[Path, str]]:
-        globs = [(self.path.parent, _temp_prefix(self.path)), (self.path.parent, _temp_prefix(self.operator_path))]
+        globs = [
+            (self.path.parent, _temp_prefix(self.path)),
+            (self.path.parent, _temp_prefix(self.operator_path)),
+        ]
         if self.verdicts_dir.is_dir():
             globs.append((self.verdicts_dir, "."))
         return globs
@@ -563,7 +639,9 @@ class Store:
         for directory, prefix in self._temp_globs():
             with contextlib.suppress(OSError):
                 found.extend(
-                    directory / name for name in os.listdir(directory) if name.startswith(prefix) and ".tmp-" in name
+                    directory / name
+                    for name in os.listdir(directory)
+                    if name.startswith(prefix) and ".tmp-" in name
                 )
         return found
 
@@ -638,23 +716,63 @@ class Store:
         return self._read(self.path, KIND_MAIN, build)
 
     def _agency(self, agency_id: str) -> Agency | None:
-        """One agency from the (cached) main file view; no lock needed."""
-        view = self._main_view()
-        entry = view["agencies"].get(agency_id)
-        return entry[0] if entry else None
+        """One agency, no lock needed: from the cached view when it is current, else by its doc id
+        straight from the file (a cold add_correction must not build 8,000 Agency objects)."""
+        stamp = _stamp(self.path)
+        cached = self._cache.get(self.path)
+        if cached is not None and cached[0] == stamp:
+            entry = cached[1]["agencies"].get(agency_id)
+            return entry[0] if entry else None
+        if self._raw_agencies is not None and self._raw_agencies[0] == stamp:
+            table = self._raw_agencies[1]
+        else:
+            data = _load_json(self.path)
+            _check_meta(self.path, data, KIND_MAIN)
+            table = _table(data, "agencies")
+            if _stamp(self.path) == stamp:
+                self._raw_agencies = (stamp, table)
+        doc_id = _stable_id(agency_id)
+        while (doc := table.get(str(doc_id))) is not None:
+            if (doc.get("agency") or {}).get("id") == agency_id:
+                return Agency.from_json(doc["agency"])
+            doc_id += 1
+        return None
 
-    def _shard_view(self, index: int) -> dict[str, tuple[Verdict | None, tuple[Verdict, ...]]]:
-        def build(data: dict[str, Any] | None) -> dict[str, tuple[Verdict | None, tuple[Verdict, ...]]]:
-            out: dict[str, tuple[Verdict | None, tuple[Verdict, ...]]] = {}
+    def _shard_view(self, index: int) -> dict[str, tuple[Verdict | None, tuple[str, ...]]]:
+        """agency id → (current verdict, history texts); history is parsed only when asked for."""
+
+        def build(data: dict[str, Any] | None) -> dict[str, tuple[Verdict | None, tuple[str, ...]]]:
+            old = self._memo.get(index, {})
+            out: dict[str, tuple[Verdict | None, tuple[str, ...]]] = {}
+            present: set[str] = set()
+            currents: dict[str, Verdict] = {}
             for doc in _table(data, "verdicts").values():
                 current = doc.get("current")
-                out[doc["agency_id"]] = (
-                    Verdict.from_json(current) if current else None,
-                    tuple(Verdict.from_json(v) for v in doc.get("history") or ()),
-                )
+                history = tuple(t for t in doc.get("history") or () if isinstance(t, str))
+                present.update(history)
+                verdict = None
+                if isinstance(current, str) and current:
+                    verdict = old.get(current) or Verdict.from_json(json.loads(current))
+                    currents[current] = verdict
+                out[doc["agency_id"]] = (verdict, history)
+            # Parsed verdicts are reused by their exact JSON text: after a new scan most history
+            # entries are texts already seen, so only new ones are parsed again.
+            memo = {text: verdict for text, verdict in old.items() if text in present}
+            memo.update(currents)
+            self._memo[index] = memo
             return out
 
         return self._read(self._shard_path(index), KIND_VERDICTS, build)
+
+    def _history(self, index: int, texts: tuple[str, ...]) -> tuple[Verdict, ...]:
+        memo = self._memo.setdefault(index, {})
+        out = []
+        for text in texts:
+            verdict = memo.get(text)
+            if verdict is None:
+                verdict = memo[text] = Verdict.from_json(json.loads(text))
+            out.append(verdict)
+        return tuple(out)
 
     def _operator_view(self) -> dict[str, Any]:
         def build(data: dict[str, Any] | None) -> dict[str, Any]:
@@ -673,9 +791,13 @@ class Store:
             }
             return {
                 "corrections": {
-                    k: tuple(c for _, c in sorted(v, key=lambda item: (item[0], item[1].at))) for k, v in corrections.items()
+                    k: tuple(c for _, c in sorted(v, key=lambda item: (item[0], item[1].at)))
+                    for k, v in corrections.items()
                 },
-                "notes": {k: tuple(n for _, n in sorted(v, key=lambda item: (item[0], item[1].at))) for k, v in notes.items()},
+                "notes": {
+                    k: tuple(n for _, n in sorted(v, key=lambda item: (item[0], item[1].at)))
+                    for k, v in notes.items()
+                },
                 "followups": followups,
             }
 
@@ -685,15 +807,17 @@ class Store:
         self,
         agency_id: str,
         main: dict[str, Any],
-        shard: dict[str, tuple[Verdict | None, tuple[Verdict, ...]]],
         operator: dict[str, Any],
+        *,
+        with_history: bool = True,
     ) -> AgencyRecord:
         agency, source_changes = main["agencies"][agency_id]
-        verdict, history = shard.get(agency_id, (None, ()))
+        index = _shard_of(agency_id)
+        verdict, texts = self._shard_view(index).get(agency_id, (None, ()))
         return AgencyRecord(
             agency=agency,
             verdict=verdict,
-            history=history,
+            history=self._history(index, texts) if with_history else (),
             corrections=operator["corrections"].get(agency_id, ()),
             notes=operator["notes"].get(agency_id, ()),
             followup=operator["followups"].get(agency_id),
@@ -706,19 +830,22 @@ class Store:
         main = self._main_view()
         return [main["agencies"][aid][0] for aid in main["order"]]
 
-    def records(self) -> list[AgencyRecord]:
-        """All agencies with verdict, history and operator data, in list order."""
+    def records(self, *, with_history: bool = True) -> list[AgencyRecord]:
+        """All agencies with verdict, history and operator data, in list order.
+
+        `with_history=False` leaves `history` empty: a list view of a national store then avoids
+        parsing ~80,000 history entries (seconds on the first call; later calls reuse parses).
+        """
         main = self._main_view()
         operator = self._operator_view()
-        shards = [self._shard_view(i) for i in range(SHARDS)]
-        return [self._build_record(aid, main, shards[_shard_of(aid)], operator) for aid in main["order"]]
+        return [self._build_record(aid, main, operator, with_history=with_history) for aid in main["order"]]
 
     def record(self, agency_id: str) -> AgencyRecord:
         """One agency's record; KeyError when the store does not know it."""
         main = self._main_view()
         if agency_id not in main["agencies"]:
             raise KeyError(agency_id)
-        return self._build_record(agency_id, main, self._shard_view(_shard_of(agency_id)), self._operator_view())
+        return self._build_record(agency_id, main, self._operator_view())
 
     def find(self, key: str) -> list[AgencyRecord]:
         """Agencies an operator may mean by `key`: exact id, else the list's seq (ASCII or Thai digits) or code."""
@@ -740,7 +867,7 @@ class Store:
         if not ids:
             return []
         operator = self._operator_view()
-        return [self._build_record(aid, main, self._shard_view(_shard_of(aid)), operator) for aid in ids]
+        return [self._build_record(aid, main, operator) for aid in ids]
 
     def snapshots(self) -> list[dict]:
         """Saved group counts, oldest first: {"at", "label", "counts"}."""
@@ -789,7 +916,11 @@ class Store:
                 a = doc["agency"]
                 if a.get("code"):
                     by_code[a["code"]] = None if a["code"] in by_code else aid  # ambiguous → None
-                nk = (_match_key(a.get("name", "")), _match_key(a.get("district", "")), _match_key(a.get("province", "")))
+                nk = (
+                    _match_key(a.get("name", "")),
+                    _match_key(a.get("district", "")),
+                    _match_key(a.get("province", "")),
+                )
                 by_name[nk] = None if nk in by_name else aid
             claimed: set[str] = set()
             updates: dict[int, dict[str, Any]] = {}
@@ -811,9 +942,16 @@ class Store:
                         continue
                     changes = list(doc.get("source_changes") or ())
                     if new.declared != old.declared:
-                        changes.append({"at": at, "old": old.declared, "new": new.declared, "import_id": import_id})
-                    updates[doc_id] = {**doc, "agency": new.to_json(), "source_changes": changes,
-                                       "updated_at": at, "import_id": import_id}
+                        changes.append(
+                            {"at": at, "old": old.declared, "new": new.declared, "import_id": import_id}
+                        )
+                    updates[doc_id] = {
+                        **doc,
+                        "agency": new.to_json(),
+                        "source_changes": changes,
+                        "updated_at": at,
+                        "import_id": import_id,
+                    }
                     changed.append(match)
                     continue
                 new_id = agency.id
@@ -822,8 +960,13 @@ class Store:
                     new_id = f"{agency.id}~{suffix}"
                     suffix += 1
                 claimed.add(new_id)
-                doc = {"agency": Agency.from_json({**agency.to_json(), "id": new_id}).to_json(),
-                       "source_changes": [], "added_at": at, "updated_at": at, "import_id": import_id}
+                doc = {
+                    "agency": Agency.from_json({**agency.to_json(), "id": new_id}).to_json(),
+                    "source_changes": [],
+                    "added_at": at,
+                    "updated_at": at,
+                    "import_id": import_id,
+                }
                 doc_id = _stable_id(new_id)
                 while table.get(doc_id=doc_id) is not None or doc_id in updates:
                     doc_id += 1
@@ -834,7 +977,8 @@ class Store:
             missing = [
                 aid
                 for aid, (_, doc) in stored.items()
-                if aid not in claimed and (everywhere or _match_key(doc["agency"].get("province", "")) in provinces)
+                if aid not in claimed
+                and (everywhere or _match_key(doc["agency"].get("province", "")) in provinces)
             ]
             _put_many(table, updates)
             db.table("imports").insert(
@@ -843,8 +987,13 @@ class Store:
                     "at": at,
                     "source": source,
                     "operator": operator,
-                    "counts": {"added": len(added), "changed": len(changed), "unchanged": len(unchanged),
-                               "missing": len(missing), "total": len(incoming)},
+                    "counts": {
+                        "added": len(added),
+                        "changed": len(changed),
+                        "unchanged": len(unchanged),
+                        "missing": len(missing),
+                        "total": len(incoming),
+                    },
                 }
             )
         return ImportReport(import_id, source, added, changed, unchanged, missing)
@@ -855,34 +1004,36 @@ class Store:
 
         Verdicts are grouped by shard so a batch rewrites one or two small files, not the store.
         Saving a verdict equal to the current one changes nothing (safe to retry after a crash).
+        Returns how many verdicts were handled.
         """
-        items = [(v.agency_id, _clean_verdict_json(v.to_json())) for v in verdicts]
+        items = [(v.agency_id, _verdict_texts(v)) for v in verdicts]
         if not items:
             return 0
         self._ensure_verdicts_dir()
         saved = 0
         for batch in _shard_batches(items, max(1, int(batch_size))):
+            at = now_iso()
             with self._transaction(self._lock) as txn:
-                by_shard: dict[int, list[tuple[str, dict[str, Any]]]] = {}
-                for agency_id, data in batch:
-                    by_shard.setdefault(_shard_of(agency_id), []).append((agency_id, data))
+                by_shard: dict[int, list[tuple[str, tuple[str, str]]]] = {}
+                for agency_id, texts in batch:
+                    by_shard.setdefault(_shard_of(agency_id), []).append((agency_id, texts))
                 for index, entries in by_shard.items():
                     table = txn.db(self._shard_path(index), KIND_VERDICTS, shard=index).table("verdicts")
                     updates: dict[int, dict[str, Any]] = {}
-                    for agency_id, data in entries:
-                        doc_id, doc = _slot(table, "agency_id", agency_id)
-                        doc = updates.get(doc_id, doc)
-                        current = doc.get("current") if doc else None
-                        history = list(doc.get("history") or ()) if doc else []
-                        if current == data:
+                    for agency_id, (text, compact) in entries:
+                        doc_id, found = _slot(table, "agency_id", agency_id, updates)
+                        doc = found or {}
+                        if doc.get("current") == text:
                             continue
-                        if current is not None and self.history_limit:
-                            history.insert(0, _compact(current))
+                        history = list(doc.get("history") or ())
+                        if doc.get("current") and self.history_limit:
+                            history.insert(0, doc.get("compact") or doc["current"])
                         updates[doc_id] = {
                             "agency_id": agency_id,
-                            "current": data,
+                            "current": text,
+                            "compact": compact,
                             "history": history[: self.history_limit],
-                            "saved_at": now_iso(),
+                            "saved_at": at,
                         }
                     _put_many(table, updates)
             saved += len(batch)
@@ -946,7 +1097,12 @@ class Store:
         with self._transaction(self._op_lock) as txn:
             table = txn.db(self.operator_path, KIND_OPERATOR).table("followups")
             doc_id, _ = _slot(table, "agency_id", agency_id)
-            doc = {"agency_id": agency_id, "state": clean_state or None, "operator": operator, "at": now_iso()}
+            doc = {
+                "agency_id": agency_id,
+                "state": clean_state or None,
+                "operator": operator,
+                "at": now_iso(),
+            }
             _put_many(table, {doc_id: doc})
 
     # -- snapshots -------------------------------------------------------------------------
@@ -963,14 +1119,12 @@ class Store:
             table.insert({"at": now_iso(), "label": label, "counts": clean_counts})
 
 
-def _shard_batches(
-    items: list[tuple[str, dict[str, Any]]], batch_size: int
-) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+def _shard_batches(items: list[tuple[str, _T]], batch_size: int) -> Iterator[list[tuple[str, _T]]]:
     """Batches of about `batch_size` that never split a shard needlessly (each file written once)."""
-    groups: dict[int, list[tuple[str, dict[str, Any]]]] = {}
+    groups: dict[int, list[tuple[str, _T]]] = {}
     for item in items:
         groups.setdefault(_shard_of(item[0]), []).append(item)  # keeps order within an agency
-    batch: list[tuple[str, dict[str, Any]]] = []
+    batch: list[tuple[str, _T]] = []
     for index in sorted(groups):
         group = groups[index]
         if batch and len(batch) + len(group) > batch_size:
@@ -1016,4 +1170,10 @@ def _correction_from(doc: dict[str, Any]) -> Correction:
 
 
 def _note_doc(note: Note) -> dict[str, Any]:
-    return {"id": note.id, "agency_id": note.agency_id, "operator": note.operator, "at": note.at, "text": note.text}
+    return {
+        "id": note.id,
+        "agency_id": note.agency_id,
+        "operator": note.operator,
+        "at": note.at,
+        "text": note.text,
+    }

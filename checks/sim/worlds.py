@@ -289,6 +289,7 @@ def tak_agencies() -> list[Agency]:
 # The catalogue world
 # ---------------------------------------------------------------------------------------------
 
+# agency id → the flags a correct engine shows for it (filled at import, kept in step by catalogue_world)
 CATALOGUE_FLAGS: dict[str, tuple[str, ...]] = {}
 
 
@@ -978,6 +979,9 @@ class _National:
         elif domain not in self.holders:  # a provincial hall: hosted on the small-host pool
             self.on_pool(domain, varied=False)
         return self.put(domain, unit.province_roman if unit.parent else "saraban")
+
+
+catalogue_world()  # fills CATALOGUE_FLAGS, so importing it alone is enough (about 1 ms)
 
 
 def national_world(agencies: int = NATIONAL_TOTAL, *, seed: int = 2568) -> World:

@@ -77,6 +77,7 @@ from console.tui.view import (
 from console.tui.widgets import AgencyTable, DetailPane, GroupsPane, ProgressPane
 
 NARROW_BELOW = 120  # columns: below this one pane at a time, at or above it side by side
+WIDE_FROM = 160  # columns: from here every table column and a wider side pane
 FLUSH_SECONDS = 0.3
 POLL_SECONDS = 2.0
 SEARCH_DEBOUNCE = 0.15
@@ -191,6 +192,7 @@ class SarabanApp(App[None]):
         self.loaded = False
         # layout
         self.narrow = False
+        self.wide = False
         self.pane = "agencies"
         self._columns: tuple[str, ...] = ()
         # scan progress
@@ -244,9 +246,12 @@ class SarabanApp(App[None]):
         except NoMatches:
             return  # not composed yet: on_mount calls again
         narrow = width < NARROW_BELOW
+        wide = width >= WIDE_FROM
         first = not self._columns
-        if narrow != self.narrow or first:
+        self.screen.set_class(wide, "-xwide")
+        if narrow != self.narrow or wide != self.wide or first:
             self.narrow = narrow
+            self.wide = wide
             self._apply_layout()
             self._set_columns()
             if not first:
@@ -279,10 +284,10 @@ class SarabanApp(App[None]):
         progress.display = pane == "progress"
 
     def _set_columns(self) -> None:
-        columns = NARROW_COLUMNS if self.narrow else WIDE_COLUMNS
+        columns = WIDE_COLUMNS if self.wide else NARROW_COLUMNS
         self._columns = columns
         labels = {c: tr(f"col.{c}", self.lang) for c in columns}
-        self.query_one("#agencies", AgencyTable).set_columns(columns, labels, self.narrow)
+        self.query_one("#agencies", AgencyTable).set_columns(columns, labels, not self.wide)
 
     def _localise_bindings(self) -> None:
         """Binding descriptions (footer, help, palette) in the current language; keys and ids unchanged."""
@@ -547,6 +552,7 @@ class SarabanApp(App[None]):
             if n:
                 tallies.append_text(group_text(rule.group, self.buckets))
                 tallies.append(f" {n}  ")
+        pane.set_class(self.scan_state == "idle", "-idle")
         pane.show(state, self.scan_total if self.scan_state != "idle" else None, self.scan_done, line, canary, tallies)
 
     def _rate_eta(self) -> tuple[float | None, float | None]:

@@ -29,15 +29,15 @@ NARROW_COLUMNS: tuple[str, ...] = ("mark", "seq", "name", "district", "address",
 COLUMN_WIDTHS: dict[str, int] = {
     "mark": 1,
     "seq": 5,
-    "name": 32,
-    "district": 12,
-    "province": 10,
-    "address": 32,
+    "name": 30,
+    "district": 10,
+    "province": 8,
+    "address": 30,
     "group": 3,
     "flags": 14,
     "checked": 16,
 }
-NARROW_WIDTHS: dict[str, int] = {"name": 24, "district": 10, "address": 22}
+NARROW_WIDTHS: dict[str, int] = {"name": 22, "district": 9, "address": 22}
 SORTABLE: tuple[str, ...] = ("seq", "name", "district", "province", "address", "group", "checked")
 
 GROUP_STYLES: dict[str, str] = {"A": "bold green", "BE": "bold red", "W": "bold blue"}
@@ -317,7 +317,7 @@ def snapshot_counts(snapshot: dict[str, Any] | None, scope: Scope) -> Counter[st
 
 
 def group_lines(
-    counts: Counter[str], previous: Counter[str] | None, rules: Sequence[Rule], lang: str
+    counts: Counter[str], previous: Counter[str] | None, rules: Sequence[Rule], lang: str, show_empty: bool = False
 ) -> list[GroupLine]:
     total = sum(counts.values())
     buckets = bucket_map(rules)
@@ -340,6 +340,8 @@ def group_lines(
     for rule in rules:
         n = counts.get(rule.group, 0)
         prev = previous.get(rule.group, 0) if previous is not None else None
+        if not n and not prev and not show_empty:
+            continue  # an empty group says nothing and costs a line at 80x24
         lines.append(
             GroupLine(f"group:{rule.group}", rule.group, group_label(rule, lang), n, pct(n), delta(n, prev), rule.bucket or "BE")
         )
@@ -357,23 +359,24 @@ def bar(percent: float, width: int) -> str:
     return ("█" * full + partial).ljust(width)[:width]
 
 
-def group_line_text(line: GroupLine, bar_width: int = 12) -> Text:
+def group_line_text(line: GroupLine, bar_width: int = 8) -> Text:
+    """One line of the groups pane: code, count, share, bar, change since the previous scan, label."""
     style = GROUP_STYLES.get(line.bucket, "bold")
-    is_bucket = line.key.startswith("bucket:") or line.key == "all"
+    is_bucket = not line.key.startswith("group:")
+    code = {"all": "∑", "bucket:BE": "B–E"}.get(line.key, line.code)
     text = Text(end="", no_wrap=True, overflow="ellipsis")
-    if line.key.startswith("group:"):
-        text.append(f"  {line.code:<3}", style=style)
-        text.append(" ")
-    text.append(f"{line.count:>6} {line.percent:5.1f}% ", style="bold" if is_bucket else "")
+    text.append(f"{code:<3} ", style=style if line.key != "all" else "bold")
+    text.append(f"{line.count:>5} {line.percent:5.1f}% ", style="bold" if is_bucket else "")
     text.append(bar(line.percent, bar_width), style=style or "bold")
-    if line.delta is None:
-        text.append("      ")
-    elif line.delta == 0:
-        text.append("    ±0", style="dim")
+    if line.delta is None or line.delta == 0:
+        text.append("     ", style="dim")
     else:
-        text.append(f"{line.delta:>+6d}", style="green" if (line.delta > 0) == (line.bucket == "A") else "red")
+        text.append(f" {line.delta:>+4d}", style="green" if (line.delta > 0) == (line.bucket == "A") else "red")
     text.append(" ")
-    text.append(clean(line.label), style="bold" if is_bucket else "")
+    label = line.label
+    if is_bucket and line.key.startswith("bucket:"):
+        label = label.split("  ", 1)[-1]
+    text.append(clean(label), style="bold" if is_bucket else "")
     return text
 
 

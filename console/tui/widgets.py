@@ -79,7 +79,7 @@ class GroupsPane(OptionList):
     def show(self, lines: Sequence[GroupLine], footer: str, selected: str | None) -> None:
         highlighted = self.highlighted
         current = self._keys[highlighted] if highlighted is not None and highlighted < len(self._keys) else None
-        bar_width = 10 if self.size.width < 60 else 16
+        bar_width = 8 if self.size.width < 60 else 16
         options: list[Option] = []
         self._keys = []
         for line in lines:

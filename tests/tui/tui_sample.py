@@ -76,6 +76,9 @@ def agencies() -> list[Agency]:
 
 
 def _reply(code: int, text: str, enhanced: str | None = None) -> SmtpReply:
+    """A reply as the engine stores it: the enhanced code apart from the text."""
+    if enhanced and text.startswith(enhanced + " "):
+        text = text[len(enhanced) + 1 :]
     return SmtpReply(code, text, enhanced)
 
 

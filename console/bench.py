@@ -1,0 +1,982 @@
+"""`saraban bench`: how fast, how polite and how heavy a national scan is, on the simulated internet.
+
+The simulated internet runs in a subprocess (`python -m checks.sim serve`), so it does not share the
+engine's CPU or GIL; this process rebuilds the same deterministic world to know the agencies and the
+expected groups. Figures (every key is always in the JSON; a skipped or impossible part is null):
+
+* scan_s: a full national scan with the configured politeness limits and reply delay;
+* lower_bound_s: the least time any scheduler needs under the same limits and delay (formula below);
+* per_address_scan_s / unpipelined_scan_s: the same scan with one address per session / without
+  pipelining, capped at a time budget and extrapolated from the busiest host's rate when capped;
+* recheck_s: one agency rechecked with warm DNS (the operator's "we fixed it" loop);
+* zero_delay_addresses_per_s: agencies per second with no reply delay (engine CPU, see below);
+* peak_rss_mb, politeness_violations (the simulator's audit against each run's limits);
+* store figures (issue 3) and TUI figures (issue 4).
+
+The lower bound
+---------------
+What one host costs is counted from what the engine really sends (`checks.smtp`) and from what the
+simulator really does (`checks.sim.smtp_server`), per mail host h (one IP):
+
+    n   = RCPT the scan must send to h: every distinct address probed (declared address and
+          suggested fix) whose first reachable MX is h, plus one catch-all probe per domain on h
+    rej = how many of those h rejects (unknown/disabled/full mailbox, catch-all probe on a host
+          that is not catch-all, greylisting's first 450)
+    S   = max(ceil(n / rcpt_per_session), ceil(rej / rejections_per_session))   sessions, at least
+    B   = replies every session waits for: banner + EHLO + (STARTTLS + EHLO when h offers STARTTLS
+          and the probe uses it) + MAIL + QUIT                                  (4 or 6)
+    R   = RCPT replies: the simulator sleeps `d` before every reply, one command after another, so
+          a pipelined chunk costs one `d` per RCPT as well: R = n. (With a round-trip delay model,
+          delay_model "per_flight", a pipelined chunk of at most rejections_per_session RCPT costs
+          one `d`: R = max(S, ceil(n / rejections_per_session)); unpipelined R = n.)
+    work(h)   = (S*B + R) * d / max_sessions_per_host     and at least one whole session:
+                (B + ceil(R / S)) * d
+    window(h) = the limit is a sliding 60 s window (the audit's definition), so the k-th session
+                (k = 0..S-1) cannot start before floor(k / L) * 60 s, L = sessions_per_minute:
+                w = floor((S - 1) / L) full windows, then the rest of the sessions,
+                rem_s = S - w*L, carrying rem_n = max(rem_s, n - w*L*rcpt_per_session) RCPT:
+                w * 60 + (rem_s*B + rem_R) * d / max_sessions_per_host
+                (NB: (S - 1) * 60 / L is the bound of a *paced* limit; a sliding window allows
+                bursts of L sessions, so that formula is not a lower bound here.)
+    host(h)   = max(work(h), window(h)) + 2 DNS round trips (MX, then A/AAAA of the MX name)
+
+    lower_bound = max( max over h of host(h),
+                       sum over h of (S*B + R) * d / max_concurrent_sessions,
+                       retry chains: an address whose answer is temporary (greylisting, SERVFAIL,
+                       421 at greeting) waits retry_delay before each of its retries )
+
+Hosts whose behaviour is hostile (silent, drip, garbage...) are left out: leaving work out keeps it
+a lower bound. The canary (one DNS lookup and one TCP connect before the scan) is not in the
+bound: a scheduler could overlap it with the first lookups, so it shows up in the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import json
+import math
+import os
+import resource
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from checks import events as ev
+from checks.address import read_address
+from checks.config import EngineConfig, PolitenessConfig
+from checks.model import Agency, Verdict
+from checks.scheduler import Scanner
+from checks.sim.world import (
+    DNS_A_ONLY,
+    DNS_MX,
+    DNS_NO_ANSWER,
+    DNS_SERVFAIL,
+    HOST_GREETING_421,
+    HOST_NORMAL,
+    HOST_REFUSE,
+    MAILBOX_OK,
+    HostSpec,
+    World,
+)
+from console.config import AppConfig
+
+BASELINE_BUDGET_S = 120.0  # each baseline run (per address, unpipelined) stops after this and extrapolates
+SEED = 2568  # the national world's seed (the same in the simulator process)
+SIM_START_TIMEOUT_S = 60.0
+SAMPLE_EVERY_S = 0.5  # the busiest host's progress is sampled this often (for extrapolation)
+PROGRESS_EVERY_S = 10.0  # a progress line on stderr this often
+STORE_HISTORY = 10  # history entries per agency for the correction figure
+TUI_TIMEOUT_S = 180.0
+UNLIMITED_SESSIONS_PER_MINUTE = 1_000_000
+PARTS = ("scan", "baseline", "store", "tui")
+
+# Every key of the JSON object, in print order (values are null when not measured).
+KEYS: tuple[str, ...] = (
+    "agencies",
+    "delay_ms",
+    "limits",
+    "world_build_s",
+    "scan_s",
+    "scan_done",
+    "scan_stopped",
+    "lower_bound_s",
+    "lower_bound_host",
+    "ratio",
+    "busiest_host_first_s",
+    "busiest_host_done_s",
+    "scan_engine_cpu_s",
+    "mismatches",
+    "mismatch_examples",
+    "groups",
+    "sessions",
+    "rcpt",
+    "data_commands",
+    "per_address_scan_s",
+    "per_address_extrapolated",
+    "per_address_lower_bound_s",
+    "per_address_speedup",
+    "unpipelined_scan_s",
+    "unpipelined_extrapolated",
+    "pipelining_speedup",
+    "recheck_s",
+    "recheck_group",
+    "zero_delay_scan_s",
+    "zero_delay_addresses_per_s",
+    "zero_delay_engine_cpu_s",
+    "peak_rss_mb",
+    "politeness_violations",
+    "politeness_violation_lines",
+    "persist_scan_s",
+    "store_history_build_s",
+    "correction_write_s",
+    "store_bytes",
+    "tui_first_screen_s",
+    "tui_filter_s",
+    "tui_rss_mb",
+    "skipped",
+    "notes",
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# The lower bound
+# ---------------------------------------------------------------------------------------------
+@dataclass(slots=True)
+class HostLoad:
+    """The RCPT work one mail host must answer in a scan, and what each of its sessions costs."""
+
+    ip: str
+    name: str
+    delay: float  # seconds per reply
+    base_replies: int  # banner, EHLO, [STARTTLS, EHLO], MAIL, QUIT
+    pipelining: bool
+    rcpt: int = 0
+    rejected: int = 0
+
+
+@dataclass(slots=True)
+class Bound:
+    """The lower bound of a scan, and which host (or chain) sets it."""
+
+    seconds: float
+    host: str  # "name (ip)", "retry chain" or "all hosts"
+    busiest_ip: str | None
+    busiest_rcpt: int
+    per_host: dict[str, float] = field(default_factory=dict)
+
+
+def host_loads(world: World, agencies: Sequence[Agency], engine: EngineConfig, delay: float,
+               ) -> tuple[dict[str, HostLoad], float]:
+    """RCPT per mail host for a scan of `agencies`, and the longest retry chain (seconds)."""
+    smtp = engine.smtp
+    domains = {k.lower().rstrip("."): v for k, v in world.domains.items()}
+    hosts = {k.lower().rstrip("."): v for k, v in world.hosts.items()}
+    by_ip = world.host_by_ip()
+    addresses: dict[str, None] = {}
+    for agency in agencies:
+        if agency.upgraded:
+            continue
+        reading = read_address(agency.declared)
+        if reading.ok and reading.ascii_address:
+            addresses[reading.ascii_address] = None
+        if reading.suggestion:
+            fix = read_address(reading.suggestion).ascii_address
+            if fix:
+                addresses[fix] = None
+
+    loads: dict[str, HostLoad] = {}
+    chain = 0.0
+    retry_chain = smtp.retries * smtp.retry_delay
+    catch_all_done: set[str] = set()
+
+    def first_host(domain: str) -> tuple[bool, HostSpec | None]:
+        """(DNS answers OK, the first MX that accepts connections)."""
+        spec = domains.get(domain.lower().rstrip("."))
+        if spec is None:
+            return False, None
+        if spec.mode == DNS_MX and spec.mx:
+            for _pref, name in sorted(spec.mx, key=lambda p: p[0]):
+                host = hosts.get(name.lower().rstrip("."))
+                if host is not None and host.behaviour != HOST_REFUSE:
+                    return True, host
+            return True, None
+        if spec.mode == DNS_A_ONLY and spec.a:
+            host = by_ip.get(spec.a[0])
+            return True, host if host is not None and host.behaviour != HOST_REFUSE else None
+        return False, None
+
+    def load_of(host: HostSpec) -> HostLoad:
+        load = loads.get(host.ip)
+        if load is None:
+            tls = host.starttls and smtp.starttls
+            load = loads[host.ip] = HostLoad(
+                ip=host.ip,
+                name=host.name,
+                delay=host.reply_delay if host.reply_delay is not None else delay,
+                base_replies=6 if tls else 4,
+                pipelining=host.pipelining and smtp.pipelining,
+            )
+        return load
+
+    for address in addresses:
+        domain = address.rpartition("@")[2]
+        spec = domains.get(domain.lower().rstrip("."))
+        if spec is not None and spec.mode in (DNS_SERVFAIL, DNS_NO_ANSWER):
+            chain = max(chain, retry_chain)
+            continue
+        dns_ok, host = first_host(domain)
+        if host is None:
+            continue
+        if host.behaviour == HOST_GREETING_421:
+            chain = max(chain, retry_chain)
+            continue
+        if host.behaviour != HOST_NORMAL or host.reject_prober:
+            continue
+        load = load_of(host)
+        load.rcpt += 1
+        if host.greylist_seconds > 0:
+            load.rejected += 1
+            needed = min(smtp.retries, math.ceil(host.greylist_seconds / max(smtp.retry_delay, 1e-9)))
+            chain = max(chain, needed * smtp.retry_delay)
+        else:
+            state = host.mailboxes.get(address.lower())
+            if not (state == MAILBOX_OK or (state is None and host.catch_all)):
+                load.rejected += 1
+        if smtp.catch_all_check and dns_ok and domain not in catch_all_done:
+            catch_all_done.add(domain)
+            load.rcpt += 1
+            if not host.catch_all or host.greylist_seconds > 0:
+                load.rejected += 1
+    return loads, chain
+
+
+def _host_seconds(load: HostLoad, limits: PolitenessConfig, delay_model: str) -> tuple[float, float]:
+    """(lower bound for this host excluding DNS, reply-seconds of all its sessions)."""
+    n, d, base = load.rcpt, load.delay, load.base_replies
+    per_session = max(1, limits.rcpt_per_session)
+    per_rejections = limits.rejections_per_session
+    concurrent = max(1, limits.max_sessions_per_host)
+    per_minute = max(1, limits.sessions_per_minute)
+    sessions = max(1, math.ceil(n / per_session))
+    if per_rejections > 0:
+        sessions = max(sessions, math.ceil(load.rejected / per_rejections))
+
+    def rcpt_replies(rcpt: int, sess: int) -> int:
+        if delay_model == "per_flight" and load.pipelining:
+            chunk = per_rejections if per_rejections > 0 else per_session
+            return max(sess, math.ceil(rcpt / max(1, chunk)))
+        return rcpt
+
+    replies = sessions * base + rcpt_replies(n, sessions)
+    work = max(replies * d / concurrent, (base + math.ceil(rcpt_replies(n, sessions) / sessions)) * d)
+    windows = (sessions - 1) // per_minute
+    rem_s = sessions - windows * per_minute
+    rem_n = max(rem_s, n - windows * per_minute * per_session)
+    window = windows * 60.0 + (rem_s * base + rcpt_replies(rem_n, rem_s)) * d / concurrent
+    return max(work, window), replies * d
+
+
+def lower_bound(world: World, agencies: Sequence[Agency], engine: EngineConfig, delay: float,
+                delay_model: str = "per_reply") -> Bound:
+    """The least time a scan can take under `engine`'s politeness limits (see the module docstring)."""
+    loads, chain = host_loads(world, agencies, engine, delay)
+    limits = engine.politeness
+    dns = 2 * delay
+    per_host: dict[str, float] = {}
+    total_reply_seconds = 0.0
+    for ip, load in loads.items():
+        seconds, reply_seconds = _host_seconds(load, limits, delay_model)
+        per_host[ip] = seconds + dns
+        total_reply_seconds += reply_seconds
+    everything = total_reply_seconds / max(1, limits.max_concurrent_sessions) + dns
+    busiest = max(per_host, key=lambda ip: per_host[ip], default=None)
+    best = per_host[busiest] if busiest is not None else 0.0
+    label = f"{loads[busiest].name} ({busiest})" if busiest is not None else "none"
+    if everything > best:
+        best, label = everything, "all hosts (max_concurrent_sessions)"
+    if chain > best:
+        best, label = chain, "retry chain (retries x retry_delay)"
+    return Bound(
+        seconds=best,
+        host=label,
+        busiest_ip=busiest,
+        busiest_rcpt=loads[busiest].rcpt if busiest is not None else 0,
+        per_host=per_host,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The simulator process
+# ---------------------------------------------------------------------------------------------
+class SimError(Exception):
+    """The simulator process did not start or stopped answering."""
+
+
+class SimProcess:
+    """`python -m checks.sim serve` as a child process, driven over its stdin/stdout (one JSON line each)."""
+
+    def __init__(self, world: str, agencies: int, seed: int, delay_ms: float) -> None:
+        self.argv = [sys.executable, "-m", "checks.sim", "serve", "--world", world,
+                     "--agencies", str(agencies), "--seed", str(seed), "--delay-ms", str(delay_ms)]
+        self.proc: asyncio.subprocess.Process | None = None
+        self.info: dict[str, Any] = {}
+        self._lock = asyncio.Lock()
+
+    async def __aenter__(self) -> SimProcess:
+        root = str(Path(__file__).resolve().parent.parent)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        self.proc = await asyncio.create_subprocess_exec(
+            *self.argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            env=env, limit=64 * 1024 * 1024,
+        )
+        try:
+            self.info = await self._read(SIM_START_TIMEOUT_S)
+        except BaseException:
+            await self.close()
+            raise
+        if "smtp_port" not in self.info:
+            await self.close()
+            raise SimError(f"the simulator did not say where it listens: {self.info}")
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def _read(self, timeout: float) -> dict[str, Any]:
+        assert self.proc is not None and self.proc.stdout is not None
+        try:
+            async with asyncio.timeout(timeout):
+                line = await self.proc.stdout.readline()
+        except TimeoutError:
+            raise SimError("the simulator did not answer in time") from None
+        if not line:
+            raise SimError(f"the simulator stopped (exit code {self.proc.returncode})")
+        data = json.loads(line)
+        if not isinstance(data, dict):
+            raise SimError("the simulator answered something that is not a JSON object")
+        return data
+
+    async def command(self, text: str, timeout: float = 30.0) -> dict[str, Any]:
+        async with self._lock:
+            if self.proc is None or self.proc.stdin is None or self.proc.returncode is not None:
+                raise SimError("the simulator is not running")
+            self.proc.stdin.write(text.encode("ascii") + b"\n")
+            await self.proc.stdin.drain()
+            data = await self._read(timeout)
+        if "error" in data:
+            raise SimError(str(data["error"]))
+        return data
+
+    async def close(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        if proc.returncode is None and proc.stdin is not None:
+            with contextlib.suppress(Exception):
+                proc.stdin.write(b"quit\n")
+                await proc.stdin.drain()
+                proc.stdin.close()
+        try:
+            async with asyncio.timeout(10.0):
+                await proc.wait()
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+
+
+def engine_config_for(world: World, info: dict[str, Any], base: EngineConfig, delay: float) -> EngineConfig:
+    """The engine settings pointing at the simulator process (the same as `SimInternet.engine_config`)."""
+    from checks.sim.internet import SimInternet
+
+    # SimInternet is only used for its settings here: it is not started, nothing is bound.
+    proxy = SimInternet(world, delay=delay, dns_port=int(info["dns_port"]), smtp_port=int(info["smtp_port"]))
+    # a national scan needs DNS slack: the engine's loop can stall past 1 s while it starts 8,286 checks
+    return proxy.engine_config(base, dns_timeout=2.0, dns_lifetime=4.0)
+
+
+def violations_of(audit: dict[str, Any], limits: PolitenessConfig) -> list[str]:
+    from checks.sim.__main__ import audit_from_json
+
+    return audit_from_json(audit).violations(
+        limits.max_sessions_per_host, limits.rcpt_per_session, limits.sessions_per_minute
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# One timed scan
+# ---------------------------------------------------------------------------------------------
+@dataclass(slots=True)
+class Run:
+    label: str
+    elapsed: float
+    scanner: Scanner
+    finished: ev.ScanFinished
+    capped: bool
+    audit: dict[str, Any]
+    violations: list[str]
+    samples: list[tuple[float, int]]  # (seconds since start, RCPT answered by the watched host)
+    cpu: float  # CPU seconds of this (engine) process during the scan
+
+    def watched_first_and_done(self) -> tuple[float | None, float | None]:
+        """When the watched host answered its first RCPT, and when it had answered all it ever did."""
+        if not self.samples or self.samples[-1][1] <= 0:
+            return None, None
+        final = self.samples[-1][1]
+        first = next(t for t, n in self.samples if n > 0)
+        done = next(t for t, n in self.samples if n >= final)
+        return first, done
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+async def timed_scan(
+    sim: SimProcess,
+    agencies: Sequence[Agency],
+    cfg: EngineConfig,
+    label: str,
+    *,
+    budget: float | None = None,
+    watch_ip: str | None = None,
+    resolver: Any = None,
+    progress: Callable[[str], None] = _say,
+) -> Run:
+    """Scan with a fresh audit; stop at `budget` seconds (if given) and sample `watch_ip`'s progress."""
+    await sim.command("reset")
+    scanner = Scanner(cfg, resolver=resolver) if resolver is not None else Scanner(cfg)
+    done = 0
+
+    def sink(event: ev.Event) -> None:
+        nonlocal done
+        if isinstance(event, ev.AgencyChecked):
+            done = event.done
+
+    samples: list[tuple[float, int]] = []
+    cpu0 = time.process_time()
+    started = time.monotonic()
+    task = asyncio.ensure_future(scanner.run(agencies, sink))
+    capped = False
+    next_progress = started + PROGRESS_EVERY_S
+    while not task.done():
+        await asyncio.wait({task}, timeout=SAMPLE_EVERY_S if watch_ip else 1.0)
+        now = time.monotonic()
+        if watch_ip and not task.done():
+            data = await sim.command(f"audit {watch_ip}")
+            samples.append((time.monotonic() - started, int(data.get("total_rcpt", 0))))
+        if now >= next_progress:
+            progress(f"  {label}: {done}/{len(agencies)} agencies after {now - started:.0f} s")
+            next_progress = now + PROGRESS_EVERY_S
+        if budget is not None and not task.done() and now - started >= budget:
+            capped = True
+            if watch_ip:
+                data = await sim.command(f"audit {watch_ip}")
+                samples.append((time.monotonic() - started, int(data.get("total_rcpt", 0))))
+            scanner.stop("bench time budget reached")
+            break
+    elapsed = samples[-1][0] if capped and samples else time.monotonic() - started
+    finished = await task
+    if not capped:
+        elapsed = time.monotonic() - started
+    cpu = time.process_time() - cpu0
+    await asyncio.sleep(0.2)  # let the simulator see the last sessions end
+    audit = await sim.command("audit")
+    violations = [f"{label}: {line}" for line in violations_of(audit, cfg.politeness)]
+    return Run(label, elapsed, scanner, finished, capped, audit, violations, samples, cpu)
+
+
+def extrapolate(run: Run, needed: int) -> float | None:
+    """Seconds the capped run would have taken: the watched (busiest) host's remaining RCPT at its rate.
+
+    With a sliding 60 s window the host works in bursts that repeat every 60 s, so the rate is
+    taken over the last 60 s (any 60 s window of a periodic process holds one period's work);
+    shorter runs use the average since the start, which overstates the rate after the first burst.
+    """
+    if not run.samples:
+        return None
+    t_end, done_end = run.samples[-1]
+    if done_end <= 0 or t_end <= 0:
+        return None
+    if t_end >= 61.0:
+        t_from = t_end - 60.0
+        earlier = [s for s in run.samples if s[0] <= t_from]
+        later = [s for s in run.samples if s[0] > t_from]
+        if earlier and later:
+            (t0, d0), (t1, d1) = earlier[-1], later[0]
+            done_from = d0 + (d1 - d0) * ((t_from - t0) / (t1 - t0) if t1 > t0 else 0.0)
+        else:
+            done_from = 0.0
+        rate = (done_end - done_from) / 60.0
+    else:
+        rate = done_end / t_end
+    if rate <= 0:
+        return None
+    return t_end + max(0, needed - done_end) / rate
+
+
+def _rss_now_mb() -> float | None:
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        return None
+    return None
+
+
+def _peak_rss_mb() -> float:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024.0 * 1024.0) if sys.platform == "darwin" else peak / 1024.0
+
+
+# ---------------------------------------------------------------------------------------------
+# The parts
+# ---------------------------------------------------------------------------------------------
+def _r(value: float | None, digits: int = 3) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 2) if a is not None and b else None
+
+
+class _Bench:
+    def __init__(self, args: argparse.Namespace, config: AppConfig) -> None:
+        self.args = args
+        self.config = config
+        self.n = int(args.agencies)
+        self.delay_ms = max(0.0, float(args.delay_ms))
+        self.delay = self.delay_ms / 1000.0
+        self.skip = {p.strip().lower() for s in (getattr(args, "skip", None) or []) for p in s.split(",") if p.strip()}
+        unknown = self.skip - set(PARTS)
+        if unknown:
+            raise ValueError(f"unknown part(s) to skip: {', '.join(sorted(unknown))} (use {', '.join(PARTS)})")
+        self.budget = float(getattr(args, "baseline_budget_s", None) or BASELINE_BUDGET_S)
+        self.progress: Callable[[str], None] = _say
+        self.out: dict[str, Any] = dict.fromkeys(KEYS)
+        self.out["skipped"] = sorted(self.skip)
+        self.out["notes"] = {}
+        self.violations: list[str] = []
+        self.verdicts: list[Verdict] = []
+        self.world: World | None = None
+        self.agencies: list[Agency] = []
+        self._tui_store_dir: str | None = None  # the store the console is measured on (made by the store part)
+
+    def note(self, key: str, text: str) -> None:
+        self.out["notes"][key] = text
+
+    async def run(self) -> dict[str, Any]:
+        from checks.sim.worlds import national_world
+
+        out = self.out
+        out["agencies"] = self.n
+        out["delay_ms"] = self.delay_ms
+        limits = self.config.engine.politeness
+        out["limits"] = dataclasses.asdict(limits)
+        t0 = time.perf_counter()
+        self.world = national_world(self.n, seed=SEED)
+        out["world_build_s"] = _r(time.perf_counter() - t0)
+        self.agencies = list(self.world.agencies)
+        if not ({"scan", "baseline"} <= self.skip):
+            await self._network_parts()
+        else:
+            self.note("scan_s", "skipped")
+        if out["peak_rss_mb"] is None:
+            out["peak_rss_mb"] = round(_peak_rss_mb(), 1)
+        out["politeness_violations"] = len(self.violations) if not ({"scan", "baseline"} <= self.skip) else None
+        out["politeness_violation_lines"] = self.violations
+        if "store" not in self.skip:
+            self._store_part()
+        else:
+            self.note("store", "skipped")
+        if "tui" not in self.skip:
+            await self._tui_part()
+        else:
+            self.note("tui", "skipped")
+        return out
+
+    # -- scans -------------------------------------------------------------------------------
+    async def _network_parts(self) -> None:
+        assert self.world is not None
+        out, world, agencies = self.out, self.world, self.agencies
+        base = self.config.engine
+        self.progress(f"saraban bench: starting the simulated internet ({self.n} agencies, {self.delay_ms:g} ms)")
+        async with SimProcess("national", self.n, SEED, self.delay_ms) as sim:
+            model = str(sim.info.get("delay_model", "per_reply"))
+            cfg = engine_config_for(world, sim.info, base, self.delay)
+            bound = lower_bound(world, agencies, cfg, self.delay, model)
+            out["lower_bound_s"] = _r(bound.seconds)
+            out["lower_bound_host"] = bound.host
+            main: Run | None = None
+            if "scan" not in self.skip:
+                self.progress("  full scan with the configured limits...")
+                main = await timed_scan(sim, agencies, cfg, "scan", watch_ip=bound.busiest_ip,
+                                        progress=self.progress)
+                self._record_main(main)
+                # the engine's memory for one national scan (world + scanner + verdicts), before other runs
+                out["peak_rss_mb"] = round(_peak_rss_mb(), 1)
+                await self._recheck(sim, cfg, main)
+            if "baseline" not in self.skip:
+                await self._baselines(sim, cfg, bound, model)
+            if "scan" not in self.skip:
+                await self._zero_delay(sim, base)
+
+    def _record_main(self, main: Run) -> None:
+        assert self.world is not None
+        out = self.out
+        out["scan_s"] = _r(main.elapsed)
+        out["scan_done"] = main.finished.done
+        out["scan_stopped"] = main.finished.stopped
+        out["ratio"] = _ratio(main.elapsed, out["lower_bound_s"])
+        first, done = main.watched_first_and_done()
+        out["busiest_host_first_s"], out["busiest_host_done_s"] = _r(first, 1), _r(done, 1)
+        out["scan_engine_cpu_s"] = _r(main.cpu, 1)
+        out["groups"] = dict(sorted(main.finished.counts.items()))
+        out["sessions"] = main.audit.get("total_sessions")
+        out["rcpt"] = main.audit.get("total_rcpt")
+        out["data_commands"] = main.audit.get("data_commands")
+        mismatches = []
+        for agency in self.agencies:
+            expected = self.world.expected.get(agency.id)
+            verdict = main.scanner.verdicts.get(agency.id)
+            got = verdict.group if verdict is not None else None
+            if expected is not None and got != expected:
+                mismatches.append(f"{agency.id}: expected {expected}, got {got}")
+        out["mismatches"] = len(mismatches)
+        out["mismatch_examples"] = mismatches[:10]
+        self.violations += main.violations
+        self.verdicts = list(main.scanner.verdicts.values())
+
+    async def _recheck(self, sim: SimProcess, cfg: EngineConfig, main: Run) -> None:
+        assert self.world is not None
+        expected = self.world.expected
+        candidates = [a for a in self.agencies if expected.get(a.id) == "A1"]
+        dla = [a for a in candidates if a.declared.lower().endswith("@dla.go.th")]
+        pick = (dla or candidates or self.agencies)[:1]
+        if not pick:
+            return
+        agency = pick[0]
+        await sim.command("reset")
+        scanner = Scanner(cfg, resolver=main.scanner.resolver)
+        t0 = time.perf_counter()
+        verdict = await scanner.check_one(agency)
+        self.out["recheck_s"] = _r(time.perf_counter() - t0)
+        self.out["recheck_group"] = verdict.group if verdict is not None else None
+        audit = await sim.command("audit")
+        self.violations += [f"recheck: {line}" for line in violations_of(audit, cfg.politeness)]
+
+    async def _baselines(self, sim: SimProcess, cfg: EngineConfig, bound: Bound, model: str) -> None:
+        assert self.world is not None
+        out = self.out
+        per_address = dataclasses.replace(cfg, politeness=dataclasses.replace(cfg.politeness, rcpt_per_session=1))
+        pa_bound = lower_bound(self.world, self.agencies, per_address, self.delay, model)
+        out["per_address_lower_bound_s"] = _r(pa_bound.seconds)
+        self.progress(f"  one address per session (budget {self.budget:g} s)...")
+        run = await timed_scan(sim, self.agencies, per_address, "per-address", budget=self.budget,
+                               watch_ip=pa_bound.busiest_ip, progress=self.progress)
+        self.violations += run.violations
+        if run.capped:
+            out["per_address_scan_s"] = _r(self._extrapolated(run, pa_bound, "per_address_scan_s"))
+            out["per_address_extrapolated"] = True
+        else:
+            out["per_address_scan_s"] = _r(run.elapsed)
+            out["per_address_extrapolated"] = False
+        out["per_address_speedup"] = _ratio(out["per_address_scan_s"], out["scan_s"])
+
+        unpipelined = dataclasses.replace(cfg, smtp=dataclasses.replace(cfg.smtp, pipelining=False))
+        self.progress(f"  without pipelining (budget {self.budget:g} s)...")
+        run = await timed_scan(sim, self.agencies, unpipelined, "unpipelined", budget=self.budget,
+                               watch_ip=bound.busiest_ip, progress=self.progress)
+        self.violations += run.violations
+        if run.capped:
+            unpipelined_bound = lower_bound(self.world, self.agencies, unpipelined, self.delay, model)
+            out["unpipelined_scan_s"] = _r(self._extrapolated(run, unpipelined_bound, "unpipelined_scan_s"))
+            out["unpipelined_extrapolated"] = True
+        else:
+            out["unpipelined_scan_s"] = _r(run.elapsed)
+            out["unpipelined_extrapolated"] = False
+        out["pipelining_speedup"] = _ratio(out["unpipelined_scan_s"], out["scan_s"])
+        if model == "per_reply":
+            self.note("pipelining_speedup", "the simulator sleeps the delay before every reply, one command "
+                      "after another, so pipelining cannot save delay here (only client round trips)")
+
+    def _extrapolated(self, run: Run, bound: Bound, key: str) -> float:
+        """The extrapolation, but never below the run's own lower bound (a short budget sees only bursts)."""
+        guess = extrapolate(run, bound.busiest_rcpt)
+        if guess is None or guess < bound.seconds:
+            self.note(key, f"the rate measured in {run.elapsed:.0f} s extrapolates below the lower bound "
+                      f"({'none' if guess is None else f'{guess:.0f} s'}); the lower bound is reported")
+            return bound.seconds
+        return guess
+
+    async def _zero_delay(self, sim: SimProcess, base: EngineConfig) -> None:
+        assert self.world is not None
+        await sim.command("delay 0")
+        cfg = engine_config_for(self.world, sim.info, base, 0.0)
+        cfg = dataclasses.replace(cfg, politeness=dataclasses.replace(
+            cfg.politeness, sessions_per_minute=UNLIMITED_SESSIONS_PER_MINUTE))
+        self.progress("  zero delay (engine throughput)...")
+        run = await timed_scan(sim, self.agencies, cfg, "zero-delay", progress=self.progress)
+        self.violations += run.violations
+        self.out["zero_delay_scan_s"] = _r(run.elapsed)
+        self.out["zero_delay_addresses_per_s"] = round(len(self.agencies) / run.elapsed, 1) if run.elapsed else None
+        self.out["zero_delay_engine_cpu_s"] = _r(run.cpu, 1)
+        self.note("zero_delay_addresses_per_s", "configured limits except sessions_per_minute (lifted, so the "
+                  "figure measures the engine, not the 60 s window)")
+
+    # -- store (issue 3) ---------------------------------------------------------------------
+    def _store_part(self) -> None:
+        from console.store import Store
+
+        if not self.verdicts:
+            self.note("store", "needs the scan's verdicts (the scan part was skipped)")
+            return
+        self.progress("  store: persisting the scan, building history, one correction...")
+        out = self.out
+        with tempfile.TemporaryDirectory(prefix="saraban-bench-") as tmp:
+            store = Store(Path(tmp) / "persist.json")
+            store.merge_import(self.agencies, source="bench", operator="bench")
+            t0 = time.perf_counter()
+            store.save_verdicts(self.verdicts)
+            out["persist_scan_s"] = _r(time.perf_counter() - t0)
+
+            history = Store(Path(tmp) / "history.json", history_limit=STORE_HISTORY)
+            history.merge_import(self.agencies, source="bench", operator="bench")
+            t0 = time.perf_counter()
+            for i in range(STORE_HISTORY + 1):  # the first save has no history; each later one adds one entry
+                stamp = f"2025-10-{i + 1:02d}T09:00:00+07:00"
+                history.save_verdicts([dataclasses.replace(v, checked_at=stamp) for v in self.verdicts])
+            out["store_history_build_s"] = _r(time.perf_counter() - t0)
+            agency = self.agencies[0]
+            t0 = time.perf_counter()
+            history.add_correction(agency.id, "saraban@dla.go.th", "bench: the agency called back", "bench")
+            out["correction_write_s"] = _r(time.perf_counter() - t0, 4)
+            out["store_bytes"] = sum(
+                p.stat().st_size for p in Path(tmp).rglob("*")
+                if p.is_file() and p.relative_to(tmp).parts[0].startswith("history.json")
+            )
+            if "tui" not in self.skip:
+                self._tui_store_dir = tempfile.mkdtemp(prefix="saraban-bench-tui-")
+                for p in Path(tmp).iterdir():
+                    if p.name.startswith("history.json"):
+                        os.replace(p, Path(self._tui_store_dir) / p.name)
+
+    # -- TUI (issue 4) -----------------------------------------------------------------------
+    async def _tui_part(self) -> None:
+        """Measured in a fresh process, so its memory is the console's alone (not this bench's world and scans)."""
+        from console.store import Store
+
+        self.progress("  TUI: first screen and one filter keystroke...")
+        store_dir = self._tui_store_dir
+        made_dir = store_dir is None
+        if store_dir is None:
+            store_dir = tempfile.mkdtemp(prefix="saraban-bench-tui-")
+        try:
+            path = Path(store_dir) / "history.json"
+            if made_dir:
+                store = Store(path)
+                store.merge_import(self.agencies, source="bench", operator="bench")
+                if self.verdicts:
+                    store.save_verdicts(self.verdicts)
+            root = str(Path(__file__).resolve().parent.parent)
+            env = dict(os.environ)
+            env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "console.bench", "tui-probe", str(path), self.config.language,
+                *([str(self.config.source)] if self.config.source else []),
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
+            )
+            try:
+                async with asyncio.timeout(TUI_TIMEOUT_S + 60.0):
+                    stdout, stderr = await proc.communicate()
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()
+                self.note("tui", f"the console probe did not finish in {TUI_TIMEOUT_S + 60:g} s")
+                return
+            lines = stdout.decode("utf-8", "replace").strip().splitlines()
+            try:
+                result = json.loads(lines[-1]) if lines else None
+            except json.JSONDecodeError:
+                result = None
+            if not isinstance(result, dict):
+                tail = stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
+                self.note("tui", f"the console probe failed (exit {proc.returncode}): {' | '.join(tail)[:500]}")
+                return
+            for key in ("tui_first_screen_s", "tui_filter_s", "tui_rss_mb"):
+                self.out[key] = result.get(key)
+            for key, text in (result.get("notes") or {}).items():
+                self.note(key, str(text))
+        finally:
+            import shutil
+
+            shutil.rmtree(store_dir, ignore_errors=True)
+
+
+async def _measure_tui(store_path: Path, language: str, config_path: str | None) -> dict[str, Any]:
+    """The console on a store: time to a full agency table, time for a filter keystroke, and RSS."""
+    from console.config import load_config
+    from console.runner import Runner
+    from console.store import Store
+    from console.tui.app import SarabanApp
+    from console.tui.widgets import AgencyTable
+
+    result: dict[str, Any] = {"tui_first_screen_s": None, "tui_filter_s": None, "tui_rss_mb": None, "notes": {}}
+    config = dataclasses.replace(load_config(config_path), store_path=store_path, language=language)
+    store = Store(store_path)
+    agencies = store.agencies()
+    rows_wanted = len(agencies)
+    char = _filter_char(agencies)
+    t0 = time.perf_counter()
+    app = SarabanApp(store, Runner(store, config), config)
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = None
+        while time.perf_counter() - t0 < TUI_TIMEOUT_S:
+            with contextlib.suppress(Exception):
+                table = app.screen.query_one("#agencies", AgencyTable)
+            if table is not None and table.row_count >= rows_wanted:
+                break
+            await pilot.pause(0.02)
+        if table is None or table.row_count < rows_wanted:
+            result["notes"]["tui_first_screen_s"] = f"the table did not reach {rows_wanted} rows in {TUI_TIMEOUT_S:g} s"
+            return result
+        result["tui_first_screen_s"] = _r(time.perf_counter() - t0)
+        rss = _rss_now_mb()
+        result["tui_rss_mb"] = round(rss, 1) if rss is not None else None
+        before = table.row_count
+        t1 = time.perf_counter()
+        await pilot.press("slash")
+        await pilot.press(char)
+        while table.row_count == before and time.perf_counter() - t1 < 60.0:
+            await pilot.pause(0.01)
+        if table.row_count == before:
+            result["notes"]["tui_filter_s"] = f"typing {char!r} did not change the row count"
+        else:
+            result["tui_filter_s"] = _r(time.perf_counter() - t1)
+            result["notes"]["tui_filter_s"] = (
+                f"'/' then {char!r}: {before} -> {table.row_count} rows (includes the console's search debounce)"
+            )
+    return result
+
+
+def _filter_char(agencies: Sequence[Agency]) -> str:
+    """A Thai letter found in some names but not most, so one keystroke visibly narrows the table."""
+    if not agencies:
+        return "ก"
+    counts: Counter[str] = Counter()
+    for a in agencies:
+        counts.update({ch for ch in a.name if "\u0e01" <= ch <= "\u0e2e"})
+    target = 0.25 * len(agencies)
+    return min(counts, key=lambda ch: abs(counts[ch] - target), default="ก")
+
+
+# ---------------------------------------------------------------------------------------------
+# Output
+# ---------------------------------------------------------------------------------------------
+def _fmt(value: Any, unit: str = "") -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        text = f"{value:,.3f}".rstrip("0").rstrip(".") if abs(value) < 100 else f"{value:,.1f}"
+        return text + unit
+    if isinstance(value, int):
+        return f"{value:,}{unit}"
+    return str(value)
+
+
+def format_table(out: dict[str, Any]) -> str:
+    """The human table: one figure per line, with the targets beside those that have one."""
+    lines: list[str] = []
+
+    def row(label: str, value: Any, unit: str = "", target: str = "") -> None:
+        text = _fmt(value, unit)
+        lines.append(f"  {label:<34} {text:>14}   {target}".rstrip())
+
+    limits = out.get("limits") or {}
+    lines.append(f"saraban bench — {_fmt(out['agencies'])} agencies, reply delay {_fmt(out['delay_ms'])} ms")
+    if limits:
+        lines.append(
+            "  limits: {max_sessions_per_host} sessions/host, {rcpt_per_session} RCPT/session, "
+            "{rejections_per_session} rejections/session, {sessions_per_minute} sessions/min/host, "
+            "{max_concurrent_sessions} sessions overall".format(**limits)
+        )
+    lines.append("scan")
+    row("full scan", out["scan_s"], " s")
+    row("lower bound", out["lower_bound_s"], " s", f"set by {out['lower_bound_host']}" if out["lower_bound_host"] else "")
+    row("scan / lower bound", out["ratio"], "x", "target <= 1.3x")
+    row("mismatches (expected vs got)", out["mismatches"], "", "target 0")
+    row("sessions / RCPT / DATA", None if out["sessions"] is None else
+        f"{out['sessions']:,} / {out['rcpt']:,} / {out['data_commands']}")
+    extrap = " (extrapolated)" if out["per_address_extrapolated"] else ""
+    row("one address per session", out["per_address_scan_s"], " s", extrap.strip())
+    row("  speed-up of batching", out["per_address_speedup"], "x", "target >= 10x")
+    extrap = " (extrapolated)" if out["unpipelined_extrapolated"] else ""
+    row("without pipelining", out["unpipelined_scan_s"], " s", extrap.strip())
+    row("  speed-up of pipelining", out["pipelining_speedup"], "x")
+    row("recheck one agency (warm DNS)", out["recheck_s"], " s", "target < 0.5 s")
+    row("zero delay throughput", out["zero_delay_addresses_per_s"], " agencies/s")
+    row("peak memory (engine process)", out["peak_rss_mb"], " MB", "target < 250 MB")
+    row("politeness violations", out["politeness_violations"], "", "target 0")
+    for line in (out["politeness_violation_lines"] or [])[:20]:
+        lines.append(f"    {line}")
+    lines.append("store")
+    row("persist the scan's verdicts", out["persist_scan_s"], " s")
+    row("one correction (10 history each)", out["correction_write_s"], " s")
+    row("store size", None if out["store_bytes"] is None else out["store_bytes"] / 1e6, " MB")
+    lines.append("console")
+    row("first screen with every agency", out["tui_first_screen_s"], " s")
+    row("filter keystroke", out["tui_filter_s"], " s")
+    row("memory with the console up", out["tui_rss_mb"], " MB")
+    for key, text in (out.get("notes") or {}).items():
+        lines.append(f"  note {key}: {text}")
+    for example in (out.get("mismatch_examples") or [])[:5]:
+        lines.append(f"  mismatch {example}")
+    return "\n".join(lines)
+
+
+def run_bench(args: argparse.Namespace, config: AppConfig) -> int:
+    """Run the benchmark and print the table (or, with --json, one JSON object). 0 = measured."""
+    try:
+        bench = _Bench(args, config)
+    except ValueError as exc:
+        _say(f"saraban bench: {exc}")
+        return 2
+    try:
+        out = asyncio.run(bench.run())
+    except SimError as exc:
+        _say(f"saraban bench: the simulated internet failed: {exc}")
+        return 1
+    if getattr(args, "json", False):
+        print(json.dumps(out, ensure_ascii=False))
+    else:
+        print(format_table(out))
+    return 0
+
+
+def _probe_main(argv: Sequence[str]) -> int:
+    """`python -m console.bench tui-probe STORE LANG [CONFIG]`: one JSON line with the console's figures."""
+    if len(argv) not in (3, 4) or argv[0] != "tui-probe":
+        print("usage: python -m console.bench tui-probe STORE LANG [CONFIG]", file=sys.stderr)
+        return 2
+    result = asyncio.run(_measure_tui(Path(argv[1]), argv[2], argv[3] if len(argv) == 4 else None))
+    print(json.dumps(result, ensure_ascii=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_probe_main(sys.argv[1:]))
+
+
+__all__ = ["BASELINE_BUDGET_S", "KEYS", "Bound", "HostLoad", "SimProcess", "host_loads", "lower_bound", "run_bench"]

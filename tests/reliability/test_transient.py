@@ -1,0 +1,249 @@
+"""Transient and prober-aimed answers never become a verdict against the agency (issue 6, part 4).
+
+Greylisting is retried, a policy rejection of the prober is E with the prober_blocked flag (never
+D3), and hosts that cap recipients or errors per session get every recipient asked again instead of
+losing it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import pytest
+
+from checks import events as ev
+from checks import model as m
+from checks.config import EngineConfig
+from checks.scheduler import Scanner
+from checks.sim.internet import SimInternet
+from checks.sim.world import (
+    DNS_MX,
+    MAILBOX_BLOCKS_PROBER,
+    MAILBOX_OK,
+    DomainSpec,
+    HostSpec,
+    World,
+)
+
+CANARY_IP = "127.63.0.1"
+
+
+def fast_config(sim: SimInternet, **smtp: object) -> EngineConfig:
+    fields: dict[str, object] = {"timeout": 0.5, "deadline": 5.0, "retries": 1, "retry_delay": 0.2}
+    fields.update(smtp)
+    cfg = sim.engine_config(**fields)
+    return replace(
+        cfg,
+        dns=replace(cfg.dns, timeout=0.3, lifetime=1.0),
+        canary=replace(cfg.canary, interval=0.2, timeout=0.5),
+    )
+
+
+def new_world() -> World:
+    world = World(canary_name="canary.opdc.go.th", canary_ip=CANARY_IP)
+    world.hosts["canary.opdc.go.th"] = HostSpec("canary.opdc.go.th", CANARY_IP)
+    return world
+
+
+def serve(world: World, domain: str, host: HostSpec) -> None:
+    world.hosts.setdefault(host.name, host)
+    world.domains[domain] = DomainSpec(domain, DNS_MX, ((10, host.name),))
+
+
+def add(world: World, aid: str, address: str, group: str, host: HostSpec | None = None,
+        state: str | None = MAILBOX_OK) -> m.Agency:
+    """An agency declaring `address`; `host` knows the mailbox in `state` (None: unknown → 550 5.1.1)."""
+    if host is not None and state is not None:
+        host.mailboxes[address.lower()] = state
+    agency = m.Agency(id=aid, name=f"อบต.{aid}", declared=address)
+    world.agencies.append(agency)
+    world.expected[aid] = group
+    return agency
+
+
+@dataclass
+class Scan:
+    finished: ev.ScanFinished
+    verdicts: dict[str, m.Verdict]
+    events: list[ev.Event]
+
+    def of(self, kind: type) -> list:
+        return [e for e in self.events if isinstance(e, kind)]
+
+
+async def scan(world: World, cfg: EngineConfig, agencies: list[m.Agency] | None = None) -> Scan:
+    events: list[ev.Event] = []
+    scanner = Scanner(cfg)
+    finished = await scanner.run(world.agencies if agencies is None else agencies, events.append)
+    return Scan(finished, dict(scanner.verdicts), events)
+
+
+def assert_all_true(result: Scan, world: World) -> None:
+    """The scan completed and every agency got exactly its true group."""
+    assert result.finished.stopped is None, result.finished.stopped
+    assert result.finished.unfinished == ()
+    wrong = {aid: (v.group, world.expected[aid], v.evidence.one_line())
+             for aid, v in result.verdicts.items() if v.group != world.expected[aid]}
+    assert not wrong, wrong
+    assert set(result.verdicts) == set(world.expected)
+
+
+# --------------------------------------------------------------------------------------------
+# Greylisting
+# --------------------------------------------------------------------------------------------
+async def test_short_greylisting_is_retried_and_ends_a1_never_e() -> None:
+    world = new_world()
+    host = HostSpec("mx.greylist.go.th", "127.63.1.1", greylist_seconds=0.5, starttls=True)
+    serve(world, "tambongrey.go.th", host)
+    agencies = [add(world, f"grey{i}", f"saraban{i}@tambongrey.go.th", "A1", host) for i in range(3)]
+    async with SimInternet(world) as sim:
+        result = await scan(world, fast_config(sim, retries=2, retry_delay=1.0))
+    assert_all_true(result, world)
+    retries = {e.address: e for e in result.of(ev.RetryScheduled)}
+    for agency in agencies:
+        retry = retries[agency.declared]
+        assert retry.attempt == 2 and retry.delay_s == 1.0
+        assert "450" in retry.reason and "4.7.1" in retry.reason
+        verdict = result.verdicts[agency.id]
+        assert verdict.finding_codes == [m.MAIL_ACCEPTED]
+        assert verdict.evidence.probe is not None and verdict.evidence.probe.tries == 2
+    # the answer was only retried after the delay: no retry was sent during the greylist window
+    assert not any(isinstance(e, ev.AgencyChecked) and e.verdict.group == "E" for e in result.events)
+
+
+async def test_greylisting_longer_than_the_retries_is_e_never_d() -> None:
+    world = new_world()
+    host = HostSpec("mx.slowgrey.go.th", "127.63.2.1", greylist_seconds=3600.0)
+    serve(world, "tambonslowgrey.go.th", host)
+    agencies = [add(world, f"slow{i}", f"saraban{i}@tambonslowgrey.go.th", "E", host) for i in range(2)]
+    # the unknown mailbox is also only ever greylisted: nothing says it does not exist
+    agencies.append(add(world, "slow-unknown", "nobody@tambonslowgrey.go.th", "E"))
+    async with SimInternet(world) as sim:
+        result = await scan(world, fast_config(sim, retries=2, retry_delay=0.3))
+    assert_all_true(result, world)
+    for agency in agencies:
+        verdict = result.verdicts[agency.id]
+        assert verdict.finding_codes == [m.TEMPORARY_FAILURE]
+        probe = verdict.evidence.probe
+        assert probe is not None and probe.tries == 3
+        assert probe.rcpt is not None and (probe.rcpt.code, probe.rcpt.enhanced) == (450, "4.7.1")
+        assert [e.attempt for e in result.of(ev.RetryScheduled) if e.address == agency.declared] == [2, 3]
+
+
+# --------------------------------------------------------------------------------------------
+# Rejections aimed at the prober
+# --------------------------------------------------------------------------------------------
+async def test_policy_rejection_at_rcpt_is_e_with_prober_blocked_never_d3() -> None:
+    world = new_world()
+    host = HostSpec("mx.strict.go.th", "127.63.3.1")
+    serve(world, "tambonstrict.go.th", host)
+    blocked = add(world, "blocks", "saraban@tambonstrict.go.th", "E", host, MAILBOX_BLOCKS_PROBER)
+    add(world, "fine", "info@tambonstrict.go.th", "A1", host)
+    async with SimInternet(world) as sim:
+        result = await scan(world, fast_config(sim))
+    assert_all_true(result, world)
+    verdict = result.verdicts[blocked.id]
+    assert m.FLAG_PROBER_BLOCKED in verdict.flags
+    assert verdict.finding_codes == [m.PROBER_BLOCKED]
+    assert verdict.evidence.probe is not None and verdict.evidence.probe.rcpt is not None
+    assert verdict.evidence.probe.rcpt.enhanced == "5.7.1"
+    warnings = result.of(ev.ProberBlocked)
+    assert warnings and {w.host for w in warnings} == {host.name}
+    assert "5.7.1" in warnings[0].reply
+
+
+async def test_blocklisted_prober_at_mail_from_is_e_with_prober_blocked_never_d() -> None:
+    world = new_world()
+    host = HostSpec("mx.blocklist.go.th", "127.63.4.1", reject_prober=True, starttls=True)
+    serve(world, "tambonblocklist.go.th", host)
+    agencies = [add(world, f"bl{i}", f"saraban{i}@tambonblocklist.go.th", "E", host) for i in range(4)]
+    agencies.append(add(world, "bl-unknown", "nobody@tambonblocklist.go.th", "E"))
+    async with SimInternet(world) as sim:
+        result = await scan(world, fast_config(sim))
+        rcpts = [c for c in sim.smtp.received_commands(host.ip) if c.upper().startswith("RCPT")]
+    assert_all_true(result, world)
+    for agency in agencies:
+        verdict = result.verdicts[agency.id]
+        assert m.FLAG_PROBER_BLOCKED in verdict.flags
+        assert verdict.finding_codes == [m.PROBER_BLOCKED]
+    warnings = result.of(ev.ProberBlocked)
+    assert warnings and {w.host for w in warnings} == {host.name}
+    assert "554" in warnings[0].reply and "5.7.1" in warnings[0].reply
+    assert rcpts == []  # refused at MAIL FROM: no recipient was asked
+
+
+# --------------------------------------------------------------------------------------------
+# Per-session caps
+# --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("count", [10, 30])
+async def test_too_many_recipients_452_requeues_everyone_to_the_true_verdict(count: int) -> None:
+    world = new_world()
+    host = HostSpec("tambon-hosted.mail.protection.outlook.com", "127.63.5.1", max_rcpt_per_session=3,
+                    starttls=True)
+    serve(world, "tambonmsft.go.th", host)
+    for i in range(count):
+        if i % 3 == 2:
+            add(world, f"ms{i}", f"nobody{i}@tambonmsft.go.th", "D3")
+        else:
+            add(world, f"ms{i}", f"saraban{i}@tambonmsft.go.th", "A1", host)
+    async with SimInternet(world) as sim:
+        result = await scan(world, fast_config(sim, retries=0))
+        audit = sim.smtp.audit.stats(host.ip)
+    assert_all_true(result, world)
+    # requeued, not retried: a 452 is the host's limit, not a temporary failure of the mailbox
+    assert not [e for e in result.of(ev.RetryScheduled) if not e.address.startswith("saraban-check-")]
+    assert audit.sessions >= count // 3  # the batch was really cut by the host
+
+
+@pytest.mark.parametrize("pipelining", [True, False])
+async def test_postfix_error_limit_drops_lose_no_recipient(pipelining: bool) -> None:
+    """Postfix-like: 421 and a closed session after 3 rejected RCPT; 12 unknown and 12 known mailboxes."""
+    world = new_world()
+    host = HostSpec("mx.postfix.go.th", "127.63.6.1", error_limit=3, pipelining=pipelining, starttls=True)
+    serve(world, "tambonpostfix.go.th", host)
+    for i in range(12):
+        add(world, f"unknown{i}", f"nobody{i}@tambonpostfix.go.th", "D3")
+        add(world, f"known{i}", f"saraban{i}@tambonpostfix.go.th", "A1", host)
+    async with SimInternet(world) as sim:
+        result = await scan(world, fast_config(sim, retries=0, pipelining=pipelining))
+        audit = sim.smtp.audit.stats(host.ip)
+    assert_all_true(result, world)
+    for aid, verdict in result.verdicts.items():
+        probe = verdict.evidence.probe
+        assert probe is not None and probe.rcpt is not None
+        expected = (550, "5.1.1") if aid.startswith("unknown") else (250, "2.1.5")
+        assert (probe.rcpt.code, probe.rcpt.enhanced) == expected
+    assert audit.sessions >= 4  # 12 unknown at 3 errors per session: the host really dropped sessions
+
+
+async def test_a_slow_host_that_answers_every_recipient_gets_every_recipient_answered() -> None:
+    """0.1 s per reply: a 40-recipient batch outlives the 2 s session deadline; the rest must be asked again."""
+    world = new_world()
+    host = HostSpec("mx.slow.go.th", "127.63.8.1", reply_delay=0.1)
+    serve(world, "tambonslow.go.th", host)
+    for i in range(40):
+        add(world, f"slow{i}", f"saraban{i}@tambonslow.go.th", "A1", host)
+    async with SimInternet(world) as sim:
+        result = await scan(world, fast_config(sim, deadline=2.0, retries=1))
+    assert_all_true(result, world)
+
+
+# --------------------------------------------------------------------------------------------
+# A transient answer to the catch-all probe
+# --------------------------------------------------------------------------------------------
+async def test_a_greylisted_catch_all_probe_leaves_catch_all_unknown() -> None:
+    """The operator rechecks an agency on a greylisting catch-all host: the mailbox passed the greylist
+    in the first scan, the new random catch-all address has not."""
+    world = new_world()
+    host = HostSpec("mx.greycatch.go.th", "127.63.7.1", greylist_seconds=0.5, catch_all=True)
+    serve(world, "tambongreycatch.go.th", host)
+    agency = add(world, "gc", "saraban@tambongreycatch.go.th", "A1", host)
+    async with SimInternet(world) as sim:
+        first = await scan(world, fast_config(sim, retries=1, retry_delay=1.0))
+        assert m.FLAG_CATCH_ALL in first.verdicts[agency.id].flags  # the truth, found with a retry
+        recheck = await scan(world, fast_config(sim, retries=0))
+    verdict = recheck.verdicts[agency.id]
+    assert verdict.group == "A1"
+    probe = verdict.evidence.probe
+    assert probe is not None and probe.catch_all_reply is not None and probe.catch_all_reply.code == 450
+    assert probe.catch_all is not False  # a 450 says nothing about catch-all: unknown (None), not "no"

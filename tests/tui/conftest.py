@@ -1,0 +1,54 @@
+"""Fixtures for the console tests: a real Store with Thai sample data (frozen clock) and a fake runner."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from tui_sample import Config, FakeRunner, build_store  # noqa: E402
+
+FROZEN = "2025-10-08T15:00:00+07:00"
+FROZEN_DT = datetime(2025, 10, 8, 15, 0, 0, tzinfo=timezone(timedelta(hours=7)))
+
+
+@pytest.fixture(autouse=True)
+def frozen_store_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Notes, corrections and snapshots get a fixed timestamp (snapshots must not change by the day)."""
+    import console.store
+
+    monkeypatch.setattr(console.store, "now_iso", lambda: FROZEN)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Any:
+    return build_store(tmp_path / "store.json")
+
+
+@pytest.fixture
+def runner(store: Any) -> FakeRunner:
+    return FakeRunner(store)
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    export_dir = tmp_path / "exports"
+    export_dir.mkdir()
+    return Config(export_dir=export_dir)
+
+
+@pytest.fixture
+def make_app(store: Any, runner: FakeRunner, config: Config) -> Callable[..., Any]:
+    from console.tui.app import SarabanApp
+
+    def make(**kwargs: Any) -> SarabanApp:
+        kwargs.setdefault("clock", lambda: FROZEN_DT)
+        return SarabanApp(kwargs.pop("store", store), kwargs.pop("runner", runner), kwargs.pop("config", config), **kwargs)
+
+    return make
