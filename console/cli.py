@@ -196,7 +196,7 @@ def _open_store(args: argparse.Namespace, config: AppConfig) -> Any:
 
 
 def _select_records(store: Any, args: argparse.Namespace) -> list[Any]:
-    records = store.records()
+    records = store.records(with_history=False)
     args.all_selected = not (args.group or args.province or args.agency)
     if args.agency:
         records = [_find_one(store, args.agency)]
@@ -289,7 +289,7 @@ def cmd_note(args: argparse.Namespace, config: AppConfig) -> int:
 
 
 def _export_items(store: Any, args: argparse.Namespace) -> list[Any]:
-    records = store.records()
+    records = store.records(with_history=False)
     if args.group:
         groups = {g.strip().upper() for chunk in args.group for g in chunk.split(",") if g.strip()}
         records = [r for r in records if (r.verdict.group if r.verdict else "-") in groups]
@@ -340,7 +340,7 @@ def cmd_report(args: argparse.Namespace, config: AppConfig) -> int:
     from console import report
 
     store = _open_store(args, config)
-    records = store.records()
+    records = store.records(with_history=False)
     if args.province:
         records = [r for r in records if r.agency.province == args.province]
     key = (lambda r: r.agency.district or "-") if args.province else (lambda r: r.agency.province or "-")

@@ -18,8 +18,8 @@ from checks.scheduler import Scanner
 from console.config import AppConfig
 from console.store import Correction, Store
 
-SAVE_EVERY_S = 1.0  # a scan's verdicts are written at most this often (and at the end)
-SAVE_BATCH = 250
+SAVE_EVERY_S = 5.0  # a scan's verdicts are written at most this often (and at the end): each save touches every shard
+SAVE_BATCH = 1000
 
 
 class Runner:

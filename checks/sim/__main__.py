@@ -81,9 +81,8 @@ def _reset(audit: PolitenessAudit) -> PolitenessAudit:
 
 
 async def _serve(args: argparse.Namespace) -> int:
-    from checks.sim.internet import SimInternet
-
     from checks.sim.cert import server_context
+    from checks.sim.internet import SimInternet
 
     world = build_world(args.world, args.agencies, args.seed)
     server_context()  # make the certificate now: the first STARTTLS must not pay for a key generation

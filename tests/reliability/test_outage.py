@@ -11,8 +11,6 @@ import asyncio
 from dataclasses import replace
 from pathlib import Path
 
-import pytest
-
 from checks import events as ev
 from checks import model as m
 from checks.config import EngineConfig, PolitenessConfig
