@@ -174,7 +174,11 @@ class Scanner:
             self._emit(ev.CanaryFailed(problem, 0))
             return self._finish(agencies, started)
 
-        agency_tasks = [self._spawn(self._check_agency(a)) for a in agencies]
+        agency_tasks = []
+        for index, agency in enumerate(agencies):
+            agency_tasks.append(self._spawn(self._check_agency(agency)))
+            if index % 200 == 199:
+                await asyncio.sleep(0)  # let the first steps run in slices: a console on this loop stays responsive
         canary_task = self._spawn(self._canary_loop())
         try:
             await asyncio.gather(*agency_tasks, return_exceptions=True)

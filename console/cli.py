@@ -410,7 +410,7 @@ def cmd_demo(args: argparse.Namespace, config: AppConfig) -> int:
     world = national_world(agencies=args.agencies) if args.agencies else national_world()
     store_path = Path(args.store).expanduser() if args.store else Path(tempfile.mkdtemp(prefix="saraban-demo-")) / "store.json"
     with SimInternetThread(world, delay=args.delay_ms / 1000.0) as internet:
-        engine = internet.engine_config(config.engine)
+        engine = internet.engine_config(config.engine, dns_timeout=2.0, dns_lifetime=4.0)
         demo_config = replace(config, engine=engine, store_path=store_path)
         store = Store(store_path, history_limit=config.history_limit)
         store.merge_import(world.agencies, source="demo: national sample world", operator=config.operator)

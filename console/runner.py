@@ -56,7 +56,7 @@ class Runner:
 
     def agencies_to_check(self, agency_ids: Sequence[str] | None = None) -> list[Agency]:
         """The agencies as they should be probed now: a correction replaces the declared address."""
-        records = self.store.records()
+        records = self.store.records(with_history=False)
         wanted = set(agency_ids) if agency_ids is not None else None
         result: list[Agency] = []
         for record in records:
@@ -175,7 +175,7 @@ class Runner:
 
     def province_counts(self) -> dict[str, dict[str, int]]:
         counts: dict[str, dict[str, int]] = {}
-        for record in self.store.records():
+        for record in self.store.records(with_history=False):
             if record.verdict is None:
                 continue
             by_group = counts.setdefault(record.agency.province or "-", {})
