@@ -43,6 +43,7 @@ _MAX_REQUEUES = 6  # a host that keeps dropping sessions without answering hands
 # New sessions per host are counted over a window slightly longer than a minute, so that scheduling
 # jitter can never let a server see more than `sessions_per_minute` connections in any 60 s.
 _RATE_WINDOW_S = 61.0
+_SMALL_SCAN = 10  # up to this many agencies, the first canary runs alongside the probes
 
 
 @dataclass(eq=False)
@@ -61,6 +62,21 @@ class _Target:
     routes: list[tuple[m.MailHost, str | None, str | None]] = field(default_factory=list)
     attempts: list[m.HostAttempt] = field(default_factory=list)
     future: asyncio.Future[m.ProbeResult] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """One agency before any network: its reading, policy findings and the addresses to probe."""
+
+    agency: m.Agency
+    reading: AddressReading
+    policy: list[m.Finding]
+    probe_address: str | None
+    fix_address: str | None
+    began: float
+
+    def addresses(self) -> list[str]:
+        return [a for a in (self.probe_address, self.fix_address) if a]
 
 
 class _HostQueue:
@@ -101,6 +117,7 @@ class Scanner:
         self._tasks: set[asyncio.Task[object]] = set()
         self._retry_handles: set[asyncio.TimerHandle] = set()
         self._canary_lock = asyncio.Lock()
+        self._policy_cache: dict[tuple[str, str], list[m.Finding]] = {}
 
     # ------------------------------------------------------------------ public control
     def pause(self) -> None:
@@ -168,19 +185,46 @@ class Scanner:
         started = time.monotonic()
         self._emit(ev.ScanStarted(self._total, m.now_iso()))
 
-        problem = await self.canary()
-        if problem is not None:
-            self._stop_reason = f"canary: {problem}"
-            self._emit(ev.CanaryFailed(problem, 0))
-            return self._finish(agencies, started)
+        # A big scan checks the network first. A recheck of a few agencies (the operator is on the phone)
+        # runs its canary alongside the probes: verdicts that could be our fault are held until it passes.
+        first_canary: asyncio.Future[str | None] | None = None
+        if len(agencies) <= _SMALL_SCAN:
+            first_canary = asyncio.ensure_future(self.canary())
+        else:
+            problem = await self.canary()
+            if problem is not None:
+                self._stop_reason = f"canary: {problem}"
+                self._emit(ev.CanaryFailed(problem, 0))
+                return self._finish(agencies, started)
 
-        agency_tasks = []
+        # Read every address first, in slices, so a console sharing this loop stays responsive.
+        plans: list[_Plan] = []
         for index, agency in enumerate(agencies):
-            agency_tasks.append(self._spawn(self._check_agency(agency)))
+            plans.append(self._plan(agency))
             if index % 200 == 199:
-                await asyncio.sleep(0)  # let the first steps run in slices: a console on this loop stays responsive
+                await asyncio.sleep(0)
+        # Start the biggest domains first: the busiest mail host sets the length of the whole scan.
+        per_domain: dict[str, int] = {}
+        for plan in plans:
+            for address in plan.addresses():
+                domain = address.rpartition("@")[2]
+                per_domain[domain] = per_domain.get(domain, 0) + 1
+        wanted = sorted(
+            {a for plan in plans for a in plan.addresses()},
+            key=lambda a: (-per_domain[a.rpartition("@")[2]], a),
+        )
+        for address in wanted:
+            self._target(address)
+        agency_tasks = [self._spawn(self._check_agency(plan)) for plan in plans]
         canary_task = self._spawn(self._canary_loop())
         try:
+            if first_canary is not None:
+                problem = await first_canary
+                if problem is not None:
+                    withheld = len(self._held)
+                    self._held.clear()
+                    self._emit(ev.CanaryFailed(problem, withheld))
+                    self.stop(f"canary: {problem}")
             await asyncio.gather(*agency_tasks, return_exceptions=True)
             canary_task.cancel()
             await asyncio.gather(canary_task, return_exceptions=True)
@@ -236,35 +280,44 @@ class Scanner:
             self._sink(event)
 
     # ------------------------------------------------------------------ one agency
-    async def _check_agency(self, agency: m.Agency) -> None:
-        began = time.monotonic()
+    def _plan(self, agency: m.Agency) -> _Plan:
+        """Everything about one agency that needs no network: the reading, policy, what to probe."""
         reading = read_address(agency.declared)
-        policy = (
-            policy_findings(reading.address, agency.kind, self.config.policy) if reading.address else []
-        )
+        policy = self._policy(reading.address, agency.kind) if reading.address else []
         # What goes on the wire is the ASCII (IDNA) form; the reading keeps the readable one.
         probe_address = reading.ascii_address if reading.ok and not agency.upgraded else None
         fix_address = None
         if reading.suggestion and not agency.upgraded:
             fix_address = read_address(reading.suggestion).ascii_address
-        fix_policy: list[m.Finding] = []
         if reading.suggestion and not reading.address:
-            fix_policy = policy_findings(reading.suggestion, agency.kind, self.config.policy)
-        waits = [self._probe(a) for a in (probe_address, fix_address) if a]
+            # The declared text is unusable; still flag a typo in the domain it was meant to have.
+            policy = [f for f in self._policy(reading.suggestion, agency.kind) if f.code == m.TYPO_SUSPECT]
+        return _Plan(agency, reading, policy, probe_address, fix_address, time.monotonic())
+
+    def _policy(self, address: str, kind: str) -> list[m.Finding]:
+        """Policy depends only on the domain and the agency kind: computed once per pair per scan."""
+        key = (address.rpartition("@")[2].lower(), kind)
+        found = self._policy_cache.get(key)
+        if found is None:
+            found = self._policy_cache[key] = policy_findings(address, kind, self.config.policy)
+        return list(found)
+
+    async def _check_agency(self, plan: _Plan) -> None:
+        waits = [self._probe(a) for a in (plan.probe_address, plan.fix_address) if a]
         results = await asyncio.gather(*waits) if waits else []
-        probe = results[0] if probe_address and results else None
-        fix_probe = results[-1] if fix_address and results else None
+        probe = results[0] if plan.probe_address and results else None
+        fix_probe = results[-1] if plan.fix_address and results else None
         verdict = build_verdict(
-            agency,
-            reading,
-            policy or [f for f in fix_policy if f.code == m.TYPO_SUSPECT],
+            plan.agency,
+            plan.reading,
+            plan.policy,
             probe,
             fix_probe,
             self.config.rules,
             fallback_group=self.config.fallback_group,
-            elapsed_ms=(time.monotonic() - began) * 1000,
+            elapsed_ms=(time.monotonic() - plan.began) * 1000,
         )
-        self._deliver(agency, verdict)
+        self._deliver(plan.agency, verdict)
 
     def _deliver(self, agency: m.Agency, verdict: m.Verdict) -> None:
         if self._stop_reason is not None:
@@ -318,8 +371,8 @@ class Scanner:
         self.stop(f"canary: {problem}")
 
     # ------------------------------------------------------------------ probing addresses
-    async def _probe(self, address: str) -> m.ProbeResult:
-        """The final probe result of one address (shared by every agency declaring it)."""
+    def _target(self, address: str) -> _Target:
+        """The probe of one address, started on first use and shared by every agency declaring it."""
         target = self._targets.get(address)
         if target is None:
             domain = address.rpartition("@")[2]
@@ -327,6 +380,11 @@ class Scanner:
             target = _Target(address=address, domain=domain, future=loop.create_future())
             self._targets[address] = target
             self._spawn(self._route_new(target))
+        return target
+
+    async def _probe(self, address: str) -> m.ProbeResult:
+        """The final probe result of one address, with the catch-all verdict of its domain."""
+        target = self._target(address)
         assert target.future is not None
         result = await asyncio.shield(target.future)
         if result.outcome == m.PROBE_ACCEPTED and self.config.smtp.catch_all_check:

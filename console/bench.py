@@ -916,6 +916,9 @@ def format_table(out: dict[str, Any]) -> str:
     row("full scan", out["scan_s"], " s")
     row("lower bound", out["lower_bound_s"], " s", f"set by {out['lower_bound_host']}" if out["lower_bound_host"] else "")
     row("scan / lower bound", out["ratio"], "x", "target <= 1.3x")
+    row("busiest host: first / last RCPT", None if out["busiest_host_first_s"] is None else
+        f"{out['busiest_host_first_s']:g} / {out['busiest_host_done_s']:g} s")
+    row("engine CPU during the scan", out["scan_engine_cpu_s"], " s")
     row("mismatches (expected vs got)", out["mismatches"], "", "target 0")
     row("sessions / RCPT / DATA", None if out["sessions"] is None else
         f"{out['sessions']:,} / {out['rcpt']:,} / {out['data_commands']}")

@@ -89,6 +89,11 @@ async def test_mixed_batch_gets_one_verdict_per_recipient() -> None:
     h = host(1)
     async with sim(h) as (server, cfg):
         res = await probe(h, cfg, MIXED)
+        # The probe says QUIT without waiting for the 221; give the server a moment to read it (bounded).
+        for _ in range(200):
+            if server.received_commands() and server.received_commands()[-1] == "QUIT":
+                break
+            await asyncio.sleep(0.01)
     assert res.outcome == HOST_OK
     assert res.unattempted == ()
     assert verdicts(res) == {

@@ -135,11 +135,16 @@ class _Session:
         self.mail_from: str | None = None
         self.rcpt_count = 0
         self.errors = 0
+        # Latency is paid once per flight: the first reply after the client sent something new. Commands
+        # a client pipelined arrive together and are answered together, as on a real network.
+        self.new_flight = True
 
     # -- I/O --------------------------------------------------------------------------------
     async def send(self, data: bytes, delay: bool = True) -> None:
-        if delay and self.delay > 0:
+        if delay and self.delay > 0 and self.new_flight:
             await asyncio.sleep(self.delay)
+        if delay:
+            self.new_flight = False
         self.writer.write(data)
         await self.writer.drain()
 
@@ -176,6 +181,7 @@ class _Session:
             if not data:
                 raise _Closed
             self.buffer.extend(data)
+            self.new_flight = True
 
     def _record(self, line: bytes) -> None:
         self.server.received.append((self.spec.ip, line[:MAX_KEPT_LINE]))
@@ -361,6 +367,7 @@ class SimSmtpServer:
             self.hosts[h.ip] = h
         self.port = port
         self.delay = delay
+        self.delay_model = "per_flight"  # see _Session.new_flight
         self.down = False
         self.audit = PolitenessAudit()
         self.received: list[tuple[str, bytes]] = []
