@@ -570,6 +570,14 @@ class Scanner:
         assert self._global_sessions is not None
         host_name = batch[0].routes[batch[0].host_index][0].name if batch[0].routes else queue.name
         began = time.monotonic()
+        settled = False
+
+        def answered(early: SessionResult) -> None:
+            # Verdicts go out after the last RCPT reply; the session keeps its slot until QUIT closes it.
+            nonlocal settled
+            settled = True
+            self._settle(queue, batch, early, time.monotonic() - began)
+
         try:
             result = await probe_session(
                 host_name,
@@ -578,6 +586,7 @@ class Scanner:
                 self.config.smtp,
                 max_rejections=self.config.politeness.rejections_per_session,
                 pipelining=None if self.config.smtp.pipelining else False,
+                on_answers=answered,
             )
         except asyncio.CancelledError:
             raise
@@ -599,8 +608,8 @@ class Scanner:
             queue.active -= 1
             self._global_sessions.release()
             queue.wake.set()
-        elapsed = time.monotonic() - began
-        self._settle(queue, batch, result, elapsed)
+        if not settled:
+            self._settle(queue, batch, result, time.monotonic() - began)
 
     def _settle(self, queue: _HostQueue, batch: list[_Target], result: SessionResult, elapsed: float) -> None:
         """Decide, for each recipient of a finished session, final / retry / requeue / next host."""

@@ -18,7 +18,7 @@ import re
 import ssl
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 
@@ -358,8 +358,11 @@ class _Stop(Exception):
 
 class _Run:
     def __init__(self, host: str, ip: str, recipients: tuple[str, ...], config: SmtpConfig,
-                 max_rejections: int, pipelining: bool) -> None:
+                 max_rejections: int, pipelining: bool,
+                 on_answers: Callable[[SessionResult], None] | None = None) -> None:
         self.host, self.ip, self.recipients, self.config = host, ip, recipients, config
+        self.on_answers = on_answers
+        self.started = time.monotonic()
         self.max_rejections = max_rejections
         self.pipelining = pipelining
         self.prelude: list[Exchange] = []
@@ -562,12 +565,14 @@ class _Run:
                 self.rcpt[recipient] = exchange
                 if not 200 <= code < 300:
                     rejections += 1
-        # polite goodbye; its outcome does not matter any more
+        if self.on_answers is not None:
+            # The verdicts are known now: the operator on the phone need not wait for QUIT's round trip.
+            self.on_answers(self.result(_ms(self.started)))
+        # polite goodbye; its outcome does not matter any more, but the session counts until it closes
         with contextlib.suppress(Exception):
             if not transport.is_closing():
-                # Say goodbye but do not wait for the 221: the verdicts are known, and the operator
-                # waiting on the phone should not pay one more round trip for it.
                 transport.write(b"QUIT\r\n")
+                await reader.next_reply(min(timeout, QUIT_TIMEOUT))
 
     def result(self, elapsed_ms: float) -> SessionResult:
         unattempted = tuple(r for r in self.recipients if r not in self.rcpt)
@@ -625,13 +630,16 @@ async def probe_session(
     *,
     max_rejections: int = 8,
     pipelining: bool | None = None,
+    on_answers: Callable[[SessionResult], None] | None = None,
 ) -> SessionResult:
     """Probe `recipients` on one mail host in one session (never DATA), bounded by `config.deadline`.
 
     Raises ValueError before any connection if a recipient or the sender is not a plain ASCII
     address (the engine only passes validated addresses; this is the last line of defence).
     Stops sending RCPT after `max_rejections` rejected recipients (<= 0: no cap); recipients
-    without an answer come back in `unattempted` for the caller to requeue.
+    without an answer come back in `unattempted` for the caller to requeue. `on_answers`, when given,
+    receives the result as soon as the last RCPT is answered, before the polite QUIT; the function
+    still returns only when the connection is closed, so the caller's session count stays honest.
     """
     rcpts = tuple(dict.fromkeys(recipients))  # one RCPT per distinct recipient, order kept
     for r in rcpts:
@@ -639,7 +647,7 @@ async def probe_session(
     if config.mail_from:
         _require_safe(config.mail_from, "sender")
     run = _Run(host, ip, rcpts, config, max_rejections,
-               config.pipelining if pipelining is None else pipelining)
+               config.pipelining if pipelining is None else pipelining, on_answers)
     t0 = time.monotonic()
     try:
         async with asyncio.timeout(config.deadline):

@@ -109,7 +109,7 @@ async def test_a_real_scan_of_one_busy_host_does_not_beat_the_bound() -> None:
     limits = PolitenessConfig(max_sessions_per_host=2, rcpt_per_session=50)
     async with SimInternet(world, delay=0.01) as sim:
         cfg = sim.engine_config(EngineConfig(politeness=limits))
-        bound = lower_bound(world, world.agencies, cfg, 0.01)
+        bound = lower_bound(world, world.agencies, cfg, 0.01, sim.smtp.delay_model)
         scanner = Scanner(cfg)
         finished = await scanner.run(world.agencies)
         assert finished.done == 199
