@@ -311,6 +311,11 @@ def _clean_phone(value: object) -> str:
 Row = tuple[int, list[Any]]  # (row number as a person sees it, cell values)
 
 
+def _visible(text: str) -> bool:
+    """True when the text has something a person can see (not only zero-width / format characters)."""
+    return any(unicodedata.category(ch)[0] in "LNMPS" for ch in text)
+
+
 def _is_empty(cells: Sequence[Any]) -> bool:
     return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
 
@@ -406,8 +411,8 @@ def _build(
 
 def _agency(number: int, v: dict[str, Any]) -> tuple[Agency | None, RowProblem | None]:
     name = _clean(v.get("name"))
-    if not name:
-        return None, RowProblem(number, "name", "ไม่มีชื่อหน่วยงาน ข้ามแถวนี้")
+    if not _visible(name):
+        return None, RowProblem(number, "name", "ไม่มีชื่อหน่วยงาน (หรือมีแต่อักขระที่มองไม่เห็น) ข้ามแถวนี้")
     raw_declared = v.get("declared")
     declared = raw_declared if isinstance(raw_declared, str) else cell_text(raw_declared)
     seq = to_ascii_digits(_clean(v.get("seq"))) or None
@@ -513,7 +518,7 @@ def _check_zip(data: io.BytesIO | Path, source: str, max_bytes: int) -> None:
     try:
         with zipfile.ZipFile(data) as zf:
             total = sum(i.file_size for i in zf.infolist())
-    except (zipfile.BadZipFile, OSError) as e:
+    except Exception as e:  # zipfile raises many kinds on a damaged directory (NotImplementedError, UnicodeDecodeError…)
         raise ListReadError(
             f"{source}: ไฟล์ XLSX เสียหรือไม่ใช่ XLSX ({e}) เปิดใน Excel/LibreOffice แล้วบันทึกใหม่"
         ) from e
