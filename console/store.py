@@ -587,6 +587,7 @@ class Store:
         self._op_lock = FileLock(str(self.path) + ".operator.lock", timeout=LOCK_TIMEOUT, mode=FILE_MODE)
         self._cache: dict[Path, tuple[tuple[int, int, int, int], Any]] = {}
         self._memo: dict[int, dict[str, Verdict]] = {}
+        self._memo_light: dict[int, dict[str, Verdict]] = {}
         self._raw_agencies: tuple[tuple[int, int, int, int], dict[str, Any]] | None = None
         self._open()
 
@@ -738,41 +739,50 @@ class Store:
             doc_id += 1
         return None
 
-    def _shard_view(self, index: int) -> dict[str, tuple[Verdict | None, tuple[str, ...]]]:
-        """agency id → (current verdict, history texts); history is parsed only when asked for."""
+    def _shard_view(self, index: int) -> dict[str, tuple[str | None, tuple[str, ...]]]:
+        """agency id → (current verdict JSON text, history texts); verdicts are parsed only when asked for."""
 
-        def build(data: dict[str, Any] | None) -> dict[str, tuple[Verdict | None, tuple[str, ...]]]:
-            old = self._memo.get(index, {})
-            out: dict[str, tuple[Verdict | None, tuple[str, ...]]] = {}
+        def build(data: dict[str, Any] | None) -> dict[str, tuple[str | None, tuple[str, ...]]]:
+            out: dict[str, tuple[str | None, tuple[str, ...]]] = {}
             present: set[str] = set()
-            currents: dict[str, Verdict] = {}
             for doc in _table(data, "verdicts").values():
                 current = doc.get("current")
                 history = tuple(t for t in doc.get("history") or () if isinstance(t, str))
+                text = current if isinstance(current, str) and current else None
                 present.update(history)
-                verdict = None
-                if isinstance(current, str) and current:
-                    verdict = old.get(current) or Verdict.from_json(json.loads(current))
-                    currents[current] = verdict
-                out[doc["agency_id"]] = (verdict, history)
-            # Parsed verdicts are reused by their exact JSON text: after a new scan most history
-            # entries are texts already seen, so only new ones are parsed again.
-            memo = {text: verdict for text, verdict in old.items() if text in present}
-            memo.update(currents)
-            self._memo[index] = memo
+                if text:
+                    present.add(text)
+                out[doc["agency_id"]] = (text, history)
+            # Parsed verdicts are reused by their exact JSON text: after a new scan most texts are
+            # ones already seen, so only new ones are parsed again.
+            for memo in (self._memo, self._memo_light):
+                old = memo.get(index, {})
+                memo[index] = {text: verdict for text, verdict in old.items() if text in present}
             return out
 
         return self._read(self._shard_path(index), KIND_VERDICTS, build)
 
-    def _history(self, index: int, texts: tuple[str, ...]) -> tuple[Verdict, ...]:
-        memo = self._memo.setdefault(index, {})
-        out = []
-        for text in texts:
+    def _parse(self, index: int, text: str | None, *, light: bool = False) -> Verdict | None:
+        """A stored verdict; `light` leaves out the probe transcripts (a list view needs group and flags)."""
+        if not text:
+            return None
+        full = self._memo.setdefault(index, {}).get(text)
+        if full is not None:
+            return full
+        if light:
+            memo = self._memo_light.setdefault(index, {})
             verdict = memo.get(text)
             if verdict is None:
-                verdict = memo[text] = Verdict.from_json(json.loads(text))
-            out.append(verdict)
-        return tuple(out)
+                data = json.loads(text)
+                evidence = data.get("evidence") or {}
+                data["evidence"] = {**evidence, "probe": None, "fix_probe": None}
+                verdict = memo[text] = Verdict.from_json(data)
+            return verdict
+        verdict = self._memo[index][text] = Verdict.from_json(json.loads(text))
+        return verdict
+
+    def _history(self, index: int, texts: tuple[str, ...]) -> tuple[Verdict, ...]:
+        return tuple(v for v in (self._parse(index, t) for t in texts) if v is not None)
 
     def _operator_view(self) -> dict[str, Any]:
         def build(data: dict[str, Any] | None) -> dict[str, Any]:
@@ -810,13 +820,16 @@ class Store:
         operator: dict[str, Any],
         *,
         with_history: bool = True,
+        light: bool = False,
+        shards: dict[int, dict[str, tuple[str | None, tuple[str, ...]]]] | None = None,
     ) -> AgencyRecord:
         agency, source_changes = main["agencies"][agency_id]
         index = _shard_of(agency_id)
-        verdict, texts = self._shard_view(index).get(agency_id, (None, ()))
+        view = shards[index] if shards is not None else self._shard_view(index)
+        text, texts = view.get(agency_id, (None, ()))
         return AgencyRecord(
             agency=agency,
-            verdict=verdict,
+            verdict=self._parse(index, text, light=light),
             history=self._history(index, texts) if with_history else (),
             corrections=operator["corrections"].get(agency_id, ()),
             notes=operator["notes"].get(agency_id, ()),
@@ -830,15 +843,27 @@ class Store:
         main = self._main_view()
         return [main["agencies"][aid][0] for aid in main["order"]]
 
-    def records(self, *, with_history: bool = True) -> list[AgencyRecord]:
+    def records(self, *, with_history: bool = True, light: bool = False) -> list[AgencyRecord]:
         """All agencies with verdict, history and operator data, in list order.
 
         `with_history=False` leaves `history` empty: a list view of a national store then avoids
         parsing ~80,000 history entries (seconds on the first call; later calls reuse parses).
+        `light=True` leaves the probe transcripts out of each verdict's evidence (group, findings,
+        flags and the suggested fix are there): what a table needs, at a fraction of the cost.
+        Use `record(id)` for the full evidence of one agency.
         """
         main = self._main_view()
         operator = self._operator_view()
-        return [self._build_record(aid, main, operator, with_history=with_history) for aid in main["order"]]
+        shards: dict[int, dict[str, tuple[str | None, tuple[str, ...]]]] = {}
+        records = []
+        for aid in main["order"]:
+            index = _shard_of(aid)
+            if index not in shards:
+                shards[index] = self._shard_view(index)  # each shard file is checked once per call
+            records.append(
+                self._build_record(aid, main, operator, with_history=with_history, light=light, shards=shards)
+            )
+        return records
 
     def record(self, agency_id: str) -> AgencyRecord:
         """One agency's record; KeyError when the store does not know it."""
