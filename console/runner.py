@@ -56,7 +56,7 @@ class Runner:
 
     def agencies_to_check(self, agency_ids: Sequence[str] | None = None) -> list[Agency]:
         """The agencies as they should be probed now: a correction replaces the declared address."""
-        records = self.store.records(with_history=False)
+        records = self.store.records(with_history=False, light=True)
         wanted = set(agency_ids) if agency_ids is not None else None
         result: list[Agency] = []
         for record in records:
@@ -84,7 +84,7 @@ class Runner:
         if self.scanner is not None:
             raise RuntimeError("a scan is already running")
         self._stop_requested = False
-        agencies = self.agencies_to_check(agency_ids)
+        agencies = await asyncio.to_thread(self.agencies_to_check, agency_ids)
         total = len(agencies)
         done_before = 0
         pending: list[Verdict] = []
@@ -175,7 +175,7 @@ class Runner:
 
     def province_counts(self) -> dict[str, dict[str, int]]:
         counts: dict[str, dict[str, int]] = {}
-        for record in self.store.records(with_history=False):
+        for record in self.store.records(with_history=False, light=True):
             if record.verdict is None:
                 continue
             by_group = counts.setdefault(record.agency.province or "-", {})
@@ -184,7 +184,7 @@ class Runner:
 
     async def recheck(self, agency_id: str, on_event: ev.EventSink | None = None) -> Verdict | None:
         """Recheck one agency now and save the verdict at once; None when the network canary stopped it."""
-        agencies = self.agencies_to_check([agency_id])
+        agencies = await asyncio.to_thread(self.agencies_to_check, [agency_id])
         if not agencies:
             raise KeyError(agency_id)
         agency = agencies[0]

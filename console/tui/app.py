@@ -83,18 +83,21 @@ POLL_SECONDS = 2.0
 SEARCH_DEBOUNCE = 0.15
 FOLLOWUP_CALLED = "called_waiting"
 PANES: tuple[str, ...] = ("agencies", "groups", "detail", "progress")
+QUIET_GROUPS: frozenset[str] = frozenset(
+    {"A1", "A2", "W", "C"}
+)  # decided by the list itself, not worth a log line
 
 # (key, action, binding id, shown in the footer). Descriptions come from i18n ("key.<id>").
 BINDING_SPECS: tuple[tuple[str, str, str, bool], ...] = (
     ("slash", "search", "filter", True),
-    ("colon", "command_palette", "palette", False),
+    ("ctrl+p,colon", "command_palette", "palette", False),
     ("question_mark", "help", "help", True),
     ("1", "pane('agencies')", "pane_agencies", False),
     ("2", "pane('groups')", "pane_groups", False),
     ("3", "pane('detail')", "pane_detail", False),
     ("4", "pane('progress')", "pane_progress", False),
     ("space", "mark", "mark", False),
-    ("escape", "back", "back", False),
+    ("escape", "back_out", "back", False),
     ("q", "quit_app", "quit", True),
     ("r", "recheck", "recheck", True),
     ("R", "recheck_scope", "recheck_scope", False),
@@ -116,7 +119,14 @@ BINDING_SPECS: tuple[tuple[str, str, str, bool], ...] = (
 
 def _make_bindings() -> list[Binding]:
     return [
-        Binding(key, action, tr(f"key.{binding_id}", "th"), show=show, id=binding_id)
+        Binding(
+            key,
+            action,
+            tr(f"key.{binding_id}", "th"),
+            show=show,
+            id=binding_id,
+            priority=action == "command_palette",
+        )
         for key, action, binding_id, show in BINDING_SPECS
     ]
 
@@ -180,6 +190,7 @@ class SarabanApp(App[None]):
         self.buckets = bucket_map(self.rules)
         # data
         self.records: dict[str, Any] = {}
+        self._full: dict[str, Any] = {}  # agency id → full record (evidence, history) for the detail pane
         self.order: list[str] = []
         self.scope = Scope()
         self.marked: set[str] = set()
@@ -208,6 +219,8 @@ class SarabanApp(App[None]):
         self._progress_dirty = True
         self._search_timer: Timer | None = None
         self._polling = False
+        self._blocked_notified = False
+        self._cell_cache: dict[str, tuple[Any, tuple[Any, ...], list[Text]]] = {}
 
     # ------------------------------------------------------------------------------------------
     # Setup
@@ -224,12 +237,11 @@ class SarabanApp(App[None]):
 
     def main_ready(self) -> None:
         """The main screen is composed: lay it out, load the store, start the timers."""
-        self.title = f"saraban{one_line(self.title_suffix)}" if not self.title_suffix.strip() else (
-            f"saraban {one_line(self.title_suffix)}"
-        )
+        suffix = one_line(self.title_suffix)
+        self.title = f"saraban {suffix}" if suffix else "saraban"
         self.width_changed(self.size.width)
         self._relabel()
-        self.set_interval(FLUSH_SECONDS, self._flush)
+        self.set_interval(FLUSH_SECONDS, self.flush_pending)
         self.set_interval(POLL_SECONDS, self._poll)
         self.run_guarded(self._initial_load(), "load")
         self.query_one("#agencies", AgencyTable).focus()
@@ -332,7 +344,10 @@ class SarabanApp(App[None]):
         return await asyncio.to_thread(fn, *args, **kwargs)
 
     async def _reload(self) -> None:
-        records = await self.io(self.store.records)
+        # The table needs group and flags only: light records skip the probe transcripts and history,
+        # which the detail pane loads for the one selected agency.
+        records = await self.io(self.store.records, with_history=False, light=True)
+        self._full.clear()
         generation = await self.io(self.store.generation)
         try:
             snapshots = await self.io(self.store.snapshots)
@@ -348,7 +363,7 @@ class SarabanApp(App[None]):
             self.records[agency_id] = rec
             self.pending.add(agency_id)
         self.generation = await self.io(self.store.generation)
-        self._flush()
+        self.flush_pending()
 
     def _poll(self) -> None:
         """Pick up other operators' changes (the store's generation moves when anyone writes)."""
@@ -387,6 +402,12 @@ class SarabanApp(App[None]):
     def apply_records(self, records: Iterable[Any]) -> None:
         """Replace the records (after a reload), updating only rows whose content changed."""
         new = {rec_id(r): r for r in records}
+        for key, rec in new.items():
+            # a streamed verdict can be newer than what the runner has saved so far: keep it
+            old = self.records.get(key)
+            kept = old.verdict if old is not None else None
+            if kept is not None and (rec.verdict is None or kept.checked_at > rec.verdict.checked_at):
+                new[key] = with_verdict(rec, kept)
         changed = {
             key
             for key, rec in new.items()
@@ -398,15 +419,22 @@ class SarabanApp(App[None]):
         self.pending |= changed
         if removed or not self.order:
             self._rebuild_table()
-        self._flush(force_groups=True)
+        self.flush_pending(force_groups=True)
 
     def visible_records(self) -> list[Any]:
         chosen = [r for r in self.records.values() if matches(r, self.scope, self.buckets)]
         return sort_records(chosen, self.sort_column, self.sort_reverse, self.rules)
 
     def _cells(self, rec: Any) -> list[Text]:
+        """Row cells, cached per record object: a filter keystroke reuses them for unchanged rows."""
         key = rec_id(rec)
-        return row_cells(rec, self._columns, self.lang, key in self.marked, self.buckets)
+        marked = key in self.marked
+        cached = self._cell_cache.get(key)
+        if cached is not None and cached[0] is rec and cached[1] == (marked, self.lang, self._columns):
+            return cached[2]
+        cells = row_cells(rec, self._columns, self.lang, marked, self.buckets)
+        self._cell_cache[key] = (rec, (marked, self.lang, self._columns), cells)
+        return cells
 
     def _rebuild_table(self) -> None:
         table = self.query_one("#agencies", AgencyTable)
@@ -419,10 +447,12 @@ class SarabanApp(App[None]):
         self._refresh_topbar()
         self._refresh_detail()
 
-    def _flush(self, force_groups: bool = False) -> None:
+    def flush_pending(self, force_groups: bool = False) -> None:
         """Apply pending record changes to the screen: rows in place, or one rebuild when the set changed."""
         if self.pending:
             pending, self.pending = self.pending, set()
+            for key in pending:
+                self._full.pop(key, None)  # reload the selected one's history and evidence
             new_order = [rec_id(r) for r in self.visible_records()]
             if new_order != self.order:
                 self._rebuild_table()
@@ -448,7 +478,9 @@ class SarabanApp(App[None]):
         text = Text(end="", no_wrap=True, overflow="ellipsis")
         text.append(f" {self.title} ", style="bold reverse")
         text.append(" ")
-        text.append(tr("status.scope", self.lang, shown=len(self.order), total=len(self.records)), style="bold")
+        text.append(
+            tr("status.scope", self.lang, shown=len(self.order), total=len(self.records)), style="bold"
+        )
         text.append("  ·  ")
         text.append(tr("status.filter", self.lang, desc=self.scope.describe(self.lang)))
         if self.marked:
@@ -457,16 +489,28 @@ class SarabanApp(App[None]):
         if self.scan_state in ("running", "paused"):
             text.append("  ·  ")
             done = f"{self.scan_done}/{self.scan_total or '?'}"
-            label = tr("progress.running", self.lang) if self.scan_state == "running" else tr(
-                "progress.paused", self.lang, reason=one_line(self.scan_reason)
+            label = (
+                tr("progress.running", self.lang)
+                if self.scan_state == "running"
+                else tr("progress.paused", self.lang, reason=one_line(self.scan_reason))
             )
             text.append(f"{label} {done}", style="bold cyan")
         if self.canary is not None:
             text.append("  ·  ")
-            text.append(tr("progress.canary_failed", self.lang, reason=one_line(self.canary[0]), withheld=self.canary[1]), style="bold red")
+            text.append(
+                tr(
+                    "progress.canary_failed",
+                    self.lang,
+                    reason=one_line(self.canary[0]),
+                    withheld=self.canary[1],
+                ),
+                style="bold red",
+            )
         if not self.narrow:
             text.append("  ·  ")
-            text.append(tr("status.sort", self.lang, col=tr(f"col.{self.sort_column}", self.lang)), style="dim")
+            text.append(
+                tr("status.sort", self.lang, col=tr(f"col.{self.sort_column}", self.lang)), style="dim"
+            )
             if self.operator:
                 text.append(f"  ·  {one_line(self.operator)}", style="dim")
         self.query_one("#topbar", Static).update(text)
@@ -485,7 +529,13 @@ class SarabanApp(App[None]):
         selected = (
             f"group:{self.scope.group}"
             if self.scope.group
-            else ("unchecked" if self.scope.bucket == UNCHECKED else f"bucket:{self.scope.bucket}" if self.scope.bucket else "all")
+            else (
+                "unchecked"
+                if self.scope.bucket == UNCHECKED
+                else f"bucket:{self.scope.bucket}"
+                if self.scope.bucket
+                else "all"
+            )
         )
         self.query_one("#groups", GroupsPane).show(lines, footer, selected)
 
@@ -502,8 +552,28 @@ class SarabanApp(App[None]):
         return latest
 
     def _refresh_detail(self) -> None:
-        rec = self.records.get(self.selected_id) if self.selected_id else None
+        agency_id = self.selected_id
+        rec = self.records.get(agency_id) if agency_id else None
+        full = self._full.get(agency_id) if agency_id else None
+        if rec is not None and full is not None:
+            # The store's full record (history, evidence), with a newer streamed verdict when there is one.
+            if rec.verdict is not None and (full.verdict is None or rec.verdict.checked_at > full.verdict.checked_at):
+                full = with_verdict(full, rec.verdict)
+            rec = full
         self.query_one("#detail", DetailPane).show(detail_text(rec, self.rules, self.lang))
+        if agency_id and full is None and agency_id in self.records:
+            self.run_worker(self._load_full(agency_id), group="detail", exclusive=True,
+                            exit_on_error=False)
+
+    async def _load_full(self, agency_id: str) -> None:
+        """The whole record of the selected agency (evidence and history) from the store, off the loop."""
+        try:
+            full = await self.io(self.store.record, agency_id)
+        except KeyError:
+            return
+        self._full[agency_id] = full
+        if self.selected_id == agency_id:
+            self._refresh_detail()
 
     def _refresh_progress(self) -> None:
         pane = self.query_one("#progress", ProgressPane)
@@ -517,12 +587,24 @@ class SarabanApp(App[None]):
             state.append(tr("progress.paused", lang, reason=one_line(self.scan_reason)), style="bold yellow")
         elif self.scan_state == "finished":
             state.append(
-                tr("progress.finished", lang, done=self.scan_done, total=self.scan_total or 0, elapsed=fmt_duration(self.scan_elapsed)),
+                tr(
+                    "progress.finished",
+                    lang,
+                    done=self.scan_done,
+                    total=self.scan_total or 0,
+                    elapsed=fmt_duration(self.scan_elapsed),
+                ),
                 style="bold green",
             )
         else:
             state.append(
-                tr("progress.stopped", lang, reason=one_line(self.scan_reason), done=self.scan_done, total=self.scan_total or 0),
+                tr(
+                    "progress.stopped",
+                    lang,
+                    reason=one_line(self.scan_reason),
+                    done=self.scan_done,
+                    total=self.scan_total or 0,
+                ),
                 style="bold yellow",
             )
         rate, eta = self._rate_eta()
@@ -553,7 +635,14 @@ class SarabanApp(App[None]):
                 tallies.append_text(group_text(rule.group, self.buckets))
                 tallies.append(f" {n}  ")
         pane.set_class(self.scan_state == "idle", "-idle")
-        pane.show(state, self.scan_total if self.scan_state != "idle" else None, self.scan_done, line, canary, tallies)
+        pane.show(
+            state,
+            self.scan_total if self.scan_state != "idle" else None,
+            self.scan_done,
+            line,
+            canary,
+            tallies,
+        )
 
     def _rate_eta(self) -> tuple[float | None, float | None]:
         if self.scan_started is None or self.scan_state not in ("running", "paused"):
@@ -674,7 +763,7 @@ class SarabanApp(App[None]):
         }[name]
         self.query_one(target).focus()
 
-    def action_back(self) -> None:
+    def action_back_out(self) -> None:
         search = self.query_one("#search", Input)
         if search.has_focus or search.has_class("visible"):
             self._close_search()
@@ -788,7 +877,11 @@ class SarabanApp(App[None]):
         provinces = sorted({r.agency.province for r in records if r.agency.province})
         scope_province = self.scope.province
         districts = sorted(
-            {r.agency.district for r in records if r.agency.district and (not scope_province or r.agency.province == scope_province)}
+            {
+                r.agency.district
+                for r in records
+                if r.agency.district and (not scope_province or r.agency.province == scope_province)
+            }
         )
         kinds = sorted({r.agency.kind for r in records if r.agency.kind})
         groups = [(r.group, group_label(r, self.lang)) for r in self.rules]
@@ -817,6 +910,7 @@ class SarabanApp(App[None]):
             self.scan_elapsed = None
             self.scan_tallies = Counter()
             self.retries = {}
+            self._blocked_notified = False
             log = Text(tr("event.started", lang, total=event.total), style="bold")
         elif isinstance(event, AgencyChecked):
             key = str(event.agency.id)
@@ -829,15 +923,22 @@ class SarabanApp(App[None]):
             self.scan_tallies[event.verdict.group] += 1
             for address in (event.agency.declared, event.verdict.evidence.normalized or ""):
                 self.retries.pop(address, None)
-            if event.verdict.group not in ("A1", "A2"):
+            if event.verdict.group not in QUIET_GROUPS:  # the log is for what the network said
                 log = Text(end="")
                 log.append_text(group_text(event.verdict.group, self.buckets))
                 log.append(f"  {one_line(event.agency.name)}  {one_line(event.agency.declared)}")
         elif isinstance(event, RetryScheduled):
             self.retries[event.address] = event.attempt
             log = Text(
-                tr("event.retry", lang, address=one_line(event.address), host=one_line(event.host), attempt=event.attempt,
-                   delay=f"{event.delay_s:.0f}", reason=one_line(event.reason)),
+                tr(
+                    "event.retry",
+                    lang,
+                    address=one_line(event.address),
+                    host=one_line(event.host),
+                    attempt=event.attempt,
+                    delay=f"{event.delay_s:.0f}",
+                    reason=one_line(event.reason),
+                ),
                 style="yellow",
             )
         elif isinstance(event, CanaryFailed):
@@ -851,7 +952,9 @@ class SarabanApp(App[None]):
         elif isinstance(event, ProberBlocked):
             message = tr("event.blocked", lang, host=one_line(event.host), reply=one_line(event.reply))
             log = Text(message, style="bold red")
-            self.notify(message, severity="warning", markup=False)
+            if not self._blocked_notified:  # one toast per scan; the log keeps every host
+                self._blocked_notified = True
+                self.notify(message, severity="warning", markup=False)
         elif isinstance(event, ScanPaused):
             self.scan_state = "paused"
             self.scan_reason = event.reason
@@ -878,7 +981,9 @@ class SarabanApp(App[None]):
         if event.stopped:
             self.scan_state = "stopped"
             self.scan_reason = event.stopped
-            message = tr("event.stopped", self.lang, reason=one_line(event.stopped), done=event.done, total=event.total)
+            message = tr(
+                "event.stopped", self.lang, reason=one_line(event.stopped), done=event.done, total=event.total
+            )
         else:
             self.scan_state = "finished"
             message = tr("event.finished", self.lang, done=event.done, total=event.total)
@@ -955,7 +1060,9 @@ class SarabanApp(App[None]):
         if len(targets) == 1:
             self.recheck_one(targets[0])
             return
-        self._confirm(tr("dlg.confirm_recheck", self.lang, n=len(targets)), lambda: self._bulk_recheck(targets))
+        self._confirm(
+            tr("dlg.confirm_recheck", self.lang, n=len(targets)), lambda: self._bulk_recheck(targets)
+        )
 
     def _bulk_recheck(self, targets: list[str]) -> None:
         self.start_scan(targets)
@@ -1017,7 +1124,9 @@ class SarabanApp(App[None]):
                 self.records[agency_id] = with_verdict(self.records[agency_id], verdict)
             await self._reload_one(agency_id)
             if verdict is not None:
-                message = tr("msg.corrected", self.lang, name=name, address=one_line(address), group=verdict.group)
+                message = tr(
+                    "msg.corrected", self.lang, name=name, address=one_line(address), group=verdict.group
+                )
             else:
                 message = tr("msg.corrected_no_check", self.lang, name=name, address=one_line(address))
             self.notify(message, markup=False)
@@ -1044,7 +1153,9 @@ class SarabanApp(App[None]):
             self.run_guarded(work(), "note")
 
         self.push_screen(
-            PromptScreen(tr("dlg.note_title", self.lang, name=name), tr("dlg.note_hint", self.lang), prompt_id="note"),
+            PromptScreen(
+                tr("dlg.note_title", self.lang, name=name), tr("dlg.note_hint", self.lang), prompt_id="note"
+            ),
             done,
         )
 
@@ -1058,7 +1169,10 @@ class SarabanApp(App[None]):
             state = None if rec.followup in CALLED_STATES else FOLLOWUP_CALLED
             self._set_followup(targets, state)
             return
-        self._confirm(tr("dlg.confirm_called", self.lang, n=len(targets)), lambda: self._set_followup(targets, FOLLOWUP_CALLED))
+        self._confirm(
+            tr("dlg.confirm_called", self.lang, n=len(targets)),
+            lambda: self._set_followup(targets, FOLLOWUP_CALLED),
+        )
 
     def _set_followup(self, targets: list[str], state: str | None) -> None:
         async def work() -> None:
@@ -1068,7 +1182,11 @@ class SarabanApp(App[None]):
                 self.marked.clear()
             await self._reload()
             if state is None:
-                name = one_line(self.records[targets[0]].agency.name) if targets[0] in self.records else targets[0]
+                name = (
+                    one_line(self.records[targets[0]].agency.name)
+                    if targets[0] in self.records
+                    else targets[0]
+                )
                 self.notify(tr("msg.uncalled", self.lang, name=name), markup=False)
             else:
                 self.notify(tr("msg.called", self.lang, n=len(targets)), markup=False)
@@ -1080,7 +1198,11 @@ class SarabanApp(App[None]):
     # ------------------------------------------------------------------------------------------
 
     def followup_items(self) -> list[Any]:
-        return [self.records[key] for key in self.order if key in self.records and needs_followup(self.records[key])]
+        return [
+            self.records[key]
+            for key in self.order
+            if key in self.records and needs_followup(self.records[key])
+        ]
 
     def default_export_path(self) -> Path:
         today = self.clock()
@@ -1120,14 +1242,17 @@ class SarabanApp(App[None]):
             path = path.with_suffix(path.suffix + ".xlsx") if path.suffix else path.with_suffix(".xlsx")
         lang = self.lang
         entries = [
-            (rec.agency, rec.verdict, current_address(rec), [note.text for note in rec.notes or ()]) for rec in items
+            (rec.agency, rec.verdict, current_address(rec), [note.text for note in rec.notes or ()])
+            for rec in items
         ]
         rows = await self.io(export.followup_rows, entries, self.rules, lang=lang)
         header = export.followup_header(lang)
         writer = export.write_csv if path.suffix.lower() == ".csv" else export.write_xlsx
         path.parent.mkdir(parents=True, exist_ok=True)
         await self.io(writer, path, header, rows)
-        self.notify(tr("msg.exported", self.lang, n=len(items), path=one_line(path)), markup=False, timeout=10)
+        self.notify(
+            tr("msg.exported", self.lang, n=len(items), path=one_line(path)), markup=False, timeout=10
+        )
 
     def action_import_list(self) -> None:
         def done(path: str | None) -> None:
@@ -1135,7 +1260,10 @@ class SarabanApp(App[None]):
                 self.run_guarded(self.import_from(Path(path).expanduser()), "import")
 
         self.push_screen(
-            PromptScreen(tr("dlg.import_title", self.lang), tr("dlg.import_hint", self.lang), prompt_id="import"), done
+            PromptScreen(
+                tr("dlg.import_title", self.lang), tr("dlg.import_hint", self.lang), prompt_id="import"
+            ),
+            done,
         )
 
     async def import_from(self, path: Path) -> None:
@@ -1144,8 +1272,12 @@ class SarabanApp(App[None]):
         result = await self.io(read_agencies, path)
         problems = list(getattr(result, "problems", None) or ())
         if problems:
-            self.notify(tr("msg.import_problems", self.lang, n=len(problems)), severity="warning", markup=False)
-        report = await self.io(self.store.merge_import, result.agencies, source=str(path), operator=self.operator)
+            self.notify(
+                tr("msg.import_problems", self.lang, n=len(problems)), severity="warning", markup=False
+            )
+        report = await self.io(
+            self.store.merge_import, result.agencies, source=str(path), operator=self.operator
+        )
 
         def size(value: Any) -> int:
             return value if isinstance(value, int) else len(value or ())
@@ -1185,6 +1317,11 @@ class SarabanApp(App[None]):
     # Command palette
     # ------------------------------------------------------------------------------------------
 
+    def _key_label(self, binding_id: str, default: str) -> str:
+        """The key as the operator presses it, after the config's keymap."""
+        keys = self._keymap.get(binding_id) or default
+        return self.get_key_display(Binding(keys.split(",")[0].strip(), ""))
+
     def palette_entries(self) -> list[PaletteEntry]:
         """Every binding as a command, then quick filters (group, bucket, province, district)."""
         lang = self.lang
@@ -1194,7 +1331,7 @@ class SarabanApp(App[None]):
                 continue
             entries.append(
                 PaletteEntry(
-                    f"{tr(f'key.{binding_id}', lang)} ({key if len(key) == 1 else key.replace('_', ' ')})",
+                    f"{tr(f'key.{binding_id}', lang)} ({self._key_label(binding_id, key)})",
                     "",
                     lambda action=action: self.call_later(self.run_action, action),
                 )
@@ -1202,15 +1339,24 @@ class SarabanApp(App[None]):
         entries.append(PaletteEntry(tr("palette.clear_filter", lang), "", lambda: self.set_scope(Scope())))
         entries.append(
             PaletteEntry(
-                tr("palette.followup", lang), "", lambda: self.set_scope(dataclasses.replace(self.scope, followup_only=True))
+                tr("palette.followup", lang),
+                "",
+                lambda: self.set_scope(dataclasses.replace(self.scope, followup_only=True)),
             )
         )
         for rule in self.rules:
             entries.append(
                 PaletteEntry(
-                    tr("palette.filter_group", lang, group=rule.group, label=group_label(rule_for(rule.group, self.rules), lang)),
+                    tr(
+                        "palette.filter_group",
+                        lang,
+                        group=rule.group,
+                        label=group_label(rule_for(rule.group, self.rules), lang),
+                    ),
                     "",
-                    lambda g=rule.group: self.set_scope(dataclasses.replace(self.scope, group=g, bucket=None)),
+                    lambda g=rule.group: self.set_scope(
+                        dataclasses.replace(self.scope, group=g, bucket=None)
+                    ),
                 )
             )
         provinces = sorted({r.agency.province for r in self.records.values() if r.agency.province})
@@ -1219,17 +1365,23 @@ class SarabanApp(App[None]):
                 PaletteEntry(
                     f"{tr('palette.filter_province', lang)}: {province}",
                     "",
-                    lambda p=province: self.set_scope(dataclasses.replace(self.scope, province=p, district=None)),
+                    lambda p=province: self.set_scope(
+                        dataclasses.replace(self.scope, province=p, district=None)
+                    ),
                     discover=False,
                 )
             )
-        districts = sorted({(r.agency.province, r.agency.district) for r in self.records.values() if r.agency.district})
+        districts = sorted(
+            {(r.agency.province, r.agency.district) for r in self.records.values() if r.agency.district}
+        )
         for province, district in districts:
             entries.append(
                 PaletteEntry(
                     f"{tr('palette.filter_district', lang)}: {district} ({province})",
                     "",
-                    lambda p=province, d=district: self.set_scope(dataclasses.replace(self.scope, province=p, district=d)),
+                    lambda p=province, d=district: self.set_scope(
+                        dataclasses.replace(self.scope, province=p, district=d)
+                    ),
                     discover=False,
                 )
             )

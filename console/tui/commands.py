@@ -38,7 +38,9 @@ class ActionsProvider(Provider):
     async def discover(self) -> Hits:
         for entry in self._entries():
             if entry.discover:
-                yield DiscoveryHit(Text(one_line(entry.title), end=""), entry.run, text=entry.title, help=entry.help or None)
+                yield DiscoveryHit(
+                    Text(one_line(entry.title), end=""), entry.run, text=entry.title, help=entry.help or None
+                )
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)

@@ -50,7 +50,7 @@ class HelpScreen(ModalScreen[None]):
         table.add_column(Text(tr("help.action", self.lang), style="bold"), key="action")
         table.add_column(Text(tr("help.id", self.lang), style="bold"), key="id")
         for key, description, binding_id in self.rows:
-            table.add_row(cell(key, "bold"), cell(description), cell(binding_id, "dim"), key=binding_id)
+            table.add_row(cell(key, "bold"), cell(description), cell(binding_id, "dim"))
         table.focus()
 
     def action_dismiss_help(self) -> None:
@@ -74,7 +74,9 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box", classes="dialog"):
-            yield Static(Text(self.question, style="bold", end=""), id="confirm-question", classes="dialog-title")
+            yield Static(
+                Text(self.question, style="bold", end=""), id="confirm-question", classes="dialog-title"
+            )
             yield Static(
                 Text(f"{tr('dlg.yes', self.lang)}    {tr('dlg.no', self.lang)}", style="dim", end=""),
                 classes="dialog-hint",
@@ -89,7 +91,9 @@ class PromptScreen(ModalScreen[str | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", show=False)]
 
-    def __init__(self, title: str, hint: str, value: str = "", placeholder: str = "", prompt_id: str = "prompt") -> None:
+    def __init__(
+        self, title: str, hint: str, value: str = "", placeholder: str = "", prompt_id: str = "prompt"
+    ) -> None:
         super().__init__()
         self.title_text = title
         self.hint = hint
@@ -141,7 +145,9 @@ class CorrectionScreen(ModalScreen[CorrectionRequest | None]):
         Binding("ctrl+s", "use_suggestion", show=False),
     ]
 
-    def __init__(self, name: str, current: str, lang: str, reader: AddressReader | None, initial: str = "") -> None:
+    def __init__(
+        self, name: str, current: str, lang: str, reader: AddressReader | None, initial: str = ""
+    ) -> None:
         super().__init__()
         self.agency_name = name
         self.current = current
@@ -155,11 +161,15 @@ class CorrectionScreen(ModalScreen[CorrectionRequest | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="correct-box", classes="dialog"):
             yield Static(
-                Text(tr("dlg.correct_title", self.lang, name=one_line(self.agency_name)), style="bold", end=""),
+                Text(
+                    tr("dlg.correct_title", self.lang, name=one_line(self.agency_name)), style="bold", end=""
+                ),
                 classes="dialog-title",
             )
             yield Static(Text(tr("dlg.correct_current", self.lang, address=one_line(self.current)), end=""))
-            yield Input(value=self.initial, placeholder=tr("dlg.correct_address", self.lang), id="correct-address")
+            yield Input(
+                value=self.initial, placeholder=tr("dlg.correct_address", self.lang), id="correct-address"
+            )
             yield Static(id="correct-validation", markup=False)
             yield Input(placeholder=tr("dlg.correct_reason", self.lang), id="correct-reason")
             yield Static(Text(tr("dlg.correct_hint", self.lang), style="dim", end=""), classes="dialog-hint")
@@ -200,7 +210,10 @@ class CorrectionScreen(ModalScreen[CorrectionRequest | None]):
                 if suggestion and clean(suggestion) != value:
                     self.suggestion = clean(suggestion)
                     out.append("\n")
-                    out.append(tr("dlg.correct_suggestion", self.lang, suggestion=one_line(suggestion)), style="yellow")
+                    out.append(
+                        tr("dlg.correct_suggestion", self.lang, suggestion=one_line(suggestion)),
+                        style="yellow",
+                    )
         self.query_one("#correct-validation", Static).update(out)
 
     @on(Input.Changed, "#correct-address")
@@ -260,7 +273,9 @@ class FilterScreen(ModalScreen[Scope | None]):
         self.kinds = kinds
         self.lang = lang
 
-    def _select(self, values: Sequence[tuple[str, str]], current: str | None, select_id: str, label: str) -> Select[str]:
+    def _select(
+        self, values: Sequence[tuple[str, str]], current: str | None, select_id: str, label: str
+    ) -> Select[str]:
         options: list[tuple[Text, str]] = [(Text(f"{label}: {tr('dlg.any', self.lang)}", end=""), _ANY)]
         options += [(Text(f"{label}: {one_line(shown)}", end=""), value) for value, shown in values]
         known = {v for _, v in options}
@@ -272,14 +287,31 @@ class FilterScreen(ModalScreen[Scope | None]):
             yield Static(Text(tr("dlg.filters_title", lang), style="bold", end=""), classes="dialog-title")
             with VerticalScroll():
                 yield self._select(
-                    [(g, f"{g} {label}") for g, label in self.groups], self.scope.group, "filter-group", tr("col.group", lang)
+                    [(g, f"{g} {label}") for g, label in self.groups],
+                    self.scope.group,
+                    "filter-group",
+                    tr("col.group", lang),
                 )
-                yield self._select([(p, p) for p in self.provinces], self.scope.province, "filter-province", tr("col.province", lang))
-                yield self._select([(d, d) for d in self.districts], self.scope.district, "filter-district", tr("col.district", lang))
-                yield self._select([(k, k) for k in self.kinds], self.scope.kind, "filter-kind", tr("detail.kind", lang))
+                yield self._select(
+                    [(p, p) for p in self.provinces],
+                    self.scope.province,
+                    "filter-province",
+                    tr("col.province", lang),
+                )
+                yield self._select(
+                    [(d, d) for d in self.districts],
+                    self.scope.district,
+                    "filter-district",
+                    tr("col.district", lang),
+                )
+                yield self._select(
+                    [(k, k) for k in self.kinds], self.scope.kind, "filter-kind", tr("detail.kind", lang)
+                )
                 yield Checkbox(tr("dlg.followup_only", lang), self.scope.followup_only, id="filter-followup")
                 yield Input(
-                    value=self.scope.changed_since or "", placeholder=tr("dlg.changed_since", lang), id="filter-changed"
+                    value=self.scope.changed_since or "",
+                    placeholder=tr("dlg.changed_since", lang),
+                    id="filter-changed",
                 )
             with Horizontal(classes="dialog-buttons"):
                 yield Button(tr("dlg.yes", lang), id="filter-apply", variant="primary")

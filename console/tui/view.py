@@ -24,7 +24,17 @@ BUCKETS: tuple[str, ...] = ("A", "BE", "W")
 UNCHECKED = "-"
 
 # Column ids in display order; which ones show depends on the terminal width.
-WIDE_COLUMNS: tuple[str, ...] = ("mark", "seq", "name", "district", "province", "address", "group", "flags", "checked")
+WIDE_COLUMNS: tuple[str, ...] = (
+    "mark",
+    "seq",
+    "name",
+    "district",
+    "province",
+    "address",
+    "group",
+    "flags",
+    "checked",
+)
 NARROW_COLUMNS: tuple[str, ...] = ("mark", "seq", "name", "district", "address", "group")
 COLUMN_WIDTHS: dict[str, int] = {
     "mark": 1,
@@ -167,7 +177,14 @@ def changed_since(rec: Any, since: str) -> bool:
 def search_haystack(rec: Any) -> str:
     agency = rec.agency
     return " ".join(
-        (agency.name, agency.district, agency.province, agency.declared, current_address(rec), agency.seq or "")
+        (
+            agency.name,
+            agency.district,
+            agency.province,
+            agency.declared,
+            current_address(rec),
+            agency.seq or "",
+        )
     ).casefold()
 
 
@@ -261,7 +278,9 @@ def group_text(group: str | None, buckets: dict[str, str]) -> Text:
     return Text(group, style=GROUP_STYLES.get(buckets.get(group, "BE"), ""), end="")
 
 
-def row_cells(rec: Any, columns: Sequence[str], lang: str, marked: bool, buckets: dict[str, str]) -> list[Text]:
+def row_cells(
+    rec: Any, columns: Sequence[str], lang: str, marked: bool, buckets: dict[str, str]
+) -> list[Text]:
     """One table row: every cell a literal Text (a str cell would be parsed as markup)."""
     agency = rec.agency
     verdict = rec.verdict
@@ -317,7 +336,11 @@ def snapshot_counts(snapshot: dict[str, Any] | None, scope: Scope) -> Counter[st
 
 
 def group_lines(
-    counts: Counter[str], previous: Counter[str] | None, rules: Sequence[Rule], lang: str, show_empty: bool = False
+    counts: Counter[str],
+    previous: Counter[str] | None,
+    rules: Sequence[Rule],
+    lang: str,
+    show_empty: bool = False,
 ) -> list[GroupLine]:
     total = sum(counts.values())
     buckets = bucket_map(rules)
@@ -328,7 +351,9 @@ def group_lines(
     def delta(n: int, prev: int | None) -> int | None:
         return None if previous is None or prev is None else n - prev
 
-    lines: list[GroupLine] = [GroupLine("all", "", tr("groups.all", lang), total, 100.0 if total else 0.0, None, "")]
+    lines: list[GroupLine] = [
+        GroupLine("all", "", tr("groups.all", lang), total, 100.0 if total else 0.0, None, "")
+    ]
     for bucket in BUCKETS:
         n = sum(c for g, c in counts.items() if g != UNCHECKED and buckets.get(g, "BE") == bucket)
         prev = (
@@ -336,18 +361,42 @@ def group_lines(
             if previous is not None
             else None
         )
-        lines.append(GroupLine(f"bucket:{bucket}", bucket, tr(f"groups.bucket.{bucket}", lang), n, pct(n), delta(n, prev), bucket))
+        lines.append(
+            GroupLine(
+                f"bucket:{bucket}",
+                bucket,
+                tr(f"groups.bucket.{bucket}", lang),
+                n,
+                pct(n),
+                delta(n, prev),
+                bucket,
+            )
+        )
     for rule in rules:
         n = counts.get(rule.group, 0)
         prev = previous.get(rule.group, 0) if previous is not None else None
         if not n and not prev and not show_empty:
             continue  # an empty group says nothing and costs a line at 80x24
+        if rule.bucket in BUCKETS and sum(1 for r in rules if r.bucket == rule.bucket) == 1:
+            continue  # the bucket line already says it (W)
         lines.append(
-            GroupLine(f"group:{rule.group}", rule.group, group_label(rule, lang), n, pct(n), delta(n, prev), rule.bucket or "BE")
+            GroupLine(
+                f"group:{rule.group}",
+                rule.group,
+                group_label(rule, lang),
+                n,
+                pct(n),
+                delta(n, prev),
+                rule.bucket or "BE",
+            )
         )
     unchecked = counts.get(UNCHECKED, 0)
     if unchecked:
-        lines.append(GroupLine("unchecked", UNCHECKED, tr("groups.unchecked", lang), unchecked, pct(unchecked), None, ""))
+        lines.append(
+            GroupLine(
+                "unchecked", UNCHECKED, tr("groups.unchecked", lang), unchecked, pct(unchecked), None, ""
+            )
+        )
     return lines
 
 
@@ -371,7 +420,9 @@ def group_line_text(line: GroupLine, bar_width: int = 8) -> Text:
     if line.delta is None or line.delta == 0:
         text.append("     ", style="dim")
     else:
-        text.append(f" {line.delta:>+4d}", style="green" if (line.delta > 0) == (line.bucket == "A") else "red")
+        text.append(
+            f" {line.delta:>+4d}", style="green" if (line.delta > 0) == (line.bucket == "A") else "red"
+        )
     text.append(" ")
     label = line.label
     if is_bucket and line.key.startswith("bucket:"):
@@ -450,7 +501,9 @@ def probe_lines(probe: ProbeResult, lang: str, indent: str = "  ") -> Text:
     return out
 
 
-def _verdict_section(text: Text, verdict: Verdict, rules: Sequence[Rule], lang: str, buckets: dict[str, str]) -> None:
+def _verdict_section(
+    text: Text, verdict: Verdict, rules: Sequence[Rule], lang: str, buckets: dict[str, str]
+) -> None:
     rule = rule_for(verdict.group, rules)
     text.append(f"{tr('detail.group', lang)}: ", style="bold")
     text.append_text(group_text(verdict.group, buckets))
@@ -478,10 +531,19 @@ def _verdict_section(text: Text, verdict: Verdict, rules: Sequence[Rule], lang: 
             text.append(f"  {one_line(fix_info.reason)}", style="dim")
         text.append("\n")
     if verdict.flags:
-        _kv(text, tr("detail.flags", lang), ", ".join(f"{tr(f'flag.{f}', lang)} ({f})" for f in verdict.flags), "yellow")
+        _kv(
+            text,
+            tr("detail.flags", lang),
+            ", ".join(f"{tr(f'flag.{f}', lang)} ({f})" for f in verdict.flags),
+            "yellow",
+        )
     _kv(text, tr("detail.checked_at", lang), be_long(verdict.checked_at))
     rule_name = evidence.rule or verdict.group
-    _kv(text, tr("detail.rule", lang), f"{rule_name} (#{evidence.rule_index + 1})" if evidence.rule_index >= 0 else rule_name)
+    _kv(
+        text,
+        tr("detail.rule", lang),
+        f"{rule_name} (#{evidence.rule_index + 1})" if evidence.rule_index >= 0 else rule_name,
+    )
     if verdict.findings:
         _heading(text, tr("detail.findings", lang))
         for finding in verdict.findings:
@@ -538,8 +600,12 @@ def detail_text(rec: Any | None, rules: Sequence[Rule], lang: str) -> Text:
     if rec.corrections:
         _heading(text, tr("detail.corrections", lang))
         for corr in rec.corrections:
-            text.append(f"  {be_long(field(corr, 'at', ''))} {one_line(field(corr, 'operator', ''))}: ", style="dim")
-            text.append(f"{one_line(field(corr, 'old_address', ''))} → {one_line(field(corr, 'new_address', ''))}")
+            text.append(
+                f"  {be_long(field(corr, 'at', ''))} {one_line(field(corr, 'operator', ''))}: ", style="dim"
+            )
+            text.append(
+                f"{one_line(field(corr, 'old_address', ''))} → {one_line(field(corr, 'new_address', ''))}"
+            )
             reason = field(corr, "reason", "")
             if reason:
                 text.append(f"  ({one_line(reason)})")
@@ -550,7 +616,9 @@ def detail_text(rec: Any | None, rules: Sequence[Rule], lang: str) -> Text:
     if rec.notes:
         _heading(text, tr("detail.notes", lang))
         for note in rec.notes:
-            text.append(f"  {be_long(field(note, 'at', ''))} {one_line(field(note, 'operator', ''))}: ", style="dim")
+            text.append(
+                f"  {be_long(field(note, 'at', ''))} {one_line(field(note, 'operator', ''))}: ", style="dim"
+            )
             text.append(one_line(field(note, "text", "")) + "\n")
     history = list(rec.history or ())  # newest first
     if history:
@@ -602,8 +670,17 @@ def summary_text(rec: Any, rules: Sequence[Rule], lang: str) -> str:
             lines.append(f"{tr('detail.fix', lang)}: {fix}")
         if verdict.suggested_fix is not None:
             works = verdict.suggested_fix.works
-            state = tr("detail.fix_works" if works else "detail.fix_fails" if works is False else "detail.fix_unprobed", lang)
-            lines.append(f"{tr('detail.suggested', lang)}: {one_line(verdict.suggested_fix.address)} ({state})")
+            state = tr(
+                "detail.fix_works"
+                if works
+                else "detail.fix_fails"
+                if works is False
+                else "detail.fix_unprobed",
+                lang,
+            )
+            lines.append(
+                f"{tr('detail.suggested', lang)}: {one_line(verdict.suggested_fix.address)} ({state})"
+            )
         evidence = one_line(verdict.evidence.one_line())
         if evidence:
             lines.append(f"{tr('detail.evidence', lang)}: {evidence}")
@@ -628,4 +705,3 @@ def fmt_duration(seconds: float | None) -> str:
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours:d}:{minutes:02d}:{secs:02d}"
-

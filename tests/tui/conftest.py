@@ -12,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from tui_sample import Config, FakeRunner, build_store  # noqa: E402
+from tui_sample import Config, FakeRunner, build_store
 
 FROZEN = "2025-10-08T15:00:00+07:00"
 FROZEN_DT = datetime(2025, 10, 8, 15, 0, 0, tzinfo=timezone(timedelta(hours=7)))
@@ -49,6 +49,8 @@ def make_app(store: Any, runner: FakeRunner, config: Config) -> Callable[..., An
 
     def make(**kwargs: Any) -> SarabanApp:
         kwargs.setdefault("clock", lambda: FROZEN_DT)
-        return SarabanApp(kwargs.pop("store", store), kwargs.pop("runner", runner), kwargs.pop("config", config), **kwargs)
+        return SarabanApp(
+            kwargs.pop("store", store), kwargs.pop("runner", runner), kwargs.pop("config", config), **kwargs
+        )
 
     return make

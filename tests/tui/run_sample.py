@@ -8,9 +8,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from tui_sample import Config, FakeRunner, build_store  # noqa: E402
+from tui_sample import Config, FakeRunner, build_store
 
-from console.tui.app import SarabanApp  # noqa: E402
+from console.tui.app import SarabanApp
 
 
 def main() -> None:

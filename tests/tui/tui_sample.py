@@ -56,22 +56,87 @@ class Config:
 
 def agencies() -> list[Agency]:
     return [
-        Agency("tak-47", "เทศบาลตำบลทุ่งหลวง", "saraban@tambonthungluang.co.th", "47", "แม่ระมาด", "ตาก",
-               "เทศบาลตำบล", "055-581-123"),
-        Agency("tak-326", "องค์การบริหารส่วนตำบลท่าสายลวด", "Tasailuadmeasod@gmail.com", "326", "แม่สอด", "ตาก",
-               "องค์การบริหารส่วนตำบล", "055-563-456"),
-        Agency("tak-636", "องค์การบริหารส่วนตำบลหนองบัวเหนือ", "saraban_๖๖๓๐๑๙@dla.go.th", "636", "เมืองตาก", "ตาก",
-               "องค์การบริหารส่วนตำบล", "055-511-789"),
-        Agency("tak-1", "องค์การบริหารส่วนจังหวัดตาก", "saraban@takpao.go.th", "1", "เมืองตาก", "ตาก",
-               "องค์การบริหารส่วนจังหวัด", "055-511-000"),
-        Agency("tak-12", "เทศบาลเมืองแม่สอด", "saraban@maesotcity.go.th", "12", "แม่สอด", "ตาก",
-               "เทศบาลเมือง", "055-531-222"),
-        Agency("tak-88", "องค์การบริหารส่วนตำบลพะวอ", "saraban_630807@dla.go.th", "88", "แม่สอด", "ตาก",
-               "องค์การบริหารส่วนตำบล", "", parent_announcement=True),
-        Agency("tak-140", "องค์การบริหารส่วนตำบลแม่ตื่น", "", "140", "แม่ระมาด", "ตาก", "องค์การบริหารส่วนตำบล",
-               announced=False),
-        Agency("pyo-5", "เทศบาลตำบลบ้านต๊ำ", "saraban@bantam.go.th", "5", "เมืองพะเยา", "พะเยา", "เทศบาลตำบล",
-               "054-000-111"),
+        Agency(
+            "tak-47",
+            "เทศบาลตำบลทุ่งหลวง",
+            "saraban@tambonthungluang.co.th",
+            "47",
+            "แม่ระมาด",
+            "ตาก",
+            "เทศบาลตำบล",
+            "055-581-123",
+        ),
+        Agency(
+            "tak-326",
+            "องค์การบริหารส่วนตำบลท่าสายลวด",
+            "Tasailuadmeasod@gmail.com",
+            "326",
+            "แม่สอด",
+            "ตาก",
+            "องค์การบริหารส่วนตำบล",
+            "055-563-456",
+        ),
+        Agency(
+            "tak-636",
+            "องค์การบริหารส่วนตำบลหนองบัวเหนือ",
+            "saraban_๖๖๓๐๑๙@dla.go.th",
+            "636",
+            "เมืองตาก",
+            "ตาก",
+            "องค์การบริหารส่วนตำบล",
+            "055-511-789",
+        ),
+        Agency(
+            "tak-1",
+            "องค์การบริหารส่วนจังหวัดตาก",
+            "saraban@takpao.go.th",
+            "1",
+            "เมืองตาก",
+            "ตาก",
+            "องค์การบริหารส่วนจังหวัด",
+            "055-511-000",
+        ),
+        Agency(
+            "tak-12",
+            "เทศบาลเมืองแม่สอด",
+            "saraban@maesotcity.go.th",
+            "12",
+            "แม่สอด",
+            "ตาก",
+            "เทศบาลเมือง",
+            "055-531-222",
+        ),
+        Agency(
+            "tak-88",
+            "องค์การบริหารส่วนตำบลพะวอ",
+            "saraban_630807@dla.go.th",
+            "88",
+            "แม่สอด",
+            "ตาก",
+            "องค์การบริหารส่วนตำบล",
+            "",
+            parent_announcement=True,
+        ),
+        Agency(
+            "tak-140",
+            "องค์การบริหารส่วนตำบลแม่ตื่น",
+            "",
+            "140",
+            "แม่ระมาด",
+            "ตาก",
+            "องค์การบริหารส่วนตำบล",
+            announced=False,
+        ),
+        Agency(
+            "pyo-5",
+            "เทศบาลตำบลบ้านต๊ำ",
+            "saraban@bantam.go.th",
+            "5",
+            "เมืองพะเยา",
+            "พะเยา",
+            "เทศบาลตำบล",
+            "054-000-111",
+        ),
     ]
 
 
@@ -82,7 +147,9 @@ def _reply(code: int, text: str, enhanced: str | None = None) -> SmtpReply:
     return SmtpReply(code, text, enhanced)
 
 
-def smtp_attempt(host: str, ip: str, rcpt: str, reply: SmtpReply, banner: str = "mx ESMTP ready") -> HostAttempt:
+def smtp_attempt(
+    host: str, ip: str, rcpt: str, reply: SmtpReply, banner: str = "mx ESMTP ready"
+) -> HostAttempt:
     transcript = (
         Exchange("<connect>", _reply(220, banner), 12.0),
         Exchange("EHLO saraban-probe.example.go.th", _reply(250, f"{host}\nPIPELINING\nSTARTTLS"), 3.0),
@@ -94,33 +161,71 @@ def smtp_attempt(host: str, ip: str, rcpt: str, reply: SmtpReply, banner: str = 
     return HostAttempt(host, ip, 25, HOST_OK, starttls=True, transcript=transcript, elapsed_ms=40.0)
 
 
-def probe_ok(address: str, host: str = "mx.dla.go.th", ip: str = "203.0.113.25", banner: str = "mx ESMTP ready") -> ProbeResult:
+def probe_ok(
+    address: str, host: str = "mx.dla.go.th", ip: str = "203.0.113.25", banner: str = "mx ESMTP ready"
+) -> ProbeResult:
     domain = address.rpartition("@")[2]
     dns = DnsResult(domain, DNS_OK, (MailHost(host, 10, (ip,)),), elapsed_ms=8.0)
     reply = _reply(250, "2.1.5 Ok", "2.1.5")
-    return ProbeResult(address, PROBE_ACCEPTED, dns, reply, (smtp_attempt(host, ip, address, reply, banner),),
-                       catch_all=False, elapsed_ms=60.0)
+    return ProbeResult(
+        address,
+        PROBE_ACCEPTED,
+        dns,
+        reply,
+        (smtp_attempt(host, ip, address, reply, banner),),
+        catch_all=False,
+        elapsed_ms=60.0,
+    )
 
 
-def probe_mailbox_rejected(address: str, host: str = "mx.dla.go.th", ip: str = "203.0.113.25",
-                           banner: str = "mx ESMTP ready") -> ProbeResult:
+def probe_mailbox_rejected(
+    address: str, host: str = "mx.dla.go.th", ip: str = "203.0.113.25", banner: str = "mx ESMTP ready"
+) -> ProbeResult:
     domain = address.rpartition("@")[2]
     dns = DnsResult(domain, DNS_OK, (MailHost(host, 10, (ip,)),), elapsed_ms=8.0)
     reply = _reply(550, "5.1.1 <" + address + ">: Recipient address rejected: User unknown", "5.1.1")
-    return ProbeResult(address, PROBE_MAILBOX_REJECTED, dns, reply, (smtp_attempt(host, ip, address, reply, banner),),
-                       catch_all=False, elapsed_ms=60.0)
+    return ProbeResult(
+        address,
+        PROBE_MAILBOX_REJECTED,
+        dns,
+        reply,
+        (smtp_attempt(host, ip, address, reply, banner),),
+        catch_all=False,
+        elapsed_ms=60.0,
+    )
 
 
 def probe_nxdomain(address: str) -> ProbeResult:
     domain = address.rpartition("@")[2]
-    return ProbeResult(address, PROBE_DOMAIN_NOT_FOUND, DnsResult(domain, DNS_NXDOMAIN, error="NXDOMAIN"), elapsed_ms=9.0)
+    return ProbeResult(
+        address, PROBE_DOMAIN_NOT_FOUND, DnsResult(domain, DNS_NXDOMAIN, error="NXDOMAIN"), elapsed_ms=9.0
+    )
 
 
-def verdict(agency_id: str, group: str, declared: str, *, at: str = AT, findings: Sequence[Finding] = (),
-            flags: Sequence[str] = (), probe: ProbeResult | None = None, fix: SuggestedFix | None = None,
-            fix_probe: ProbeResult | None = None, normalized: str | None = None, rule_index: int = -1) -> Verdict:
-    evidence = Evidence(declared, normalized if normalized is not None else declared.strip().lower() or None,
-                        probe, fix_probe, group, rule_index, at, 70.0)
+def verdict(
+    agency_id: str,
+    group: str,
+    declared: str,
+    *,
+    at: str = AT,
+    findings: Sequence[Finding] = (),
+    flags: Sequence[str] = (),
+    probe: ProbeResult | None = None,
+    fix: SuggestedFix | None = None,
+    fix_probe: ProbeResult | None = None,
+    normalized: str | None = None,
+    rule_index: int = -1,
+) -> Verdict:
+    evidence = Evidence(
+        declared,
+        normalized if normalized is not None else declared.strip().lower() or None,
+        probe,
+        fix_probe,
+        group,
+        rule_index,
+        at,
+        70.0,
+    )
     return Verdict(agency_id, group, tuple(findings), tuple(flags), evidence, fix, at)
 
 
@@ -128,32 +233,78 @@ def verdicts(banner: str = "mx ESMTP ready") -> dict[str, Verdict]:
     """A verdict for every sample agency except pyo-5 (left unchecked)."""
     fixed = "saraban_663019@dla.go.th"
     return {
-        "tak-47": verdict("tak-47", "B2", "saraban@tambonthungluang.co.th",
-                          findings=[Finding("non_government_domain", "co.th is not a government domain"),
-                                    Finding("domain_not_found", "NXDOMAIN tambonthungluang.co.th")],
-                          probe=probe_nxdomain("saraban@tambonthungluang.co.th"), rule_index=4),
-        "tak-326": verdict("tak-326", "B1", "Tasailuadmeasod@gmail.com",
-                           findings=[Finding("free_mail", "gmail.com is a free-mail provider"),
-                                     Finding("mailbox_not_found", "550 5.1.1 user unknown")],
-                           probe=probe_mailbox_rejected("tasailuadmeasod@gmail.com", "gmail-smtp-in.l.google.com",
-                                                        "198.51.100.7", banner),
-                           normalized="tasailuadmeasod@gmail.com", rule_index=3),
-        "tak-636": verdict("tak-636", "B3", "saraban_๖๖๓๐๑๙@dla.go.th",
-                           findings=[Finding("bad_syntax", "Thai digits in the local part")],
-                           flags=["suggested_fix"], normalized="",
-                           probe=ProbeResult("saraban_๖๖๓๐๑๙@dla.go.th", PROBE_NOT_PROBED),
-                           fix=SuggestedFix(fixed, True, "thai_digits"), fix_probe=probe_ok(fixed), rule_index=2),
-        "tak-1": verdict("tak-1", "A1", "saraban@takpao.go.th", findings=[Finding("mail_accepted", "250 2.1.5")],
-                         probe=probe_ok("saraban@takpao.go.th", "mail.takpao.go.th", "203.0.113.40"), rule_index=10),
-        "tak-12": verdict("tak-12", "D3", "saraban@maesotcity.go.th", at=AT2,
-                          findings=[Finding("mailbox_not_found", "550 5.1.1 user unknown")], flags=["no_starttls"],
-                          probe=probe_mailbox_rejected("saraban@maesotcity.go.th", "mail.maesotcity.go.th",
-                                                       "203.0.113.41"), rule_index=7),
-        "tak-88": verdict("tak-88", "A2", "saraban_630807@dla.go.th",
-                          findings=[Finding("mail_accepted", "250"), Finding("parent_announcement", "parent")],
-                          flags=["catch_all"], probe=probe_ok("saraban_630807@dla.go.th"), rule_index=9),
-        "tak-140": verdict("tak-140", "C", "", findings=[Finding("no_announcement", "no announcement")],
-                           normalized="", rule_index=1),
+        "tak-47": verdict(
+            "tak-47",
+            "B2",
+            "saraban@tambonthungluang.co.th",
+            findings=[
+                Finding("non_government_domain", "co.th is not a government domain"),
+                Finding("domain_not_found", "NXDOMAIN tambonthungluang.co.th"),
+            ],
+            probe=probe_nxdomain("saraban@tambonthungluang.co.th"),
+            rule_index=4,
+        ),
+        "tak-326": verdict(
+            "tak-326",
+            "B1",
+            "Tasailuadmeasod@gmail.com",
+            findings=[
+                Finding("free_mail", "gmail.com is a free-mail provider"),
+                Finding("mailbox_not_found", "550 5.1.1 user unknown"),
+            ],
+            probe=probe_mailbox_rejected(
+                "tasailuadmeasod@gmail.com", "gmail-smtp-in.l.google.com", "198.51.100.7", banner
+            ),
+            normalized="tasailuadmeasod@gmail.com",
+            rule_index=3,
+        ),
+        "tak-636": verdict(
+            "tak-636",
+            "B3",
+            "saraban_๖๖๓๐๑๙@dla.go.th",
+            findings=[Finding("bad_syntax", "Thai digits in the local part")],
+            flags=["suggested_fix"],
+            normalized="",
+            probe=ProbeResult("saraban_๖๖๓๐๑๙@dla.go.th", PROBE_NOT_PROBED),
+            fix=SuggestedFix(fixed, True, "thai_digits"),
+            fix_probe=probe_ok(fixed),
+            rule_index=2,
+        ),
+        "tak-1": verdict(
+            "tak-1",
+            "A1",
+            "saraban@takpao.go.th",
+            findings=[Finding("mail_accepted", "250 2.1.5")],
+            probe=probe_ok("saraban@takpao.go.th", "mail.takpao.go.th", "203.0.113.40"),
+            rule_index=10,
+        ),
+        "tak-12": verdict(
+            "tak-12",
+            "D3",
+            "saraban@maesotcity.go.th",
+            at=AT2,
+            findings=[Finding("mailbox_not_found", "550 5.1.1 user unknown")],
+            flags=["no_starttls"],
+            probe=probe_mailbox_rejected("saraban@maesotcity.go.th", "mail.maesotcity.go.th", "203.0.113.41"),
+            rule_index=7,
+        ),
+        "tak-88": verdict(
+            "tak-88",
+            "A2",
+            "saraban_630807@dla.go.th",
+            findings=[Finding("mail_accepted", "250"), Finding("parent_announcement", "parent")],
+            flags=["catch_all"],
+            probe=probe_ok("saraban_630807@dla.go.th"),
+            rule_index=9,
+        ),
+        "tak-140": verdict(
+            "tak-140",
+            "C",
+            "",
+            findings=[Finding("no_announcement", "no announcement")],
+            normalized="",
+            rule_index=1,
+        ),
     }
 
 
@@ -178,17 +329,38 @@ def default_verdict_for(agency: Agency) -> Verdict:
     """What the fake internet says: .go.th addresses work, others are D1."""
     address = agency.declared.strip()
     if address.endswith(".go.th"):
-        return verdict(agency.id, "A1", address, at=AT2, findings=[Finding("mail_accepted", "250 2.1.5")],
-                       probe=probe_ok(address.lower()), rule_index=10)
-    return verdict(agency.id, "D1", address, at=AT2, findings=[Finding("domain_not_found", "NXDOMAIN")],
-                   probe=probe_nxdomain(address.lower()), rule_index=5)
+        return verdict(
+            agency.id,
+            "A1",
+            address,
+            at=AT2,
+            findings=[Finding("mail_accepted", "250 2.1.5")],
+            probe=probe_ok(address.lower()),
+            rule_index=10,
+        )
+    return verdict(
+        agency.id,
+        "D1",
+        address,
+        at=AT2,
+        findings=[Finding("domain_not_found", "NXDOMAIN")],
+        probe=probe_nxdomain(address.lower()),
+        rule_index=5,
+    )
 
 
 class FakeRunner:
     """The console.runner.Runner interface without a network (verdicts from `verdict_for`)."""
 
-    def __init__(self, store: Any, verdict_for: VerdictFor = default_verdict_for, *, gate: asyncio.Event | None = None,
-                 hold_after: int = 0, extra_events: Sequence[Any] = ()) -> None:
+    def __init__(
+        self,
+        store: Any,
+        verdict_for: VerdictFor = default_verdict_for,
+        *,
+        gate: asyncio.Event | None = None,
+        hold_after: int = 0,
+        extra_events: Sequence[Any] = (),
+    ) -> None:
         self.store = store
         self.verdict_for = verdict_for
         self.gate = gate  # when set, a scan waits here after `hold_after` agencies
@@ -214,7 +386,11 @@ class FakeRunner:
 
     def _agency(self, record: Any) -> Agency:
         agency = record.agency
-        return replace(agency, declared=record.current_address) if record.current_address != agency.declared else agency
+        return (
+            replace(agency, declared=record.current_address)
+            if record.current_address != agency.declared
+            else agency
+        )
 
     async def scan(self, agency_ids: list[str] | None = None, on_event: Any = None) -> ev.ScanFinished:
         self.scans.append(None if agency_ids is None else list(agency_ids))
@@ -254,10 +430,13 @@ class FakeRunner:
         await asyncio.to_thread(self.store.save_verdicts, [v])
         return v
 
-    async def correct(self, agency_id: str, new_address: str, reason: str, operator: str, *,
-                      recheck: bool = True) -> tuple[Any, Verdict | None]:
+    async def correct(
+        self, agency_id: str, new_address: str, reason: str, operator: str, *, recheck: bool = True
+    ) -> tuple[Any, Verdict | None]:
         self.corrections.append((agency_id, new_address, reason, operator))
-        correction = await asyncio.to_thread(self.store.add_correction, agency_id, new_address, reason, operator)
+        correction = await asyncio.to_thread(
+            self.store.add_correction, agency_id, new_address, reason, operator
+        )
         if not recheck:
             return correction, None
         v = await self.recheck(agency_id)
