@@ -964,6 +964,7 @@ class SarabanApp(App[None]):
             self.scan_reason = ""
             log = Text(tr("event.resumed", lang))
         elif isinstance(event, ScanFinished):
+            self.retries = {}  # nothing waits any more (catch-all and fix probes have no row of their own)
             self._finish(event)
             log = None
         if log is not None:

@@ -322,8 +322,14 @@ def count_groups(records: Iterable[Any]) -> Counter[str]:
 
 
 def snapshot_counts(snapshot: dict[str, Any] | None, scope: Scope) -> Counter[str] | None:
-    """Group counts of a stored snapshot, restricted to the scope's province when one is chosen."""
+    """Group counts of a stored snapshot, restricted to the scope's province when one is chosen.
+
+    Snapshots are kept per province: a scope narrower than that (search, district, kind, …) has no
+    previous figure to compare with, so None (no change shown) rather than a misleading difference.
+    """
     if not snapshot:
+        return None
+    if scope.search or scope.district or scope.kind or scope.followup_only or scope.changed_since:
         return None
     counts: Counter[str] = Counter()
     per_province = snapshot.get("counts") or {}
