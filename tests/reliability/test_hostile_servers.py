@@ -11,9 +11,10 @@ import time
 import tracemalloc
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import pytest
+from simkit import fast_config
 
 from checks import events as ev
 from checks import model as m
@@ -45,16 +46,6 @@ MARGIN_S = 2.0  # generous slack for a loaded CI machine: this bounds the wait, 
 CANARY_IP = "127.61.0.1"
 
 
-def fast_config(sim: SimInternet, **smtp: object) -> EngineConfig:
-    """Engine settings pointed at the sim, with timeouts small enough for a test."""
-    fields: dict[str, object] = {"timeout": 0.5, "deadline": 3.0, "retries": 1, "retry_delay": 0.2}
-    fields.update(smtp)
-    cfg = sim.engine_config(**fields)
-    return replace(
-        cfg,
-        dns=replace(cfg.dns, timeout=0.3, lifetime=1.0),
-        canary=replace(cfg.canary, interval=0.2, timeout=0.5),
-    )
 
 
 def agency_budget(cfg: EngineConfig) -> float:

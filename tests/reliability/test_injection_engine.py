@@ -13,9 +13,9 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from simkit import fast_config
 
 from checks import model as m
-from checks.config import EngineConfig
 from checks.scheduler import Scanner
 from checks.sim.internet import SimInternet
 from checks.sim.world import (
@@ -61,15 +61,6 @@ _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u20
 _ONE_RCPT = re.compile(r"RCPT TO:<[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+>", re.ASCII)
 
 
-def fast_config(sim: SimInternet, **smtp: object) -> EngineConfig:
-    fields: dict[str, object] = {"timeout": 0.5, "deadline": 3.0, "retries": 1, "retry_delay": 0.2}
-    fields.update(smtp)
-    cfg = sim.engine_config(**fields)
-    return replace(
-        cfg,
-        dns=replace(cfg.dns, timeout=0.3, lifetime=1.0),
-        canary=replace(cfg.canary, interval=0.2, timeout=0.5),
-    )
 
 
 def new_world(host: HostSpec) -> World:

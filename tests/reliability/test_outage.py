@@ -8,8 +8,9 @@ network to come back and finish the scan with every agency's true group.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 from pathlib import Path
+
+from simkit import fast_config as _fast_config
 
 from checks import events as ev
 from checks import model as m
@@ -36,17 +37,9 @@ OUTAGE_AFTER = 3  # the network goes down once this many agencies were recorded 
 
 
 def fast_config(sim: SimInternet, **smtp: object) -> EngineConfig:
-    """Engine settings pointed at the sim; one session per host at a time and two RCPT per session,
-    so a scan has many sessions one after another and an outage lands in the middle of it."""
-    fields: dict[str, object] = {"timeout": 0.5, "deadline": 3.0, "retries": 1, "retry_delay": 0.2}
-    fields.update(smtp)
-    cfg = sim.engine_config(**fields)
-    return replace(
-        cfg,
-        dns=replace(cfg.dns, timeout=0.3, lifetime=1.0),
-        canary=replace(cfg.canary, interval=0.2, timeout=0.5),
-        politeness=PolitenessConfig(max_sessions_per_host=1, rcpt_per_session=2),
-    )
+    """One session per host at a time and two RCPT per session, so a scan has many sessions one
+    after another and an outage lands in the middle of it."""
+    return _fast_config(sim, politeness=PolitenessConfig(max_sessions_per_host=1, rcpt_per_session=2), **smtp)
 
 
 def outage_world() -> World:

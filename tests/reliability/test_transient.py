@@ -7,9 +7,10 @@ losing it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import pytest
+from simkit import fast_config as _fast_config
 
 from checks import events as ev
 from checks import model as m
@@ -29,14 +30,9 @@ CANARY_IP = "127.63.0.1"
 
 
 def fast_config(sim: SimInternet, **smtp: object) -> EngineConfig:
-    fields: dict[str, object] = {"timeout": 0.5, "deadline": 5.0, "retries": 1, "retry_delay": 0.2}
-    fields.update(smtp)
-    cfg = sim.engine_config(**fields)
-    return replace(
-        cfg,
-        dns=replace(cfg.dns, timeout=0.3, lifetime=1.0),
-        canary=replace(cfg.canary, interval=0.2, timeout=0.5),
-    )
+    smtp.setdefault("deadline", 5.0)
+    return _fast_config(sim, **smtp)  # type: ignore[arg-type]
+
 
 
 def new_world() -> World:
