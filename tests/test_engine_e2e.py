@@ -106,3 +106,29 @@ def test_cli_bad_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     bad.write_text("nothing,useful\n1,2\n", encoding="utf-8")
     assert main(["check", str(bad), "--sim", "catalogue"]) == 2
     assert str(bad) in capsys.readouterr().err
+
+
+def test_pipelined_scan_gives_the_same_verdicts_as_one_at_a_time(scanned: dict[str, m.Verdict]) -> None:
+    """RFC 2920 pipelining changes how fast, never what: every behaviour of the catalogue, both ways."""
+    import asyncio
+
+    async def scan_unpipelined() -> dict[str, m.Verdict]:
+        async with SimInternet(WORLD) as internet:
+            config = internet.engine_config(
+                retries=1, retry_delay=1.0, deadline=6.0, timeout=1.5, pipelining=False
+            )
+            scanner = Scanner(config)
+            await scanner.run(WORLD.agencies)
+            assert not any(
+                a.pipelining for v in scanner.verdicts.values() if v.evidence.probe
+                for a in v.evidence.probe.attempts
+            )
+            return scanner.verdicts
+
+    assert any(  # the default scan really pipelined somewhere, or this comparison would prove nothing
+        a.pipelining for v in scanned.values() if v.evidence.probe for a in v.evidence.probe.attempts
+    )
+    one_at_a_time = asyncio.run(scan_unpipelined())
+    assert {k: (v.group, set(v.flags)) for k, v in one_at_a_time.items()} == {
+        k: (v.group, set(v.flags)) for k, v in scanned.items()
+    }
