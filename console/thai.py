@@ -89,6 +89,10 @@ def safe_text(s: object) -> str:
     if s is None:
         return ""
     text = s if isinstance(s, str) else str(s)
+    if text.isprintable():
+        # Fast path: no control, format (bidi), separator or surrogate character is present, so every
+        # substitution below would be a no-op (a console redraws thousands of cells at a time).
+        return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
     text = _SURROGATES.sub("\ufffd", text)
     text = _ESCAPES.sub("", text)
     text = _LINE_BREAKS.sub(" ", text)

@@ -12,6 +12,7 @@ import dataclasses
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -562,7 +563,7 @@ class SarabanApp(App[None]):
             rec = full
         self.query_one("#detail", DetailPane).show(detail_text(rec, self.rules, self.lang))
         if agency_id and full is None and agency_id in self.records:
-            self.run_worker(self._load_full(agency_id), group="detail", exclusive=True,
+            self.run_worker(partial(self._load_full, agency_id), group="detail", exclusive=True,
                             exit_on_error=False)
 
     async def _load_full(self, agency_id: str) -> None:

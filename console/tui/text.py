@@ -28,6 +28,8 @@ _CONTROLS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u2
 
 
 def _fallback_safe(value: str) -> str:
+    if value.isprintable():  # nothing to strip (no control, format or separator character)
+        return value if unicodedata.is_normalized("NFC", value) else unicodedata.normalize("NFC", value)
     value = _ESC_SEQ.sub("", value)
     return _CONTROLS.sub("", unicodedata.normalize("NFC", value))
 
