@@ -398,10 +398,7 @@ class Scanner:
         probe = self._catch_all.get(target.domain)
         if probe is None or probe.future is None:
             return None
-        try:
-            return await asyncio.shield(probe.future)
-        except asyncio.CancelledError:
-            raise
+        return await asyncio.shield(probe.future)
 
     async def _dns(self, domain: str) -> m.DnsResult:
         task = self._dns_tasks.get(domain)

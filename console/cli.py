@@ -122,45 +122,41 @@ def _read_file(path: str, sheet: str | None = None, mapping: dict[str, str] | No
 
 async def _scan_agencies(
     config: AppConfig, agencies: list[Agency], sim: str | None, on_event: ev.EventSink
-) -> tuple[dict[str, Verdict], ev.ScanFinished]:
+) -> ev.ScanFinished:
     from checks.scheduler import Scanner
 
     if sim:
         from checks.sim.internet import SimInternet
 
         async with SimInternet(_sim_world(sim)) as internet:
-            engine = internet.engine_config(config.engine)
-            scanner = Scanner(engine)
-            finished = await scanner.run(agencies, on_event)
-            return scanner.verdicts, finished
-    scanner = Scanner(config.engine)
-    finished = await scanner.run(agencies, on_event)
-    return scanner.verdicts, finished
+            return await Scanner(internet.engine_config(config.engine)).run(agencies, on_event)
+    return await Scanner(config.engine).run(agencies, on_event)
 
 
 def cmd_check(args: argparse.Namespace, config: AppConfig) -> int:
+    store = None
     if args.file:
         agencies = _read_file(args.file, args.sheet)
-        corrections: dict[str, list[dict[str, Any]]] = {}
-        store = None
+        records = []
     else:
         store = _open_store(args, config)
         records = _select_records(store, args)
-        agencies = [
-            replace(r.agency, declared=r.current_address) if r.current_address != r.agency.declared else r.agency
-            for r in records
-        ]
-        corrections = {r.agency.id: [c.__dict__ for c in r.corrections] for r in records}
+        agencies = [r.agency for r in records]  # as declared; the runner probes the corrected address
         if not agencies:
             raise CliError("no agencies match (import a list first: saraban import FILE)")
+    corrections = {r.agency.id: [c.__dict__ for c in r.corrections] for r in records}
+    declared = {a.id: a.declared for a in agencies}
+    verdicts: dict[str, Verdict] = {}
     progress = _Progress(not args.json)
 
     def sink(event: ev.Event) -> None:
         progress(event)
+        if isinstance(event, ev.AgencyChecked):
+            verdicts[event.agency.id] = event.verdict
         if args.json and isinstance(event, ev.AgencyChecked):
             record = verdict_record(event.agency, event.verdict)
             if store is not None:
-                record["declared"] = store.record(event.agency.id).agency.declared
+                record["declared"] = declared[event.agency.id]
                 record["corrections"] = corrections.get(event.agency.id, [])
             print(json.dumps(record, ensure_ascii=False), flush=True)
         if isinstance(event, ev.CanaryFailed):
@@ -173,11 +169,10 @@ def cmd_check(args: argparse.Namespace, config: AppConfig) -> int:
         from console.runner import Runner
 
         runner = Runner(store, config)
-        ids = [a.id for a in agencies]
-        finished = asyncio.run(runner.scan(None if args.all_selected else ids, sink))
-        verdicts = {r.agency.id: r.verdict for r in store.records() if r.agency.id in set(ids)}
+        ids = None if args.all_selected else [a.id for a in agencies]
+        finished = asyncio.run(runner.scan(ids, sink))
     else:
-        verdicts, finished = asyncio.run(_scan_agencies(config, agencies, args.sim, sink))
+        finished = asyncio.run(_scan_agencies(config, agencies, args.sim, sink))
     if not args.json:
         _print_summary(config, [verdicts.get(a.id) for a in agencies], finished)
     if finished.stopped and finished.stopped.startswith("canary"):

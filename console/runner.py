@@ -164,7 +164,7 @@ class Runner:
             done=done_before,
             counts=counts,
             elapsed_s=time.monotonic() - started,
-            stopped=finished.stopped if finished.stopped is not None else None,
+            stopped=finished.stopped,
             unfinished=finished.unfinished,
         )
         if on_event is not None:
