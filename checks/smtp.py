@@ -52,6 +52,7 @@ from checks.model import (
     HostAttempt,
     SmtpReply,
 )
+from checks.text import strip_unsafe
 
 __all__ = [
     "SessionResult",
@@ -86,15 +87,6 @@ _PROBE_TLS = _probe_tls_context()
 # ---------------------------------------------------------------------------------------------
 # Untrusted text
 # ---------------------------------------------------------------------------------------------
-_ESC_SEQ = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI
-    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC (window titles, hyperlinks)
-    r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"  # DCS / SOS / PM / APC
-    r"|\x1b[@-Z\\-_]"  # other two-byte escapes
-)
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
 def clean_text(text: str, limit: int = MAX_STORED_TEXT) -> str:
     """Server text made safe to store and show: valid UTF-8, no ESC sequences, no C0 (but tab and
     newline), no DEL/C1, no bidi overrides, and at most `limit` characters."""
@@ -102,8 +94,7 @@ def clean_text(text: str, limit: int = MAX_STORED_TEXT) -> str:
         text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     except UnicodeEncodeError:
         text = text.encode("utf-8", "replace").decode("utf-8", "replace")
-    text = _ESC_SEQ.sub("", text.replace("\r\n", "\n"))
-    text = _CONTROLS.sub("", text)
+    text = strip_unsafe(text, newlines="keep")
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return text

@@ -47,6 +47,7 @@ from tinydb.storages import Storage
 from tinydb.table import Document, Table
 
 from checks.model import Agency, Verdict, now_iso
+from checks.text import strip_unsafe
 
 __all__ = [
     "AgencyRecord",
@@ -74,10 +75,7 @@ MAX_NOTE = 10_000
 MAX_SHORT = 200  # operator names, follow-up states, labels, group names
 
 _THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
-_SURROGATES = re.compile("[\ud800-\udfff]")
 # C0 (tab and newline handled by the caller), DEL, C1
-_CONTROLS_ALL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
-_CONTROLS_KEEP_NL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # Anything in JSON text that may need cleaning: escaped controls other than \t \n, raw DEL/C1, surrogates.
 # False positives only cost the slow path.
 _JSON_CONTROL_ESCAPES = ("\\u00", "\\b", "\\f", "\\r")  # how json.dumps writes C0 controls (bar \t, \n)
@@ -151,19 +149,12 @@ class ImportReport:
 # Text hygiene
 # ---------------------------------------------------------------------------------------------
 def clean_text(value: object, *, multiline: bool = False) -> str:
-    """NFC, lone surrogates → U+FFFD, control characters dropped (tab kept; newline kept if multiline).
+    """Text made safe to store (see `checks.text.strip_unsafe`); newlines kept only if `multiline`.
 
-    Why: `json.dumps(ensure_ascii=False)` cannot encode a lone surrogate (possible in SMTP text
+    Why here too: `json.dumps(ensure_ascii=False)` cannot encode a lone surrogate (possible in SMTP text
     decoded with surrogateescape), and control characters must never reach an operator's terminal.
     """
-    text = "" if value is None else str(value)
-    text = _SURROGATES.sub("\ufffd", text)
-    if multiline:
-        text = text.replace("\r\n", "\n")
-        text = _CONTROLS_KEEP_NL.sub("", text)
-    else:
-        text = _CONTROLS_ALL.sub("", text)
-    return unicodedata.normalize("NFC", text)
+    return strip_unsafe("" if value is None else str(value), newlines="keep" if multiline else "drop")
 
 
 def _clean_json(value: Any) -> Any:

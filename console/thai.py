@@ -7,9 +7,9 @@ or writes such text goes through `safe_text` (display) or `cell_safe` (spreadshe
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from datetime import date, datetime
+
+from checks.text import strip_unsafe
 
 THAI_DIGITS = "๐๑๒๓๔๕๖๗๘๙"
 ASCII_DIGITS = "0123456789"
@@ -17,22 +17,6 @@ _TO_ASCII = str.maketrans(THAI_DIGITS, ASCII_DIGITS)
 _TO_THAI = str.maketrans(ASCII_DIGITS, THAI_DIGITS)
 BE_OFFSET = 543
 
-# 7-bit terminal escape sequences, removed whole so that their parameters do not leak into the text
-# ("ESC]0;title BEL" must not leave "]0;title"). 8-bit C1 introducers are removed one by one by
-# _CONTROLS: what follows them is then plain text, and a stray C1 in mis-decoded Thai eats nothing.
-_ESCAPES = re.compile(
-    r"""
-      \x1b\][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?      # OSC ... BEL | ST
-    | \x1b[PX^_][^\x1b\x9c]*(?:\x1b\\|\x9c)?           # DCS / SOS / PM / APC ... ST
-    | \x1b\[[0-?]*[ -/]*[@-~]?                         # CSI
-    | \x1b[ -/]*[0-~]?                                 # other ESC sequences (nF / Fp / Fe / Fs)
-    """,
-    re.VERBOSE,
-)
-_LINE_BREAKS = re.compile(r"\r\n|[\r\n\x0b\x0c\x85\u2028\u2029]")
-# C0 except tab, DEL, C1, bidi embeddings/overrides/isolates, and the XML non-characters U+FFFE/U+FFFF
-_CONTROLS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufffe\uffff]")
-_SURROGATES = re.compile("[\ud800-\udfff]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 _LEADING_SPACE = " \t\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u3000"
 
@@ -81,23 +65,13 @@ def be_date(iso: str | date | datetime, *, thai_digits: bool = False, with_time:
 
 
 def safe_text(s: object) -> str:
-    """Untrusted text made safe to display or store: NFC; no escape sequences, controls or bidi overrides.
+    """Untrusted text made safe to display or store on one line (see `checks.text.strip_unsafe`).
 
-    Line breaks become a space (so words do not run together); tab is kept; lone surrogates become
-    U+FFFD (they cannot be encoded as UTF-8). None gives "".
+    Line breaks become a space (so words do not run together); tab is kept; None gives "".
     """
     if s is None:
         return ""
-    text = s if isinstance(s, str) else str(s)
-    if text.isprintable():
-        # Fast path: no control, format (bidi), separator or surrogate character is present, so every
-        # substitution below would be a no-op (a console redraws thousands of cells at a time).
-        return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
-    text = _SURROGATES.sub("\ufffd", text)
-    text = _ESCAPES.sub("", text)
-    text = _LINE_BREAKS.sub(" ", text)
-    text = _CONTROLS.sub("", text)
-    return unicodedata.normalize("NFC", text)
+    return strip_unsafe(s if isinstance(s, str) else str(s), newlines="space")
 
 
 def cell_safe(s: object) -> str:

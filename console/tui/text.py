@@ -7,47 +7,17 @@ which is never parsed as markup. Markup is only ever used in constant templates 
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from datetime import datetime
 
 from rich.text import Text
 
-try:  # the shared implementation; the fallback keeps the console safe if it is missing
-    from console.thai import safe_text as _safe_text
-except ImportError:  # pragma: no cover - only while console.thai is being written
-    _safe_text = None
-
-try:
-    from console.thai import be_date as _be_date
-except ImportError:  # pragma: no cover
-    _be_date = None
-
-_ESC_SEQ = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|[@-Z\\-_])")
-_CONTROLS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def _fallback_safe(value: str) -> str:
-    if value.isprintable():  # nothing to strip (no control, format or separator character)
-        return value if unicodedata.is_normalized("NFC", value) else unicodedata.normalize("NFC", value)
-    value = _ESC_SEQ.sub("", value)
-    return _CONTROLS.sub("", unicodedata.normalize("NFC", value))
+from console.thai import be_date as _be_date
+from console.thai import safe_text
 
 
 def clean(value: object) -> str:
-    """Untrusted text made safe for a terminal: no escapes, no C0/C1 controls, no bidi overrides.
-
-    Both the shared `safe_text` and our own pass run (defence in depth: stripping again at display).
-    """
-    if value is None:
-        return ""
-    text = value if isinstance(value, str) else str(value)
-    if _safe_text is not None:
-        try:
-            text = _safe_text(text)
-        except Exception:  # a broken helper must not take the console down
-            text = _fallback_safe(text)
-    return _fallback_safe(text)
+    """Untrusted text made safe for a terminal: no escapes, no C0/C1 controls, no bidi overrides."""
+    return safe_text(value)
 
 
 def one_line(value: object) -> str:
@@ -80,14 +50,11 @@ def be_long(iso: str | None) -> str:
     """The shared Buddhist Era rendering (console.thai.be_date) for the detail pane."""
     if not iso:
         return ""
-    if _be_date is not None:
-        try:
-            text = _be_date(iso, with_time=True)
-            if text:
-                return one_line(text)
-        except Exception:
-            pass
-    return be_short(iso)
+    try:
+        text = _be_date(iso, with_time=True)
+    except ValueError:
+        return be_short(iso)
+    return one_line(text) if text else be_short(iso)
 
 
 def field(obj: object, name: str, default: object = None) -> object:
