@@ -182,6 +182,10 @@ def _is_clean_json(text: str) -> bool:
     return unicodedata.is_normalized("NFC", text)
 
 
+# One agency in a verdict shard: current verdict JSON, its compact form, compact history texts.
+ShardEntry = tuple[str | None, str | None, tuple[str, ...]]
+
+
 def _dumps(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
@@ -730,20 +734,21 @@ class Store:
             doc_id += 1
         return None
 
-    def _shard_view(self, index: int) -> dict[str, tuple[str | None, tuple[str, ...]]]:
-        """agency id → (current verdict JSON text, history texts); verdicts are parsed only when asked for."""
+    def _shard_view(self, index: int) -> dict[str, ShardEntry]:
+        """agency id → (current verdict JSON text, its compact form, history texts); parsed only when asked for."""
 
-        def build(data: dict[str, Any] | None) -> dict[str, tuple[str | None, tuple[str, ...]]]:
-            out: dict[str, tuple[str | None, tuple[str, ...]]] = {}
+        def build(data: dict[str, Any] | None) -> dict[str, ShardEntry]:
+            out: dict[str, ShardEntry] = {}
             present: set[str] = set()
             for doc in _table(data, "verdicts").values():
                 current = doc.get("current")
+                compact = doc.get("compact")
                 history = tuple(t for t in doc.get("history") or () if isinstance(t, str))
                 text = current if isinstance(current, str) and current else None
+                short = compact if text and isinstance(compact, str) and compact else None
                 present.update(history)
-                if text:
-                    present.add(text)
-                out[doc["agency_id"]] = (text, history)
+                present.update(t for t in (text, short) if t)
+                out[doc["agency_id"]] = (text, short, history)
             # Parsed verdicts are reused by their exact JSON text: after a new scan most texts are
             # ones already seen, so only new ones are parsed again.
             for memo in (self._memo, self._memo_light):
@@ -753,8 +758,11 @@ class Store:
 
         return self._read(self._shard_path(index), KIND_VERDICTS, build)
 
-    def _parse(self, index: int, text: str | None, *, light: bool = False) -> Verdict | None:
-        """A stored verdict; `light` leaves out the probe transcripts (a list view needs group and flags)."""
+    def _parse(
+        self, index: int, text: str | None, *, light: bool = False, compact: str | None = None
+    ) -> Verdict | None:
+        """A stored verdict; `light` gives its compact form (group, findings, flags, fix and the deciding
+        reply, no transcripts): what a list view needs, parsed from a quarter of the JSON."""
         if not text:
             return None
         full = self._memo.setdefault(index, {}).get(text)
@@ -762,12 +770,11 @@ class Store:
             return full
         if light:
             memo = self._memo_light.setdefault(index, {})
-            verdict = memo.get(text)
+            key = compact or text
+            verdict = memo.get(key)
             if verdict is None:
-                data = json.loads(text)
-                evidence = data.get("evidence") or {}
-                data["evidence"] = {**evidence, "probe": None, "fix_probe": None}
-                verdict = memo[text] = Verdict.from_json(data)
+                data = json.loads(key) if compact else _compact(json.loads(text))
+                verdict = memo[key] = Verdict.from_json(data)
             return verdict
         verdict = self._memo[index][text] = Verdict.from_json(json.loads(text))
         return verdict
@@ -812,15 +819,15 @@ class Store:
         *,
         with_history: bool = True,
         light: bool = False,
-        shards: dict[int, dict[str, tuple[str | None, tuple[str, ...]]]] | None = None,
+        shards: dict[int, dict[str, ShardEntry]] | None = None,
     ) -> AgencyRecord:
         agency, source_changes = main["agencies"][agency_id]
         index = _shard_of(agency_id)
         view = shards[index] if shards is not None else self._shard_view(index)
-        text, texts = view.get(agency_id, (None, ()))
+        text, compact, texts = view.get(agency_id, (None, None, ()))
         return AgencyRecord(
             agency=agency,
-            verdict=self._parse(index, text, light=light),
+            verdict=self._parse(index, text, light=light, compact=compact),
             history=self._history(index, texts) if with_history else (),
             corrections=operator["corrections"].get(agency_id, ()),
             notes=operator["notes"].get(agency_id, ()),
@@ -839,13 +846,13 @@ class Store:
 
         `with_history=False` leaves `history` empty: a list view of a national store then avoids
         parsing ~80,000 history entries (seconds on the first call; later calls reuse parses).
-        `light=True` leaves the probe transcripts out of each verdict's evidence (group, findings,
-        flags and the suggested fix are there): what a table needs, at a fraction of the cost.
+        `light=True` gives each verdict in its compact history form (group, findings, flags, the
+        suggested fix and the deciding reply; no transcripts): what a table needs, at a quarter of the cost.
         Use `record(id)` for the full evidence of one agency.
         """
         main = self._main_view()
         operator = self._operator_view()
-        shards: dict[int, dict[str, tuple[str | None, tuple[str, ...]]]] = {}
+        shards: dict[int, dict[str, ShardEntry]] = {}
         records = []
         for aid in main["order"]:
             index = _shard_of(aid)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
@@ -65,11 +67,12 @@ from console.tui.view import (
     group_label,
     group_lines,
     group_text,
-    matches,
     needs_followup,
     rec_id,
     row_cells,
     rule_for,
+    scope_filter,
+    search_haystack,
     snapshot_counts,
     sort_records,
     summary_text,
@@ -81,8 +84,9 @@ NARROW_BELOW = 120  # columns: below this one pane at a time, at or above it sid
 WIDE_FROM = 160  # columns: from here every table column and a wider side pane
 FLUSH_SECONDS = 0.3
 POLL_SECONDS = 2.0
-SEARCH_DEBOUNCE = 0.15
+SEARCH_DEBOUNCE = 0.15  # seconds between two table updates while typing a search
 FOLLOWUP_CALLED = "called_waiting"
+AGENCY_SORTS = frozenset({"seq", "name", "district", "province"})  # orders a verdict cannot change
 PANES: tuple[str, ...] = ("agencies", "groups", "detail", "progress")
 QUIET_GROUPS: frozenset[str] = frozenset(
     {"A1", "A2", "W", "C"}
@@ -219,9 +223,11 @@ class SarabanApp(App[None]):
         self.canary: tuple[str, int] | None = None
         self._progress_dirty = True
         self._search_timer: Timer | None = None
+        self._haystacks: dict[str, tuple[Any, str]] = {}
+        self._sort_cache: tuple[tuple[str, bool], list[str]] | None = None
+        self._search_applied_at = 0.0  # time.monotonic() of the last search applied to the table
         self._polling = False
         self._blocked_notified = False
-        self._cell_cache: dict[str, tuple[Any, tuple[Any, ...], list[Text]]] = {}
 
     # ------------------------------------------------------------------------------------------
     # Setup
@@ -356,7 +362,11 @@ class SarabanApp(App[None]):
             snapshots = []
         self.generation = generation
         self.snapshots = list(snapshots or [])
+        # A national store is millions of long-lived objects; without this every full collection of
+        # the cyclic GC walks them all (~0.1 s) and lands in the middle of a keystroke or a redraw.
+        gc.freeze()
         self.apply_records(records)
+        gc.freeze()
 
     async def _reload_one(self, agency_id: str) -> None:
         rec = await self.io(self.store.record, agency_id)
@@ -416,41 +426,71 @@ class SarabanApp(App[None]):
         }
         removed = set(self.records) - set(new)
         self.records = new
+        self._sort_cache = None
         self.marked &= set(new)
+        for key in removed:
+            self._haystacks.pop(key, None)
         self.pending |= changed
         if removed or not self.order:
             self._rebuild_table()
         self.flush_pending(force_groups=True)
 
-    def visible_records(self) -> list[Any]:
-        chosen = [r for r in self.records.values() if matches(r, self.scope, self.buckets)]
-        return sort_records(chosen, self.sort_column, self.sort_reverse, self.rules)
+    def _sorted_ids(self) -> list[str]:
+        """Every agency id in the table's sort order, sorted once and reused until records change."""
+        key = (self.sort_column, self.sort_reverse)
+        if self._sort_cache is None or self._sort_cache[0] != key:
+            ordered = sort_records(list(self.records.values()), self.sort_column, self.sort_reverse, self.rules)
+            self._sort_cache = (key, [rec_id(r) for r in ordered])
+        return self._sort_cache[1]
 
-    def _cells(self, rec: Any) -> list[Text]:
-        """Row cells, cached per record object: a filter keystroke reuses them for unchanged rows."""
+    def in_scope(self) -> list[Any]:
+        """Records in the current scope ignoring its group (what the groups pane counts), in sort order."""
+        test = scope_filter(self.scope.without_group(), self.buckets, self._haystack)
+        records = self.records
+        chosen = (records.get(key) for key in self._sorted_ids())
+        return [r for r in chosen if r is not None and test(r)]
+
+    def visible_records(self, in_scope: list[Any] | None = None) -> list[Any]:
+        """The table's rows in order; pass `in_scope()` when already computed (one pass per keystroke)."""
+        base = self.in_scope() if in_scope is None else in_scope
+        if not (self.scope.group or self.scope.bucket):
+            return base
+        test = scope_filter(self.scope, self.buckets, self._haystack)
+        return [r for r in base if test(r)]
+
+    def _haystack(self, rec: Any) -> str:
+        """The record's search text, made once per record object (a keystroke scans every agency)."""
         key = rec_id(rec)
-        marked = key in self.marked
-        cached = self._cell_cache.get(key)
-        if cached is not None and cached[0] is rec and cached[1] == (marked, self.lang, self._columns):
-            return cached[2]
-        cells = row_cells(rec, self._columns, self.lang, marked, self.buckets)
-        self._cell_cache[key] = (rec, (marked, self.lang, self._columns), cells)
-        return cells
+        cached = self._haystacks.get(key)
+        if cached is not None and cached[0] is rec:
+            return cached[1]
+        text = search_haystack(rec)
+        self._haystacks[key] = (rec, text)
+        return text
+
+    def _cells(self, key: str) -> list[Text]:
+        """One row's cells, asked for by the table only when it draws that row."""
+        rec = self.records.get(key)
+        if rec is None:
+            return []
+        return row_cells(rec, self._columns, self.lang, key in self.marked, self.buckets)
 
     def _rebuild_table(self) -> None:
         table = self.query_one("#agencies", AgencyTable)
-        visible = self.visible_records()
-        self.order = [rec_id(r) for r in visible]
-        table.rebuild([(rec_id(r), self._cells(r)) for r in visible], keep=self.selected_id)
+        in_scope = self.in_scope()
+        self.order = [rec_id(r) for r in self.visible_records(in_scope)]
+        table.rebuild(self.order, self._cells, keep=self.selected_id)
         self.pending.clear()
         self.selected_id = table.current_key()
-        self._refresh_groups()
+        self._refresh_groups(in_scope)
         self._refresh_topbar()
         self._refresh_detail()
 
     def flush_pending(self, force_groups: bool = False) -> None:
         """Apply pending record changes to the screen: rows in place, or one rebuild when the set changed."""
         if self.pending:
+            if self.sort_column not in AGENCY_SORTS:
+                self._sort_cache = None  # a new verdict or address can move a row
             pending, self.pending = self.pending, set()
             for key in pending:
                 self._full.pop(key, None)  # reload the selected one's history and evidence
@@ -462,7 +502,7 @@ class SarabanApp(App[None]):
                 for key in pending:
                     rec = self.records.get(key)
                     if rec is not None:
-                        table.update_row(key, self._cells(rec))
+                        table.update_row(key)
                 self._refresh_groups()
                 self._refresh_topbar()
                 if self.selected_id in pending:
@@ -516,10 +556,9 @@ class SarabanApp(App[None]):
                 text.append(f"  ·  {one_line(self.operator)}", style="dim")
         self.query_one("#topbar", Static).update(text)
 
-    def _refresh_groups(self) -> None:
+    def _refresh_groups(self, in_scope: list[Any] | None = None) -> None:
         base = self.scope.without_group()
-        in_scope = [r for r in self.records.values() if matches(r, base, self.buckets)]
-        counts = count_groups(in_scope)
+        counts = count_groups(self.in_scope() if in_scope is None else in_scope)
         previous_snapshot = self._previous_snapshot(counts, base)
         previous = snapshot_counts(previous_snapshot, base) if previous_snapshot else None
         lines = group_lines(counts, previous, self.rules, self.lang)
@@ -706,6 +745,9 @@ class SarabanApp(App[None]):
 
     def action_search(self) -> None:
         search = self.query_one("#search", Input)
+        if not search.has_class("visible"):
+            for rec in self.records.values():  # make the search texts now, not on the first keystroke
+                self._haystack(rec)
         search.add_class("visible")
         if self.narrow and self.pane != "agencies":
             self.action_pane("agencies")
@@ -713,16 +755,25 @@ class SarabanApp(App[None]):
 
     @on(Input.Changed, "#search")
     def search_changed(self, event: Input.Changed) -> None:
+        """Filter as you type: the first keystroke applies at once, a burst is applied at most every
+        SEARCH_DEBOUNCE seconds (and its last value always)."""
         if self._search_timer is not None:
             self._search_timer.stop()
+            self._search_timer = None
         value = event.value
 
         def apply() -> None:
+            self._search_timer = None
             if value != self.scope.search:
                 self.scope = dataclasses.replace(self.scope, search=value)
                 self._rebuild_table()
+            self._search_applied_at = time.monotonic()
 
-        self._search_timer = self.set_timer(SEARCH_DEBOUNCE, apply)
+        wait = self._search_applied_at + SEARCH_DEBOUNCE - time.monotonic()
+        if wait <= 0:
+            apply()
+        else:
+            self._search_timer = self.set_timer(wait, apply)
 
     @on(Input.Submitted, "#search")
     def search_submitted(self, event: Input.Submitted) -> None:
@@ -835,7 +886,7 @@ class SarabanApp(App[None]):
             self.marked.discard(key)
         else:
             self.marked.add(key)
-        table.update_row(key, self._cells(self.records[key]))
+        table.update_row(key)
         if table.cursor_row < table.row_count - 1:
             table.move_cursor(row=table.cursor_row + 1, animate=False)
         self._refresh_topbar()
@@ -847,7 +898,7 @@ class SarabanApp(App[None]):
         table = self.query_one("#agencies", AgencyTable)
         for key in marked:
             if key in self.records:
-                table.update_row(key, self._cells(self.records[key]))
+                table.update_row(key)
         self._refresh_topbar()
         self.notify(tr("msg.marks_cleared", self.lang), markup=False)
 

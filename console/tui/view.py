@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import contextlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 from rich.text import Text
@@ -188,36 +189,57 @@ def search_haystack(rec: Any) -> str:
     ).casefold()
 
 
-def matches(rec: Any, scope: Scope, buckets: dict[str, str]) -> bool:
-    agency = rec.agency
-    group = group_of(rec)
-    if scope.group and group != scope.group:
-        return False
-    if scope.bucket:
-        if scope.bucket == UNCHECKED:
-            if group is not None:
-                return False
-        elif group is None or buckets.get(group, "BE") != scope.bucket:
-            return False
-    if scope.province and agency.province != scope.province:
-        return False
-    if scope.district and agency.district != scope.district:
-        return False
-    if scope.kind and agency.kind != scope.kind:
-        return False
-    if scope.followup_only and not needs_followup(rec):
-        return False
-    if scope.changed_since and not changed_since(rec, scope.changed_since):
-        return False
-    if scope.search:
-        hay = search_haystack(rec)
-        if not all(word in hay for word in scope.search.casefold().split()):
-            return False
-    return True
+def scope_filter(
+    scope: Scope, buckets: dict[str, str], haystack: Callable[[Any], str] = search_haystack
+) -> Callable[[Any], bool]:
+    """A test for "is this record in `scope`" made of only the conditions the scope sets.
+
+    A keystroke in the search box tests every agency, so the scope is read once here rather than
+    once per record; `haystack` lets a caller reuse search texts between keystrokes.
+    """
+    tests: list[Callable[[Any], bool]] = []
+    if scope.group:
+        wanted_group = scope.group
+        tests.append(lambda rec: group_of(rec) == wanted_group)
+    if scope.bucket == UNCHECKED:
+        tests.append(lambda rec: group_of(rec) is None)
+    elif scope.bucket:
+        wanted_bucket = scope.bucket
+
+        def in_bucket(rec: Any) -> bool:
+            group = group_of(rec)
+            return group is not None and buckets.get(group, "BE") == wanted_bucket
+
+        tests.append(in_bucket)
+    for attribute in ("province", "district", "kind"):
+        value = getattr(scope, attribute)
+        if value:
+            tests.append(lambda rec, name=attribute, value=value: getattr(rec.agency, name) == value)
+    if scope.followup_only:
+        tests.append(needs_followup)
+    if scope.changed_since:
+        since = scope.changed_since
+        tests.append(lambda rec: changed_since(rec, since))
+    words = scope.search.casefold().split() if scope.search else []
+    if len(words) == 1:
+        word = words[0]
+        tests.append(lambda rec: word in haystack(rec))
+    elif words:
+        tests.append(lambda rec: all(w in haystack(rec) for w in words))
+    if not tests:
+        return lambda rec: True
+    if len(tests) == 1:
+        return tests[0]
+    return lambda rec: all(test(rec) for test in tests)
 
 
 def seq_number(rec: Any) -> tuple[int, str]:
-    seq = rec.agency.seq or ""
+    return _seq_key(rec.agency.seq or "")
+
+
+@lru_cache(maxsize=65536)
+def _seq_key(seq: str) -> tuple[int, str]:
+    """ลำดับที่ as a number for sorting ("12" before "100"); cached: every keystroke sorts the table."""
     digits = "".join(ch for ch in seq if "0" <= ch <= "9")
     return (int(digits) if digits else 1 << 60, seq)
 

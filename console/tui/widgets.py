@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, OptionList, ProgressBar, RichLog, Static
 from textual.widgets._data_table import Row
-from textual.widgets.data_table import CellKey, DuplicateKey, RowKey
+from textual.widgets.data_table import CellKey, ColumnKey, DuplicateKey, RowKey
 from textual.widgets.option_list import Option
 
 from console.tui.view import COLUMN_WIDTHS, NARROW_WIDTHS, GroupLine, group_line_text
+
+_NULL_STYLE = Style()
 
 
 class AgencyTable(DataTable[Text]):
@@ -22,11 +26,22 @@ class AgencyTable(DataTable[Text]):
     AgencyTable { height: 1fr; }
     """
 
+    # The rows in order and their line offsets, as DataTable would recompute them (O(rows)) after
+    # every cell update; valid while the rows are the ones `rebuild` added. (Class attributes:
+    # DataTable's own __init__ already asks for the row order.)
+    _ordered: list[Row] | None = None
+    _offsets: list[tuple[RowKey, int]] | None = None
+    _clearing = False
+
     def __init__(self, **kwargs: object) -> None:
         super().__init__(
             cursor_type="row", zebra_stripes=True, cursor_foreground_priority="renderable", **kwargs
         )  # type: ignore[arg-type]
         self.column_ids: tuple[str, ...] = ()
+        self._cells_of: CellsOf = _no_cells
+        # Row bookkeeping kept between rebuilds: a filter keystroke re-adds thousands of rows, and
+        # making (and freeing) their key and metadata objects each time was a third of its cost.
+        self._row_objects: dict[str, tuple[RowKey, Row]] = {}
 
     def set_columns(self, columns: Sequence[str], labels: dict[str, str], narrow: bool) -> None:
         """Replace the columns (and the rows: call `rebuild` afterwards)."""
@@ -38,18 +53,104 @@ class AgencyTable(DataTable[Text]):
                 Text(labels.get(col, col), style="bold", no_wrap=True, end=""), width=width, key=col
             )
 
-    # Every column has a fixed width and every row is one line high, so there is nothing to measure.
-    # Textual would otherwise measure all cells of every new row, and re-measure a whole column each
-    # time an updated cell gets narrower: O(rows) per streamed result at 8,000 agencies.
+    def clear(self, columns: bool = False) -> AgencyTable:
+        # DataTable.clear() empties `_y_offsets`, which would first work them out for the old rows.
+        self._ordered = None
+        self._offsets = []
+        self._clearing = True
+        try:
+            super().clear(columns)
+        finally:
+            self._clearing = False
+            self._offsets = None
+        return self
+
+    @property
+    def ordered_rows(self) -> list[Row]:
+        if self._ordered is not None and len(self._ordered) == len(self.rows):
+            return self._ordered
+        return DataTable.ordered_rows.fget(self)  # type: ignore[attr-defined,no-any-return]
+
+    @property
+    def _y_offsets(self) -> list[tuple[RowKey, int]]:
+        if self._offsets is not None and (self._clearing or len(self._offsets) == len(self.rows)):
+            return self._offsets
+        return DataTable._y_offsets.fget(self)  # type: ignore[attr-defined,no-any-return]
+
+    # Every column has a fixed width and every row is one line high and unlabelled, so there is
+    # nothing to measure. Textual would otherwise measure all cells of every new row, and re-measure
+    # a whole column each time an updated cell gets narrower: O(rows) per streamed result.
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
-        for row_key in new_rows:
-            row = self.rows.get(row_key)
-            if row is not None and row.label is not None:
-                self._labelled_row_exists = True
         super()._update_dimensions(())
 
     def _update_column_widths(self, updated_cells: set[CellKey]) -> None:
         self._require_update_dimensions = True
+
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> list[list[Segment]]:
+        """DataTable's cell rendering, without Rich's general layout machinery for our one-line cells.
+
+        Every rebuild (each filter keystroke) re-renders all visible cells; DataTable does it through
+        console.render_lines(Styled(Padding(cell))) at ~0.15 ms a cell, most of a keystroke's redraw.
+        A single-line Text only needs truncating, padding and styling; the result is the same
+        characters in the same styles (tests/tui/test_table_render.py compares the two).
+        """
+        if row_index < 0 or column_index < 0 or self.fixed_rows or self.fixed_columns:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        row_key = self._row_locations.get_key(row_index)
+        column_key = self._column_locations.get_key(column_index)
+        row = self.rows.get(row_key) if row_key is not None else None
+        cells = self._data.get(row_key) if row_key is not None else None
+        cell = cells[column_key] if cells is not None and column_key is not None else None
+        if row is None or row.height != 1 or not isinstance(cell, Text) or "\n" in cell.plain:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        cache_key = (
+            row_key,
+            column_key,
+            base_style,
+            cursor,
+            hover,
+            self._show_hover_cursor,
+            self._update_count,
+            self._pseudo_class_state,
+        )
+        cached = self._cell_render_cache.get(cache_key)
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
+        component_style, post_style = self._get_styles_to_render_cell(
+            False,
+            False,
+            False,
+            hover,
+            cursor,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self.cursor_foreground_priority == "css",
+            self.cursor_background_priority == "css",
+        )
+        pre_style = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component_style
+        pad = self.cell_padding
+        inner = max(width - 2 * pad, 0)
+        text = cell.copy()
+        text.truncate(inner, overflow=cell.overflow or "fold")
+        segments = list(text.render(self.app.console, end=""))
+        if text.style:  # Rich turns a Text's own style into a span under its others when it lays it out
+            segments = list(Segment.apply_style(segments, style=self.app.console.get_style(text.style)))
+        segments = Segment.adjust_line_length(segments, inner, style=_NULL_STYLE)  # padding is unstyled
+        if pad:
+            blank = Segment(" " * pad, _NULL_STYLE)
+            segments = [blank, *segments, blank]
+        styled = Segment.apply_style(segments, style=pre_style, post_style=post_style)
+        lines = [Segment.adjust_line_length(list(styled), width)]
+        self._cell_render_cache[cache_key] = lines
+        return lines
 
     def current_key(self) -> str | None:
         if self.row_count == 0:
@@ -60,55 +161,116 @@ class AgencyTable(DataTable[Text]):
             return None
         return row_key.value
 
-    def rebuild(self, rows: Sequence[tuple[str, Sequence[Text]]], keep: str | None = None) -> None:
-        """One clear() and one pass of adds (never row-by-row removal); the cursor stays on `keep`."""
+    def rebuild(self, keys: Sequence[str], cells_of: CellsOf, keep: str | None = None) -> None:
+        """Show the rows `keys` in this order; the cursor stays on `keep` (or on its row number).
+
+        Cells are made by `cells_of(key)` only when a row is first drawn, so a rebuild of 8,000
+        agencies costs a few milliseconds and only the rows on screen are ever formatted.
+        """
         keep = keep if keep is not None else self.current_key()
         old_row = self.cursor_row
         self.clear()
-        self._add_rows_at_once(rows)
-        if not rows:
+        self._cells_of = cells_of
+        self._add_rows_at_once(keys)
+        if not keys:
             return
         if keep is not None and keep in self.rows:
             self.move_cursor(row=self.get_row_index(keep), animate=False, scroll=True)
         else:
-            self.move_cursor(row=min(max(old_row, 0), len(rows) - 1), animate=False, scroll=True)
+            self.move_cursor(row=min(max(old_row, 0), len(keys) - 1), animate=False, scroll=True)
 
-    def _add_rows_at_once(self, rows: Sequence[tuple[str, Sequence[Text]]]) -> None:
-        """What `add_row` does for each row, done once for all of them.
+    def _add_rows_at_once(self, keys: Sequence[str]) -> None:
+        """What `add_row` does for each row, done once for all of them, with lazily made cells.
 
         `add_row` recomputes the column order and re-sets the cursor (a reactive) per row: ~70 µs a
-        row, most of a filter keystroke at 8,000 agencies. Our rows are one line, unlabelled, with
-        fixed columns, so the bookkeeping can be filled in one pass (Textual 8.x DataTable internals;
-        falls back to `add_row` if they change).
+        row. Our rows are one line, unlabelled, with fixed columns, so the bookkeeping can be filled
+        in one pass (Textual 8.x DataTable internals; falls back to `add_row` if they change).
         """
+        cells_of = self._cells_of
+        if len(set(keys)) != len(keys):
+            raise DuplicateKey("a row key is given twice")
         try:
-            columns = [column.key for column in self.ordered_columns]
-            start = self.row_count
-            for offset, (key, cells) in enumerate(rows):
-                row_key = RowKey(key)
-                if row_key in self._row_locations:
-                    raise DuplicateKey(f"The row key {row_key!r} already exists.")
-                self._row_locations[row_key] = start + offset
-                self._data[row_key] = dict(zip(columns, cells, strict=False))
-                self.rows[row_key] = Row(row_key, 1, None, False)
-                self._new_rows.add(row_key)
+            columns = tuple(column.key for column in self.ordered_columns)
+            if self.row_count:
+                raise TypeError("bulk add only into an empty table")
+            objects = self._row_objects
+            locations = self._row_locations
+            data = self._data
+            rows = self.rows
+            ordered: list[Row] = []
+            for index, key in enumerate(keys):
+                made = objects.get(key)
+                if made is None:
+                    row_key = RowKey(key)
+                    made = objects[key] = (row_key, Row(row_key, 1, None, False))
+                row_key, row = made
+                locations[row_key] = index
+                data[row_key] = LazyCells(key, columns, cells_of)  # type: ignore[assignment]
+                rows[row_key] = row
+                ordered.append(row)
         except (AttributeError, TypeError):  # internals moved: the slow, public way still works
             self.clear()
-            for key, cells in rows:
-                self.add_row(*cells, key=key)
+            for key in keys:
+                self.add_row(*cells_of(key), key=key)
             return
+        self._ordered = ordered
+        self._offsets = [(row.key, 0) for row in ordered]
         self._require_update_dimensions = True
         self.cursor_coordinate = self.cursor_coordinate
         self._update_count += 1
         self.check_idle()
 
-    def update_row(self, key: str, cells: Sequence[Text]) -> bool:
-        """Update one row in place by key; False when the row is not shown."""
-        if key not in self.rows:
+    def update_row(self, key: str) -> bool:
+        """Make the row `key` again from `cells_of` when next drawn; False when the row is not shown."""
+        row_key = RowKey(key)
+        if row_key not in self.rows:
             return False
-        for col, value in zip(self.column_ids, cells, strict=False):
-            self.update_cell(key, col, value)
+        columns = tuple(column.key for column in self.ordered_columns)
+        self._data[row_key] = LazyCells(key, columns, self._cells_of)  # type: ignore[assignment]
+        self._update_count += 1  # the row render caches are keyed by this count
+        self.refresh()
         return True
+
+
+CellsOf = Callable[[str], Sequence[Text]]
+
+
+def _no_cells(key: str) -> Sequence[Text]:
+    return ()
+
+
+class LazyCells(MutableMapping[ColumnKey, Text]):
+    """One row's cells, made on first access: the DataTable asks only for the rows it draws."""
+
+    __slots__ = ("_cells", "_cells_of", "_columns", "_key")
+
+    def __init__(self, key: str, columns: tuple[ColumnKey, ...], cells_of: CellsOf) -> None:
+        self._key = key
+        self._columns = columns
+        self._cells_of = cells_of
+        self._cells: dict[ColumnKey, Text] | None = None
+
+    def _made(self) -> dict[ColumnKey, Text]:
+        if self._cells is None:
+            values = list(self._cells_of(self._key))
+            values += [Text("", end="")] * (len(self._columns) - len(values))
+            self._cells = dict(zip(self._columns, values, strict=False))
+        return self._cells
+
+    def __getitem__(self, column: ColumnKey) -> Text:
+        return self._made()[column]
+
+    def __setitem__(self, column: ColumnKey, value: Text) -> None:
+        self._made()[column] = value
+
+    def __delitem__(self, column: ColumnKey) -> None:
+        del self._made()[column]
+
+    def __iter__(self) -> Iterator[ColumnKey]:
+        return iter(self._made())
+
+    def __len__(self) -> int:
+        return len(self._columns)
 
 
 class GroupsPane(OptionList):

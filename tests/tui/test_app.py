@@ -67,6 +67,21 @@ async def test_search_filters_as_you_type_and_escape_clears(make_app: Callable[.
         assert len(shown_ids(app)) == 8
 
 
+async def test_first_search_keystroke_filters_at_once_and_a_burst_ends_on_its_last_value(
+    make_app: Callable[..., SarabanApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press("slash")
+        await pilot.press("๖")  # no waiting: the table follows the first key straight away
+        assert shown_ids(app) == ["tak-636"]
+        await pilot.press("backspace")
+        await type_text(pilot, "แม่สอ")  # a burst: applied at most every SEARCH_DEBOUNCE, last value kept
+        await wait_until(pilot, app, lambda: app.scope.search == "แม่สอ")
+        assert set(shown_ids(app)) == {"tak-12", "tak-88", "tak-326"}
+
+
 async def test_group_pane_selection_filters_table(make_app: Callable[..., SarabanApp]) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
