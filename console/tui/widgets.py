@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
+from typing import Any
 
 from rich.segment import Segment
 from rich.style import Style
@@ -17,6 +19,7 @@ from textual.widgets.option_list import Option
 from console.tui.view import COLUMN_WIDTHS, NARROW_WIDTHS, GroupLine, group_line_text
 
 _NULL_STYLE = Style()
+_NOT_ONE_LINE = re.compile(r"[\n\t]")  # cells Rich would wrap or expand: left to DataTable's own renderer
 
 
 class AgencyTable(DataTable[Text]):
@@ -65,6 +68,11 @@ class AgencyTable(DataTable[Text]):
             self._offsets = None
         return self
 
+    def sort(self, *columns: Any, key: Callable[[Any], Any] | None = None, reverse: bool = False) -> AgencyTable:
+        self._ordered = self._offsets = None  # the app sorts records itself; stay correct if this is used
+        super().sort(*columns, key=key, reverse=reverse)
+        return self
+
     @property
     def ordered_rows(self) -> list[Row]:
         if self._ordered is not None and len(self._ordered) == len(self.rows):
@@ -109,7 +117,7 @@ class AgencyTable(DataTable[Text]):
         row = self.rows.get(row_key) if row_key is not None else None
         cells = self._data.get(row_key) if row_key is not None else None
         cell = cells[column_key] if cells is not None and column_key is not None else None
-        if row is None or row.height != 1 or not isinstance(cell, Text) or "\n" in cell.plain:
+        if row is None or row.height != 1 or not isinstance(cell, Text) or _NOT_ONE_LINE.search(cell.plain):
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         cache_key = (
             row_key,
