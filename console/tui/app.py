@@ -41,6 +41,7 @@ from checks.events import (
     ScanStarted,
 )
 from console.i18n import other_language, tr
+from console.tui.columns import ALL_COLUMNS
 from console.tui.commands import ActionsProvider, PaletteEntry
 from console.tui.screens import (
     ConfirmScreen,
@@ -54,10 +55,8 @@ from console.tui.screens import (
 from console.tui.text import one_line
 from console.tui.view import (
     CALLED_STATES,
-    NARROW_COLUMNS,
     SORTABLE,
     UNCHECKED,
-    WIDE_COLUMNS,
     Scope,
     bucket_map,
     count_groups,
@@ -303,10 +302,10 @@ class SarabanApp(App[None]):
         progress.display = pane == "progress"
 
     def _set_columns(self) -> None:
-        columns = WIDE_COLUMNS if self.wide else NARROW_COLUMNS
-        self._columns = columns
-        labels = {c: tr(f"col.{c}", self.lang) for c in columns}
-        self.query_one("#agencies", AgencyTable).set_columns(columns, labels, not self.wide)
+        """Offer every column; the table shows the ones its width holds (the group always)."""
+        self._columns = ALL_COLUMNS
+        labels = {c: tr(f"col.{c}", self.lang) for c in ALL_COLUMNS}
+        self.query_one("#agencies", AgencyTable).set_columns(ALL_COLUMNS, labels)
 
     def _localise_bindings(self) -> None:
         """Binding descriptions (footer, help, palette) in the current language; keys and ids unchanged."""
@@ -473,7 +472,8 @@ class SarabanApp(App[None]):
         rec = self.records.get(key)
         if rec is None:
             return []
-        return row_cells(rec, self._columns, self.lang, key in self.marked, self.buckets)
+        columns = self.query_one("#agencies", AgencyTable).column_ids
+        return row_cells(rec, columns, self.lang, key in self.marked, self.buckets)
 
     def _rebuild_table(self) -> None:
         table = self.query_one("#agencies", AgencyTable)

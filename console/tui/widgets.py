@@ -16,9 +16,11 @@ from textual.widgets._data_table import Row
 from textual.widgets.data_table import CellKey, ColumnKey, DuplicateKey, RowKey
 from textual.widgets.option_list import Option
 
-from console.tui.view import COLUMN_WIDTHS, NARROW_WIDTHS, GroupLine, group_line_text
+from console.tui.columns import fit_columns
+from console.tui.view import GroupLine, group_line_text
 
 _NULL_STYLE = Style()
+FALLBACK_WIDTH = 76  # before the first layout: an 80-column terminal
 _NOT_ONE_LINE = re.compile(r"[\n\t]")  # cells Rich would wrap or expand: left to DataTable's own renderer
 
 
@@ -26,7 +28,7 @@ class AgencyTable(DataTable[Text]):
     """The agencies of the current scope; rows are keyed by agency id so the cursor survives updates."""
 
     DEFAULT_CSS = """
-    AgencyTable { height: 1fr; }
+    AgencyTable { height: 1fr; scrollbar-gutter: stable; }
     """
 
     # The rows in order and their line offsets, as DataTable would recompute them (O(rows)) after
@@ -41,20 +43,56 @@ class AgencyTable(DataTable[Text]):
             cursor_type="row", zebra_stripes=True, cursor_foreground_priority="renderable", **kwargs
         )  # type: ignore[arg-type]
         self.column_ids: tuple[str, ...] = ()
+        self._candidates: tuple[str, ...] = ()
+        self._labels: dict[str, str] = {}
+        self._fitted: tuple[tuple[str, int], ...] = ()
+        self._keys: Sequence[str] = ()
         self._cells_of: CellsOf = _no_cells
         # Row bookkeeping kept between rebuilds: a filter keystroke re-adds thousands of rows, and
         # making (and freeing) their key and metadata objects each time was a third of its cost.
         self._row_objects: dict[str, tuple[RowKey, Row]] = {}
 
-    def set_columns(self, columns: Sequence[str], labels: dict[str, str], narrow: bool) -> None:
-        """Replace the columns (and the rows: call `rebuild` afterwards)."""
+    def set_columns(self, candidates: Sequence[str], labels: dict[str, str]) -> None:
+        """Offer these columns (and their header labels); the ones that fit the width are shown.
+
+        Replaces the rows too: call `rebuild` afterwards.
+        """
+        self._candidates = tuple(candidates)
+        self._labels = dict(labels)
+        self._add_fitted_columns(fit_columns(self._available_width(), self._candidates))
+
+    def _available_width(self) -> int:
+        """Cells for the columns: the scrollbar's gutter is always reserved (see DEFAULT_CSS)."""
+        width = self.scrollable_content_region.width
+        return width if width > 0 else FALLBACK_WIDTH
+
+    def _add_fitted_columns(self, fitted: Sequence[tuple[str, int]]) -> None:
         self.clear(columns=True)
-        self.column_ids = tuple(columns)
-        for col in columns:
-            width = NARROW_WIDTHS.get(col, COLUMN_WIDTHS[col]) if narrow else COLUMN_WIDTHS[col]
-            self.add_column(
-                Text(labels.get(col, col), style="bold", no_wrap=True, end=""), width=width, key=col
-            )
+        self._fitted = tuple(fitted)
+        self.column_ids = tuple(column for column, _ in fitted)
+        for column, width in fitted:
+            label = Text(self._labels.get(column, column), style="bold", no_wrap=True, end="")
+            self.add_column(label, width=width, key=column)
+
+    def on_resize(self) -> None:
+        """Fit the columns to the new width: widths change in place, a changed column set re-adds the rows."""
+        if not self._candidates:
+            return
+        fitted = fit_columns(self._available_width(), self._candidates)
+        if fitted == self._fitted:
+            return
+        if tuple(c for c, _ in fitted) == self.column_ids:
+            for column, width in fitted:
+                self.columns[ColumnKey(column)].width = width
+            self._fitted = fitted
+            self._clear_caches()
+            self._require_update_dimensions = True
+            self.refresh()
+            return
+        keys = list(self._keys)
+        keep = self.current_key()
+        self._add_fitted_columns(fitted)
+        self.rebuild(keys, self._cells_of, keep=keep)
 
     def clear(self, columns: bool = False) -> AgencyTable:
         # DataTable.clear() empties `_y_offsets`, which would first work them out for the old rows.
@@ -179,6 +217,7 @@ class AgencyTable(DataTable[Text]):
         old_row = self.cursor_row
         self.clear()
         self._cells_of = cells_of
+        self._keys = keys
         self._add_rows_at_once(keys)
         if not keys:
             return

@@ -1,0 +1,67 @@
+"""Which agency-table columns fit the table's width, and how wide each one is.
+
+The group is what an operator reads first, so it must never be pushed off the right edge by a long
+name or address (at 120 columns it was, behind the scrollbar). Name and address stretch between a
+minimum and a maximum; the other columns have natural widths and are dropped, least useful first,
+when the table is too narrow for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+ALL_COLUMNS: tuple[str, ...] = (
+    "mark",
+    "seq",
+    "name",
+    "district",
+    "province",
+    "address",
+    "group",
+    "flags",
+    "checked",
+)
+REQUIRED: frozenset[str] = frozenset({"mark", "seq", "name", "address", "group"})
+OPTIONAL_BY_PRIORITY: tuple[str, ...] = ("district", "flags", "province", "checked")
+FIXED_WIDTHS: dict[str, int] = {
+    "mark": 1,
+    "seq": 5,
+    "district": 10,
+    "province": 8,
+    "group": 3,
+    "flags": 14,
+    "checked": 16,  # "01/12/2569 19:23"
+}
+FLEX_WIDTHS: dict[str, tuple[int, int]] = {"name": (18, 44), "address": (20, 34)}  # (min, max)
+SQUEEZED_MIN = 6  # name and address never get narrower than this, however small the terminal
+CELL_PADDING = 1  # DataTable's default, on each side of every cell
+
+
+def fit_columns(width: int, candidates: Sequence[str] = ALL_COLUMNS) -> tuple[tuple[str, int], ...]:
+    """The columns (in display order) and their content widths for a table `width` cells wide."""
+    pad = 2 * CELL_PADDING
+    chosen = {c for c in candidates if c in REQUIRED}
+    widths: dict[str, int] = {c: FIXED_WIDTHS[c] for c in chosen if c in FIXED_WIDTHS}
+    widths.update({c: FLEX_WIDTHS[c][0] for c in chosen if c in FLEX_WIDTHS})
+
+    def used() -> int:
+        return sum(widths.values()) + pad * len(widths)
+
+    for column in OPTIONAL_BY_PRIORITY:
+        if column in candidates and used() + FIXED_WIDTHS[column] + pad <= width:
+            widths[column] = FIXED_WIDTHS[column]
+    flexible = [c for c in ("name", "address") if c in widths]
+    spare = width - used()
+    if spare < 0:  # narrower than the minimum: squeeze name and address, keep the group visible
+        for column in flexible:
+            give = min(-spare, widths[column] - SQUEEZED_MIN)
+            widths[column] -= max(give, 0)
+            spare += max(give, 0)
+    while spare > 0:  # one cell at a time to whichever flexible column is furthest below its maximum
+        growable = [c for c in flexible if widths[c] < FLEX_WIDTHS[c][1]]
+        if not growable:
+            break
+        column = min(growable, key=lambda c: widths[c] / FLEX_WIDTHS[c][1])
+        widths[column] += 1
+        spare -= 1
+    return tuple((c, widths[c]) for c in candidates if c in widths)
