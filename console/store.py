@@ -126,6 +126,8 @@ class AgencyRecord:
     notes: tuple[Note, ...]  # oldest first
     followup: str | None
     source_changes: tuple[dict, ...]  # {"at","old","new","import_id"}, oldest first
+    # checked_at of the verdict that first gave the current group: known without reading the history
+    group_changed_at: str | None = None
 
     @property
     def current_address(self) -> str:
@@ -182,8 +184,39 @@ def _is_clean_json(text: str) -> bool:
     return unicodedata.is_normalized("NFC", text)
 
 
-# One agency in a verdict shard: current verdict JSON, its compact form, compact history texts.
-ShardEntry = tuple[str | None, str | None, tuple[str, ...]]
+# One agency in a verdict shard: current verdict JSON, its compact form, compact history texts, and
+# when its group last changed (a first verdict counts as a change).
+ShardEntry = tuple[str | None, str | None, tuple[str, ...], str | None]
+
+
+def _group_and_time(text: str | None) -> tuple[str | None, str | None]:
+    """Group and checked_at of a stored verdict text (compact or full); (None, None) if unreadable."""
+    if not text:
+        return None, None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None, None
+    if not isinstance(data, dict):
+        return None, None
+    group, at = data.get("group"), data.get("checked_at")
+    return (group if isinstance(group, str) else None), (at if isinstance(at, str) else None)
+
+
+def _derived_group_change(doc: dict[str, Any]) -> str | None:
+    """For verdicts saved before `group_changed_at` was kept: walk the history, oldest first."""
+    previous: str | None = None
+    changed: str | None = None
+    texts = [t for t in reversed(doc.get("history") or ()) if isinstance(t, str)]
+    texts.append(doc.get("compact") or doc.get("current"))
+    for text in texts:
+        group, at = _group_and_time(text)
+        if group is None:
+            continue
+        if group != previous:
+            changed = at or changed
+        previous = group
+    return changed
 
 
 def _dumps(data: Any) -> str:
@@ -748,7 +781,10 @@ class Store:
                 short = compact if text and isinstance(compact, str) and compact else None
                 present.update(history)
                 present.update(t for t in (text, short) if t)
-                out[doc["agency_id"]] = (text, short, history)
+                changed = doc.get("group_changed_at")
+                if not isinstance(changed, str):
+                    changed = _derived_group_change(doc) if text else None
+                out[doc["agency_id"]] = (text, short, history, changed)
             # Parsed verdicts are reused by their exact JSON text: after a new scan most texts are
             # ones already seen, so only new ones are parsed again.
             for memo in (self._memo, self._memo_light):
@@ -824,7 +860,7 @@ class Store:
         agency, source_changes = main["agencies"][agency_id]
         index = _shard_of(agency_id)
         view = shards[index] if shards is not None else self._shard_view(index)
-        text, compact, texts = view.get(agency_id, (None, None, ()))
+        text, compact, texts, group_changed_at = view.get(agency_id, (None, None, (), None))
         return AgencyRecord(
             agency=agency,
             verdict=self._parse(index, text, light=light, compact=compact),
@@ -833,6 +869,7 @@ class Store:
             notes=operator["notes"].get(agency_id, ()),
             followup=operator["followups"].get(agency_id),
             source_changes=source_changes,
+            group_changed_at=group_changed_at,
         )
 
     # -- reading ---------------------------------------------------------------------------
@@ -1029,7 +1066,7 @@ class Store:
         Saving a verdict equal to the current one changes nothing (safe to retry after a crash).
         Returns how many verdicts were handled.
         """
-        items = [(v.agency_id, _verdict_texts(v)) for v in verdicts]
+        items = [(v.agency_id, (*_verdict_texts(v), v.group, v.checked_at)) for v in verdicts]
         if not items:
             return 0
         self._ensure_verdicts_dir()
@@ -1037,13 +1074,13 @@ class Store:
         for batch in _shard_batches(items, max(1, int(batch_size))):
             at = now_iso()
             with self._transaction(self._lock) as txn:
-                by_shard: dict[int, list[tuple[str, tuple[str, str]]]] = {}
+                by_shard: dict[int, list[tuple[str, tuple[str, str, str, str]]]] = {}
                 for agency_id, texts in batch:
                     by_shard.setdefault(_shard_of(agency_id), []).append((agency_id, texts))
                 for index, entries in by_shard.items():
                     table = txn.db(self._shard_path(index), KIND_VERDICTS, shard=index).table("verdicts")
                     updates: dict[int, dict[str, Any]] = {}
-                    for agency_id, (text, compact) in entries:
+                    for agency_id, (text, compact, group, checked_at) in entries:
                         doc_id, found = _slot(table, "agency_id", agency_id, updates)
                         doc = found or {}
                         if doc.get("current") == text:
@@ -1051,10 +1088,20 @@ class Store:
                         history = list(doc.get("history") or ())
                         if doc.get("current") and self.history_limit:
                             history.insert(0, doc.get("compact") or doc["current"])
+                        previous = doc.get("group")
+                        if not isinstance(previous, str) and doc.get("current"):
+                            previous = _group_and_time(doc.get("compact") or doc["current"])[0]
+                        changed = doc.get("group_changed_at")
+                        if not isinstance(changed, str) and doc.get("current"):
+                            changed = _derived_group_change(doc)
+                        if group != previous or not changed:
+                            changed = checked_at
                         updates[doc_id] = {
                             "agency_id": agency_id,
                             "current": text,
                             "compact": compact,
+                            "group": group,
+                            "group_changed_at": changed,
                             "history": history[: self.history_limit],
                             "saved_at": at,
                         }

@@ -508,3 +508,33 @@ def test_threads_sharing_one_store_are_serialised(tmp_path: Path) -> None:
     for rec in records:
         chain = [rec.agency.declared] + [c.new_address for c in rec.corrections]
         assert [c.old_address for c in rec.corrections] == chain[:-1]
+
+
+def test_group_change_time_is_known_without_the_history(tmp_path: Path) -> None:
+    """'Changed since' in a list view: when the group last changed, from light records."""
+    store = new_store(tmp_path)
+    store.save_verdicts([make_verdict("tak-1", "D3", "2026-01-01T09:00:00+07:00")])
+    store.save_verdicts([make_verdict("tak-1", "D3", "2026-01-02T09:00:00+07:00")])  # same group
+    store.save_verdicts([make_verdict("tak-2", "D3", "2026-01-01T09:00:00+07:00")])
+    store.save_verdicts([make_verdict("tak-2", "A1", "2026-01-03T09:00:00+07:00")])  # fixed
+    light = {r.agency.id: r for r in Store(store.path).records(with_history=False, light=True)}
+    assert light["tak-1"].group_changed_at == "2026-01-01T09:00:00+07:00"
+    assert light["tak-2"].group_changed_at == "2026-01-03T09:00:00+07:00"
+    assert light["tak-3"].group_changed_at is None  # never checked
+
+
+def test_group_change_time_of_verdicts_saved_before_it_was_kept(tmp_path: Path) -> None:
+    """Older stores have no group_changed_at: it is worked out from the history, then kept."""
+    store = new_store(tmp_path)
+    for group, day in (("D3", "01"), ("A1", "02"), ("A1", "03")):
+        store.save_verdicts([make_verdict("tak-1", group, f"2026-01-{day}T09:00:00+07:00")])
+    shard = next(p for p in store.path.parent.rglob("*.json") if "tak-1" in p.read_text(encoding="utf-8")
+                 and "verdicts" in p.parent.name)
+    data = json.loads(shard.read_text(encoding="utf-8"))
+    for doc in data["verdicts"].values():
+        doc.pop("group_changed_at"), doc.pop("group")
+    shard.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    old = Store(store.path)
+    assert old.record("tak-1").group_changed_at == "2026-01-02T09:00:00+07:00"
+    old.save_verdicts([make_verdict("tak-1", "A1", "2026-01-04T09:00:00+07:00")])
+    assert Store(store.path).record("tak-1").group_changed_at == "2026-01-02T09:00:00+07:00"
