@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -80,6 +80,10 @@ class AddressReading:
     candidates: tuple[str, ...]  # every valid address found (after repairs), first = suggestion
     message: str  # English, names what is wrong; empty when ok; never holds control characters
     ascii_address: str | None = None  # `address` with the domain in IDNA (punycode) form, for the wire
+    # problem code → the offending characters or fragments behind it, language-free (a Thai digit as
+    # written, "U+200B" for an invisible one, "CR"/"LF", the extra addresses of a multi-address field),
+    # so a console can name them in its own language; only for codes in `problems`
+    notes: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
 
     @property
     def ok(self) -> bool:
@@ -267,8 +271,9 @@ def _reading(declared: str, address: str | None, ascii_address: str | None, prob
     if not ordered:
         return AddressReading(declared, address, (), None, (address,) if address else (), "", ascii_address)
     suggestion = candidates[0] if candidates and not (problems & _NO_SUGGESTION) else None
+    seen = {code: tuple(_safe(s) for s in notes[code]) for code in ordered if notes.get(code)}
     return AddressReading(declared, None, ordered, suggestion, tuple(candidates),
-                          _message(problems, notes, reasons, suggestion), None)
+                          _message(problems, notes, reasons, suggestion), None, seen)
 
 
 def read_address(declared: str) -> AddressReading:

@@ -267,9 +267,13 @@ def cmd_correct(args: argparse.Namespace, config: AppConfig) -> int:
     rule = config.rule(verdict.group)
     label = (rule.label_th if config.language == "th" else rule.label_en) if rule else ""
     print(f"{verdict.group} {label}")
+    from console.findings_text import finding_text
+    from console.thai import safe_text
+
     for finding in verdict.findings:
-        print(f"  - {finding.code}: {finding.message}")
-    line = verdict.evidence.one_line()
+        sentence = finding_text(finding, config.language, declared=verdict.evidence.declared)
+        print(f"  - {sentence} ({safe_text(finding.code)})")
+    line = safe_text(verdict.evidence.one_line())
     if line:
         print(f"  {line}")
     return EXIT_OK

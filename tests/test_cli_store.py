@@ -58,6 +58,9 @@ def test_operator_day(tmp_path: Path, sim_config: Path, capsys: pytest.CaptureFi
     code, out, _ = run(capsys, *base, "correct", "636", "saraban_663019@dla.go.th", "--reason", "โทรแจ้งแก้ไขแล้ว")
     assert code == 0, out
     assert "A1" in out and "saraban_๖๖๓๐๑๙@dla.go.th → saraban_663019@dla.go.th" in out
+    # the findings in the operator's language (config.language, Thai by default), codes beside them
+    assert "  - กล่องจดหมายใช้งานได้: เซิร์ฟเวอร์ " in out and "(mail_accepted)" in out
+    assert "the mail server accepts the mailbox" not in out
 
     code, out, _ = run(capsys, *base, "note", "๓๒๖", "โทรแล้ว รอแก้ไข")
     assert code == 0

@@ -17,6 +17,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, DataTable, Input, Select, Static
 
+from console.findings_text import problems_text
 from console.i18n import tr
 from console.tui.text import cell, clean, one_line
 from console.tui.view import Scope
@@ -202,8 +203,12 @@ class CorrectionScreen(ModalScreen[CorrectionRequest | None]):
                 if self.valid:
                     out.append(tr("dlg.correct_ok", self.lang, address=one_line(address)), style="green")
                 else:
-                    message = getattr(reading, "message", "") or ", ".join(
-                        one_line(p) for p in (getattr(reading, "problems", None) or ())
+                    # the problems in the operator's language, naming the offending characters; the
+                    # suggestion has its own line below. Unknown codes fall back to the reader's message.
+                    problems = tuple(getattr(reading, "problems", None) or ())
+                    fallback = getattr(reading, "message", "") or ", ".join(one_line(p) for p in problems)
+                    message = problems_text(
+                        problems, getattr(reading, "notes", None), None, self.lang, fallback=str(fallback)
                     )
                     out.append(tr("dlg.correct_problem", self.lang, problem=one_line(message)), style="red")
                 suggestion = getattr(reading, "suggestion", None)

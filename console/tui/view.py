@@ -17,6 +17,7 @@ from rich.text import Text
 
 from checks.config import Rule
 from checks.model import Evidence, ProbeResult, Verdict
+from console.findings_text import finding_extras, finding_text, fix_reason_text
 from console.i18n import tr
 from console.tui.text import be_long, be_short, cell, clean, field, one_line
 
@@ -556,7 +557,7 @@ def _verdict_section(
         text.append(one_line(fix_info.address), style="bold")
         text.append(f"  ({state})", style=style)
         if fix_info.reason:
-            text.append(f"  {one_line(fix_info.reason)}", style="dim")
+            text.append(f"  {one_line(fix_reason_text(fix_info.reason, lang))}", style="dim")
         text.append("\n")
     if verdict.flags:
         _kv(
@@ -575,11 +576,12 @@ def _verdict_section(
     if verdict.findings:
         _heading(text, tr("detail.findings", lang))
         for finding in verdict.findings:
-            text.append(f"  • {one_line(finding.code)}", style="bold")
-            if finding.message:
-                text.append(f": {one_line(finding.message)}")
+            # the sentence in the operator's language, then the code operators quote to supervisors
+            text.append("  • ")
+            text.append(one_line(finding_text(finding, lang, declared=evidence.declared)))
+            text.append(f" ({one_line(finding.code)})", style="dim")
             text.append("\n")
-            for key, value in sorted(finding.detail.items()):
+            for key, value in finding_extras(finding):
                 text.append(f"      {one_line(key)} = {one_line(value)}\n", style="dim")
     if evidence.probe is not None:
         _heading(text, tr("detail.evidence", lang))
@@ -706,12 +708,24 @@ def summary_text(rec: Any, rules: Sequence[Rule], lang: str) -> str:
                 else "detail.fix_unprobed",
                 lang,
             )
+            reason = verdict.suggested_fix.reason
             lines.append(
                 f"{tr('detail.suggested', lang)}: {one_line(verdict.suggested_fix.address)} ({state})"
+                + (f" {one_line(fix_reason_text(reason, lang))}" if reason else "")
+            )
+        sentences = [
+            one_line(finding_text(finding, lang, declared=verdict.evidence.declared))
+            for finding in verdict.findings
+        ]
+        if sentences:
+            lines.append(f"{tr('detail.findings', lang)}:")
+            lines.extend(
+                f"- {sentence} ({one_line(finding.code)})"
+                for sentence, finding in zip(sentences, verdict.findings, strict=True)
             )
         evidence = one_line(verdict.evidence.one_line())
-        if evidence:
-            lines.append(f"{tr('detail.evidence', lang)}: {evidence}")
+        if evidence and not any(evidence.split(" — ")[0] in sentence for sentence in sentences):
+            lines.append(f"{tr('detail.evidence', lang)}: {evidence}")  # not already in a sentence
         lines.append(f"{tr('detail.checked_at', lang)}: {be_long(verdict.checked_at)}")
     return "\n".join(lines)
 

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from checks import events as ev
+from checks.address import read_address
+from checks.classify import probe_finding
 from checks.config import EngineConfig
 from checks.model import (
     DNS_NXDOMAIN,
@@ -36,6 +38,7 @@ from checks.model import (
     SuggestedFix,
     Verdict,
 )
+from checks.policy import policy_findings
 
 AT = "2025-10-07T09:30:00+07:00"
 AT2 = "2025-10-08T14:05:00+07:00"
@@ -229,32 +232,52 @@ def verdict(
     return Verdict(agency_id, group, tuple(findings), tuple(flags), evidence, fix, at)
 
 
+def _policy(address: str, kind: str) -> list[Finding]:
+    """The policy findings the engine makes (English message + detail: domain, provider, near, ...)."""
+    return policy_findings(address, kind, EngineConfig().policy)
+
+
+def _probe(probe: ProbeResult) -> Finding:
+    """The finding the engine makes of a probe (detail: address, host, reply, dns)."""
+    found = probe_finding(probe)
+    assert found is not None
+    return found
+
+
+def _syntax(declared: str) -> Finding:
+    """The bad-syntax finding the engine makes of a declared text (detail: problems, suggestion)."""
+    reading = read_address(declared)
+    detail: dict[str, object] = {"problems": list(reading.problems)}
+    if reading.suggestion:
+        detail["suggestion"] = reading.suggestion
+    return Finding("bad_syntax", reading.message, detail)
+
+
 def verdicts(banner: str = "mx ESMTP ready") -> dict[str, Verdict]:
     """A verdict for every sample agency except pyo-5 (left unchecked)."""
     fixed = "saraban_663019@dla.go.th"
+    nxdomain = probe_nxdomain("saraban@tambonthungluang.co.th")
+    gmail = probe_mailbox_rejected(
+        "tasailuadmeasod@gmail.com", "gmail-smtp-in.l.google.com", "198.51.100.7", banner
+    )
+    maesot = probe_mailbox_rejected("saraban@maesotcity.go.th", "mail.maesotcity.go.th", "203.0.113.41")
+    takpao = probe_ok("saraban@takpao.go.th", "mail.takpao.go.th", "203.0.113.40")
+    phawo = probe_ok("saraban_630807@dla.go.th")
     return {
         "tak-47": verdict(
             "tak-47",
             "B2",
             "saraban@tambonthungluang.co.th",
-            findings=[
-                Finding("non_government_domain", "co.th is not a government domain"),
-                Finding("domain_not_found", "NXDOMAIN tambonthungluang.co.th"),
-            ],
-            probe=probe_nxdomain("saraban@tambonthungluang.co.th"),
+            findings=[*_policy("saraban@tambonthungluang.co.th", "เทศบาลตำบล"), _probe(nxdomain)],
+            probe=nxdomain,
             rule_index=4,
         ),
         "tak-326": verdict(
             "tak-326",
             "B1",
             "Tasailuadmeasod@gmail.com",
-            findings=[
-                Finding("free_mail", "gmail.com is a free-mail provider"),
-                Finding("mailbox_not_found", "550 5.1.1 user unknown"),
-            ],
-            probe=probe_mailbox_rejected(
-                "tasailuadmeasod@gmail.com", "gmail-smtp-in.l.google.com", "198.51.100.7", banner
-            ),
+            findings=[*_policy("tasailuadmeasod@gmail.com", "องค์การบริหารส่วนตำบล"), _probe(gmail)],
+            probe=gmail,
             normalized="tasailuadmeasod@gmail.com",
             rule_index=3,
         ),
@@ -262,7 +285,7 @@ def verdicts(banner: str = "mx ESMTP ready") -> dict[str, Verdict]:
             "tak-636",
             "B3",
             "saraban_๖๖๓๐๑๙@dla.go.th",
-            findings=[Finding("bad_syntax", "Thai digits in the local part")],
+            findings=[_syntax("saraban_๖๖๓๐๑๙@dla.go.th")],
             flags=["suggested_fix"],
             normalized="",
             probe=ProbeResult("saraban_๖๖๓๐๑๙@dla.go.th", PROBE_NOT_PROBED),
@@ -274,8 +297,8 @@ def verdicts(banner: str = "mx ESMTP ready") -> dict[str, Verdict]:
             "tak-1",
             "A1",
             "saraban@takpao.go.th",
-            findings=[Finding("mail_accepted", "250 2.1.5")],
-            probe=probe_ok("saraban@takpao.go.th", "mail.takpao.go.th", "203.0.113.40"),
+            findings=[_probe(takpao)],
+            probe=takpao,
             rule_index=10,
         ),
         "tak-12": verdict(
@@ -283,25 +306,28 @@ def verdicts(banner: str = "mx ESMTP ready") -> dict[str, Verdict]:
             "D3",
             "saraban@maesotcity.go.th",
             at=AT2,
-            findings=[Finding("mailbox_not_found", "550 5.1.1 user unknown")],
+            findings=[_probe(maesot)],
             flags=["no_starttls"],
-            probe=probe_mailbox_rejected("saraban@maesotcity.go.th", "mail.maesotcity.go.th", "203.0.113.41"),
+            probe=maesot,
             rule_index=7,
         ),
         "tak-88": verdict(
             "tak-88",
             "A2",
             "saraban_630807@dla.go.th",
-            findings=[Finding("mail_accepted", "250"), Finding("parent_announcement", "parent")],
+            findings=[
+                _probe(phawo),
+                Finding("parent_announcement", "covered by the parent agency's announcement"),
+            ],
             flags=["catch_all"],
-            probe=probe_ok("saraban_630807@dla.go.th"),
+            probe=phawo,
             rule_index=9,
         ),
         "tak-140": verdict(
             "tak-140",
             "C",
             "",
-            findings=[Finding("no_announcement", "no announcement")],
+            findings=[Finding("no_announcement", "no Section 10 announcement in info.go.th")],
             normalized="",
             rule_index=1,
         ),
@@ -329,24 +355,10 @@ def default_verdict_for(agency: Agency) -> Verdict:
     """What the fake internet says: .go.th addresses work, others are D1."""
     address = agency.declared.strip()
     if address.endswith(".go.th"):
-        return verdict(
-            agency.id,
-            "A1",
-            address,
-            at=AT2,
-            findings=[Finding("mail_accepted", "250 2.1.5")],
-            probe=probe_ok(address.lower()),
-            rule_index=10,
-        )
-    return verdict(
-        agency.id,
-        "D1",
-        address,
-        at=AT2,
-        findings=[Finding("domain_not_found", "NXDOMAIN")],
-        probe=probe_nxdomain(address.lower()),
-        rule_index=5,
-    )
+        works = probe_ok(address.lower())
+        return verdict(agency.id, "A1", address, at=AT2, findings=[_probe(works)], probe=works, rule_index=10)
+    missing = probe_nxdomain(address.lower())
+    return verdict(agency.id, "D1", address, at=AT2, findings=[_probe(missing)], probe=missing, rule_index=5)
 
 
 class FakeRunner:
