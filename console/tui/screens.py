@@ -20,7 +20,7 @@ from textual.widgets import Button, Checkbox, DataTable, Input, Select, Static
 from console.findings_text import problems_text
 from console.i18n import tr
 from console.tui.text import cell, clean, one_line
-from console.tui.view import Scope
+from console.tui.view import Scope, parse_since
 
 
 class HelpScreen(ModalScreen[None]):
@@ -318,6 +318,7 @@ class FilterScreen(ModalScreen[Scope | None]):
                     placeholder=tr("dlg.changed_since", lang),
                     id="filter-changed",
                 )
+                yield Static(id="filter-error", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button(tr("dlg.yes", lang), id="filter-apply", variant="primary")
                 yield Button(tr("dlg.no", lang), id="filter-cancel")
@@ -331,7 +332,8 @@ class FilterScreen(ModalScreen[Scope | None]):
         return None if value == _ANY or value is Select.BLANK else str(value)
 
     def result(self) -> Scope:
-        changed = self.query_one("#filter-changed", Input).value.strip() or None
+        """The chosen scope; ValueError when the changed-since date cannot be read."""
+        changed = parse_since(self.query_one("#filter-changed", Input).value)
         return Scope(
             search=self.scope.search,
             group=self._value("filter-group"),
@@ -344,13 +346,20 @@ class FilterScreen(ModalScreen[Scope | None]):
         )
 
     @on(Button.Pressed, "#filter-apply")
+    @on(Input.Submitted, "#filter-changed")
     def action_apply(self) -> None:
-        self.dismiss(self.result())
+        try:
+            scope = self.result()
+        except ValueError:
+            typed = one_line(self.query_one("#filter-changed", Input).value)
+            error = self.query_one("#filter-error", Static)
+            error.update(Text(tr("dlg.changed_since_bad", self.lang, value=typed), style="bold red", end=""))
+            error.display = True
+            self.query_one("#filter-changed", Input).focus()
+            return
+        self.dismiss(scope)
 
     @on(Button.Pressed, "#filter-cancel")
     def action_cancel(self) -> None:
         self.dismiss(None)
 
-    @on(Input.Submitted, "#filter-changed")
-    def changed_submitted(self) -> None:
-        self.dismiss(self.result())

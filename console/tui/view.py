@@ -7,9 +7,11 @@ thin. Every untrusted string goes through `text.clean()` / `text.cell()` before 
 from __future__ import annotations
 
 import contextlib
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
@@ -19,6 +21,7 @@ from checks.config import Rule
 from checks.model import Evidence, ProbeResult, Verdict
 from console.findings_text import finding_extras, finding_text, fix_reason_text
 from console.i18n import tr
+from console.thai import be_date, to_ascii_digits
 from console.tui.text import be_long, be_short, cell, clean, field, one_line
 
 READY_GROUPS: frozenset[str] = frozenset({"A1", "A2"})
@@ -93,7 +96,8 @@ class Scope:
         if self.followup_only:
             parts.append(tr("filter.followup", lang))
         if self.changed_since:
-            parts.append(tr("filter.changed", lang, value=self.changed_since))
+            shown = be_date(self.changed_since) if lang == "th" else self.changed_since
+            parts.append(tr("filter.changed", lang, value=shown))
         return ", ".join(parts) if parts else tr("status.no_filter", lang)
 
 
@@ -156,6 +160,12 @@ def _timestamps_of_changes(rec: Any) -> Iterable[str]:
         at = field(change, "at")
         if at:
             yield str(at)
+    # The store knows when the group last changed; a record without it (or with history loaded)
+    # falls back to walking the history.
+    group_changed_at = getattr(rec, "group_changed_at", None)
+    if isinstance(group_changed_at, str) and group_changed_at:
+        yield group_changed_at
+        return
     # history is newest first (store.AgencyRecord); walk it oldest first, then the current verdict
     previous: str | None = None
     entries = list(reversed(list(rec.history or ())))
@@ -176,9 +186,40 @@ def changed_since(rec: Any, since: str) -> bool:
     return any(at[: len(since)] >= since for at in _timestamps_of_changes(rec))
 
 
+_SINCE_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})", re.ASCII)
+_SINCE_DMY = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", re.ASCII)
+
+
+def parse_since(text: str) -> str | None:
+    """A "changed since" date as typed by an operator → ISO date (YYYY-MM-DD); None when empty.
+
+    Accepts YYYY-MM-DD and DD/MM/YYYY, Buddhist Era (2569) or Common Era (2026) years, Thai or
+    Arabic digits. Raises ValueError for anything else, so the dialog can say what is wrong.
+    """
+    value = to_ascii_digits(text).strip()
+    if not value:
+        return None
+    match = _SINCE_ISO.fullmatch(value)
+    if match:
+        year, month, day = (int(g) for g in match.groups())
+    else:
+        match = _SINCE_DMY.fullmatch(value)
+        if not match:
+            raise ValueError(value)
+        day, month, year = (int(g) for g in match.groups())
+    if year > 2400:  # Buddhist Era: the year operators write
+        year -= 543
+    return date(year, month, day).isoformat()  # ValueError for 31/02 and the like
+
+
+def search_key(text: str) -> str:
+    """What search compares: case-folded, Thai digits as Arabic (๖๖๓๐๑๙ finds 663019 and back)."""
+    return to_ascii_digits(text).casefold()
+
+
 def search_haystack(rec: Any) -> str:
     agency = rec.agency
-    return " ".join(
+    return search_key(" ".join(
         (
             agency.name,
             agency.district,
@@ -187,7 +228,7 @@ def search_haystack(rec: Any) -> str:
             current_address(rec),
             agency.seq or "",
         )
-    ).casefold()
+    ))
 
 
 def scope_filter(
@@ -221,7 +262,7 @@ def scope_filter(
     if scope.changed_since:
         since = scope.changed_since
         tests.append(lambda rec: changed_since(rec, since))
-    words = scope.search.casefold().split() if scope.search else []
+    words = search_key(scope.search).split() if scope.search else []
     if len(words) == 1:
         word = words[0]
         tests.append(lambda rec: word in haystack(rec))

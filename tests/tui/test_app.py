@@ -75,7 +75,8 @@ async def test_first_search_keystroke_filters_at_once_and_a_burst_ends_on_its_la
         await settle(pilot, app)
         await pilot.press("slash")
         await pilot.press("๖")  # no waiting: the table follows the first key straight away
-        assert shown_ids(app) == ["tak-636"]
+        # Thai ๖ and Arabic 6 are one digit to search: 6 in tak-88's and ๖ in tak-636's address, 326
+        assert set(shown_ids(app)) == {"tak-88", "tak-326", "tak-636"}
         await pilot.press("backspace")
         await type_text(pilot, "แม่สอ")  # a burst: applied at most every SEARCH_DEBOUNCE, last value kept
         await wait_until(pilot, app, lambda: app.scope.search == "แม่สอ")
