@@ -349,7 +349,7 @@ class GroupsPane(OptionList):
                 text = Text(" ", end="") + text
             options.append(Option(text, id=line.key))
             self._keys.append(line.key)
-        options.append(Option(Text(footer, style="dim", end=""), id="_footer", disabled=True))
+        self.border_subtitle = Text(footer, style="dim", end="")  # in the border: one more line for groups
         self.clear_options()
         self.add_options(options)
         if current in self._keys:
@@ -359,7 +359,7 @@ class GroupsPane(OptionList):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        if event.option.id and event.option.id != "_footer":
+        if event.option.id:
             self.post_message(self.Chosen(event.option.id))
 
 
