@@ -841,7 +841,6 @@ async def _measure_tui(store_path: Path, language: str, config_path: str | None)
     launched = _launched_at()
     config = dataclasses.replace(load_config(config_path), store_path=store_path, language=language)
     store = Store(store_path)
-    rows_wanted = store.count() if hasattr(store, "count") else len(store.agencies())
     t_app = time.perf_counter()
     app = SarabanApp(store, Runner(store, config), config)
     async with app.run_test(size=(120, 40)) as pilot:

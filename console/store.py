@@ -189,10 +189,21 @@ def _is_clean_json(text: str) -> bool:
 ShardEntry = tuple[str | None, str | None, tuple[str, ...], str | None]
 
 
+# Verdict JSON as this store writes it (compact separators, to_json key order): the group comes
+# right after the agency id and the verdict's own checked_at closes the object. Read by pattern so
+# that an old shard's history can be walked without parsing ~80,000 texts; JSON is the fallback.
+_TEXT_GROUP = re.compile(r'\{"agency_id":"(?:[^"\\]|\\.)*","group":"([^"\\]*)"')
+_TEXT_CHECKED_AT = re.compile(r'"checked_at":"([^"\\]*)"\}\s*$')
+
+
 def _group_and_time(text: str | None) -> tuple[str | None, str | None]:
     """Group and checked_at of a stored verdict text (compact or full); (None, None) if unreadable."""
     if not text:
         return None, None
+    group = _TEXT_GROUP.match(text)
+    at = _TEXT_CHECKED_AT.search(text)
+    if group and at:
+        return group.group(1), at.group(1)
     try:
         data = json.loads(text)
     except ValueError:
