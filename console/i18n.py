@@ -8,6 +8,7 @@ comes from here so that switching language (`l`) changes the whole screen. Templ
 from __future__ import annotations
 
 LANGUAGES: tuple[str, ...] = ("th", "en")
+_REASONS = {"paused by operator": "reason.paused_by_operator", "stopped by operator": "reason.stopped_by_operator"}
 DEFAULT_LANGUAGE = "th"
 
 TH: dict[str, str] = {
@@ -128,6 +129,29 @@ TH: dict[str, str] = {
     # progress pane
     "progress.idle": "ไม่มีการตรวจที่กำลังทำงาน (กด s เพื่อเริ่มตรวจทั้งหมด)",
     "progress.running": "กำลังตรวจ",
+    # Textual's own bindings, as the help screen lists them
+    "textual.app.focus_next": "ช่องถัดไป",
+    "textual.app.focus_previous": "ช่องก่อนหน้า",
+    "textual.cursor_down": "ลงหนึ่งแถว",
+    "textual.cursor_left": "ซ้าย",
+    "textual.cursor_right": "ขวา",
+    "textual.cursor_up": "ขึ้นหนึ่งแถว",
+    "textual.page_down": "หน้าถัดไป",
+    "textual.page_left": "เลื่อนซ้ายหนึ่งหน้า",
+    "textual.page_right": "เลื่อนขวาหนึ่งหน้า",
+    "textual.page_up": "หน้าก่อนหน้า",
+    "textual.quit": "ออก",
+    "textual.screen.copy_text": "คัดลอกข้อความที่เลือก",
+    "textual.scroll_bottom": "ไปแถวสุดท้าย",
+    "textual.scroll_end": "ไปท้ายสุด",
+    "textual.scroll_home": "ไปต้นสุด",
+    "textual.scroll_top": "ไปแถวแรก",
+    "textual.select_cursor": "เลือก / เปิดรายละเอียด",
+    "reason.paused_by_operator": "ผู้ใช้สั่งพัก",
+    "reason.stopped_by_operator": "ผู้ใช้สั่งหยุด",
+    "reason.canary": "เครือข่ายของเราเองใช้งานไม่ได้: {detail}",
+    "msg.unknown_keys": "การตั้งค่า [keys] มีชื่อปุ่มที่ไม่รู้จัก: {ids} (ดูชื่อที่ใช้ได้ในหน้าช่วยเหลือ ?)",
+    "msg.export_exists": "มีไฟล์ {path} อยู่แล้ว เขียนทับ?",
     "progress.paused": "พักการตรวจ: {reason}",
     "progress.finished": "ตรวจเสร็จ {done}/{total} ใน {elapsed}",
     "progress.stopped": "หยุดแล้ว ({reason}) ตรวจได้ {done}/{total}",
@@ -383,6 +407,29 @@ EN: dict[str, str] = {
     "flag.note": "note",
     "progress.idle": "No scan running (press s to scan everything)",
     "progress.running": "Scanning",
+    # Textual's own bindings, as the help screen lists them
+    "textual.app.focus_next": "Next field",
+    "textual.app.focus_previous": "Previous field",
+    "textual.cursor_down": "Down one row",
+    "textual.cursor_left": "Left",
+    "textual.cursor_right": "Right",
+    "textual.cursor_up": "Up one row",
+    "textual.page_down": "Page down",
+    "textual.page_left": "Page left",
+    "textual.page_right": "Page right",
+    "textual.page_up": "Page up",
+    "textual.quit": "Quit",
+    "textual.screen.copy_text": "Copy the selected text",
+    "textual.scroll_bottom": "Last row",
+    "textual.scroll_end": "To the end",
+    "textual.scroll_home": "To the start",
+    "textual.scroll_top": "First row",
+    "textual.select_cursor": "Select / open the detail",
+    "reason.paused_by_operator": "paused by the operator",
+    "reason.stopped_by_operator": "stopped by the operator",
+    "reason.canary": "our own network is not working: {detail}",
+    "msg.unknown_keys": "Unknown binding ids under [keys] in the config: {ids} (the help screen ? lists the ids)",
+    "msg.export_exists": "{path} exists. Overwrite it?",
     "progress.paused": "Paused: {reason}",
     "progress.finished": "Finished {done}/{total} in {elapsed}",
     "progress.stopped": "Stopped ({reason}) after {done}/{total}",
@@ -541,3 +588,13 @@ def tr(key: str, lang: str = DEFAULT_LANGUAGE, **values: object) -> str:
 def other_language(lang: str) -> str:
     """The language `l` switches to."""
     return "en" if lang == "th" else "th"
+
+
+def scan_reason(reason: str, lang: str) -> str:
+    """Why a scan paused or stopped, in the operator's language (the engine says it in English)."""
+    key = _REASONS.get(reason.strip())
+    if key:
+        return tr(key, lang)
+    if reason.startswith("canary:"):
+        return tr("reason.canary", lang, detail=reason.split(":", 1)[1].strip())
+    return reason

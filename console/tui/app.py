@@ -40,7 +40,7 @@ from checks.events import (
     ScanResumed,
     ScanStarted,
 )
-from console.i18n import other_language, tr
+from console.i18n import other_language, scan_reason, tr
 from console.tui.columns import ALL_COLUMNS
 from console.tui.commands import ActionsProvider, PaletteEntry
 from console.tui.screens import (
@@ -119,6 +119,13 @@ BINDING_SPECS: tuple[tuple[str, str, str, bool], ...] = (
     ("O", "sort_reverse", "sort_reverse", False),
     ("M", "clear_marks", "clear_marks", False),
 )
+
+
+def export_suffix(path: Path) -> Path:
+    """XLSX unless the operator asked for CSV: `ติดตาม` → `ติดตาม.xlsx`, `list.v2` → `list.v2.xlsx`."""
+    if path.suffix.lower() in (".xlsx", ".csv"):
+        return path
+    return path.with_suffix(path.suffix + ".xlsx") if path.suffix else path.with_suffix(".xlsx")
 
 
 def _make_bindings() -> list[Binding]:
@@ -227,6 +234,7 @@ class SarabanApp(App[None]):
         self._search_applied_at = 0.0  # time.monotonic() of the last search applied to the table
         self._polling = False
         self._blocked_notified = False
+        self._detail_shown: tuple[str | None, str | None] = (None, None)
 
     # ------------------------------------------------------------------------------------------
     # Setup
@@ -240,6 +248,15 @@ class SarabanApp(App[None]):
         keys = getattr(self.config, "keys", None) or {}
         if keys:
             self.set_keymap(dict(keys))
+            known = {binding_id for _, _, binding_id, _ in BINDING_SPECS}
+            unknown = sorted(str(k) for k in keys if k not in known)
+            if unknown:
+                self.notify(
+                    tr("msg.unknown_keys", self.lang, ids=", ".join(one_line(k) for k in unknown)),
+                    severity="warning",
+                    markup=False,
+                    timeout=15,
+                )
 
     def main_ready(self) -> None:
         """The main screen is composed: lay it out, load the store, start the timers."""
@@ -511,33 +528,26 @@ class SarabanApp(App[None]):
             self._refresh_groups()
             self._refresh_topbar()
             self._refresh_detail()
-        if self._progress_dirty:
+        if self._progress_dirty or self.scan_state == "running":  # rate and ETA move with the clock
             self._progress_dirty = False
             self._refresh_progress()
 
     def _refresh_topbar(self) -> None:
+        """One line, most urgent first: at 80 columns its end is cut off."""
         text = Text(end="", no_wrap=True, overflow="ellipsis")
         text.append(f" {self.title} ", style="bold reverse")
-        text.append(" ")
-        text.append(
-            tr("status.scope", self.lang, shown=len(self.order), total=len(self.records)), style="bold"
-        )
-        text.append("  ·  ")
-        text.append(tr("status.filter", self.lang, desc=self.scope.describe(self.lang)))
-        if self.marked:
-            text.append("  ·  ")
-            text.append(tr("status.marked", self.lang, n=len(self.marked)), style="bold yellow")
         if self.scan_state in ("running", "paused"):
-            text.append("  ·  ")
+            text.append(" ")
             done = f"{self.scan_done}/{self.scan_total or '?'}"
             label = (
                 tr("progress.running", self.lang)
                 if self.scan_state == "running"
-                else tr("progress.paused", self.lang, reason=one_line(self.scan_reason))
+                else tr("progress.paused", self.lang, reason=one_line(scan_reason(self.scan_reason, self.lang)))
             )
             text.append(f"{label} {done}", style="bold cyan")
+            text.append("  ·")
         if self.canary is not None:
-            text.append("  ·  ")
+            text.append(" ")
             text.append(
                 tr(
                     "progress.canary_failed",
@@ -547,13 +557,21 @@ class SarabanApp(App[None]):
                 ),
                 style="bold red",
             )
-        if not self.narrow:
-            text.append("  ·  ")
-            text.append(
-                tr("status.sort", self.lang, col=tr(f"col.{self.sort_column}", self.lang)), style="dim"
-            )
-            if self.operator:
-                text.append(f"  ·  {one_line(self.operator)}", style="dim")
+            text.append("  ·")
+        if self.marked:
+            text.append(" ")
+            text.append(tr("status.marked", self.lang, n=len(self.marked)), style="bold yellow")
+            text.append("  ·")
+        text.append(" ")
+        text.append(
+            tr("status.scope", self.lang, shown=len(self.order), total=len(self.records)), style="bold"
+        )
+        text.append("  ·  ")
+        text.append(tr("status.filter", self.lang, desc=self.scope.describe(self.lang)))
+        text.append("  ·  ")
+        text.append(tr("status.sort", self.lang, col=tr(f"col.{self.sort_column}", self.lang)), style="dim")
+        if self.operator and not self.narrow:
+            text.append(f"  ·  {one_line(self.operator)}", style="dim")
         self.query_one("#topbar", Static).update(text)
 
     def _refresh_groups(self, in_scope: list[Any] | None = None) -> None:
@@ -600,7 +618,15 @@ class SarabanApp(App[None]):
             if rec.verdict is not None and (full.verdict is None or rec.verdict.checked_at > full.verdict.checked_at):
                 full = with_verdict(full, rec.verdict)
             rec = full
-        self.query_one("#detail", DetailPane).show(detail_text(rec, self.rules, self.lang))
+        # A different agency, or a new verdict for this one, starts at the top (group and problem),
+        # not wherever the previous text had been scrolled to.
+        verdict = rec.verdict if rec is not None else None
+        shown = (agency_id, verdict.checked_at if verdict is not None else None)
+        pane = self.query_one("#detail", DetailPane)
+        pane.show(detail_text(rec, self.rules, self.lang))
+        if shown != self._detail_shown:
+            self._detail_shown = shown
+            pane.scroll_home(animate=False, immediate=True)
         if agency_id and full is None and agency_id in self.records:
             self.run_worker(partial(self._load_full, agency_id), group="detail", exclusive=True,
                             exit_on_error=False)
@@ -624,7 +650,7 @@ class SarabanApp(App[None]):
         elif self.scan_state == "running":
             state.append(tr("progress.running", lang), style="bold cyan")
         elif self.scan_state == "paused":
-            state.append(tr("progress.paused", lang, reason=one_line(self.scan_reason)), style="bold yellow")
+            state.append(tr("progress.paused", lang, reason=one_line(scan_reason(self.scan_reason, self.lang))), style="bold yellow")
         elif self.scan_state == "finished":
             state.append(
                 tr(
@@ -641,7 +667,7 @@ class SarabanApp(App[None]):
                 tr(
                     "progress.stopped",
                     lang,
-                    reason=one_line(self.scan_reason),
+                    reason=one_line(scan_reason(self.scan_reason, self.lang)),
                     done=self.scan_done,
                     total=self.scan_total or 0,
                 ),
@@ -842,13 +868,22 @@ class SarabanApp(App[None]):
             if not binding.description or binding.system:
                 continue
             ident = binding.id or binding.action
+            description = binding.description
+            if binding.id is None:  # Textual's own: described in the operator's language too
+                description = tr(f"textual.{binding.action}", self.lang)
+                if description == f"textual.{binding.action}":
+                    description = binding.description
             if (ident, binding.key) in seen:
                 continue
             seen.add((ident, binding.key))
-            rows.append((self.get_key_display(binding), binding.description, ident))
+            rows.append((self.get_key_display(binding), description, ident))
         order = {binding_id: i for i, (_, _, binding_id, _) in enumerate(BINDING_SPECS)}
         rows.sort(key=lambda r: (order.get(r[2], len(order)), r[0]))
         return rows
+
+    async def action_quit(self) -> None:
+        """Textual's ctrl+q: the same question as q while a scan runs."""
+        self.action_quit_app()
 
     def action_quit_app(self) -> None:
         if getattr(self.runner, "running", False):
@@ -1010,7 +1045,7 @@ class SarabanApp(App[None]):
         elif isinstance(event, ScanPaused):
             self.scan_state = "paused"
             self.scan_reason = event.reason
-            log = Text(tr("event.paused", lang, reason=one_line(event.reason)), style="yellow")
+            log = Text(tr("event.paused", lang, reason=one_line(scan_reason(event.reason, lang))), style="yellow")
         elif isinstance(event, ScanResumed):
             self.scan_state = "running"
             self.scan_reason = ""
@@ -1035,7 +1070,11 @@ class SarabanApp(App[None]):
             self.scan_state = "stopped"
             self.scan_reason = event.stopped
             message = tr(
-                "event.stopped", self.lang, reason=one_line(event.stopped), done=event.done, total=event.total
+                "event.stopped",
+                self.lang,
+                reason=one_line(scan_reason(event.stopped, self.lang)),
+                done=event.done,
+                total=event.total,
             )
         else:
             self.scan_state = "finished"
@@ -1275,8 +1314,19 @@ class SarabanApp(App[None]):
             return
 
         def done(path: str | None) -> None:
-            if path:
-                self.run_guarded(self.export_to(Path(path).expanduser(), items), "export")
+            if not path:
+                return
+            target = Path(path).expanduser()
+            if target.is_dir():
+                target = target / self.default_export_path().name
+            target = export_suffix(target)
+            if target.exists():
+                self._confirm(
+                    tr("msg.export_exists", self.lang, path=one_line(target)),
+                    lambda: self.run_guarded(self.export_to(target, items), "export"),
+                )
+            else:
+                self.run_guarded(self.export_to(target, items), "export")
 
         self.push_screen(
             PromptScreen(
@@ -1291,8 +1341,7 @@ class SarabanApp(App[None]):
     async def export_to(self, path: Path, items: list[Any]) -> None:
         from console import export
 
-        if path.suffix.lower() not in (".xlsx", ".csv"):
-            path = path.with_suffix(path.suffix + ".xlsx") if path.suffix else path.with_suffix(".xlsx")
+        path = export_suffix(path)
         lang = self.lang
         entries = [
             (rec.agency, rec.verdict, current_address(rec), [note.text for note in rec.notes or ()])

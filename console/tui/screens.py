@@ -318,7 +318,7 @@ class FilterScreen(ModalScreen[Scope | None]):
                     placeholder=tr("dlg.changed_since", lang),
                     id="filter-changed",
                 )
-                yield Static(id="filter-error", markup=False)
+            yield Static(id="filter-error", markup=False)  # outside the scroll: always in view
             with Horizontal(classes="dialog-buttons"):
                 yield Button(tr("dlg.yes", lang), id="filter-apply", variant="primary")
                 yield Button(tr("dlg.no", lang), id="filter-cancel")

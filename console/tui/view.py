@@ -286,17 +286,27 @@ def _seq_key(seq: str) -> tuple[int, str]:
     return (int(digits) if digits else 1 << 60, seq)
 
 
+_LEADING_VOWEL = re.compile("([\u0e40-\u0e44])([\u0e01-\u0e2e])")  # เ แ โ ใ ไ before a consonant
+
+
+@lru_cache(maxsize=65536)
+def thai_key(text: str) -> str:
+    """A sort key in Thai dictionary order: a leading vowel (เ แ โ ใ ไ) is written before its
+    consonant but sorts after it, so เทศบาล files under ท, not after every อ and ฮ."""
+    return _LEADING_VOWEL.sub(r"\2\1", text)
+
+
 def sort_records(records: list[Any], column: str, reverse: bool, rules: Sequence[Rule]) -> list[Any]:
     order = {r.group: i for i, r in enumerate(rules)}
 
     def key(rec: Any) -> Any:
         agency = rec.agency
         if column == "name":
-            return (agency.name, seq_number(rec))
+            return (thai_key(agency.name), seq_number(rec))
         if column == "district":
-            return (agency.district, agency.name)
+            return (thai_key(agency.district), thai_key(agency.name))
         if column == "province":
-            return (agency.province, agency.district, agency.name)
+            return (thai_key(agency.province), thai_key(agency.district), thai_key(agency.name))
         if column == "address":
             return (current_address(rec).casefold(), seq_number(rec))
         if column == "group":

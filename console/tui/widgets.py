@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, OptionList, ProgressBar, RichLog, Static
@@ -30,6 +31,12 @@ class AgencyTable(DataTable[Text]):
     DEFAULT_CSS = """
     AgencyTable { height: 1fr; scrollbar-gutter: stable; }
     """
+    # Home and End go to the first and last agency (DataTable maps them to sideways scrolling,
+    # which this table never needs: its columns fit its width).
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("home", "scroll_top", "Top", show=False),
+        Binding("end", "scroll_bottom", "Bottom", show=False),
+    ]
 
     # The rows in order and their line offsets, as DataTable would recompute them (O(rows)) after
     # every cell update; valid while the rows are the ones `rebuild` added. (Class attributes:
@@ -215,6 +222,9 @@ class AgencyTable(DataTable[Text]):
         """
         keep = keep if keep is not None else self.current_key()
         old_row = self.cursor_row
+        # Where the cursor's row sits on screen: it stays on that line, so a streamed result that
+        # moves the row (sorted by group, a group filter) never makes the viewport jump.
+        on_screen = old_row - round(self.scroll_y) if self.row_count else None
         self.clear()
         self._cells_of = cells_of
         self._keys = keys
@@ -222,9 +232,22 @@ class AgencyTable(DataTable[Text]):
         if not keys:
             return
         if keep is not None and keep in self.rows:
-            self.move_cursor(row=self.get_row_index(keep), animate=False, scroll=True)
+            row = self.get_row_index(keep)
         else:
-            self.move_cursor(row=min(max(old_row, 0), len(keys) - 1), animate=False, scroll=True)
+            row = min(max(old_row, 0), len(keys) - 1)
+        self.move_cursor(row=row, animate=False, scroll=False)
+        visible = max(self.scrollable_content_region.height - self.header_height, 1)
+        top = row - on_screen if on_screen is not None and 0 <= on_screen < visible else None
+        self.call_after_refresh(self._restore_view, row, top)
+
+    def _restore_view(self, row: int, top: int | None) -> None:
+        """After the new rows are measured: the same screen line for the cursor, else just in view."""
+        if row != self.cursor_row:
+            return  # the operator moved on meanwhile
+        if top is None:
+            self._scroll_cursor_into_view()
+        else:
+            self.scroll_to(y=max(top, 0), animate=False, force=True)
 
     def _add_rows_at_once(self, keys: Sequence[str]) -> None:
         """What `add_row` does for each row, done once for all of them, with lazily made cells.

@@ -90,3 +90,19 @@ async def test_search_finds_an_address_whatever_digits_are_typed(
         await pilot.press("enter")
         await settle(pilot, app)
         assert "tak-636" in shown_ids(app)
+
+
+async def test_filter_dialog_fits_80x24_with_its_buttons_and_error(make_app: Callable[..., SarabanApp]) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("f")
+        await pilot.pause()
+        app.screen.query_one("#filter-changed", Input).focus()
+        await type_text(pilot, "xx/yy")
+        await pilot.press("enter")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "อ่านวันที่ “xx/yy” ไม่ได้" in text
+        buttons = app.screen.query_one("#filter-apply")
+        assert buttons.region.bottom <= 24 and buttons.region.height > 0  # on screen, not below it
