@@ -683,3 +683,47 @@ def _old_xls(source: str) -> ListReadError:
     return ListReadError(
         f"{source}: เป็นไฟล์ Excel รุ่นเก่า (.xls) ที่ไม่รองรับ เปิดแล้วบันทึกเป็น .xlsx หรือ CSV UTF-8 ก่อน"
     )
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    """What the console's import prompt asked for: `PATH-OR-URL [--sheet NAME] [--map COLUMN=FIELD ...]`."""
+
+    source: str
+    sheet: str | None = None
+    mapping: dict[str, str] | None = None
+
+
+def parse_import_line(line: str) -> ImportRequest:
+    """The console's one-line import request, with the same options as `saraban import`."""
+    import shlex
+
+    try:
+        words = shlex.split(line)
+    except ValueError as e:
+        raise ListReadError(f"อ่านคำสั่งนำเข้าไม่ได้ ({e}): ใส่เครื่องหมายคำพูดรอบชื่อไฟล์ที่มีช่องว่าง") from e
+    source: str | None = None
+    sheet: str | None = None
+    mapping: dict[str, str] = {}
+    it = iter(words)
+    for word in it:
+        if word in ("--sheet", "--map"):
+            value = next(it, None)
+            if value is None:
+                raise ListReadError(f"{word}: ต้องมีค่าตามหลัง เช่น {word} {'รายชื่อ' if word == '--sheet' else 'E=declared'}")
+            if word == "--sheet":
+                sheet = value
+            else:
+                column, sep, target = value.partition("=")
+                if not sep or not column.strip():
+                    raise ListReadError(f"--map {value}: เขียนเป็น COLUMN=FIELD เช่น --map E=declared")
+                mapping[column.strip()] = target.strip()
+        elif word.startswith("--"):
+            raise ListReadError(f"{word}: ไม่รู้จักตัวเลือกนี้ ใช้ได้เฉพาะ --sheet และ --map")
+        elif source is None:
+            source = word
+        else:
+            raise ListReadError(f"{word}: นำเข้าได้ครั้งละหนึ่งไฟล์ (ชื่อไฟล์ที่มีช่องว่างให้ใส่เครื่องหมายคำพูด)")
+    if not source:
+        raise ListReadError("ยังไม่ได้ระบุไฟล์ที่จะนำเข้า")
+    return ImportRequest(source, sheet, mapping or None)

@@ -700,7 +700,7 @@ class SarabanApp(App[None]):
             if n:
                 tallies.append_text(group_text(rule.group, self.buckets))
                 tallies.append(f" {n}  ")
-        pane.set_class(self.scan_state == "idle", "-idle")
+        pane.set_class(self.scan_state == "idle" and not pane.has_lines, "-idle")
         pane.show(
             state,
             self.scan_total if self.scan_state != "idle" else None,
@@ -962,14 +962,10 @@ class SarabanApp(App[None]):
     def action_filters(self) -> None:
         records = list(self.records.values())
         provinces = sorted({r.agency.province for r in records if r.agency.province})
-        scope_province = self.scope.province
-        districts = sorted(
-            {
-                r.agency.district
-                for r in records
-                if r.agency.district and (not scope_province or r.agency.province == scope_province)
-            }
-        )
+        districts: dict[str, set[str]] = {}
+        for r in records:
+            if r.agency.district:
+                districts.setdefault(r.agency.province, set()).add(r.agency.district)
         kinds = sorted({r.agency.kind for r in records if r.agency.kind})
         groups = [(r.group, group_label(r, self.lang)) for r in self.rules]
 
@@ -977,7 +973,8 @@ class SarabanApp(App[None]):
             if scope is not None:
                 self.set_scope(scope)
 
-        self.push_screen(FilterScreen(self.scope, groups, provinces, districts, kinds, self.lang), done)
+        by_province = {p: sorted(ds) for p, ds in districts.items()}
+        self.push_screen(FilterScreen(self.scope, groups, provinces, by_province, kinds, self.lang), done)
 
     # ------------------------------------------------------------------------------------------
     # Scans and rechecks
@@ -1357,9 +1354,9 @@ class SarabanApp(App[None]):
         )
 
     def action_import_list(self) -> None:
-        def done(path: str | None) -> None:
-            if path:
-                self.run_guarded(self.import_from(Path(path).expanduser()), "import")
+        def done(line: str | None) -> None:
+            if line:
+                self.run_guarded(self.import_from(line), "import")
 
         self.push_screen(
             PromptScreen(
@@ -1368,18 +1365,45 @@ class SarabanApp(App[None]):
             done,
         )
 
-    async def import_from(self, path: Path) -> None:
-        from console.importer import read_agencies
+    async def import_from(self, line: str | Path) -> None:
+        """Import a list named on the prompt (`PATH [--sheet NAME] [--map COLUMN=FIELD]`).
 
-        result = await self.io(read_agencies, path)
+        Bad rows are named (row, field, why) in a notice and every one in the progress log; a file
+        with no readable agency changes nothing in the store.
+        """
+        from console.importer import ListReadError, parse_import_line, read_agencies
+
+        try:
+            request = parse_import_line(str(line) if isinstance(line, Path) else line)
+            source = request.source if "://" in request.source else str(Path(request.source).expanduser())
+            result = await self.io(read_agencies, source, sheet=request.sheet, mapping=request.mapping)
+        except ListReadError as exc:
+            self.notify(one_line(exc), severity="error", markup=False, timeout=20)
+            return
         problems = list(getattr(result, "problems", None) or ())
+        progress = self.query_one("#progress", ProgressPane)
+        for problem in problems:
+            progress.log_line(Text(self._row_problem(problem), style="yellow", end=""))
         if problems:
+            self._progress_dirty = True
+        if not result.agencies:
+            first = "\n".join(self._row_problem(p) for p in problems[:3])
             self.notify(
-                tr("msg.import_problems", self.lang, n=len(problems)), severity="warning", markup=False
+                tr("msg.import_nothing", self.lang, source=one_line(source)) + (f"\n{first}" if first else ""),
+                severity="error",
+                markup=False,
+                timeout=20,
             )
-        report = await self.io(
-            self.store.merge_import, result.agencies, source=str(path), operator=self.operator
-        )
+            return
+        if problems:
+            shown = "\n".join(self._row_problem(p) for p in problems[:3])
+            self.notify(
+                tr("msg.import_problems", self.lang, n=len(problems)) + f"\n{shown}",
+                severity="warning",
+                markup=False,
+                timeout=20,
+            )
+        report = await self.io(self.store.merge_import, result.agencies, source=source, operator=self.operator)
 
         def size(value: Any) -> int:
             return value if isinstance(value, int) else len(value or ())
@@ -1397,6 +1421,15 @@ class SarabanApp(App[None]):
             timeout=10,
         )
         await self._reload()
+
+    def _row_problem(self, problem: Any) -> str:
+        return tr(
+            "msg.import_row",
+            self.lang,
+            row=problem.row,
+            field=one_line(problem.field),
+            message=one_line(problem.message),
+        )
 
     def action_language(self) -> None:
         self.lang = other_language(self.lang)

@@ -266,15 +266,16 @@ class FilterScreen(ModalScreen[Scope | None]):
         scope: Scope,
         groups: Sequence[tuple[str, str]],
         provinces: Sequence[str],
-        districts: Sequence[str],
+        districts: dict[str, Sequence[str]],
         kinds: Sequence[str],
         lang: str,
     ) -> None:
+        """`districts`: province → its districts, so the district list follows the province chosen."""
         super().__init__()
         self.scope = scope
         self.groups = groups
         self.provinces = provinces
-        self.districts = districts
+        self.districts_of = districts
         self.kinds = kinds
         self.lang = lang
 
@@ -304,7 +305,7 @@ class FilterScreen(ModalScreen[Scope | None]):
                     tr("col.province", lang),
                 )
                 yield self._select(
-                    [(d, d) for d in self.districts],
+                    [(d, d) for d in self._districts(self.scope.province)],
                     self.scope.district,
                     "filter-district",
                     tr("col.district", lang),
@@ -326,6 +327,24 @@ class FilterScreen(ModalScreen[Scope | None]):
 
     def on_mount(self) -> None:
         self.query_one("#filter-group", Select).focus()
+
+    def _districts(self, province: str | None) -> list[str]:
+        if province:
+            return sorted(self.districts_of.get(province, ()))
+        return sorted({d for ds in self.districts_of.values() for d in ds})
+
+    @on(Select.Changed, "#filter-province")
+    def province_changed(self, event: Select.Changed) -> None:
+        """Only the chosen province's districts; a district of another province is dropped."""
+        province = None if event.value in (_ANY, Select.BLANK) else str(event.value)
+        district = self.query_one("#filter-district", Select)
+        keep = district.value
+        label = tr("col.district", self.lang)
+        options = [(Text(f"{label}: {tr('dlg.any', self.lang)}", end=""), _ANY)]
+        names = self._districts(province)
+        options += [(Text(f"{label}: {one_line(d)}", end=""), d) for d in names]
+        district.set_options(options)
+        district.value = keep if keep in names else _ANY
 
     def _value(self, select_id: str) -> str | None:
         value = self.query_one(f"#{select_id}", Select).value

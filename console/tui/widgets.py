@@ -354,13 +354,25 @@ class GroupsPane(OptionList):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(markup=False, **kwargs)  # type: ignore[arg-type]
         self._keys: list[str] = []
+        self._shown: tuple[Sequence[GroupLine], str, str | None] | None = None
+        self._shown_bar_width = 0
+
+    def on_resize(self) -> None:
+        """Bars fit the pane's width, which is only known once it is on screen."""
+        if self._shown is not None and self._bar_width() != self._shown_bar_width:
+            self.show(*self._shown)
+
+    def _bar_width(self) -> int:
+        return 8 if self.size.width < 60 else 16
 
     def show(self, lines: Sequence[GroupLine], footer: str, selected: str | None) -> None:
+        self._shown = (lines, footer, selected)
+        self._shown_bar_width = self._bar_width()
         highlighted = self.highlighted
         current = (
             self._keys[highlighted] if highlighted is not None and highlighted < len(self._keys) else None
         )
-        bar_width = 8 if self.size.width < 60 else 16
+        bar_width = self._shown_bar_width
         options: list[Option] = []
         self._keys = []
         for line in lines:
@@ -419,7 +431,10 @@ class ProgressPane(Vertical):
         self.query_one("#progress-canary", Static).update(canary)
         self.query_one("#progress-tallies", Static).update(tallies)
 
+    has_lines = False  # once something is logged the log stays on screen, scan or not
+
     def log_line(self, text: Text) -> None:
+        self.has_lines = True
         self.query_one("#progress-log", RichLog).write(text)
 
 

@@ -106,3 +106,20 @@ async def test_filter_dialog_fits_80x24_with_its_buttons_and_error(make_app: Cal
         assert "อ่านวันที่ “xx/yy” ไม่ได้" in text
         buttons = app.screen.query_one("#filter-apply")
         assert buttons.region.bottom <= 24 and buttons.region.height > 0  # on screen, not below it
+
+
+async def test_filter_dialog_districts_follow_the_province(make_app: Callable[..., SarabanApp]) -> None:
+    from textual.widgets import Select
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press("f")
+        await pilot.pause()
+        district = app.screen.query_one("#filter-district", Select)
+        district.value = "แม่สอด"
+        app.screen.query_one("#filter-province", Select).value = "พะเยา"
+        await pilot.pause()
+        names = {str(value) for _, value in district._options}
+        assert "เมืองพะเยา" in names and "แม่สอด" not in names
+        assert district.value != "แม่สอด"  # a district of another province cannot stay chosen
