@@ -121,7 +121,7 @@ class Scanner:
 
     # ------------------------------------------------------------------ public control
     def pause(self) -> None:
-        """Stop opening new sessions; sessions under way finish."""
+        """Stop opening new sessions and starting new lookups; sessions under way finish."""
         if self._running.is_set():
             self._running.clear()
             self._emit(ev.ScanPaused("paused by operator"))
@@ -408,6 +408,7 @@ class Scanner:
         return await asyncio.shield(task)
 
     async def _route_new(self, target: _Target) -> None:
+        await self._running.wait()  # paused: no new DNS lookups either, nothing new goes out
         began = time.monotonic()
         dns_result = await self._dns(target.domain)
         target.spent += time.monotonic() - began

@@ -7,7 +7,8 @@ losing it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, replace
 
 import pytest
 from simkit import fast_config as _fast_config
@@ -243,3 +244,36 @@ async def test_a_greylisted_catch_all_probe_leaves_catch_all_unknown() -> None:
     probe = verdict.evidence.probe
     assert probe is not None and probe.catch_all_reply is not None and probe.catch_all_reply.code == 450
     assert probe.catch_all is not False  # a 450 says nothing about catch-all: unknown (None), not "no"
+
+
+async def test_pause_starts_no_lookup_or_session_until_resumed() -> None:
+    """The operator pauses (the office network is needed, or a host complained): nothing new goes out."""
+    world = new_world()
+    for i in range(20):  # more than a small recheck: the first canary runs before the probes
+        host = HostSpec(f"mx.t{i}.go.th", f"127.63.1.{i + 1}")
+        serve(world, f"t{i}.go.th", host)
+        add(world, f"a{i}", f"saraban@t{i}.go.th", "A1", host)
+    async with SimInternet(world) as sim:
+        cfg = fast_config(sim)
+        cfg = replace(cfg, canary=replace(cfg.canary, resolve="", connect=""))  # only the agencies query DNS
+        scanner = Scanner(cfg)
+        events: list[ev.Event] = []
+        counts: dict[str, int] = {}
+
+        def sink(event: ev.Event) -> None:
+            events.append(event)
+            if isinstance(event, ev.ScanStarted):
+                scanner.pause()  # before any agency's domain is looked up
+
+        run = asyncio.ensure_future(scanner.run(world.agencies, sink))
+        while not any(isinstance(e, ev.ScanPaused) for e in events):
+            await asyncio.sleep(0.01)
+        counts["dns"] = sim.dns.queries
+        await asyncio.sleep(0.5)  # on loopback every lookup would be done many times over by now
+        assert sim.dns.queries == counts["dns"] == 0
+        assert sim.smtp.received == []  # no SMTP command reached any host
+        assert not any(isinstance(e, ev.AgencyChecked) for e in events)
+        scanner.resume()
+        finished = await asyncio.wait_for(run, 30)
+    assert finished.stopped is None and finished.done == 20
+    assert {v.group for v in scanner.verdicts.values()} == {"A1"}
