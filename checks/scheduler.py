@@ -94,6 +94,15 @@ class _HostQueue:
         self.batch_cap = 1_000_000
 
 
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """The slowest queue of a running scan: seconds it still needs, its host ("" = retries), addresses."""
+
+    seconds: float
+    host: str
+    waiting: int
+
+
 class Scanner:
     """Runs checks for many agencies concurrently and emits events; one instance per scan."""
 
@@ -141,6 +150,36 @@ class Scanner:
     @property
     def paused(self) -> bool:
         return not self._running.is_set()
+
+    def backlog(self) -> Backlog | None:
+        """How long the work still queued will take at the politeness limits, and which host sets it.
+
+        A national scan ends waiting on its busiest mail host (sessions per minute), and retries wait
+        out their delay: a rate measured over the scan so far says "5 s left" for the last minute.
+        """
+        limits = self.config.politeness
+        per_minute = max(1, limits.sessions_per_minute)
+        now = time.monotonic()
+        worst: Backlog | None = None
+        for queue in self._hosts.values():
+            if not queue.pending:
+                continue
+            per_session = max(1, min(limits.rcpt_per_session, queue.batch_cap))
+            sessions = -(-len(queue.pending) // per_session)
+            recent = sorted(s for s in queue.starts if now - s < _RATE_WINDOW_S)
+            waiting = sessions - max(per_minute - len(recent), 0)  # sessions that must wait for the window
+            seconds = 0.0
+            if waiting > 0:
+                windows, index = divmod(waiting - 1, per_minute)
+                opens = recent[index] + _RATE_WINDOW_S - now if index < len(recent) else 0.0
+                seconds = max(opens, 0.0) + windows * _RATE_WINDOW_S
+            if worst is None or seconds > worst.seconds:
+                worst = Backlog(seconds, queue.name, len(queue.pending))
+        loop = asyncio.get_running_loop()
+        retry_wait = max((h.when() - loop.time() for h in self._retry_handles if not h.cancelled()), default=0.0)
+        if retry_wait > 0 and (worst is None or retry_wait > worst.seconds):
+            worst = Backlog(retry_wait, "", worst.waiting if worst is not None else 0)
+        return worst
 
     async def canary(self) -> str | None:
         """Check our own network: None when healthy, else why not."""

@@ -14,7 +14,7 @@ from dataclasses import replace
 from checks import events as ev
 from checks.dns import MailResolver
 from checks.model import Agency, Verdict
-from checks.scheduler import Scanner
+from checks.scheduler import Backlog, Scanner
 from console.config import AppConfig
 from console.store import Correction, Store
 
@@ -48,6 +48,10 @@ class Runner:
     def resume(self) -> None:
         if self.scanner is not None:
             self.scanner.resume()
+
+    def backlog(self) -> Backlog | None:
+        """The running scan's slowest queue (see Scanner.backlog); None when idle."""
+        return self.scanner.backlog() if self.scanner is not None else None
 
     def stop(self) -> None:
         self._stop_requested = True

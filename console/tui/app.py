@@ -83,6 +83,7 @@ NARROW_BELOW = 120  # columns: below this one pane at a time, at or above it sid
 WIDE_FROM = 160  # columns: from here every table column and a wider side pane
 FLUSH_SECONDS = 0.3
 POLL_SECONDS = 2.0
+BACKLOG_SHOWN_S = 10.0  # name the host that holds the scan up once it needs this long
 SEARCH_DEBOUNCE = 0.15  # seconds between two table updates while typing a search
 FOLLOWUP_CALLED = "called_waiting"
 AGENCY_SORTS = frozenset({"seq", "name", "district", "province"})  # orders a verdict cannot change
@@ -674,6 +675,9 @@ class SarabanApp(App[None]):
                 style="bold yellow",
             )
         rate, eta = self._rate_eta()
+        backlog = self._backlog()
+        if backlog is not None and eta is not None and backlog.seconds > eta:
+            eta = backlog.seconds  # the limits of the busiest host, not the average so far, decide the end
         line = Text(
             tr(
                 "progress.line",
@@ -686,6 +690,12 @@ class SarabanApp(App[None]):
             ),
             end="",
         )
+        if backlog is not None and backlog.seconds >= BACKLOG_SHOWN_S and backlog.host:
+            line.append("  ·  ")
+            line.append(
+                tr("progress.backlog", lang, host=one_line(backlog.host), waiting=f"{backlog.waiting:,}"),
+                style="yellow",
+            )
         if self.canary is None:
             canary = Text(tr("progress.canary_ok", lang), style="green", end="")
         else:
@@ -709,6 +719,16 @@ class SarabanApp(App[None]):
             canary,
             tallies,
         )
+
+    def _backlog(self) -> Any | None:
+        """The runner's view of the slowest queue (in-process arithmetic, no I/O)."""
+        if self.scan_state not in ("running", "paused"):
+            return None
+        backlog = getattr(self.runner, "backlog", None)
+        try:
+            return backlog() if callable(backlog) else None
+        except Exception:  # an estimate must never break the progress pane
+            return None
 
     def _rate_eta(self) -> tuple[float | None, float | None]:
         if self.scan_started is None or self.scan_state not in ("running", "paused"):

@@ -277,3 +277,29 @@ async def test_pause_starts_no_lookup_or_session_until_resumed() -> None:
         finished = await asyncio.wait_for(run, 30)
     assert finished.stopped is None and finished.done == 20
     assert {v.group for v in scanner.verdicts.values()} == {"A1"}
+
+
+async def test_backlog_names_the_host_whose_limits_decide_the_end() -> None:
+    """30 addresses on one host allowed 2 sessions a minute of 5 recipients: minutes, not seconds."""
+    from checks.config import PolitenessConfig
+
+    world = new_world()
+    busy = HostSpec("mx.busy.go.th", "127.63.2.1")
+    serve(world, "busy.go.th", busy)
+    for i in range(30):
+        add(world, f"b{i}", f"saraban{i}@busy.go.th", "A1", busy)
+    async with SimInternet(world) as sim:
+        politeness = PolitenessConfig(max_sessions_per_host=1, rcpt_per_session=5, sessions_per_minute=2)
+        scanner = Scanner(fast_config(sim, politeness=politeness))
+        seen: list[object] = []
+
+        def sink(event: ev.Event) -> None:
+            if isinstance(event, ev.AgencyChecked) and not seen:
+                seen.append(scanner.backlog())
+                scanner.stop()  # what it would take is all this test needs
+
+        await asyncio.wait_for(scanner.run(world.agencies, sink), 30)
+    (backlog,) = seen
+    assert backlog is not None and backlog.host == "mx.busy.go.th"
+    assert backlog.waiting >= 15  # at most two sessions of five have been asked so far
+    assert backlog.seconds > 60  # the next sessions wait for the per-minute window, more than once

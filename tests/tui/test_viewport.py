@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from tui_helpers import settle, table
 from tui_sample import Config, FakeRunner, verdict
@@ -90,3 +91,28 @@ async def test_detail_pane_goes_to_the_top_when_the_verdict_changes(make_app: Ca
         app.flush_pending()
         await settle(pilot, app)
         assert detail.scroll_y == 0  # the new group line is in view, not a transcript line
+
+
+async def test_progress_names_the_host_that_holds_the_scan_up(store: Any, tmp_path: Path) -> None:
+    import asyncio
+
+    from tui_helpers import screen_text, wait_until
+
+    from checks.scheduler import Backlog
+
+    gate = asyncio.Event()
+    runner = FakeRunner(store, gate=gate, hold_after=2)
+    runner.backlog = lambda: Backlog(95.0, "mx.dla.go.th", 1795)  # type: ignore[attr-defined]
+    app = SarabanApp(store, runner, Config(export_dir=tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("s")
+        await wait_until(pilot, app, lambda: app.scan_done == 2)
+        app.flush_pending()
+        await pilot.pause()
+        text = screen_text(app)
+        assert "รอ mx.dla.go.th อีก 1,795 ที่อยู่" in text
+        assert "เหลือประมาณ 0:01:35" in text  # the host's limits, not the fast start, set the ETA
+        gate.set()
+        await wait_until(pilot, app, lambda: app.scan_state == "finished")
+        assert "mx.dla.go.th" not in screen_text(app)
