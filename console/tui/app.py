@@ -689,6 +689,8 @@ class SarabanApp(App[None]):
                 retries=len(self.retries),
             ),
             end="",
+            no_wrap=True,
+            overflow="ellipsis",
         )
         if backlog is not None and backlog.seconds >= BACKLOG_SHOWN_S and backlog.host:
             line.append("  ·  ")
