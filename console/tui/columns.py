@@ -8,7 +8,7 @@ when the table is too narrow for them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 ALL_COLUMNS: tuple[str, ...] = (
     "mark",
@@ -37,19 +37,25 @@ SQUEEZED_MIN = 6  # name and address never get narrower than this, however small
 CELL_PADDING = 1  # DataTable's default, on each side of every cell
 
 
-def fit_columns(width: int, candidates: Sequence[str] = ALL_COLUMNS) -> tuple[tuple[str, int], ...]:
-    """The columns (in display order) and their content widths for a table `width` cells wide."""
+def fit_columns(
+    width: int, candidates: Sequence[str] = ALL_COLUMNS, label_widths: Mapping[str, int] | None = None
+) -> tuple[tuple[str, int], ...]:
+    """The columns (in display order) and their content widths for a table `width` cells wide.
+
+    `label_widths`: a fixed column is at least as wide as its header ("Group" is wider than "A1").
+    """
     pad = 2 * CELL_PADDING
+    fixed = {c: max(w, (label_widths or {}).get(c, 0)) for c, w in FIXED_WIDTHS.items()}
     chosen = {c for c in candidates if c in REQUIRED}
-    widths: dict[str, int] = {c: FIXED_WIDTHS[c] for c in chosen if c in FIXED_WIDTHS}
+    widths: dict[str, int] = {c: fixed[c] for c in chosen if c in fixed}
     widths.update({c: FLEX_WIDTHS[c][0] for c in chosen if c in FLEX_WIDTHS})
 
     def used() -> int:
         return sum(widths.values()) + pad * len(widths)
 
     for column in OPTIONAL_BY_PRIORITY:
-        if column in candidates and used() + FIXED_WIDTHS[column] + pad <= width:
-            widths[column] = FIXED_WIDTHS[column]
+        if column in candidates and used() + fixed[column] + pad <= width:
+            widths[column] = fixed[column]
     flexible = [c for c in ("name", "address") if c in widths]
     spare = width - used()
     if spare < 0:  # narrower than the minimum: squeeze name and address, keep the group visible

@@ -66,7 +66,10 @@ class AgencyTable(DataTable[Text]):
         """
         self._candidates = tuple(candidates)
         self._labels = dict(labels)
-        self._add_fitted_columns(fit_columns(self._available_width(), self._candidates))
+        self._add_fitted_columns(fit_columns(self._available_width(), self._candidates, self._label_widths()))
+
+    def _label_widths(self) -> dict[str, int]:
+        return {column: Text(label).cell_len for column, label in self._labels.items()}
 
     def _available_width(self) -> int:
         """Cells for the columns: the scrollbar's gutter is always reserved (see DEFAULT_CSS)."""
@@ -85,7 +88,7 @@ class AgencyTable(DataTable[Text]):
         """Fit the columns to the new width: widths change in place, a changed column set re-adds the rows."""
         if not self._candidates:
             return
-        fitted = fit_columns(self._available_width(), self._candidates)
+        fitted = fit_columns(self._available_width(), self._candidates, self._label_widths())
         if fitted == self._fitted:
             return
         if tuple(c for c, _ in fitted) == self.column_ids:

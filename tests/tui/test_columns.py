@@ -57,3 +57,13 @@ async def test_resize_refits_without_moving_the_cursor(make_app: Callable[..., A
         assert "checked" not in t.column_ids and "group" in t.column_ids
         assert t.current_key() == key
         assert t.virtual_size.width <= t.scrollable_content_region.width
+
+
+async def test_english_headers_are_not_cut(make_app: Callable[..., Any]) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("l")
+        await settle(pilot, app)
+        header = table(app).render_line(0).text
+        assert "Group" in header
