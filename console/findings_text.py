@@ -19,6 +19,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from checks.address import PROBLEM_CODES
 from console.i18n import tr
 from console.thai import safe_text
 
@@ -35,25 +36,7 @@ _PROBE_CODES = frozenset(
 )
 _FIXED_CODES = frozenset({"upgraded", "no_announcement", "no_address", "parent_announcement"})
 # Problem codes (checks.address.PROBLEM_CODES) with a sentence.
-_PROBLEM_CODES = frozenset(
-    {
-        "empty",
-        "thai_digits",
-        "non_ascii_digits",
-        "zero_width",
-        "nbsp",
-        "fullwidth_at",
-        "mailto",
-        "display_name",
-        "multiple_addresses",
-        "crlf",
-        "control_chars",
-        "missing_at",
-        "missing_tld",
-        "bad_characters",
-        "invalid",
-    }
-)
+_PROBLEM_CODES = frozenset(PROBLEM_CODES)
 _DIGIT_PROBLEMS = frozenset({"thai_digits", "non_ascii_digits"})
 _FIX_REASONS = frozenset(
     {

@@ -29,30 +29,6 @@ BUCKETS: tuple[str, ...] = ("A", "BE", "W")
 UNCHECKED = "-"
 
 # Column ids in display order; which ones show depends on the terminal width.
-WIDE_COLUMNS: tuple[str, ...] = (
-    "mark",
-    "seq",
-    "name",
-    "district",
-    "province",
-    "address",
-    "group",
-    "flags",
-    "checked",
-)
-NARROW_COLUMNS: tuple[str, ...] = ("mark", "seq", "name", "district", "address", "group")
-COLUMN_WIDTHS: dict[str, int] = {
-    "mark": 1,
-    "seq": 5,
-    "name": 30,
-    "district": 10,
-    "province": 8,
-    "address": 30,
-    "group": 3,
-    "flags": 14,
-    "checked": 16,
-}
-NARROW_WIDTHS: dict[str, int] = {"name": 22, "district": 9, "address": 22}
 SORTABLE: tuple[str, ...] = ("seq", "name", "district", "province", "address", "group", "checked")
 
 GROUP_STYLES: dict[str, str] = {"A": "bold green", "BE": "bold red", "W": "bold blue"}
