@@ -171,7 +171,9 @@ class Scanner:
             seconds = 0.0
             if waiting > 0:
                 windows, index = divmod(waiting - 1, per_minute)
-                opens = recent[index] + _RATE_WINDOW_S - now if index < len(recent) else 0.0
+                # slot `index` of the next window frees when that start leaves the window; past the
+                # starts already made it is one the free sessions take now, free again a window later
+                opens = recent[index] + _RATE_WINDOW_S - now if index < len(recent) else _RATE_WINDOW_S
                 seconds = max(opens, 0.0) + windows * _RATE_WINDOW_S
             if worst is None or seconds > worst.seconds:
                 worst = Backlog(seconds, queue.name, len(queue.pending))

@@ -126,7 +126,8 @@ class AgencyRecord:
     notes: tuple[Note, ...]  # oldest first
     followup: str | None
     source_changes: tuple[dict, ...]  # {"at","old","new","import_id"}, oldest first
-    # checked_at of the verdict that first gave the current group: known without reading the history
+    # checked_at of the verdict that first gave the current group, known without reading the history;
+    # "" when the group has not changed as far back as the store remembers; None: never checked
     group_changed_at: str | None = None
 
     @property
@@ -214,19 +215,30 @@ def _group_and_time(text: str | None) -> tuple[str | None, str | None]:
     return (group if isinstance(group, str) else None), (at if isinstance(at, str) else None)
 
 
-def _derived_group_change(doc: dict[str, Any]) -> str | None:
-    """For verdicts saved before `group_changed_at` was kept: walk the history, oldest first."""
+GROUP_CHANGE_UNKNOWN = ""  # the group has not changed within the kept history, which is truncated
+
+
+def _derived_group_change(doc: dict[str, Any], history_limit: int) -> str | None:
+    """For verdicts saved before `group_changed_at` was kept: walk the history, oldest first.
+
+    The oldest kept entry counts as a change only when the history is complete (shorter than the
+    limit): otherwise the group may have been the same for longer than the store remembers, and
+    the answer is GROUP_CHANGE_UNKNOWN ("no change that we know of"), never a made-up date.
+    """
+    kept = [t for t in doc.get("history") or () if isinstance(t, str)]
+    texts = [*reversed(kept), doc.get("compact") or doc.get("current")]
+    truncated = history_limit > 0 and len(kept) >= history_limit
     previous: str | None = None
     changed: str | None = None
-    texts = [t for t in reversed(doc.get("history") or ()) if isinstance(t, str)]
-    texts.append(doc.get("compact") or doc.get("current"))
-    for text in texts:
+    for position, text in enumerate(texts):
         group, at = _group_and_time(text)
         if group is None:
             continue
-        if group != previous:
+        if group != previous and not (position == 0 and truncated):
             changed = at or changed
         previous = group
+    if changed is None and truncated and previous is not None:
+        return GROUP_CHANGE_UNKNOWN
     return changed
 
 
@@ -794,7 +806,7 @@ class Store:
                 present.update(t for t in (text, short) if t)
                 changed = doc.get("group_changed_at")
                 if not isinstance(changed, str):
-                    changed = _derived_group_change(doc) if text else None
+                    changed = _derived_group_change(doc, self.history_limit) if text else None
                 out[doc["agency_id"]] = (text, short, history, changed)
             # Parsed verdicts are reused by their exact JSON text: after a new scan most texts are
             # ones already seen, so only new ones are parsed again.
@@ -1104,8 +1116,8 @@ class Store:
                             previous = _group_and_time(doc.get("compact") or doc["current"])[0]
                         changed = doc.get("group_changed_at")
                         if not isinstance(changed, str) and doc.get("current"):
-                            changed = _derived_group_change(doc)
-                        if group != previous or not changed:
+                            changed = _derived_group_change(doc, self.history_limit)
+                        if group != previous or changed is None:
                             changed = checked_at
                         updates[doc_id] = {
                             "agency_id": agency_id,

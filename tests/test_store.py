@@ -538,3 +538,22 @@ def test_group_change_time_of_verdicts_saved_before_it_was_kept(tmp_path: Path) 
     assert old.record("tak-1").group_changed_at == "2026-01-02T09:00:00+07:00"
     old.save_verdicts([make_verdict("tak-1", "A1", "2026-01-04T09:00:00+07:00")])
     assert Store(store.path).record("tak-1").group_changed_at == "2026-01-02T09:00:00+07:00"
+
+
+def test_steady_group_beyond_the_kept_history_is_not_a_change(tmp_path: Path) -> None:
+    """An old shard whose whole (truncated) history shows one group: no invented change date."""
+    store = new_store(tmp_path, history_limit=3)
+    for day in range(1, 7):
+        store.save_verdicts([make_verdict("tak-1", "D3", f"2026-01-0{day}T09:00:00+07:00")])
+    shard = next(p for p in store.path.parent.rglob("*.json") if "tak-1" in p.read_text(encoding="utf-8")
+                 and "verdicts" in p.parent.name)
+    data = json.loads(shard.read_text(encoding="utf-8"))
+    for doc in data["verdicts"].values():
+        doc.pop("group_changed_at"), doc.pop("group")
+    shard.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    old = Store(store.path, history_limit=3)
+    assert old.record("tak-1").group_changed_at == ""  # unknown: not since any date we could name
+    old.save_verdicts([make_verdict("tak-1", "D3", "2026-01-07T09:00:00+07:00")])
+    assert Store(store.path, history_limit=3).record("tak-1").group_changed_at == ""
+    old.save_verdicts([make_verdict("tak-1", "A1", "2026-01-08T09:00:00+07:00")])  # fixed at last
+    assert Store(store.path, history_limit=3).record("tak-1").group_changed_at == "2026-01-08T09:00:00+07:00"

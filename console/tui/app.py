@@ -676,7 +676,7 @@ class SarabanApp(App[None]):
             )
         rate, eta = self._rate_eta()
         backlog = self._backlog()
-        if backlog is not None and eta is not None and backlog.seconds > eta:
+        if backlog is not None and (eta is None or backlog.seconds > eta):
             eta = backlog.seconds  # the limits of the busiest host, not the average so far, decide the end
         line = Text(
             tr(

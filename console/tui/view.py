@@ -139,8 +139,9 @@ def _timestamps_of_changes(rec: Any) -> Iterable[str]:
     # The store knows when the group last changed; a record without it (or with history loaded)
     # falls back to walking the history.
     group_changed_at = getattr(rec, "group_changed_at", None)
-    if isinstance(group_changed_at, str) and group_changed_at:
-        yield group_changed_at
+    if isinstance(group_changed_at, str):
+        if group_changed_at:  # "": no change as far back as the store remembers
+            yield group_changed_at
         return
     # history is newest first (store.AgencyRecord); walk it oldest first, then the current verdict
     previous: str | None = None
@@ -758,9 +759,14 @@ def summary_text(rec: Any, rules: Sequence[Rule], lang: str) -> str:
 
 
 def with_verdict(rec: Any, verdict: Verdict) -> Any:
-    """The record with a fresh verdict (until the store is reloaded)."""
+    """The record with a fresh verdict (until the store is reloaded); a new group is a change."""
+    changes: dict[str, Any] = {"verdict": verdict}
+    if hasattr(rec, "group_changed_at"):
+        old = rec.verdict
+        if old is None or old.group != verdict.group or rec.group_changed_at is None:
+            changes["group_changed_at"] = verdict.checked_at
     try:
-        return replace(rec, verdict=verdict)
+        return replace(rec, **changes)
     except TypeError:
         with contextlib.suppress(AttributeError):
             rec.verdict = verdict

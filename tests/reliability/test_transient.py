@@ -266,10 +266,13 @@ async def test_pause_starts_no_lookup_or_session_until_resumed() -> None:
                 scanner.pause()  # before any agency's domain is looked up
 
         run = asyncio.ensure_future(scanner.run(world.agencies, sink))
-        while not any(isinstance(e, ev.ScanPaused) for e in events):
-            await asyncio.sleep(0.01)
+
+        async def parked() -> None:  # every agency's lookup is waiting for the operator to resume
+            while len(getattr(scanner._running, "_waiters", ())) < 20 and not run.done():
+                await asyncio.sleep(0.01)
+
+        await asyncio.wait_for(parked(), 10)
         counts["dns"] = sim.dns.queries
-        await asyncio.sleep(0.5)  # on loopback every lookup would be done many times over by now
         assert sim.dns.queries == counts["dns"] == 0
         assert sim.smtp.received == []  # no SMTP command reached any host
         assert not any(isinstance(e, ev.AgencyChecked) for e in events)
@@ -303,3 +306,29 @@ async def test_backlog_names_the_host_whose_limits_decide_the_end() -> None:
     assert backlog is not None and backlog.host == "mx.busy.go.th"
     assert backlog.waiting >= 15  # at most two sessions of five have been asked so far
     assert backlog.seconds > 60  # the next sessions wait for the per-minute window, more than once
+
+
+def test_backlog_of_a_fresh_queue_counts_the_window_its_first_sessions_use() -> None:
+    """100 addresses, 5 a session, 10 sessions a minute: 20 sessions, the last 10 wait one window."""
+    import time
+
+    from checks import scheduler as sch
+    from checks.config import PolitenessConfig
+
+    cfg = replace(EngineConfig(), politeness=PolitenessConfig(rcpt_per_session=5, sessions_per_minute=10))
+    scanner = Scanner(cfg)
+    queue = sch._HostQueue("127.0.0.9", "mx.fresh.go.th")
+    queue.pending.extend(object() for _ in range(100))  # type: ignore[misc]
+    scanner._hosts["127.0.0.9"] = queue
+
+    async def measure() -> object:
+        return scanner.backlog()
+
+    backlog = asyncio.run(measure())
+    assert backlog is not None and backlog.host == "mx.fresh.go.th" and backlog.waiting == 100  # type: ignore[attr-defined]
+    assert backlog.seconds == pytest.approx(sch._RATE_WINDOW_S)  # type: ignore[attr-defined]
+    queue.starts.extend([time.monotonic() - 30.0] * 10)  # the window is full since 30 s ago
+    backlog = asyncio.run(measure())
+    # 20 sessions wait: ten when those starts leave the window (in W - 30 s), ten a window after that
+    expected = (sch._RATE_WINDOW_S - 30.0) + sch._RATE_WINDOW_S
+    assert backlog.seconds == pytest.approx(expected, abs=0.5)  # type: ignore[attr-defined]

@@ -123,3 +123,26 @@ async def test_filter_dialog_districts_follow_the_province(make_app: Callable[..
         names = {str(value) for _, value in district._options}
         assert "เมืองพะเยา" in names and "แม่สอด" not in names
         assert district.value != "แม่สอด"  # a district of another province cannot stay chosen
+
+
+async def test_changed_since_follows_streamed_results(make_app: Callable[..., SarabanApp], store: Any) -> None:
+    """A scan result that changes the group shows in a changed-since view before the store is saved."""
+    from checks import events as ev
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        app.set_scope(Scope(changed_since="2025-10-15"))
+        await settle(pilot, app)
+        assert shown_ids(app) == []
+        rec = app.records["tak-326"]
+        fixed = replace(verdicts()["tak-326"], group="A1", checked_at="2025-10-20T09:00:00+07:00")
+        app.on_scan_event(ev.AgencyChecked(rec.agency, fixed, 1, 1))
+        app.flush_pending()
+        await settle(pilot, app)
+        assert shown_ids(app) == ["tak-326"]
+        same = replace(verdicts()["tak-12"], checked_at="2025-10-20T09:00:00+07:00")  # same group again
+        app.on_scan_event(ev.AgencyChecked(app.records["tak-12"].agency, same, 2, 2))
+        app.flush_pending()
+        await settle(pilot, app)
+        assert shown_ids(app) == ["tak-326"]
