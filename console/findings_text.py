@@ -212,6 +212,18 @@ def _address_notes(declared: str | None, problems: Sequence[str]) -> Mapping[str
     return notes
 
 
+def _address_problems(declared: str | None) -> list[str]:
+    """The problem codes of a declared text, read again (a compact verdict does not keep them)."""
+    if not declared:
+        return []
+    try:
+        from checks.address import read_address
+
+        return list(read_address(declared).problems)
+    except Exception:
+        return []
+
+
 def finding_text(finding: Any, lang: str, *, declared: str | None = None) -> str:
     """One finding as a plain sentence in `lang`, with its evidence literal.
 
@@ -226,14 +238,19 @@ def finding_text(finding: Any, lang: str, *, declared: str | None = None) -> str
         return _probe_sentence(code, detail, lang)
     if code in _FIXED_CODES:
         return tr(f"finding.{code}", lang)
+    # A compact (history / list) verdict keeps no detail: the domain comes from the declared text.
+    fallback_domain = _one((declared or "").rpartition("@")[2]) if declared and "@" in declared else ""
     if code == "free_mail":
-        domain = _one(detail.get("domain") or "") or tr("finding.this_domain", lang)
+        domain = _one(detail.get("domain") or "") or fallback_domain or tr("finding.this_domain", lang)
         provider = _one(detail.get("provider") or "")
         return tr(
-            "finding.free_mail", lang, domain=domain, provider=f" ({provider})" if provider != domain else ""
+            "finding.free_mail",
+            lang,
+            domain=domain,
+            provider=f" ({provider})" if provider and provider != domain else "",
         )
     if code == "non_government_domain":
-        domain = _one(detail.get("domain") or "") or tr("finding.this_domain", lang)
+        domain = _one(detail.get("domain") or "") or fallback_domain or tr("finding.this_domain", lang)
         allowed = _listed(_strings(detail.get("allowed")))
         return tr(
             "finding.non_government_domain",
@@ -248,7 +265,7 @@ def finding_text(finding: Any, lang: str, *, declared: str | None = None) -> str
             return message or code
         return tr("finding.typo_suspect", lang, domain=domain, near=near)
     if code == "bad_syntax":
-        problems = _strings(detail.get("problems"))
+        problems = _strings(detail.get("problems")) or _address_problems(declared)
         if not problems:
             return tr("finding.bad_syntax", lang)
         notes = detail.get("notes")

@@ -685,6 +685,9 @@ def _old_xls(source: str) -> ListReadError:
     )
 
 
+_OPTION = re.compile(r"(?:^|\s)--\S")
+
+
 @dataclass(frozen=True)
 class ImportRequest:
     """What the console's import prompt asked for: `PATH-OR-URL [--sheet NAME] [--map COLUMN=FIELD ...]`."""
@@ -695,9 +698,20 @@ class ImportRequest:
 
 
 def parse_import_line(line: str) -> ImportRequest:
-    """The console's one-line import request, with the same options as `saraban import`."""
+    """The console's one-line import request, with the same options as `saraban import`.
+
+    Without an option the whole line is the path, as typed: Thai file names often hold spaces,
+    apostrophes or backslashes. With --sheet/--map the line is split like a shell would.
+    """
     import shlex
 
+    bare = line.strip()
+    if not _OPTION.search(bare):
+        if len(bare) >= 2 and bare[0] == bare[-1] and bare[0] in "'\"":
+            bare = bare[1:-1]
+        if not bare:
+            raise ListReadError("ยังไม่ได้ระบุไฟล์ที่จะนำเข้า")
+        return ImportRequest(bare)
     try:
         words = shlex.split(line)
     except ValueError as e:

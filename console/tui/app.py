@@ -84,7 +84,8 @@ WIDE_FROM = 160  # columns: from here every table column and a wider side pane
 FLUSH_SECONDS = 0.3
 POLL_SECONDS = 2.0
 BACKLOG_SHOWN_S = 10.0  # name the host that holds the scan up once it needs this long
-SEARCH_DEBOUNCE = 0.15  # seconds between two table updates while typing a search
+SEARCH_DEBOUNCE = 0.15
+IMPORT_PROBLEMS_LOGGED = 200  # bad rows named in the log; the rest are counted (saraban import lists all)  # seconds between two table updates while typing a search
 FOLLOWUP_CALLED = "called_waiting"
 AGENCY_SORTS = frozenset({"seq", "name", "district", "province"})  # orders a verdict cannot change
 PANES: tuple[str, ...] = ("agencies", "groups", "detail", "progress")
@@ -120,6 +121,15 @@ BINDING_SPECS: tuple[tuple[str, str, str, bool], ...] = (
     ("O", "sort_reverse", "sort_reverse", False),
     ("M", "clear_marks", "clear_marks", False),
 )
+
+
+def export_target(typed: str, default_name: str) -> tuple[Path, bool]:
+    """Where an export typed as `typed` goes, and whether a file is already there (does file I/O)."""
+    target = Path(typed).expanduser()
+    if target.is_dir():
+        target = target / default_name
+    target = export_suffix(target)
+    return target, target.exists()
 
 
 def export_suffix(path: Path) -> Path:
@@ -284,7 +294,7 @@ class SarabanApp(App[None]):
         narrow = width < NARROW_BELOW
         wide = width >= WIDE_FROM
         first = not self._columns
-        self.screen.set_class(wide, "-xwide")
+        self.query_one("#topbar").screen.set_class(wide, "-xwide")  # the main screen, even under a dialog
         if narrow != self.narrow or wide != self.wide or first:
             self.narrow = narrow
             self.wide = wide
@@ -1333,19 +1343,8 @@ class SarabanApp(App[None]):
             return
 
         def done(path: str | None) -> None:
-            if not path:
-                return
-            target = Path(path).expanduser()
-            if target.is_dir():
-                target = target / self.default_export_path().name
-            target = export_suffix(target)
-            if target.exists():
-                self._confirm(
-                    tr("msg.export_exists", self.lang, path=one_line(target)),
-                    lambda: self.run_guarded(self.export_to(target, items), "export"),
-                )
-            else:
-                self.run_guarded(self.export_to(target, items), "export")
+            if path:
+                self.run_guarded(self._export_to_typed(path, items), "export")
 
         self.push_screen(
             PromptScreen(
@@ -1356,6 +1355,27 @@ class SarabanApp(App[None]):
             ),
             done,
         )
+
+    async def _export_to_typed(self, typed: str, items: list[Any]) -> None:
+        """The path as typed: a directory gets the default name; an existing file is overwritten only
+        when the operator says so. Looked at off the loop (a network share may hang)."""
+        try:
+            target, exists = await self.io(export_target, typed, self.default_export_path().name)
+        except (OSError, RuntimeError, ValueError) as exc:
+            self.notify(
+                tr("msg.export_bad_path", self.lang, path=one_line(typed), error=one_line(exc)),
+                severity="error",
+                markup=False,
+                timeout=15,
+            )
+            return
+        if exists:
+            self._confirm(
+                tr("msg.export_exists", self.lang, path=one_line(target)),
+                lambda: self.run_guarded(self.export_to(target, items), "export"),
+            )
+        else:
+            await self.export_to(target, items)
 
     async def export_to(self, path: Path, items: list[Any]) -> None:
         from console import export
@@ -1387,7 +1407,7 @@ class SarabanApp(App[None]):
             done,
         )
 
-    async def import_from(self, line: str | Path) -> None:
+    async def import_from(self, line: str) -> None:
         """Import a list named on the prompt (`PATH [--sheet NAME] [--map COLUMN=FIELD]`).
 
         Bad rows are named (row, field, why) in a notice and every one in the progress log; a file
@@ -1396,7 +1416,7 @@ class SarabanApp(App[None]):
         from console.importer import ListReadError, parse_import_line, read_agencies
 
         try:
-            request = parse_import_line(str(line) if isinstance(line, Path) else line)
+            request = parse_import_line(line)
             source = request.source if "://" in request.source else str(Path(request.source).expanduser())
             result = await self.io(read_agencies, source, sheet=request.sheet, mapping=request.mapping)
         except ListReadError as exc:
@@ -1404,8 +1424,11 @@ class SarabanApp(App[None]):
             return
         problems = list(getattr(result, "problems", None) or ())
         progress = self.query_one("#progress", ProgressPane)
-        for problem in problems:
+        for problem in problems[:IMPORT_PROBLEMS_LOGGED]:
             progress.log_line(Text(self._row_problem(problem), style="yellow", end=""))
+        if len(problems) > IMPORT_PROBLEMS_LOGGED:
+            more = len(problems) - IMPORT_PROBLEMS_LOGGED
+            progress.log_line(Text(tr("msg.import_more", self.lang, n=more, source=one_line(source)), end=""))
         if problems:
             self._progress_dirty = True
         if not result.agencies:
@@ -1467,8 +1490,17 @@ class SarabanApp(App[None]):
         if rec is None:
             self.notify(tr("msg.no_selection", self.lang), markup=False)
             return
-        self.copy_to_clipboard(summary_text(rec, self.rules, self.lang))
-        self.notify(tr("msg.copied", self.lang, name=one_line(rec.agency.name)), markup=False, timeout=3)
+        agency_id = rec_id(rec)
+
+        async def work() -> None:
+            # the whole record (findings with their evidence), with a newer streamed verdict if any
+            full = self._full.get(agency_id) or await self.io(self.store.record, agency_id) or rec
+            if rec.verdict is not None and (full.verdict is None or rec.verdict.checked_at > full.verdict.checked_at):
+                full = with_verdict(full, rec.verdict)
+            self.copy_to_clipboard(summary_text(full, self.rules, self.lang))
+            self.notify(tr("msg.copied", self.lang, name=one_line(rec.agency.name)), markup=False, timeout=3)
+
+        self.run_guarded(work(), "copy")
 
     # ------------------------------------------------------------------------------------------
     # Command palette

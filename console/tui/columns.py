@@ -58,11 +58,15 @@ def fit_columns(
             widths[column] = fixed[column]
     flexible = [c for c in ("name", "address") if c in widths]
     spare = width - used()
-    if spare < 0:  # narrower than the minimum: squeeze name and address, keep the group visible
-        for column in flexible:
-            give = min(-spare, widths[column] - SQUEEZED_MIN)
-            widths[column] -= max(give, 0)
-            spare += max(give, 0)
+    while spare < 0:  # narrower than the minimum: squeeze name and address in turn, keep the group
+        squeezable = [c for c in flexible if widths[c] > SQUEEZED_MIN]
+        if not squeezable:
+            break
+        widths[max(squeezable, key=lambda c: widths[c])] -= 1
+        spare += 1
+    if spare < 0 and "seq" in widths:  # a tiny terminal: the group matters more than the number
+        del widths["seq"]
+        spare = width - used()
     while spare > 0:  # one cell at a time to whichever flexible column is furthest below its maximum
         growable = [c for c in flexible if widths[c] < FLEX_WIDTHS[c][1]]
         if not growable:

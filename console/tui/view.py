@@ -748,7 +748,7 @@ def summary_text(rec: Any, rules: Sequence[Rule], lang: str) -> str:
         if sentences:
             lines.append(f"{tr('detail.findings', lang)}:")
             lines.extend(
-                f"- {sentence} ({one_line(finding.code)})"
+                f"• {sentence} ({one_line(finding.code)})"  # not "-": a pasted line must never read as a formula
                 for sentence, finding in zip(sentences, verdict.findings, strict=True)
             )
         evidence = one_line(verdict.evidence.one_line())

@@ -215,9 +215,13 @@ async def test_copy_summary(make_app: Callable[..., SarabanApp]) -> None:
         await settle(pilot, app)
         await select(pilot, app, "tak-326")
         await pilot.press("y")
-        await pilot.pause()
+        await settle(pilot, app)
         assert app.clipboard.startswith("องค์การบริหารส่วนตำบลท่าสายลวด")
         assert "กลุ่ม: B1 ใช้อีเมลส่วนตัว" in app.clipboard
+        # from the full record: the findings carry their evidence (the list view's record has none)
+        assert "gmail.com เป็นบริการอีเมลฟรี" in app.clipboard and "550" in app.clipboard
+        assert "()" not in app.clipboard
+        assert not any(line.startswith(("-", "=", "+", "@")) for line in app.clipboard.splitlines())
         assert "คัดลอกสรุปของ องค์การบริหารส่วนตำบลท่าสายลวด" in notices(app)
 
 

@@ -220,11 +220,11 @@ def test_hostile_domain_reply_and_host_stay_literal(store: Any) -> None:
 def test_summary_carries_the_thai_sentences_and_the_fix_reason(store: Any) -> None:
     rec = store.record("tak-636")
     summary = summary_text(rec, RULES, "th")
-    assert f"- {THAI_DIGITS_TH} (bad_syntax)" in summary
+    assert f"• {THAI_DIGITS_TH} (bad_syntax)" in summary
     assert "อีเมลที่แนะนำ: saraban_663019@dla.go.th (ทดสอบแล้ว ใช้งานได้) เปลี่ยนเลขไทยเป็นเลขอารบิก" in summary
     assert "Thai digits" not in summary
     english = summary_text(rec, RULES, "en")
-    assert f"- {THAI_DIGITS_EN} (bad_syntax)" in english
+    assert f"• {THAI_DIGITS_EN} (bad_syntax)" in english
 
 
 # ---------------------------------------------------------------------------------------------

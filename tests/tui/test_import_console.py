@@ -13,6 +13,15 @@ from console.importer import ListReadError, parse_import_line
 from console.tui.app import SarabanApp
 
 
+@pytest.mark.parametrize(
+    "typed", ["/tmp/รายชื่อ อปท ตาก.xlsx", "C:\\lists\\tak.csv", "/tmp/O'Brien list.csv", "  /tmp/a b.tsv  "]
+)
+def test_a_bare_path_is_taken_as_typed(typed: str) -> None:
+    """Thai file names hold spaces; paths may hold backslashes or apostrophes: no shell splitting."""
+    assert parse_import_line(typed).source == typed.strip()
+    assert parse_import_line(f'"{typed.strip()}"').source == typed.strip()
+
+
 def test_import_line_reads_path_sheet_and_maps() -> None:
     request = parse_import_line("'รายชื่อ ตาก.xlsx' --sheet อปท --map E=declared --map หมายเหตุ=")
     assert request.source == "รายชื่อ ตาก.xlsx" and request.sheet == "อปท"
@@ -21,8 +30,8 @@ def test_import_line_reads_path_sheet_and_maps() -> None:
 
 @pytest.mark.parametrize(
     ("line", "says"),
-    [("", "ยังไม่ได้ระบุไฟล์"), ("a.csv --map E", "COLUMN=FIELD"), ("a.csv b.csv", "ครั้งละหนึ่งไฟล์"),
-     ("a.csv --force", "ไม่รู้จักตัวเลือก"), ("a.csv --sheet", "ต้องมีค่า"), ("'a.csv", "เครื่องหมายคำพูด")],
+    [("", "ยังไม่ได้ระบุไฟล์"), ("a.csv --map E", "COLUMN=FIELD"), ("a.csv b.csv --sheet x", "ครั้งละหนึ่งไฟล์"),
+     ("a.csv --force", "ไม่รู้จักตัวเลือก"), ("a.csv --sheet", "ต้องมีค่า"), ("'a.csv --sheet x", "เครื่องหมายคำพูด")],
 )
 def test_bad_import_lines_say_what_to_do(line: str, says: str) -> None:
     with pytest.raises(ListReadError, match=says):
@@ -69,7 +78,7 @@ async def test_a_file_with_no_agencies_changes_nothing(
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
         await _import(pilot, app, str(source))
-        await wait_until(pilot, app, lambda: "ไม่ได้นำเข้า" in notices(app) or "ไม่พบ" in notices(app))
+        await wait_until(pilot, app, lambda: "ไม่มีหน่วยงานที่อ่านได้ จึงไม่ได้นำเข้า" in notices(app))
         assert len(app.records) == 8
     assert [r.agency for r in store.records()] == before
     assert not store.imports() or all("empty-rows" not in str(i) for i in store.imports())

@@ -102,7 +102,8 @@ async def test_progress_names_the_host_that_holds_the_scan_up(store: Any, tmp_pa
 
     gate = asyncio.Event()
     runner = FakeRunner(store, gate=gate, hold_after=2)
-    runner.backlog = lambda: Backlog(95.0, "mx.dla.go.th", 1795)  # type: ignore[attr-defined]
+    host = "mx.dla.go.th[red]\x1b]2;pwned\x07\u202e"  # a name from DNS: shown literally, controls stripped
+    runner.backlog = lambda: Backlog(95.0, host, 1795)  # type: ignore[attr-defined]
     app = SarabanApp(store, runner, Config(export_dir=tmp_path))
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app)
@@ -111,7 +112,8 @@ async def test_progress_names_the_host_that_holds_the_scan_up(store: Any, tmp_pa
         app.flush_pending()
         await pilot.pause()
         text = screen_text(app)
-        assert "รอ mx.dla.go.th อีก 1,795 ที่อยู่" in text
+        assert "รอ mx.dla.go.th[red] อีก 1,795 ที่อยู่" in text
+        assert "\x1b" not in text and "\u202e" not in text and "pwned" not in app.title
         assert "เหลือประมาณ 0:01:35" in text  # the host's limits, not the fast start, set the ETA
         gate.set()
         await wait_until(pilot, app, lambda: app.scan_state == "finished")
