@@ -42,6 +42,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from filelock import FileLock, Timeout
+
+try:
+    import orjson as _orjson
+except ImportError:  # optional: the standard library parses the same files, slower
+    _orjson = None
 from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Document, Table
@@ -322,6 +327,18 @@ def _stamp(path: Path) -> tuple[int, int, int, int]:
     return (st.st_ino, st.st_mtime_ns, st.st_size, st.st_ctime_ns)
 
 
+def _parse_json(raw: bytes | str) -> Any:
+    """orjson when installed (a national store's shards parse ~5x faster: the console's first screen
+    waits for them); the standard library decides whatever orjson refuses (NaN, a lone surrogate),
+    so what is accepted and the errors for damaged files are the same either way."""
+    if _orjson is not None:
+        try:
+            return _orjson.loads(raw)
+        except _orjson.JSONDecodeError:
+            pass
+    return json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
+
+
 def _load_json(path: Path) -> dict[str, Any] | None:
     """Read a store file by path; None when absent or empty. Never repairs anything."""
     try:
@@ -336,7 +353,7 @@ def _load_json(path: Path) -> dict[str, Any] | None:
     if not raw.strip():
         return None
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = _parse_json(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise StoreError(
             f"{path} is damaged (not valid JSON: {exc}). It was left untouched; restore it from a "
@@ -832,10 +849,10 @@ class Store:
             key = compact or text
             verdict = memo.get(key)
             if verdict is None:
-                data = json.loads(key) if compact else _compact(json.loads(text))
+                data = _parse_json(key) if compact else _compact(_parse_json(text))
                 verdict = memo[key] = Verdict.from_json(data)
             return verdict
-        verdict = self._memo[index][text] = Verdict.from_json(json.loads(text))
+        verdict = self._memo[index][text] = Verdict.from_json(_parse_json(text))
         return verdict
 
     def _history(self, index: int, texts: tuple[str, ...]) -> tuple[Verdict, ...]:
