@@ -327,11 +327,15 @@ def _stamp(path: Path) -> tuple[int, int, int, int]:
     return (st.st_ino, st.st_mtime_ns, st.st_size, st.st_ctime_ns)
 
 
-def _parse_json(raw: bytes | str) -> Any:
-    """orjson when installed (a national store's shards parse ~5x faster: the console's first screen
-    waits for them); the standard library decides whatever orjson refuses (NaN, a lone surrogate),
-    so what is accepted and the errors for damaged files are the same either way."""
-    if _orjson is not None:
+def _parse_json(raw: bytes | str, *, fast: bool = True) -> Any:
+    """orjson for verdict data when installed (a national store's shards parse ~5x faster: the
+    console's first screen waits for them); the standard library decides whatever orjson refuses
+    (NaN, a lone surrogate), so what is accepted and the errors for damaged files are the same.
+
+    Only for what this store wrote from verdicts (`fast`): orjson reads an integer beyond 64 bits as
+    a float, and a verdict has none; files with operator or imported data are read exactly.
+    """
+    if fast and _orjson is not None:
         try:
             return _orjson.loads(raw)
         except _orjson.JSONDecodeError:
@@ -339,7 +343,7 @@ def _parse_json(raw: bytes | str) -> Any:
     return json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
 
 
-def _load_json(path: Path) -> dict[str, Any] | None:
+def _load_json(path: Path, *, fast: bool = False) -> dict[str, Any] | None:
     """Read a store file by path; None when absent or empty. Never repairs anything."""
     try:
         with open(path, "rb") as handle:
@@ -353,7 +357,7 @@ def _load_json(path: Path) -> dict[str, Any] | None:
     if not raw.strip():
         return None
     try:
-        data = _parse_json(raw)
+        data = _parse_json(raw, fast=fast)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise StoreError(
             f"{path} is damaged (not valid JSON: {exc}). It was left untouched; restore it from a "
@@ -761,7 +765,7 @@ class Store:
         cached = self._cache.get(path)
         if cached is not None and cached[0] == stamp and stamp != (0, 0, 0, 0):
             return cached[1]
-        data = _load_json(path)
+        data = _load_json(path, fast=kind == KIND_VERDICTS)  # a read-only view: the transaction reads exactly
         _check_meta(path, data, kind)
         view = build(data)
         if _stamp(path) == stamp:  # not replaced while we parsed
