@@ -755,7 +755,7 @@ class SarabanApp(App[None]):
     def _be(self, iso: str) -> str:
         from console.tui.text import be_long
 
-        return be_long(iso)
+        return be_long(iso, self.lang)
 
     # ------------------------------------------------------------------------------------------
     # Table events

@@ -35,21 +35,25 @@ def cell(value: object, style: str = "") -> Text:
     return Text(one_line(value), style=style, end="", no_wrap=True, overflow="ellipsis")
 
 
-def be_short(iso: str | None) -> str:
-    """A compact Buddhist Era timestamp for table cells: 07/10/2568 14:05."""
+def be_short(iso: str | None, lang: str = "th") -> str:
+    """A compact timestamp for table cells: 07/10/2568 14:05 (Buddhist Era); in English 2025-10-07 14:05."""
     if not iso:
         return ""
     try:
         dt = datetime.fromisoformat(iso)
     except (TypeError, ValueError):
         return one_line(iso)
+    if lang == "en":
+        return f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d} {dt.hour:02d}:{dt.minute:02d}"
     return f"{dt.day:02d}/{dt.month:02d}/{dt.year + 543} {dt.hour:02d}:{dt.minute:02d}"
 
 
-def be_long(iso: str | None) -> str:
-    """The shared Buddhist Era rendering (console.thai.be_date) for the detail pane."""
+def be_long(iso: str | None, lang: str = "th") -> str:
+    """The shared Buddhist Era rendering (console.thai.be_date) for the detail pane; CE in English."""
     if not iso:
         return ""
+    if lang == "en":
+        return be_short(iso, lang)
     try:
         text = _be_date(iso, with_time=True)
     except ValueError:

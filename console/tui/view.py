@@ -344,7 +344,7 @@ def row_cells(
         "address": cell(current_address(rec)),
         "group": group_text(group_of(rec), buckets),
         "flags": cell(", ".join(flag_labels(rec, lang)), style="yellow"),
-        "checked": cell(be_short(verdict.checked_at) if verdict else "", style="dim"),
+        "checked": cell(be_short(verdict.checked_at, lang) if verdict else "", style="dim"),
     }
     return [values[c] for c in columns]
 
@@ -594,7 +594,7 @@ def _verdict_section(
             ", ".join(f"{tr(f'flag.{f}', lang)} ({f})" for f in verdict.flags),
             "yellow",
         )
-    _kv(text, tr("detail.checked_at", lang), be_long(verdict.checked_at))
+    _kv(text, tr("detail.checked_at", lang), be_long(verdict.checked_at, lang))
     rule_name = evidence.rule or verdict.group
     _kv(
         text,
@@ -659,7 +659,7 @@ def detail_text(rec: Any | None, rules: Sequence[Rule], lang: str) -> Text:
         _heading(text, tr("detail.corrections", lang))
         for corr in rec.corrections:
             text.append(
-                f"  {be_long(field(corr, 'at', ''))} {one_line(field(corr, 'operator', ''))}: ", style="dim"
+                f"  {be_long(field(corr, 'at', ''), lang)} {one_line(field(corr, 'operator', ''))}: ", style="dim"
             )
             text.append(
                 f"{one_line(field(corr, 'old_address', ''))} → {one_line(field(corr, 'new_address', ''))}"
@@ -675,7 +675,7 @@ def detail_text(rec: Any | None, rules: Sequence[Rule], lang: str) -> Text:
         _heading(text, tr("detail.notes", lang))
         for note in rec.notes:
             text.append(
-                f"  {be_long(field(note, 'at', ''))} {one_line(field(note, 'operator', ''))}: ", style="dim"
+                f"  {be_long(field(note, 'at', ''), lang)} {one_line(field(note, 'operator', ''))}: ", style="dim"
             )
             text.append(one_line(field(note, "text", "")) + "\n")
     history = list(rec.history or ())  # newest first
@@ -685,7 +685,7 @@ def detail_text(rec: Any | None, rules: Sequence[Rule], lang: str) -> Text:
             at = field(entry, "checked_at") or field(entry, "at") or ""
             group = field(entry, "group") or ""
             address = field(entry, "address") or field(entry, "declared") or ""
-            text.append(f"  {be_long(str(at))}  ", style="dim")
+            text.append(f"  {be_long(str(at), lang)}  ", style="dim")
             text.append_text(group_text(str(group) if group else None, buckets))
             if address:
                 text.append(f"  {one_line(address)}")
@@ -696,7 +696,7 @@ def detail_text(rec: Any | None, rules: Sequence[Rule], lang: str) -> Text:
         for change in changes[-10:]:
             if isinstance(change, dict):
                 parts = [f"{k}={one_line(v)}" for k, v in change.items() if k != "at"]
-                text.append(f"  {be_long(str(change.get('at', '')))} " + "; ".join(parts) + "\n")
+                text.append(f"  {be_long(str(change.get('at', '')), lang)} " + "; ".join(parts) + "\n")
             else:
                 text.append(f"  {one_line(change)}\n")
     return text
@@ -754,7 +754,7 @@ def summary_text(rec: Any, rules: Sequence[Rule], lang: str) -> str:
         evidence = one_line(verdict.evidence.one_line())
         if evidence and not any(evidence.split(" — ")[0] in sentence for sentence in sentences):
             lines.append(f"{tr('detail.evidence', lang)}: {evidence}")  # not already in a sentence
-        lines.append(f"{tr('detail.checked_at', lang)}: {be_long(verdict.checked_at)}")
+        lines.append(f"{tr('detail.checked_at', lang)}: {be_long(verdict.checked_at, lang)}")
     return "\n".join(lines)
 
 

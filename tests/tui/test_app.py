@@ -304,3 +304,17 @@ async def test_command_palette_runs_an_action(make_app: Callable[..., SarabanApp
         await settle(pilot, app)
         assert app.lang == "en"
         assert "8 of 8 agencies" in screen_text(app)
+
+
+async def test_english_shows_common_era_dates(make_app: Callable[..., SarabanApp]) -> None:
+    """Thai screens give Buddhist Era dates (as the letters do); English gives the Common Era."""
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot, app)
+        await select(pilot, app, "tak-326")
+        thai = str(app.query_one("#detail-body").render())
+        assert "2568" in thai and "2025-10" not in thai
+        await pilot.press("l")
+        await settle(pilot, app)
+        english = str(app.query_one("#detail-body").render())
+        assert "2025-10-0" in english and "2568" not in english
