@@ -29,10 +29,13 @@ FIXED_WIDTHS: dict[str, int] = {
     "district": 10,
     "province": 8,
     "group": 3,
-    "flags": 14,
+    "flags": 9,  # "โทรแล้ว" and the start of what follows; the detail pane lists every flag
     "checked": 16,  # "01/12/2569 19:23"
 }
-FLEX_WIDTHS: dict[str, tuple[int, int]] = {"name": (18, 44), "address": (20, 34)}  # (min, max)
+# (min, max): names are shown abbreviated (อบต. …), so 16 cells tell most units apart; the address
+# is what gets checked and read out on the phone, so it is wider and grows first
+FLEX_WIDTHS: dict[str, tuple[int, int]] = {"name": (16, 40), "address": (24, 34)}
+ADDRESS_FIRST_TO = 30  # spare cells go to the address up to this width, then to both in turn
 SQUEEZED_MIN = 6  # name and address never get narrower than this, however small the terminal
 CELL_PADDING = 1  # DataTable's default, on each side of every cell
 
@@ -67,6 +70,10 @@ def fit_columns(
     if spare < 0 and "seq" in widths:  # a tiny terminal: the group matters more than the number
         del widths["seq"]
         spare = width - used()
+    if "address" in widths and spare > 0:
+        grow = min(spare, max(ADDRESS_FIRST_TO - widths["address"], 0))
+        widths["address"] += grow
+        spare -= grow
     while spare > 0:  # one cell at a time to whichever flexible column is furthest below its maximum
         growable = [c for c in flexible if widths[c] < FLEX_WIDTHS[c][1]]
         if not growable:

@@ -189,6 +189,26 @@ def parse_since(text: str) -> str | None:
     return date(year, month, day).isoformat()  # ValueError for 31/02 and the like
 
 
+# The abbreviations Thai offices write for local government units: the table shows "อบต.หนองบัวเหนือ"
+# so that the part that tells units apart fits, where "องค์การบริหารส่วนตำบล…" would fill the column.
+NAME_ABBREVIATIONS: tuple[tuple[str, str], ...] = (
+    ("องค์การบริหารส่วนตำบล", "อบต."),
+    ("องค์การบริหารส่วนจังหวัด", "อบจ."),
+    ("เทศบาลตำบล", "ทต."),
+    ("เทศบาลเมือง", "ทม."),
+    ("เทศบาลนคร", "ทน."),
+)
+
+
+@lru_cache(maxsize=65536)
+def short_name(name: str) -> str:
+    """The name as the table shows it: a local unit's long prefix abbreviated (detail and exports keep it)."""
+    for prefix, abbreviation in NAME_ABBREVIATIONS:
+        if name.startswith(prefix) and len(name) > len(prefix):
+            return abbreviation + name[len(prefix) :].lstrip()
+    return name
+
+
 def search_key(text: str) -> str:
     """What search compares: case-folded, Thai digits as Arabic (๖๖๓๐๑๙ finds 663019 and back)."""
     return to_ascii_digits(text).casefold()
@@ -199,6 +219,7 @@ def search_haystack(rec: Any) -> str:
     return search_key(" ".join(
         (
             agency.name,
+            short_name(agency.name),  # "อบต.หนองบัว" finds it as the operators write it
             agency.district,
             agency.province,
             agency.declared,
@@ -303,14 +324,15 @@ def sort_records(records: list[Any], column: str, reverse: bool, rules: Sequence
 
 
 def flag_labels(rec: Any, lang: str) -> list[str]:
+    """The operators' own marks first (a narrow column shows only the first), then the verdict's flags."""
     labels: list[str] = []
-    verdict = rec.verdict
-    if verdict is not None:
-        labels.extend(tr(f"flag.{flag}", lang) for flag in verdict.flags)
     if rec.followup:
         labels.append(tr("flag.called", lang))
     if rec.notes:
         labels.append(tr("flag.note", lang))
+    verdict = rec.verdict
+    if verdict is not None:
+        labels.extend(tr(f"flag.{flag}", lang) for flag in verdict.flags)
     return labels
 
 
@@ -338,7 +360,7 @@ def row_cells(
     values: dict[str, Text] = {
         "mark": Text(MARK if marked else " ", style="bold yellow", end=""),
         "seq": cell(agency.seq or ""),
-        "name": cell(agency.name),
+        "name": cell(short_name(agency.name)),
         "district": cell(agency.district),
         "province": cell(agency.province),
         "address": cell(current_address(rec)),

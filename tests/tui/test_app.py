@@ -18,8 +18,10 @@ async def test_main_screen_shows_agencies_groups_and_detail(make_app: Callable[.
         await settle(pilot, app)
         text = screen_text(app)
         assert "แสดง 8 จาก 8 หน่วยงาน" in text
-        for name in ("องค์การบริหารส่วนจังหวัดตาก", "เทศบาลเมืองแม่สอด", "เทศบาลตำบลทุ่งหลวง"):
+        # the table abbreviates local units as offices write them (อบจ. ทม. ทต.); the detail has it whole
+        for name in ("อบจ.ตาก", "ทม.แม่สอด", "ทต.ทุ่งหลวง"):
             assert name in text
+        assert "องค์การบริหารส่วนจังหวัดตาก" in text  # the selected agency, in the detail pane
         # table sorted by ลำดับที่ numerically
         assert shown_ids(app)[:3] == ["tak-1", "pyo-5", "tak-12"]
         # groups with counts, shares and the change since the previous snapshot
@@ -245,7 +247,7 @@ async def test_narrow_terminal_one_pane_at_a_time(make_app: Callable[..., Saraba
         await settle(pilot, app)
         assert app.narrow
         text = screen_text(app)
-        assert "องค์การบริหารส่วนจังหวัดตาก" in text
+        assert "อบจ.ตาก" in text
         assert "A1" in text  # the group column fits in 80 columns
         await select(pilot, app, "tak-326")
         await pilot.press("enter")  # open the detail
@@ -263,7 +265,7 @@ async def test_narrow_terminal_one_pane_at_a_time(make_app: Callable[..., Saraba
         assert "ไม่มีการตรวจที่กำลังทำงาน" in screen_text(app)
         await pilot.press("1")
         await settle(pilot, app)
-        assert "องค์การบริหารส่วนจังหวัดตาก" in screen_text(app)
+        assert "อบจ.ตาก" in screen_text(app)
 
 
 async def test_quit(make_app: Callable[..., SarabanApp]) -> None:
@@ -318,3 +320,21 @@ async def test_english_shows_common_era_dates(make_app: Callable[..., SarabanApp
         await settle(pilot, app)
         english = str(app.query_one("#detail-body").render())
         assert "2025-10-0" in english and "2568" not in english
+
+
+async def test_abbreviated_names_are_searchable_both_ways(make_app: Callable[..., SarabanApp]) -> None:
+    from console.tui.view import short_name
+
+    assert short_name("องค์การบริหารส่วนตำบลหนองบัวเหนือ") == "อบต.หนองบัวเหนือ"
+    assert short_name("กรมการพัฒนาชุมชน") == "กรมการพัฒนาชุมชน"  # not a local unit: as it is
+    assert short_name("เทศบาลตำบล") == "เทศบาลตำบล"  # nothing after the prefix: keep it whole
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        for typed in ("อบต.หนองบัว", "องค์การบริหารส่วนตำบลหนองบัว"):
+            await pilot.press("slash")
+            app.query_one("#search").value = ""
+            await type_text(pilot, typed)
+            await pilot.press("enter")
+            await settle(pilot, app)
+            assert shown_ids(app) == ["tak-636"], typed
