@@ -232,6 +232,11 @@ class CorrectionScreen(ModalScreen[CorrectionRequest | None]):
         reason = self.query_one("#correct-reason", Input).value.strip()
         if not address:
             return
+        if address == self.current.strip():  # a correction that changes nothing would only clutter the record
+            self.query_one("#correct-validation", Static).update(
+                Text(tr("dlg.correct_same", self.lang), style="bold yellow", end="")
+            )
+            return
         if not self.valid and not self._force:
             self._force = True
             self.query_one("#correct-validation", Static).update(

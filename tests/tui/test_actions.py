@@ -369,3 +369,20 @@ async def test_reload_does_not_roll_back_streamed_results(
         app.apply_records(store.records())  # what a poll reads
         await settle(pilot, app)
         assert str(table(app).get_cell("pyo-5", "group")) == "D2"
+
+
+async def test_a_correction_that_changes_nothing_is_not_saved(
+    make_app: Callable[..., SarabanApp], store: Any, runner: FakeRunner
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await select(pilot, app, "tak-12")
+        await pilot.press("c")
+        await pilot.pause()
+        await pilot.press("enter")  # the dialog opens with the current address: Enter right away
+        await pilot.pause()
+        assert "ยังเป็นอีเมลเดิม" in screen_text(app)
+        await pilot.press("escape")
+        await settle(pilot, app)
+        assert not store.record("tak-12").corrections and runner.rechecks == []
