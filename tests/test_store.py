@@ -523,17 +523,23 @@ def test_group_change_time_is_known_without_the_history(tmp_path: Path) -> None:
     assert light["tak-3"].group_changed_at is None  # never checked
 
 
+def _as_saved_before_group_changes_were_kept(store: Store) -> None:
+    """Strip the group fields from every verdict shard, as a store written by an older saraban."""
+    for shard in store.path.parent.rglob("*.json"):
+        if "verdicts" not in shard.parent.name:
+            continue
+        data = json.loads(shard.read_text(encoding="utf-8"))
+        for doc in (data.get("verdicts") or {}).values():
+            doc.pop("group_changed_at", None), doc.pop("group", None)
+        shard.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+
 def test_group_change_time_of_verdicts_saved_before_it_was_kept(tmp_path: Path) -> None:
     """Older stores have no group_changed_at: it is worked out from the history, then kept."""
     store = new_store(tmp_path)
     for group, day in (("D3", "01"), ("A1", "02"), ("A1", "03")):
         store.save_verdicts([make_verdict("tak-1", group, f"2026-01-{day}T09:00:00+07:00")])
-    shard = next(p for p in store.path.parent.rglob("*.json") if "tak-1" in p.read_text(encoding="utf-8")
-                 and "verdicts" in p.parent.name)
-    data = json.loads(shard.read_text(encoding="utf-8"))
-    for doc in data["verdicts"].values():
-        doc.pop("group_changed_at"), doc.pop("group")
-    shard.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    _as_saved_before_group_changes_were_kept(store)
     old = Store(store.path)
     assert old.record("tak-1").group_changed_at == "2026-01-02T09:00:00+07:00"
     old.save_verdicts([make_verdict("tak-1", "A1", "2026-01-04T09:00:00+07:00")])
@@ -545,12 +551,7 @@ def test_steady_group_beyond_the_kept_history_is_not_a_change(tmp_path: Path) ->
     store = new_store(tmp_path, history_limit=3)
     for day in range(1, 7):
         store.save_verdicts([make_verdict("tak-1", "D3", f"2026-01-0{day}T09:00:00+07:00")])
-    shard = next(p for p in store.path.parent.rglob("*.json") if "tak-1" in p.read_text(encoding="utf-8")
-                 and "verdicts" in p.parent.name)
-    data = json.loads(shard.read_text(encoding="utf-8"))
-    for doc in data["verdicts"].values():
-        doc.pop("group_changed_at"), doc.pop("group")
-    shard.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    _as_saved_before_group_changes_were_kept(store)
     old = Store(store.path, history_limit=3)
     assert old.record("tak-1").group_changed_at == ""  # unknown: not since any date we could name
     old.save_verdicts([make_verdict("tak-1", "D3", "2026-01-07T09:00:00+07:00")])

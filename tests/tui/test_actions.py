@@ -9,7 +9,18 @@ from typing import Any
 
 import openpyxl
 import pytest
-from tui_helpers import SIZE, notices, screen_text, select, settle, shown_ids, table, type_text, wait_until
+from tui_helpers import (
+    SIZE,
+    notices,
+    open_on,
+    screen_text,
+    select,
+    settle,
+    shown_ids,
+    table,
+    type_text,
+    wait_until,
+)
 from tui_sample import EVIL, EVIL_SHOWN, Config, FakeRunner, build_store, verdict
 
 from checks import events as ev
@@ -100,10 +111,7 @@ async def test_correction_validates_as_you_type_then_saves_and_rechecks(
 ) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, app)
-        await select(pilot, app, "tak-636")
-        await pilot.press("c")
-        await pilot.pause()
+        await open_on(pilot, app, "tak-636", "c")
         text = screen_text(app)
         assert "แก้ไขอีเมลของ องค์การบริหารส่วนตำบลหนองบัวเหนือ" in text
         # prefilled with the current (Thai-digit) address: the validator names the problem and a fix
@@ -138,10 +146,7 @@ async def test_correction_invalid_address_needs_second_enter(
 ) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, app)
-        await select(pilot, app, "tak-47")
-        await pilot.press("c")
-        await pilot.pause()
+        await open_on(pilot, app, "tak-47", "c")
         await pilot.press("ctrl+u")
         await type_text(pilot, "saraban at thungluang")
         await pilot.pause()
@@ -159,10 +164,7 @@ async def test_correction_invalid_address_needs_second_enter(
 async def test_note_is_saved_and_shown(make_app: Callable[..., SarabanApp], store: Any) -> None:
     app = make_app()
     async with app.run_test(size=(160, 60)) as pilot:
-        await settle(pilot, app)
-        await select(pilot, app, "tak-47")
-        await pilot.press("n")
-        await pilot.pause()
+        await open_on(pilot, app, "tak-47", "n")
         assert "บันทึกสำหรับ เทศบาลตำบลทุ่งหลวง" in screen_text(app)
         await type_text(pilot, "ปลัดรับสาย จะจดโดเมนใหม่")
         await pilot.press("enter")
@@ -376,10 +378,7 @@ async def test_a_correction_that_changes_nothing_is_not_saved(
 ) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, app)
-        await select(pilot, app, "tak-12")
-        await pilot.press("c")
-        await pilot.pause()
+        await open_on(pilot, app, "tak-12", "c")
         await pilot.press("enter")  # the dialog opens with the current address: Enter right away
         await pilot.pause()
         assert "ยังเป็นอีเมลเดิม" in screen_text(app)

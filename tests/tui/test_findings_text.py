@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from textual.widgets import Static
-from tui_helpers import SIZE, screen_text, select, settle, type_text
+from tui_helpers import SIZE, open_on, screen_text, settle, type_text
 from tui_sample import (
     EVIL,
     EVIL_SHOWN,
@@ -239,10 +239,7 @@ def validation(app: SarabanApp) -> str:
 async def test_correction_dialog_names_the_thai_digits_in_thai(make_app: Callable[..., SarabanApp]) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, app)
-        await select(pilot, app, "tak-636")
-        await pilot.press("c")
-        await pilot.pause()
+        await open_on(pilot, app, "tak-636", "c")
         shown = validation(app)
         assert f"ปัญหา: {THAI_DIGITS_TH}" in shown
         assert "แนะนำ: saraban_663019@dla.go.th" in shown
@@ -261,10 +258,7 @@ async def test_correction_dialog_in_english(store: Any, tmp_path: Path) -> None:
     export_dir.mkdir()
     app = SarabanApp(store, FakeRunner(store), Config(language="en", export_dir=export_dir))
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, app)
-        await select(pilot, app, "tak-636")
-        await pilot.press("c")
-        await pilot.pause()
+        await open_on(pilot, app, "tak-636", "c")
         shown = validation(app)
         assert f"Problem: {THAI_DIGITS_EN}" in shown
         assert "อีเมล" not in shown

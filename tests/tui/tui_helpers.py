@@ -69,3 +69,11 @@ async def select(pilot: Pilot[Any], app: SarabanApp, agency_id: str) -> None:
     t.focus()
     t.move_cursor(row=t.get_row_index(agency_id))
     await settle(pilot, app)
+
+
+async def open_on(pilot: Pilot[Any], app: SarabanApp, agency_id: str, key: str) -> None:
+    """The operator's first moves: the screen settled, the agency selected, `key` pressed (a dialog opens)."""
+    await settle(pilot, app)
+    await select(pilot, app, agency_id)
+    await pilot.press(key)
+    await pilot.pause()
