@@ -65,6 +65,7 @@ from console.tui.view import (
     fmt_duration,
     group_label,
     group_lines,
+    group_of,
     group_text,
     needs_followup,
     rec_id,
@@ -1466,6 +1467,11 @@ class SarabanApp(App[None]):
             timeout=10,
         )
         await self._reload()
+        # New agencies and changed addresses have no verdict for what they declare now: offer to check them
+        touched = [*(getattr(report, "added", None) or ()), *(getattr(report, "changed", None) or ())]
+        waiting = [k for k in dict.fromkeys(str(t) for t in touched) if k in self.records and group_of(self.records[k]) is None]
+        if waiting and not getattr(self.runner, "running", False):
+            self._confirm(tr("dlg.confirm_check_imported", self.lang, n=len(waiting)), lambda: self.start_scan(waiting))
 
     def _row_problem(self, problem: Any) -> str:
         return tr(

@@ -25,6 +25,8 @@ from console.thai import be_date, to_ascii_digits
 from console.tui.text import be_long, be_short, cell, clean, field, one_line
 
 READY_GROUPS: frozenset[str] = frozenset({"A1", "A2"})
+# E: only temporary answers so far; the console rechecks it, nobody is phoned about it (DOMAIN groups)
+WAIT_GROUPS: frozenset[str] = frozenset({"E"})
 BUCKETS: tuple[str, ...] = ("A", "BE", "W")
 UNCHECKED = "-"
 
@@ -86,9 +88,22 @@ def rec_id(rec: Any) -> str:
     return str(rec.agency.id)
 
 
-def group_of(rec: Any) -> str | None:
+def is_stale(rec: Any) -> bool:
+    """The verdict is about another address than the one to check now (a re-import changed it)."""
     verdict = rec.verdict
-    return verdict.group if verdict is not None else None
+    if verdict is None:
+        return False
+    checked = getattr(verdict.evidence, "declared", None)
+    return isinstance(checked, str) and checked.strip() != current_address(rec).strip()
+
+
+def group_of(rec: Any) -> str | None:
+    """The group the screen counts and filters by; None when unchecked, or when the verdict is about
+    an address the agency no longer declares (it needs a check, not a phone call)."""
+    verdict = rec.verdict
+    if verdict is None or is_stale(rec):
+        return None
+    return verdict.group
 
 
 def current_address(rec: Any) -> str:
@@ -101,7 +116,7 @@ def current_address(rec: Any) -> str:
 
 def needs_followup(rec: Any) -> bool:
     group = group_of(rec)
-    return group is not None and group not in READY_GROUPS
+    return group is not None and group not in READY_GROUPS and group not in WAIT_GROUPS
 
 
 def bucket_map(rules: Sequence[Rule]) -> dict[str, str]:
@@ -326,6 +341,8 @@ def sort_records(records: list[Any], column: str, reverse: bool, rules: Sequence
 def flag_labels(rec: Any, lang: str) -> list[str]:
     """The operators' own marks first (a narrow column shows only the first), then the verdict's flags."""
     labels: list[str] = []
+    if is_stale(rec):
+        labels.append(tr("flag.stale", lang))
     if rec.followup:
         labels.append(tr("flag.called", lang))
     if rec.notes:
@@ -676,6 +693,10 @@ def detail_text(rec: Any | None, rules: Sequence[Rule], lang: str) -> Text:
     if verdict is None:
         text.append(f"{tr('detail.group', lang)}: {tr('detail.not_checked', lang)}\n", style="dim")
     else:
+        if is_stale(rec):  # the list now declares another address: this verdict is history
+            text.append(
+                tr("detail.stale", lang, address=one_line(verdict.evidence.declared)) + "\n", style="bold yellow"
+            )
         _verdict_section(text, verdict, rules, lang, buckets)
     if rec.corrections:
         _heading(text, tr("detail.corrections", lang))

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tui_helpers import SIZE, notices, screen_text, settle, type_text, wait_until
+from tui_helpers import SIZE, notices, screen_text, select, settle, type_text, wait_until
 
 from console.importer import ListReadError, parse_import_line
 from console.tui.app import SarabanApp
@@ -82,3 +82,34 @@ async def test_a_file_with_no_agencies_changes_nothing(
         assert len(app.records) == 8
     assert [r.agency for r in store.records()] == before
     assert not store.imports() or all("empty-rows" not in str(i) for i in store.imports())
+
+
+async def test_reimport_that_changes_an_address_marks_the_old_verdict_and_offers_a_check(
+    make_app: Callable[..., SarabanApp], tmp_path: Path, store: Any, runner: Any
+) -> None:
+    """The province's new list gives tak-326 another address: its B1 is history, not its group."""
+    rec = store.record("tak-326")
+    source = tmp_path / "new.csv"
+    source.write_text(
+        "ลำดับที่,หน่วยงาน,อำเภอ,จังหวัด,email ที่ระบุใน ม.๑๐\n"
+        f"{rec.agency.seq},{rec.agency.name},{rec.agency.district},{rec.agency.province},saraban@tasailuad.go.th\n",
+        encoding="utf-8",
+    )
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        assert str(app.query_one("#agencies").get_cell("tak-326", "group")) == "B1"
+        await _import(pilot, app, str(source))
+        await wait_until(pilot, app, lambda: "ตรวจ 1 หน่วยงานที่เพิ่มใหม่หรือเปลี่ยนอีเมลตอนนี้?" in screen_text(app))
+        await pilot.press("escape")  # not now
+        await settle(pilot, app)
+        assert str(app.query_one("#agencies").get_cell("tak-326", "group")) == "-"  # not B1 any more
+        from console.tui.view import flag_labels
+
+        assert flag_labels(app.records["tak-326"], "th")[0] == "อีเมลเปลี่ยน ต้องตรวจใหม่"
+        await select(pilot, app, "tak-326")
+        detail = str(app.query_one("#detail-body").render())
+        assert "ผลด้านล่างเป็นของอีเมลเดิม (Tasailuadmeasod@gmail.com)" in detail
+        await pilot.press("r")
+        await wait_until(pilot, app, lambda: str(app.query_one("#agencies").get_cell("tak-326", "group")) == "A1")
+        assert runner.rechecks == ["tak-326"]
