@@ -327,7 +327,7 @@ def cmd_export(args: argparse.Namespace, config: AppConfig) -> int:
             objects.append(obj)
         export.write_jsonl(out, objects)
     else:
-        items = [(r.agency, r.verdict, r.current_address, [n.text for n in r.notes]) for r in records]
+        items = [(r.agency, r.verdict, r.current_address, [n.text for n in r.notes], r.followup) for r in records]
         rows = export.followup_rows(items, config.engine.rules, lang=config.language)
         header = list(export.followup_header(config.language))
         (export.write_xlsx if fmt == "xlsx" else export.write_csv)(out, header, rows)

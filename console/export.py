@@ -31,6 +31,7 @@ from checks.model import (
     Agency,
     Verdict,
 )
+from console.i18n import tr
 from console.thai import be_date, cell_safe, safe_text
 
 FOLLOWUP_COLUMNS: tuple[str, ...] = (
@@ -44,12 +45,14 @@ FOLLOWUP_COLUMNS: tuple[str, ...] = (
     "กลุ่ม",
     "ความหมายกลุ่ม",
     "ปัญหา",
+    "รายละเอียดปัญหา",
     "วิธีแก้ไข",
     "อีเมลที่แนะนำ",
     "ผลตรวจอีเมลที่แนะนำ",
     "ตรวจล่าสุด (พ.ศ.)",
     "หลักฐาน",
     "ข้อสังเกต",
+    "สถานะการติดตาม",
     "บันทึก",
 )
 FOLLOWUP_COLUMNS_EN: tuple[str, ...] = (
@@ -63,12 +66,14 @@ FOLLOWUP_COLUMNS_EN: tuple[str, ...] = (
     "Group",
     "Group meaning",
     "Problem",
+    "Problem details",
     "Fix",
     "Suggested address",
     "Suggested address check",
     "Last checked",
     "Evidence",
     "Flags",
+    "Follow-up",
     "Notes",
 )
 
@@ -131,12 +136,14 @@ class ExportRow:
     group: str
     group_label: str
     problem: str
+    details: str  # what exactly is wrong, from the findings (the Thai digits, the free-mail domain, the reply)
     fix: str
     suggested: str
     suggested_result: str
     checked: str
     evidence: str
     flags: str
+    followup: str  # "called, waiting for the fix" when an operator marked it
     notes: str
 
     @classmethod
@@ -149,11 +156,12 @@ class ExportRow:
         rules: Sequence[Rule],
         *,
         lang: str = "th",
+        followup: str | None = None,
     ) -> ExportRow:
         """From an agency, its verdict (None: not checked yet), its current address and the notes."""
         texts = _TEXTS["en" if lang == "en" else "th"]
         by_group = {r.group: r for r in rules}
-        group = label = problem = fix = suggested = suggested_result = checked = evidence = ""
+        group = label = problem = details = fix = suggested = suggested_result = checked = evidence = ""
         flags: list[str] = []
         if verdict is None:
             problem = texts["unchecked"]
@@ -171,6 +179,7 @@ class ExportRow:
                 suggested_result = _fix_outcome(verdict.suggested_fix.works, texts)
             checked = _when(verdict.checked_at or verdict.evidence.checked_at)
             evidence = verdict.evidence.one_line()
+            details = _details(verdict, lang)
             flags = [texts.get(f, f) for f in verdict.flags]
             flags += _other_findings(verdict, rules, texts["also"], lang)
         return cls(
@@ -184,21 +193,38 @@ class ExportRow:
             group=group,
             group_label=label,
             problem=problem,
+            details=details,
             fix=fix,
             suggested=suggested,
             suggested_result=suggested_result,
             checked=checked,
             evidence=evidence,
             flags="; ".join(dict.fromkeys(flags)),
+            followup=tr("followup.called", lang) if followup else "",
             notes="; ".join(safe_text(n).strip() for n in notes if n and n.strip()),
         )
 
     def cells(self) -> list[str]:
         return [
             self.seq, self.name, self.district, self.province, self.phone, self.declared, self.current,
-            self.group, self.group_label, self.problem, self.fix, self.suggested, self.suggested_result,
-            self.checked, self.evidence, self.flags, self.notes,
+            self.group, self.group_label, self.problem, self.details, self.fix, self.suggested,
+            self.suggested_result, self.checked, self.evidence, self.flags, self.followup, self.notes,
         ]  # fmt: skip
+
+
+_NOT_A_PROBLEM = frozenset({"mail_accepted", "parent_announcement"})
+
+
+def _details(verdict: Verdict, lang: str) -> str:
+    """The findings as plain sentences (console.findings_text), for the phone call."""
+    from console.findings_text import finding_text
+
+    sentences = [
+        finding_text(f, lang, declared=verdict.evidence.declared)
+        for f in verdict.findings
+        if f.code not in _NOT_A_PROBLEM
+    ]
+    return "; ".join(dict.fromkeys(s for s in sentences if s))
 
 
 def _other_findings(verdict: Verdict, rules: Sequence[Rule], also: str, lang: str) -> list[str]:
@@ -215,13 +241,17 @@ def _other_findings(verdict: Verdict, rules: Sequence[Rule], also: str, lang: st
 
 
 def followup_rows(
-    items: Iterable[tuple[Agency, Verdict | None, str, list[str]]],
+    items: Iterable[tuple[Any, ...]],
     rules: Sequence[Rule],
     *,
     lang: str = "th",
 ) -> list[list[str]]:
-    """Rows for the phone list; item = (agency, verdict or None, current address, note texts)."""
-    return [ExportRow.build(a, v, cur, notes, rules, lang=lang).cells() for a, v, cur, notes in items]
+    """Rows for the phone list; item = (agency, verdict or None, current address, note texts[, follow-up state])."""
+    rows: list[list[str]] = []
+    for agency, verdict, current, notes, *rest in items:
+        followup = rest[0] if rest else None
+        rows.append(ExportRow.build(agency, verdict, current, notes, rules, lang=lang, followup=followup).cells())
+    return rows
 
 
 # ------------------------------------------------------------------------------------------------

@@ -152,7 +152,7 @@ def test_cell_safe_leaves_ordinary_text() -> None:
 
 def test_followup_rows_say_problem_fix_and_evidence_in_thai() -> None:
     d1, b1, b3, unchecked = followup_rows(_items(), DEFAULT_RULES)
-    assert len(d1) == len(FOLLOWUP_COLUMNS) == 17
+    assert len(d1) == len(FOLLOWUP_COLUMNS) == 19
     assert d1[COL["ลำดับที่"]] == "47" and d1[COL["โทรศัพท์"]] == "055-123456"
     assert d1[COL["กลุ่ม"]] == "D1" and d1[COL["ความหมายกลุ่ม"]] == "ไม่พบโดเมน"
     assert d1[COL["ปัญหา"]] == "ไม่พบโดเมนของอีเมลในระบบ DNS"
@@ -170,6 +170,11 @@ def test_followup_rows_say_problem_fix_and_evidence_in_thai() -> None:
     assert b3[COL["อีเมลปัจจุบัน"]] == "saraban_663019@dla.go.th"
     assert b3[COL["อีเมลที่แนะนำ"]] == "saraban_663019@dla.go.th"
     assert b3[COL["ผลตรวจอีเมลที่แนะนำ"]] == "ใช้ได้"
+    # what exactly is wrong, for the phone call: the Thai digits, named
+    assert "อีเมลเขียนด้วยเลขไทย (๖, ๓, ๐, ๑, ๙)" in b3[COL["รายละเอียดปัญหา"]]
+    assert "gmail.com เป็นบริการอีเมลฟรี" in b1[COL["รายละเอียดปัญหา"]]
+    assert "ไม่พบกล่องจดหมาย" in b1[COL["รายละเอียดปัญหา"]]  # the D3 beside the B1, in words
+    assert d1[COL["สถานะการติดตาม"]] == ""
     assert b3[COL["ตรวจล่าสุด (พ.ศ.)"]] == "22/11/2568 14:05"
 
     assert unchecked[COL["กลุ่ม"]] == "" and unchecked[COL["ปัญหา"]] == "ยังไม่ได้ตรวจ"
@@ -226,7 +231,7 @@ def test_xlsx_read_back(tmp_path: Path, loose_umask: object) -> None:
     wb = openpyxl.load_workbook(path)
     ws = wb["ติดตาม"]
     assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref == f"A1:Q{len(rows) + 1}"
+    assert ws.auto_filter.ref == f"A1:S{len(rows) + 1}"
     assert [c.value for c in ws[1]] == list(FOLLOWUP_COLUMNS)
     values: list[str] = []
     for row in ws.iter_rows():

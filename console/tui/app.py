@@ -1384,7 +1384,7 @@ class SarabanApp(App[None]):
         path = export_suffix(path)
         lang = self.lang
         entries = [
-            (rec.agency, rec.verdict, current_address(rec), [note.text for note in rec.notes or ()])
+            (rec.agency, rec.verdict, current_address(rec), [note.text for note in rec.notes or ()], rec.followup)
             for rec in items
         ]
         rows = await self.io(export.followup_rows, entries, self.rules, lang=lang)

@@ -198,6 +198,11 @@ async def test_export_xlsx_default_path_read_back(
         assert "เทศบาลตำบลทุ่งหลวง" in names
         assert "องค์การบริหารส่วนจังหวัดตาก" not in names  # A1 needs no call
         assert len(rows) == 1 + 5
+        header = rows[0]
+        by_name = {row[1]: dict(zip(header, row, strict=True)) for row in rows[1:]}
+        assert by_name["องค์การบริหารส่วนตำบลท่าสายลวด"]["สถานะการติดตาม"] == "โทรแล้ว รอแก้ไข"  # called already
+        assert not by_name["เทศบาลตำบลทุ่งหลวง"]["สถานะการติดตาม"]
+        assert "เลขไทย" in by_name["องค์การบริหารส่วนตำบลหนองบัวเหนือ"]["รายละเอียดปัญหา"]
         await settle(pilot, app)
         assert f"ส่งออก 5 รายการไปที่ {expected}" in notices(app)
 
