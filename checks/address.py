@@ -35,6 +35,10 @@ MISSING_TLD = "missing_tld"
 BAD_CHARACTERS = "bad_characters"
 INVALID = "invalid"
 
+# What a spreadsheet cell holds when there is no address: it means "none declared" (group C), not a
+# badly written address (B3).
+NO_ADDRESS_MARKS: frozenset[str] = frozenset({"-", "--", "–", "—", ".", "ไม่มี", "n/a", "na", "none", "nil"})
+
 # Canonical order: problems are always reported in this order.
 PROBLEM_CODES: tuple[str, ...] = (
     EMPTY,
@@ -286,7 +290,7 @@ def read_address(declared: str) -> AddressReading:
     notes = cleaned.notes
     reasons: dict[str, str] = {}
     body = cleaned.text.replace(_NBSP_MARK, " ").strip()
-    if not body:
+    if not body or body.casefold() in NO_ADDRESS_MARKS:
         problems.add(EMPTY)
         return _reading(declared, None, None, problems, [], notes, reasons)
 

@@ -241,7 +241,7 @@ TH: dict[str, str] = {
     "palette.filter_province": "กรองจังหวัด",
     "palette.filter_district": "กรองอำเภอ",
     "palette.clear_filter": "ล้างตัวกรองทั้งหมด",
-    "palette.followup": "แสดงเฉพาะที่ต้องติดตาม",
+    "palette.followup": "กรอง: แสดงเฉพาะที่ต้องติดตาม / ต้องแก้ไข (รายชื่อสำหรับโทร)",
     # findings in plain words (console.findings_text); values are substituted as plain text
     "finding.upgraded": "หน่วยงานได้รับการยกฐานะหรือควบรวมแล้ว ข้อมูลเดิมใช้ไม่ได้",
     "finding.no_announcement": "ยังไม่มีประกาศ ม.๑๐ ใน info.go.th",
@@ -526,7 +526,7 @@ EN: dict[str, str] = {
     "palette.filter_province": "Filter province",
     "palette.filter_district": "Filter district",
     "palette.clear_filter": "Clear all filters",
-    "palette.followup": "Show only agencies that need follow-up",
+    "palette.followup": "Filter: only agencies that must fix something (the phone list)",
     "finding.upgraded": "the unit was upgraded or merged; its record is superseded",
     "finding.no_announcement": "no Section 10 announcement in info.go.th",
     "finding.no_address": "no address is declared in the announcement",

@@ -213,3 +213,10 @@ def test_property_perturbed_address(declared: str) -> None:
 @given(st.text(max_size=40))
 def test_property_any_text(declared: str) -> None:
     _check_invariants(read_address(declared))
+
+
+@pytest.mark.parametrize("cell", ["-", " – ", "—", "ไม่มี", "N/A"])
+def test_a_none_mark_is_no_address_not_a_bad_one(cell: str) -> None:
+    """Thai sheets write '-' for "none": that is group C (no address declared), not B3."""
+    reading = read_address(cell)
+    assert reading.problems == ("empty",) and reading.suggestion is None

@@ -1051,7 +1051,7 @@ class SarabanApp(App[None]):
                     "event.retry",
                     lang,
                     address=one_line(event.address),
-                    host=one_line(event.host),
+                    host=one_line(event.host) or "DNS",  # a lookup to retry has no mail host yet
                     attempt=event.attempt,
                     delay=f"{event.delay_s:.0f}",
                     reason=one_line(event.reason),

@@ -297,6 +297,8 @@ class FilterScreen(ModalScreen[Scope | None]):
         with Vertical(id="filters-box", classes="dialog"):
             yield Static(Text(tr("dlg.filters_title", lang), style="bold", end=""), classes="dialog-title")
             with VerticalScroll():
+                # the phone list first: at 80x24 it must not be below the fold
+                yield Checkbox(tr("dlg.followup_only", lang), self.scope.followup_only, id="filter-followup")
                 yield self._select(
                     [(g, f"{g} {label}") for g, label in self.groups],
                     self.scope.group,
@@ -318,7 +320,6 @@ class FilterScreen(ModalScreen[Scope | None]):
                 yield self._select(
                     [(k, k) for k in self.kinds], self.scope.kind, "filter-kind", tr("detail.kind", lang)
                 )
-                yield Checkbox(tr("dlg.followup_only", lang), self.scope.followup_only, id="filter-followup")
                 yield Input(
                     value=self.scope.changed_since or "",
                     placeholder=tr("dlg.changed_since", lang),
