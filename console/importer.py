@@ -409,11 +409,22 @@ def _build(
     return ImportResult(agencies, problems, report, source, sheet)
 
 
+# The line under a list that counts it ("รวม ๓๒ หน่วยงาน", "Total"): no address, no district.
+_TOTALS_ROW = re.compile(r"^\s*(?:รวม|ยอดรวม|total\b|sum\b)", re.IGNORECASE)
+
+
 def _agency(number: int, v: dict[str, Any]) -> tuple[Agency | None, RowProblem | None]:
     name = _clean(v.get("name"))
     if not _visible(name):
-        return None, RowProblem(number, "name", "ไม่มีชื่อหน่วยงาน (หรือมีแต่อักขระที่มองไม่เห็น) ข้ามแถวนี้")
+        return None, RowProblem(
+            number,
+            "name",
+            "ไม่มีชื่อหน่วยงาน (หรือมีแต่อักขระที่มองไม่เห็น หรือเป็นสูตรที่ไม่มีค่า) ข้ามแถวนี้: "
+            "ใส่ชื่อหน่วยงาน (วางแบบค่า ไม่ใช่สูตร) แล้วนำเข้าใหม่",
+        )
     raw_declared = v.get("declared")
+    if _TOTALS_ROW.match(name) and not _clean(raw_declared) and not _clean(v.get("district")):
+        return None, RowProblem(number, "name", f"แถวสรุปยอด ({safe_text(name)[:40]}) ไม่ใช่หน่วยงาน ข้ามแถวนี้")
     declared = raw_declared if isinstance(raw_declared, str) else cell_text(raw_declared)
     seq = to_ascii_digits(_clean(v.get("seq"))) or None
     district = _clean(v.get("district"))

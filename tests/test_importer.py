@@ -511,3 +511,20 @@ def test_url_errors(server: str) -> None:
         read_agencies(f"{server}/stall", timeout=0.2)
     with pytest.raises(ListReadError, match="http"):
         read_agencies("ftp://127.0.0.1/list.csv")
+
+
+def test_a_totals_row_under_the_list_is_not_an_agency(tmp_path: Path) -> None:
+    from console.importer import read_agencies
+
+    source = tmp_path / "with-total.csv"
+    source.write_text(
+        "ลำดับที่,หน่วยงาน,อำเภอ,จังหวัด,email ที่ระบุใน ม.๑๐\n"
+        "๑,องค์การบริหารส่วนตำบลแม่กุ,แม่สอด,ตาก,saraban@maeku.go.th\n"
+        "๒,เทศบาลตำบลรวมไทย,แม่สอด,ตาก,\n"  # a real unit whose name contains รวม, without an address
+        ",รวม ๒ หน่วยงาน,,,\n",
+        encoding="utf-8",
+    )
+    result = read_agencies(source)
+    assert [a.name for a in result.agencies] == ["องค์การบริหารส่วนตำบลแม่กุ", "เทศบาลตำบลรวมไทย"]
+    assert [(p.row, p.field) for p in result.problems] == [(4, "name")]
+    assert "แถวสรุปยอด" in result.problems[0].message
