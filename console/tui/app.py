@@ -247,6 +247,7 @@ class SarabanApp(App[None]):
         self._polling = False
         self._blocked_notified = False
         self._detail_shown: tuple[str | None, str | None] = (None, None)
+        self._sticky: tuple[Scope, frozenset[str]] = (Scope(), frozenset())
 
     # ------------------------------------------------------------------------------------------
     # Setup
@@ -471,12 +472,22 @@ class SarabanApp(App[None]):
             self._sort_cache = (key, [rec_id(r) for r in ordered])
         return self._sort_cache[1]
 
+    def _kept(self) -> frozenset[str]:
+        """Agencies the operator just corrected or rechecked: they stay on screen in the scope they were
+        acted on in, even when the new verdict takes them out of it (the result must be seen)."""
+        scope, ids = self._sticky
+        if scope != self.scope:
+            self._sticky = (self.scope, frozenset())  # another view: what was kept is let go for good
+            return frozenset()
+        return ids
+
     def in_scope(self) -> list[Any]:
         """Records in the current scope ignoring its group (what the groups pane counts), in sort order."""
         test = scope_filter(self.scope.without_group(), self.buckets, self._haystack)
+        kept = self._kept()
         records = self.records
-        chosen = (records.get(key) for key in self._sorted_ids())
-        return [r for r in chosen if r is not None and test(r)]
+        chosen = ((key, records.get(key)) for key in self._sorted_ids())
+        return [r for key, r in chosen if r is not None and (test(r) or key in kept)]
 
     def visible_records(self, in_scope: list[Any] | None = None) -> list[Any]:
         """The table's rows in order; pass `in_scope()` when already computed (one pass per keystroke)."""
@@ -484,7 +495,12 @@ class SarabanApp(App[None]):
         if not (self.scope.group or self.scope.bucket):
             return base
         test = scope_filter(self.scope, self.buckets, self._haystack)
-        return [r for r in base if test(r)]
+        kept = self._kept()
+        return [r for r in base if test(r) or rec_id(r) in kept]
+
+    def _keep_on_screen(self, agency_id: str) -> None:
+        scope, ids = self._sticky
+        self._sticky = (self.scope, (ids if scope == self.scope else frozenset()) | {agency_id})
 
     def _haystack(self, rec: Any) -> str:
         """The record's search text, made once per record object (a keystroke scans every agency)."""
@@ -1199,6 +1215,7 @@ class SarabanApp(App[None]):
         self._confirm(tr("dlg.confirm_recheck", self.lang, n=len(targets)), lambda: self.start_scan(targets))
 
     def recheck_one(self, agency_id: str) -> None:
+        self._keep_on_screen(agency_id)
         rec = self.records.get(agency_id)
         name = one_line(rec.agency.name) if rec else agency_id
         self.notify(tr("msg.rechecking", self.lang, name=name), markup=False, timeout=3)
@@ -1235,6 +1252,7 @@ class SarabanApp(App[None]):
 
     def correct(self, agency_id: str, address: str, reason: str) -> None:
         """Save the correction and recheck at once; the detail pane shows the new verdict."""
+        self._keep_on_screen(agency_id)
         rec = self.records.get(agency_id)
         name = one_line(rec.agency.name) if rec else agency_id
         self.notify(tr("msg.rechecking", self.lang, name=name), markup=False, timeout=3)

@@ -390,3 +390,25 @@ async def test_a_correction_that_changes_nothing_is_not_saved(
         await pilot.press("escape")
         await settle(pilot, app)
         assert not store.record("tak-12").corrections and runner.rechecks == []
+
+
+async def test_a_corrected_agency_stays_on_screen_in_the_phone_list_view(
+    make_app: Callable[..., SarabanApp], store: Any
+) -> None:
+    """On the follow-up list, a fix that makes the agency A1 must be seen, not vanish from under the cursor."""
+    from console.tui.view import Scope
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        app.set_scope(Scope(followup_only=True))
+        await open_on(pilot, app, "tak-636", "c")
+        await pilot.press("ctrl+s")
+        await pilot.press("enter")
+        await wait_until(pilot, app, lambda: str(table(app).get_cell("tak-636", "group")) == "A1")
+        assert table(app).current_key() == "tak-636"
+        assert "กลุ่ม: A1" in str(app.query_one("#detail-body").render())
+        app.set_scope(Scope())  # another view...
+        app.set_scope(Scope(followup_only=True))  # ...and back: now it has left the phone list
+        await settle(pilot, app)
+        assert "tak-636" not in shown_ids(app)
