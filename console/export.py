@@ -254,6 +254,23 @@ def followup_rows(
     return rows
 
 
+def export_suffix(path: Path) -> Path:
+    """XLSX unless the operator asked for CSV: `ติดตาม` → `ติดตาม.xlsx`, `list.v2` → `list.v2.xlsx`."""
+    if path.suffix.lower() in (".xlsx", ".csv"):
+        return path
+    return path.with_suffix(path.suffix + ".xlsx") if path.suffix else path.with_suffix(".xlsx")
+
+
+def export_target(typed: str, default_name: str) -> tuple[Path, bool]:
+    """Where an export typed as `typed` goes, and whether a file is already there (does file I/O):
+    a directory gets `default_name`, a name without .xlsx/.csv gets .xlsx."""
+    target = Path(typed).expanduser()
+    if target.is_dir():
+        target = target / default_name
+    target = export_suffix(target)
+    return target, target.exists()
+
+
 # ------------------------------------------------------------------------------------------------
 # Writing files: 0600, temp file + os.replace
 # ------------------------------------------------------------------------------------------------

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
-from checks.address import PROBLEM_CODES
+from checks.address import PROBLEM_CODES, read_address
 from console.i18n import tr
 from console.thai import safe_text
 
@@ -196,16 +197,19 @@ def _probe_sentence(code: str, detail: Mapping[str, Any], lang: str) -> str:
     return f"{headline}: {evidence}"
 
 
-def _address_notes(declared: str | None, problems: Sequence[str]) -> Mapping[str, Sequence[str]]:
-    """The offending characters of a stored verdict's declared text (read again: it is pure and cheap)."""
-    if not declared:
-        return {}
+@lru_cache(maxsize=4096)
+def _reread(declared: str) -> Any | None:
+    """The declared text read again (pure and cheap; a compact verdict keeps neither problems nor
+    offending characters), once per text however many findings and panes ask."""
     try:
-        from checks.address import read_address
-
-        reading = read_address(declared)
+        return read_address(declared)
     except Exception:  # the detail pane must show something whatever the reader does
-        return {}
+        return None
+
+
+def _address_notes(declared: str | None, problems: Sequence[str]) -> Mapping[str, Sequence[str]]:
+    """The offending characters behind `problems`, from the declared text."""
+    reading = _reread(declared) if declared else None
     notes = getattr(reading, "notes", None)
     if not isinstance(notes, Mapping) or not set(problems) & set(getattr(reading, "problems", ())):
         return {}
@@ -213,15 +217,9 @@ def _address_notes(declared: str | None, problems: Sequence[str]) -> Mapping[str
 
 
 def _address_problems(declared: str | None) -> list[str]:
-    """The problem codes of a declared text, read again (a compact verdict does not keep them)."""
-    if not declared:
-        return []
-    try:
-        from checks.address import read_address
-
-        return list(read_address(declared).problems)
-    except Exception:
-        return []
+    """The problem codes of a declared text."""
+    reading = _reread(declared) if declared else None
+    return list(getattr(reading, "problems", ()) or ())
 
 
 def finding_text(finding: Any, lang: str, *, declared: str | None = None) -> str:

@@ -85,8 +85,8 @@ WIDE_FROM = 160  # columns: from here every table column and a wider side pane
 FLUSH_SECONDS = 0.3
 POLL_SECONDS = 2.0
 BACKLOG_SHOWN_S = 10.0  # name the host that holds the scan up once it needs this long
-SEARCH_DEBOUNCE = 0.15
-IMPORT_PROBLEMS_LOGGED = 200  # bad rows named in the log; the rest are counted (saraban import lists all)  # seconds between two table updates while typing a search
+SEARCH_DEBOUNCE = 0.15  # seconds between two table updates while typing a search
+IMPORT_PROBLEMS_LOGGED = 200  # bad rows named in the log; the rest are counted (saraban import lists all)
 FOLLOWUP_CALLED = "called_waiting"
 AGENCY_SORTS = frozenset({"seq", "name", "district", "province"})  # orders a verdict cannot change
 PANES: tuple[str, ...] = ("agencies", "groups", "detail", "progress")
@@ -124,20 +124,13 @@ BINDING_SPECS: tuple[tuple[str, str, str, bool], ...] = (
 )
 
 
-def export_target(typed: str, default_name: str) -> tuple[Path, bool]:
-    """Where an export typed as `typed` goes, and whether a file is already there (does file I/O)."""
-    target = Path(typed).expanduser()
-    if target.is_dir():
-        target = target / default_name
-    target = export_suffix(target)
-    return target, target.exists()
-
-
-def export_suffix(path: Path) -> Path:
-    """XLSX unless the operator asked for CSV: `ติดตาม` → `ติดตาม.xlsx`, `list.v2` → `list.v2.xlsx`."""
-    if path.suffix.lower() in (".xlsx", ".csv"):
-        return path
-    return path.with_suffix(path.suffix + ".xlsx") if path.suffix else path.with_suffix(".xlsx")
+def _freshest(full: Any, light: Any) -> Any:
+    """The store's full record (evidence, history) with the list's verdict when that one is newer
+    (streamed from a scan the runner has not saved yet)."""
+    verdict = light.verdict
+    if verdict is not None and (full.verdict is None or verdict.checked_at > full.verdict.checked_at):
+        return with_verdict(full, verdict)
+    return full
 
 
 def _make_bindings() -> list[Binding]:
@@ -228,7 +221,6 @@ class SarabanApp(App[None]):
         self.narrow = False
         self.wide = False
         self.pane = "agencies"
-        self._columns: tuple[str, ...] = ()
         # scan progress
         self.scan_state = "idle"  # idle, running, paused, finished, stopped
         self.scan_reason = ""
@@ -295,7 +287,7 @@ class SarabanApp(App[None]):
             return  # not composed yet: on_mount calls again
         narrow = width < NARROW_BELOW
         wide = width >= WIDE_FROM
-        first = not self._columns
+        first = not self.query_one("#agencies", AgencyTable).column_ids
         self.query_one("#topbar").screen.set_class(wide, "-xwide")  # the main screen, even under a dialog
         if narrow != self.narrow or wide != self.wide or first:
             self.narrow = narrow
@@ -333,7 +325,6 @@ class SarabanApp(App[None]):
 
     def _set_columns(self) -> None:
         """Offer every column; the table shows the ones its width holds (the group always)."""
-        self._columns = ALL_COLUMNS
         labels = {c: tr(f"col.{c}", self.lang) for c in ALL_COLUMNS}
         self.query_one("#agencies", AgencyTable).set_columns(ALL_COLUMNS, labels)
 
@@ -570,7 +561,7 @@ class SarabanApp(App[None]):
             label = (
                 tr("progress.running", self.lang)
                 if self.scan_state == "running"
-                else tr("progress.paused", self.lang, reason=one_line(scan_reason(self.scan_reason, self.lang)))
+                else tr("progress.paused", self.lang, reason=self._reason(self.scan_reason))
             )
             text.append(f"{label} {done}", style="bold cyan")
             text.append("  ·")
@@ -643,9 +634,7 @@ class SarabanApp(App[None]):
         full = self._full.get(agency_id) if agency_id else None
         if rec is not None and full is not None:
             # The store's full record (history, evidence), with a newer streamed verdict when there is one.
-            if rec.verdict is not None and (full.verdict is None or rec.verdict.checked_at > full.verdict.checked_at):
-                full = with_verdict(full, rec.verdict)
-            rec = full
+            rec = _freshest(full, rec)
         # A different agency, or a new verdict for this one, starts at the top (group and problem),
         # not wherever the previous text had been scrolled to.
         verdict = rec.verdict if rec is not None else None
@@ -678,7 +667,7 @@ class SarabanApp(App[None]):
         elif self.scan_state == "running":
             state.append(tr("progress.running", lang), style="bold cyan")
         elif self.scan_state == "paused":
-            state.append(tr("progress.paused", lang, reason=one_line(scan_reason(self.scan_reason, self.lang))), style="bold yellow")
+            state.append(tr("progress.paused", lang, reason=self._reason(self.scan_reason)), style="bold yellow")
         elif self.scan_state == "finished":
             state.append(
                 tr(
@@ -695,7 +684,7 @@ class SarabanApp(App[None]):
                 tr(
                     "progress.stopped",
                     lang,
-                    reason=one_line(scan_reason(self.scan_reason, self.lang)),
+                    reason=self._reason(self.scan_reason),
                     done=self.scan_done,
                     total=self.scan_total or 0,
                 ),
@@ -748,6 +737,10 @@ class SarabanApp(App[None]):
             canary,
             tallies,
         )
+
+    def _reason(self, reason: str) -> str:
+        """Why a scan paused or stopped, one line, in the operator's language."""
+        return one_line(scan_reason(reason, self.lang))
 
     def _backlog(self) -> Any | None:
         """The runner's view of the slowest queue (in-process arithmetic, no I/O)."""
@@ -1091,7 +1084,7 @@ class SarabanApp(App[None]):
         elif isinstance(event, ScanPaused):
             self.scan_state = "paused"
             self.scan_reason = event.reason
-            log = Text(tr("event.paused", lang, reason=one_line(scan_reason(event.reason, lang))), style="yellow")
+            log = Text(tr("event.paused", lang, reason=self._reason(event.reason)), style="yellow")
         elif isinstance(event, ScanResumed):
             self.scan_state = "running"
             self.scan_reason = ""
@@ -1118,7 +1111,7 @@ class SarabanApp(App[None]):
             message = tr(
                 "event.stopped",
                 self.lang,
-                reason=one_line(scan_reason(event.stopped, self.lang)),
+                reason=self._reason(event.stopped),
                 done=event.done,
                 total=event.total,
             )
@@ -1378,6 +1371,8 @@ class SarabanApp(App[None]):
     async def _export_to_typed(self, typed: str, items: list[Any]) -> None:
         """The path as typed: a directory gets the default name; an existing file is overwritten only
         when the operator says so. Looked at off the loop (a network share may hang)."""
+        from console.export import export_target
+
         try:
             target, exists = await self.io(export_target, typed, self.default_export_path().name)
         except (OSError, RuntimeError, ValueError) as exc:
@@ -1399,7 +1394,7 @@ class SarabanApp(App[None]):
     async def export_to(self, path: Path, items: list[Any]) -> None:
         from console import export
 
-        path = export_suffix(path)
+        path = export.export_suffix(path)
         lang = self.lang
         entries = [
             (rec.agency, rec.verdict, current_address(rec), [note.text for note in rec.notes or ()], rec.followup)
@@ -1429,8 +1424,8 @@ class SarabanApp(App[None]):
     async def import_from(self, line: str) -> None:
         """Import a list named on the prompt (`PATH [--sheet NAME] [--map COLUMN=FIELD]`).
 
-        Bad rows are named (row, field, why) in a notice and every one in the progress log; a file
-        with no readable agency changes nothing in the store.
+        Bad rows are named (row, field, why) in a notice and, up to IMPORT_PROBLEMS_LOGGED, in the
+        progress log; a file with no readable agency changes nothing in the store.
         """
         from console.importer import ListReadError, parse_import_line, read_agencies
 
@@ -1519,9 +1514,7 @@ class SarabanApp(App[None]):
         async def work() -> None:
             # the whole record (findings with their evidence), with a newer streamed verdict if any
             full = self._full.get(agency_id) or await self.io(self.store.record, agency_id) or rec
-            if rec.verdict is not None and (full.verdict is None or rec.verdict.checked_at > full.verdict.checked_at):
-                full = with_verdict(full, rec.verdict)
-            self.copy_to_clipboard(summary_text(full, self.rules, self.lang))
+            self.copy_to_clipboard(summary_text(_freshest(full, rec), self.rules, self.lang))
             self.notify(tr("msg.copied", self.lang, name=one_line(rec.agency.name)), markup=False, timeout=3)
 
         self.run_guarded(work(), "copy")

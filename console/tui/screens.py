@@ -284,11 +284,16 @@ class FilterScreen(ModalScreen[Scope | None]):
         self.kinds = kinds
         self.lang = lang
 
+    def _options(self, values: Sequence[tuple[str, str]], label: str) -> list[tuple[Text, str]]:
+        """"<label>: any" first, then each (value, shown) as literal text."""
+        options: list[tuple[Text, str]] = [(Text(f"{label}: {tr('dlg.any', self.lang)}", end=""), _ANY)]
+        options += [(Text(f"{label}: {one_line(shown)}", end=""), value) for value, shown in values]
+        return options
+
     def _select(
         self, values: Sequence[tuple[str, str]], current: str | None, select_id: str, label: str
     ) -> Select[str]:
-        options: list[tuple[Text, str]] = [(Text(f"{label}: {tr('dlg.any', self.lang)}", end=""), _ANY)]
-        options += [(Text(f"{label}: {one_line(shown)}", end=""), value) for value, shown in values]
+        options = self._options(values, label)
         known = {v for _, v in options}
         return Select(options, value=current if current in known else _ANY, allow_blank=False, id=select_id)
 
@@ -345,11 +350,8 @@ class FilterScreen(ModalScreen[Scope | None]):
         province = None if event.value in (_ANY, Select.BLANK) else str(event.value)
         district = self.query_one("#filter-district", Select)
         keep = district.value
-        label = tr("col.district", self.lang)
-        options = [(Text(f"{label}: {tr('dlg.any', self.lang)}", end=""), _ANY)]
         names = self._districts(province)
-        options += [(Text(f"{label}: {one_line(d)}", end=""), d) for d in names]
-        district.set_options(options)
+        district.set_options(self._options([(d, d) for d in names], tr("col.district", self.lang)))
         district.value = keep if keep in names else _ANY
 
     def _value(self, select_id: str) -> str | None:

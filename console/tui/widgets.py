@@ -66,10 +66,12 @@ class AgencyTable(DataTable[Text]):
         """
         self._candidates = tuple(candidates)
         self._labels = dict(labels)
-        self._add_fitted_columns(fit_columns(self._available_width(), self._candidates, self._label_widths()))
+        self._add_fitted_columns(self._fit())
 
-    def _label_widths(self) -> dict[str, int]:
-        return {column: Text(label).cell_len for column, label in self._labels.items()}
+    def _fit(self) -> tuple[tuple[str, int], ...]:
+        """The offered columns that fit the width now, each at least as wide as its header."""
+        label_widths = {column: Text(label).cell_len for column, label in self._labels.items()}
+        return fit_columns(self._available_width(), self._candidates, label_widths)
 
     def _available_width(self) -> int:
         """Cells for the columns: the scrollbar's gutter is always reserved (see DEFAULT_CSS)."""
@@ -88,7 +90,7 @@ class AgencyTable(DataTable[Text]):
         """Fit the columns to the new width: widths change in place, a changed column set re-adds the rows."""
         if not self._candidates:
             return
-        fitted = fit_columns(self._available_width(), self._candidates, self._label_widths())
+        fitted = self._fit()
         if fitted == self._fitted:
             return
         if tuple(c for c, _ in fitted) == self.column_ids:
