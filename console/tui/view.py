@@ -94,7 +94,10 @@ def is_stale(rec: Any) -> bool:
     if verdict is None:
         return False
     checked = getattr(verdict.evidence, "declared", None)
-    return isinstance(checked, str) and checked.strip() != current_address(rec).strip()
+    if not isinstance(checked, str):
+        return False
+    current = current_address(rec)
+    return checked != current and checked.strip() != current.strip()  # equal as-is: the common, fast case
 
 
 def group_of(rec: Any) -> str | None:
