@@ -32,6 +32,7 @@ from checks.model import (
     Verdict,
 )
 from console.i18n import tr
+from console.rules import Record, current_address, group_of
 from console.thai import be_date, cell_safe, safe_text
 
 FOLLOWUP_COLUMNS: tuple[str, ...] = (
@@ -252,6 +253,13 @@ def followup_rows(
         followup = rest[0] if rest else None
         rows.append(ExportRow.build(agency, verdict, current, notes, rules, lang=lang, followup=followup).cells())
     return rows
+
+
+def record_item(rec: Record) -> tuple[Agency, Verdict | None, str, list[str], str | None]:
+    """What the phone list needs of a store record (console and CLI alike). A verdict about an
+    address the agency no longer uses is history: the row says "not checked yet", as the screen does."""
+    verdict = rec.verdict if group_of(rec) is not None else None
+    return (rec.agency, verdict, current_address(rec), [note.text for note in rec.notes or ()], rec.followup)
 
 
 def export_suffix(path: Path) -> Path:
