@@ -437,12 +437,9 @@ def cmd_report(args: argparse.Namespace, config: AppConfig) -> int:
 
 
 def cmd_tui(args: argparse.Namespace, config: AppConfig) -> int:
-    from console.runner import Runner
-    from console.tui.app import SarabanApp
+    from console.tui.factory import make_app
 
-    store = _open_store(args, config)
-    app = SarabanApp(store, Runner(store, config), config)
-    app.run()
+    make_app(config, _open_store(args, config)).run()
     return EXIT_OK
 
 
@@ -470,9 +467,9 @@ def cmd_demo(args: argparse.Namespace, config: AppConfig) -> int:
 
             _print_summary(demo_config, [group_of(r) for r in store.records()], finished)
             return EXIT_CANARY if finished.stopped and finished.stopped.startswith("canary") else EXIT_OK
-        from console.tui.app import SarabanApp
+        from console.tui.factory import make_app
 
-        SarabanApp(store, runner, demo_config, title_suffix=" — demo", autostart_scan=not args.no_scan).run()
+        make_app(demo_config, store, runner, title_suffix=" — demo", autostart_scan=not args.no_scan).run()
     print(f"demo store: {store_path}")
     return EXIT_OK
 

@@ -409,7 +409,11 @@ def write_jsonl(path: str | Path, objects: Iterable[dict[str, Any]]) -> None:
 
     def write(fh: IO[bytes]) -> None:
         for obj in objects:
-            line = json.dumps(_json_clean(obj), ensure_ascii=False, default=str)
-            fh.write(line.encode("utf-8") + b"\n")
+            line = json.dumps(obj, ensure_ascii=False, default=str)
+            try:
+                data = line.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate somewhere: clean the object (rare, and slow)
+                data = json.dumps(_json_clean(obj), ensure_ascii=False, default=str).encode("utf-8")
+            fh.write(data + b"\n")
 
     _atomic_write(path, write)

@@ -53,9 +53,11 @@ from console.rules import (
     scope_filter,
     search_haystack,
 )
+from console.seams import ConsoleConfig, ConsoleRunner, ConsoleStore
 from console.tui.columns import ALL_COLUMNS
 from console.tui.commands import ActionsProvider, PaletteEntry
 from console.tui.screens import (
+    AddressReader,
     ConfirmScreen,
     CorrectionRequest,
     CorrectionScreen,
@@ -182,14 +184,14 @@ class SarabanApp(App[None]):
 
     def __init__(
         self,
-        store: Any,
-        runner: Any,
-        config: Any,
+        store: ConsoleStore,
+        runner: ConsoleRunner,
+        config: ConsoleConfig,
         *,
         title_suffix: str = "",
         autostart_scan: bool = False,
         clock: Callable[[], datetime] | None = None,
-        address_reader: Callable[[str], Any] | None = None,
+        address_reader: AddressReader | None = None,
     ) -> None:
         super().__init__()
         self.store = store
@@ -199,8 +201,8 @@ class SarabanApp(App[None]):
         self.autostart_scan = autostart_scan
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now().astimezone())
         self.address_reader = address_reader if address_reader is not None else default_reader()
-        self.lang: str = getattr(config, "language", "th") or "th"
-        self.operator: str = getattr(config, "operator", "") or ""
+        self.lang: str = config.language or "th"
+        self.operator: str = config.operator or ""
         self.ruleset = Ruleset.of(config.engine)
         self.rules = self.ruleset.rules
         # data
@@ -249,7 +251,7 @@ class SarabanApp(App[None]):
 
     def on_mount(self) -> None:
         self._localise_bindings()
-        keys = getattr(self.config, "keys", None) or {}
+        keys = self.config.keys
         if keys:
             self.set_keymap(dict(keys))
             known = {binding_id for _, _, binding_id, _ in BINDING_SPECS}
@@ -745,9 +747,8 @@ class SarabanApp(App[None]):
         """The runner's view of the slowest queue (in-process arithmetic, no I/O)."""
         if self.scan_state not in ("running", "paused"):
             return None
-        backlog = getattr(self.runner, "backlog", None)
         try:
-            return backlog() if callable(backlog) else None
+            return self.runner.backlog()
         except Exception:  # an estimate must never break the progress pane
             return None
 
@@ -927,7 +928,7 @@ class SarabanApp(App[None]):
         self.action_quit_app()
 
     def action_quit_app(self) -> None:
-        if getattr(self.runner, "running", False):
+        if self.runner.running:
 
             def answer(ok: bool | None) -> None:
                 if ok:
@@ -1124,7 +1125,7 @@ class SarabanApp(App[None]):
         self._refresh_topbar()
 
     def start_scan(self, agency_ids: list[str] | None) -> None:
-        if getattr(self.runner, "running", False) or self.scan_state in ("running", "paused"):
+        if self.runner.running or self.scan_state in ("running", "paused"):
             self.notify(tr("msg.scan_running", self.lang), severity="warning", markup=False)
             return
         self.scan_state = "running"
@@ -1148,7 +1149,7 @@ class SarabanApp(App[None]):
         self.run_guarded(scan(), "scan", exclusive=True)
 
     def action_scan(self) -> None:
-        if getattr(self.runner, "running", False):
+        if self.runner.running:
             if self.scan_state == "paused":
                 self.runner.resume()
                 self.scan_state = "running"
@@ -1169,7 +1170,7 @@ class SarabanApp(App[None]):
             self.notify(tr("msg.error", self.lang, error=one_line(exc)), severity="error", markup=False)
 
     def action_stop(self) -> None:
-        if not getattr(self.runner, "running", False):
+        if not self.runner.running:
             self.notify(tr("msg.scan_not_running", self.lang), markup=False)
             return
         self._stop_runner()
@@ -1344,7 +1345,7 @@ class SarabanApp(App[None]):
             provinces = {self.records[k].agency.province for k in self.order if k in self.records}
             province = next(iter(provinces)) if len(provinces) == 1 else "all"
         safe = "".join(ch for ch in one_line(province) if ch not in '/\\:*?"<>|').strip() or "all"
-        directory = Path(getattr(self.config, "export_dir", None) or Path.cwd())
+        directory = Path(self.config.export_dir or Path.cwd())
         return directory / f"followup-{safe.replace(' ', '_')}-{stamp}.xlsx"
 
     def action_export(self) -> None:
@@ -1482,7 +1483,7 @@ class SarabanApp(App[None]):
         # New agencies and changed addresses have no verdict for what they declare now: offer to check them
         touched = [*(getattr(report, "added", None) or ()), *(getattr(report, "changed", None) or ())]
         waiting = [k for k in dict.fromkeys(str(t) for t in touched) if k in self.records and group_of(self.records[k]) is None]
-        if waiting and not getattr(self.runner, "running", False):
+        if waiting and not self.runner.running:
             self._confirm(tr("dlg.confirm_check_imported", self.lang, n=len(waiting)), lambda: self.start_scan(waiting))
 
     def _row_problem(self, problem: Any) -> str:

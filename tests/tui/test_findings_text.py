@@ -28,9 +28,9 @@ from checks.config import EngineConfig
 from checks.model import Agency, Finding, Verdict
 from checks.policy import policy_findings
 from console.findings_text import finding_extras, finding_text, fix_reason_text, problems_text
+from console.rules import Ruleset
 from console.tui.app import SarabanApp
 from console.tui.screens import CorrectionScreen
-from console.rules import Ruleset
 from console.tui.view import detail_text, summary_text
 
 ENGINE = EngineConfig()
