@@ -178,6 +178,11 @@ class AgencyTable(ScrollView, can_focus=True):
         row, column = coordinate
         return self._row_cells(self._keys[row])[column]
 
+    @property
+    def fitted_columns(self) -> tuple[tuple[str, int], ...]:
+        """The shown columns and their content widths (each cell has CELL_PADDING on both sides)."""
+        return self._fitted
+
     # -- columns ---------------------------------------------------------------------------------
     def set_columns(self, candidates: Sequence[str], labels: dict[str, str]) -> None:
         """Offer these columns (and their header labels); the ones that fit the width are shown."""
