@@ -426,6 +426,12 @@ def cmd_demo(args: argparse.Namespace, config: AppConfig) -> int:
     return EXIT_OK
 
 
+def cmd_watch(args: argparse.Namespace, config: AppConfig) -> int:
+    from console.watch import headless
+
+    return headless.run(_open_store(args, config), config, once=args.once)
+
+
 def cmd_bench(args: argparse.Namespace, config: AppConfig) -> int:
     from console.bench import run_bench
 
@@ -500,6 +506,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-tui", action="store_true", help="scan in the terminal instead of opening the console")
     p.add_argument("--no-scan", action="store_true", help="open the console without starting a scan")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("watch", help="recheck waiting and E agencies on a schedule (headless, for systemd)")
+    p.add_argument("--once", action="store_true", help="one round of whoever is due now, then exit")
+    p.set_defaults(func=cmd_watch)
 
     p = sub.add_parser("bench", help="measure speed, politeness and memory on the simulated internet")
     p.add_argument("--agencies", type=int, default=8286)

@@ -49,6 +49,9 @@ class Runner:
         if self.scanner is not None:
             self.scanner.resume()
 
+    def sessions_in_flight(self) -> int:
+        return self.scanner.sessions_in_flight() if self.scanner is not None else 0
+
     def backlog(self) -> Backlog | None:
         """The running scan's slowest queue (see Scanner.backlog); None when idle."""
         return self.scanner.backlog() if self.scanner is not None else None
