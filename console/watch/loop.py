@@ -144,8 +144,8 @@ class Watcher:
             return
         self._stopping = True
         self._wake.set()
+        self.log(tr("watch.stopping", self.lang))
         if self.runner.running:
-            self.log(tr("watch.stopping", self.lang))
             self.runner.pause()  # no new session; the ones under way finish
 
     # -- planning ------------------------------------------------------------------------
@@ -159,7 +159,7 @@ class Watcher:
         """Recheck whoever is due now; returns the waiting agencies verified as fixed."""
         the_plan, records = await asyncio.to_thread(self.plan)
         self.next_at = the_plan.next_at
-        if not the_plan.due:
+        if not the_plan.due or self._stopping:
             return []
         reasons = dict(the_plan.due)
         started = self.clock()
@@ -208,6 +208,7 @@ class Watcher:
             while not scan.done():
                 await asyncio.wait({scan}, timeout=0.2)
                 if self._stopping and drain is None and not scan.done():
+                    self.runner.pause()  # no new session; the ones under way finish
                     drain = asyncio.ensure_future(self._drain())
             await scan
         finally:
