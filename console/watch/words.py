@@ -61,3 +61,28 @@ EN: dict[str, str] = {
     "notify.watch_on": "watcher on",
     "notify.watch_off": "watcher off",
 }
+
+TH.update(
+    {
+        "pane.trends": "5 แนวโน้ม",
+        "trend.a": "A พร้อมใช้",
+        "trend.be": "B–E ต้องแก้ไข",
+        "trend.w": "W ยกฐานะ",
+        "trend.caption": "{area}: {n} ครั้งที่ตรวจ · ล่าสุด {when}: A {a}% · B–E {be}% · W {w}%",
+        "trend.empty": "{area}: ยังไม่มีผลการตรวจครบทั้งชุดที่บันทึกไว้ (กด s เพื่อเริ่มตรวจ)",
+        "trend.all": "ทั้งหมด",
+        "key.pane_trends": "แนวโน้ม",
+    }
+)
+EN.update(
+    {
+        "pane.trends": "5 Trends",
+        "trend.a": "A ready",
+        "trend.be": "B–E must fix",
+        "trend.w": "W upgraded",
+        "trend.caption": "{area}: {n} scans · latest {when}: A {a}% · B–E {be}% · W {w}%",
+        "trend.empty": "{area}: no full scan recorded yet (press s to scan)",
+        "trend.all": "whole store",
+        "key.pane_trends": "Trends",
+    }
+)
