@@ -153,6 +153,10 @@ class Scanner:
     def paused(self) -> bool:
         return not self._running.is_set()
 
+    def sessions_in_flight(self) -> int:
+        """SMTP sessions under way (a paused scan lets them finish: wait for 0 to stop without losing them)."""
+        return sum(queue.active for queue in self._hosts.values())
+
     def backlog(self) -> Backlog | None:
         """How long the work still queued will take at the politeness limits, and which host sets it.
 

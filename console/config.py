@@ -30,6 +30,7 @@ from checks.config import (
     parse_socks_url,
 )
 from checks.model import FINDING_CODES
+from console.watch.schedule import WatchConfig
 
 APP_NAME = "saraban"
 
@@ -48,6 +49,7 @@ class AppConfig:
     history_limit: int = 10
     export_dir: Path = field(default_factory=Path.cwd)
     source: Path | None = None  # the file it came from
+    watch: WatchConfig = field(default_factory=WatchConfig)  # [watch]: the watcher's schedule
 
     def rule(self, group: str) -> Rule | None:
         return next((r for r in self.engine.rules if r.group == group), None)
@@ -278,7 +280,7 @@ def parse_config(text: str, path: Path) -> AppConfig:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    allowed = {"general", "dns", "smtp", "limits", "canary", "policy", "rules", "keys"}
+    allowed = {"general", "dns", "smtp", "limits", "canary", "policy", "rules", "keys", "watch"}
     for key in data:
         if key not in allowed:
             raise where.error(f"unknown section (known: {', '.join(sorted(allowed))})", key)
@@ -332,7 +334,16 @@ def parse_config(text: str, path: Path) -> AppConfig:
         history_limit=general.get("history_limit", 10),
         export_dir=Path(export_dir).expanduser() if export_dir else Path.cwd(),
         source=path,
+        watch=_watch(data, where),
     )
+
+
+def _watch(data: dict[str, Any], where: _Located) -> WatchConfig:
+    watch = _section(data, "watch", WatchConfig, where)
+    for key in ("waiting_interval", "e_first_delay", "daily_interval", "poll"):
+        if getattr(watch, key) <= 0:
+            raise where.error("must be more than 0 seconds", "watch", key)
+    return watch
 
 
 def load_config(path: Path | str | None = None) -> AppConfig:
