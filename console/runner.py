@@ -31,6 +31,7 @@ class Runner:
         self.config = config
         self.scanner: Scanner | None = None
         self._stop_requested = False
+        self._scanning = False  # from the call to scan() to its end, agencies' loading included
         # One resolver for rechecks keeps DNS warm for the "we fixed it" loop; the domain is forgotten first.
         self._recheck_resolver = MailResolver(config.engine.dns)
 
@@ -58,7 +59,9 @@ class Runner:
         return self.scanner.backlog() if self.scanner is not None else None
 
     def stop(self) -> None:
-        self._stop_requested = True
+        """Stop the scan under way, also while it is still reading its agencies (idle: nothing to stop)."""
+        if self._scanning:
+            self._stop_requested = True
         if self.scanner is not None:
             self.scanner.stop()
 
@@ -92,7 +95,12 @@ class Runner:
         if self.scanner is not None:
             raise RuntimeError("a scan is already running")
         self._stop_requested = False
-        agencies = await asyncio.to_thread(self.agencies_to_check, agency_ids)
+        self._scanning = True
+        try:
+            agencies = await asyncio.to_thread(self.agencies_to_check, agency_ids)
+        except BaseException:
+            self._scanning = False
+            raise
         total = len(agencies)
         done_before = 0
         pending: list[Verdict] = []
@@ -138,6 +146,10 @@ class Runner:
         remaining = agencies
         try:
             while True:
+                if self._stop_requested and first_pass:  # stopped while its agencies were being read
+                    ids = tuple(a.id for a in remaining)
+                    finished = ev.ScanFinished(total, 0, {}, 0.0, "stopped by operator", unfinished=ids)
+                    break
                 scanner = Scanner(self.config.engine)
                 self.scanner = scanner
                 finished = await scanner.run(remaining, sink)
@@ -167,6 +179,7 @@ class Runner:
             if saving is not None:
                 await saving
             self.scanner = None
+            self._scanning = False
         result = ev.ScanFinished(
             total=total,
             done=done_before,

@@ -727,6 +727,10 @@ class SarabanApp(App[None]):
 
         async def scan() -> None:
             try:
+                if self.progress.stop_requested:  # `x` before the runner began
+                    stopped = ev.ScanFinished(total, 0, {}, 0.0, "stopped by operator")
+                    self._finished(stopped)
+                    return
                 result = await self.runner.scan(agency_ids, self.on_scan_event)
                 self._finished(result)
             finally:
@@ -760,6 +764,7 @@ class SarabanApp(App[None]):
         if not (self.runner.running or self.progress.active):
             self.notify(tr("msg.scan_not_running", self.lang), markup=False)
             return
+        self.progress.stop_requested = True
         self._stop_runner()
         self.notify(tr("msg.scan_stopping", self.lang), markup=False)
 

@@ -263,6 +263,7 @@ class ScanProgress:
     retries: dict[str, int] = field(default_factory=dict)
     canary: tuple[str, int] | None = None  # (reason, agencies withheld) while our own network fails
     blocked_notified: bool = False
+    stop_requested: bool = False  # `x` before the runner took the scan in hand
 
     @property
     def active(self) -> bool:
@@ -272,6 +273,7 @@ class ScanProgress:
     def begin(self, total: int, now: datetime) -> None:
         """The operator started a scan: shown at once, while the runner still reads its agencies."""
         self.state = "loading"
+        self.stop_requested = False
         self.total = total
         self.done = 0
         self.started = now
