@@ -412,7 +412,7 @@ def cmd_tui(args: argparse.Namespace, config: AppConfig) -> int:
     from console.tui.app import SarabanApp
 
     store = _open_store(args, config)
-    app = SarabanApp(store, Runner(store, config), config)
+    app = SarabanApp(store, Runner(store, config), config, read_only=getattr(args, "read_only", False))
     app.run()
     return EXIT_OK
 
@@ -521,6 +521,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("tui", help="open the console (the default)")
+    p.add_argument("--read-only", action="store_true", help="no corrections, notes, scans, imports, exports")
     p.set_defaults(func=cmd_tui)
 
     p = sub.add_parser("demo", help="the console on the national sample world and a simulated internet")

@@ -23,6 +23,7 @@ from console.findings_text import finding_extras, finding_text, fix_reason_text
 from console.i18n import tr
 from console.thai import be_date, to_ascii_digits
 from console.tui.text import be_long, be_short, cell, clean, field, one_line
+from console.watch.schedule import FIXED_VERIFIED
 
 READY_GROUPS: frozenset[str] = frozenset({"A1", "A2"})
 # E: only temporary answers so far; the console rechecks it, nobody is phoned about it (DOMAIN groups)
@@ -346,7 +347,9 @@ def flag_labels(rec: Any, lang: str) -> list[str]:
     labels: list[str] = []
     if is_stale(rec):
         labels.append(tr("flag.stale", lang))
-    if rec.followup:
+    if rec.followup == FIXED_VERIFIED:
+        labels.append(tr("flag.fixed", lang))
+    elif rec.followup:
         labels.append(tr("flag.called", lang))
     if rec.notes:
         labels.append(tr("flag.note", lang))
@@ -362,6 +365,8 @@ CALLED_STATES: frozenset[str] = frozenset({"called_waiting", "called"})
 def followup_label(state: str | None, lang: str) -> str:
     if not state:
         return tr("detail.followup_none", lang)
+    if state == FIXED_VERIFIED:
+        return tr("followup.fixed_verified", lang)
     return tr("followup.called", lang) if state in CALLED_STATES else one_line(state)
 
 

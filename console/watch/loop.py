@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from checks import events as ev
 from checks.config import Rule
@@ -102,6 +102,7 @@ class Watcher:
         log: Callable[[str], None] | None = None,
         on_fixed: Callable[[Fixed], None] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now().astimezone(),
+        hold: Callable[[], bool] = lambda: False,
     ) -> None:
         self.store = store
         self.runner = runner
@@ -112,6 +113,7 @@ class Watcher:
         self.log = log or (lambda line: None)
         self.on_fixed = on_fixed
         self.clock = clock
+        self.hold = hold  # True while something else probes (the console's own scan): wait, stay polite
         self.next_at: datetime | None = None
         self.busy = 0  # agencies in the round under way
         self.last_round = 0  # agencies in the last round (0: nothing was due)
@@ -157,6 +159,9 @@ class Watcher:
     # -- one round -----------------------------------------------------------------------
     async def run_once(self) -> list[Fixed]:
         """Recheck whoever is due now; returns the waiting agencies verified as fixed."""
+        if self.hold():
+            self.next_at = self.clock() + timedelta(seconds=max(0.05, self.config.poll))
+            return []
         the_plan, records = await asyncio.to_thread(self.plan)
         self.next_at = the_plan.next_at
         if not the_plan.due or self._stopping:
