@@ -452,6 +452,26 @@ def cmd_watch(args: argparse.Namespace, config: AppConfig) -> int:
     return headless.run(_open_store(args, config), config, once=args.once)
 
 
+def cmd_serve(args: argparse.Namespace, config: AppConfig) -> int:
+    from console import serve
+
+    store = _open_store(args, config)  # a clear message now rather than in every browser tab
+    try:
+        settings = serve.settings(
+            args.host, args.port, args.token, Path(store.path),
+            Path(args.config).expanduser() if args.config else None, config.language, args.public_url,
+        )
+
+        def ready(url: str) -> None:
+            print(("เปิดในเบราว์เซอร์ (อ่านอย่างเดียว): " if config.language == "th" else "open in a browser (read-only): ")
+                  + url, flush=True)
+
+        asyncio.run(serve.serve(settings, ready=ready))
+    except serve.ServeError as exc:
+        raise CliError(str(exc)) from exc
+    return EXIT_OK
+
+
 def cmd_bench(args: argparse.Namespace, config: AppConfig) -> int:
     from console.bench import run_bench
 
@@ -534,6 +554,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("watch", help="recheck waiting and E agencies on a schedule (headless, for systemd)")
     p.add_argument("--once", action="store_true", help="one round of whoever is due now, then exit")
     p.set_defaults(func=cmd_watch)
+
+    p = sub.add_parser("serve", help="the console in a browser, read-only, for supervisors")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: use an SSH tunnel)")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--token", help="the token the URL must carry (made for you on any non-loopback address)")
+    p.add_argument("--public-url", help="the address browsers use, when it differs from --host:--port")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("bench", help="measure speed, politeness and memory on the simulated internet")
     p.add_argument("--agencies", type=int, default=8286)
