@@ -26,6 +26,8 @@ from checks.config import (
     PolitenessConfig,
     Rule,
     SmtpConfig,
+    SocksProxy,
+    parse_socks_url,
 )
 from checks.model import FINDING_CODES
 from console.watch.schedule import WatchConfig
@@ -259,6 +261,18 @@ def _rules(data: dict[str, Any], where: _Located) -> tuple[Rule, ...]:
     return tuple(rules)
 
 
+def _proxy(value: object, where: _Located) -> SocksProxy | None:
+    """`[smtp] proxy`: empty or absent = direct; otherwise a socks5:// URL, refused at start when malformed."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise where.error(f"must be text like \"socks5://host:port\", not {value!r}", "smtp", "proxy")
+    try:
+        return parse_socks_url(value)
+    except ValueError as exc:
+        raise where.error(str(exc), "smtp", "proxy") from None
+
+
 def parse_config(text: str, path: Path) -> AppConfig:
     """Parse and validate TOML text; raises ConfigError naming the line and the reason."""
     where = _Located(path, text)
@@ -293,6 +307,7 @@ def parse_config(text: str, path: Path) -> AppConfig:
         raise where.error("must be a port number 1-65535", "smtp", "port")
     if any(c in smtp.helo_name + smtp.mail_from for c in "\r\n <>"):
         raise where.error("must not contain spaces, angle brackets or line breaks", "smtp", "mail_from")
+    smtp = replace(smtp, proxy=_proxy(smtp.proxy, where))
     limits = _section(data, "limits", PolitenessConfig, where)
     for key in ("max_sessions_per_host", "rcpt_per_session", "sessions_per_minute", "max_concurrent_sessions"):
         if getattr(limits, key) < 1:
