@@ -64,7 +64,7 @@ def toasts(app: RecordingApp) -> str:
 
 def row_text(app: SarabanApp, agency_id: str) -> str:
     table = app.query_one("#agencies", AgencyTable)
-    return " ".join(str(cell) for cell in table.get_row(agency_id))
+    return " ".join(str(table.get_cell(agency_id, column)) for column, _ in table.fitted_columns)
 
 
 def test_trend_chart_snapshot(snap_compare: Any, tmp_path: Path) -> None:
