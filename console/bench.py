@@ -88,6 +88,9 @@ from checks.sim.world import (
     World,
 )
 from console.config import AppConfig
+from console.watch.bench import KEYS as WATCH_KEYS
+from console.watch.bench import table_rows as watch_rows
+from console.watch.bench import watch_figures
 
 BASELINE_BUDGET_S = 120.0  # each baseline run (per address, unpipelined) stops after this and extrapolates
 SEED = 2568  # the national world's seed (the same in the simulator process)
@@ -99,7 +102,7 @@ TUI_TIMEOUT_S = 180.0
 LAUNCHED_ENV = "SARABAN_BENCH_LAUNCHED"  # epoch seconds at which the bench launched the console probe
 FILTER_KEYSTROKES = 7  # timed keystrokes in the search box (median reported)
 UNLIMITED_SESSIONS_PER_MINUTE = 1_000_000
-PARTS = ("scan", "baseline", "store", "tui")
+PARTS = ("scan", "baseline", "store", "tui", "watch")
 
 # Every key of the JSON object, in print order (values are null when not measured).
 KEYS: tuple[str, ...] = (
@@ -144,6 +147,7 @@ KEYS: tuple[str, ...] = (
     "tui_first_screen_s",
     "tui_filter_s",
     "tui_rss_mb",
+    *WATCH_KEYS,
     "skipped",
     "notes",
 )
@@ -629,6 +633,8 @@ class _Bench:
                 # the engine's memory for one national scan (world + scanner + verdicts), before other runs
                 out["peak_rss_mb"] = round(_peak_rss_mb(), 1)
                 await self._recheck(sim, cfg, main)
+                if "watch" not in self.skip:
+                    await self._watch(sim, cfg, model)
             if "baseline" not in self.skip:
                 await self._baselines(sim, cfg, bound, model)
             if "scan" not in self.skip:
@@ -677,6 +683,21 @@ class _Bench:
         self.out["recheck_group"] = verdict.group if verdict is not None else None
         audit = await sim.command("audit")
         self.violations += [f"recheck: {line}" for line in violations_of(audit, cfg.politeness)]
+
+    async def _watch(self, sim: SimProcess, cfg: EngineConfig, model: str) -> None:
+        """The watcher's figures (console/watch/bench.py) on the verdicts of the scan just made."""
+        assert self.world is not None
+
+        async def reset() -> None:
+            await sim.command("reset")
+
+        self.out.update(await watch_figures(
+            self.world, self.verdicts, cfg, self.config,
+            lambda world, agencies, engine: lower_bound(world, agencies, engine, self.delay, model).seconds,
+            reset, self.progress,
+        ))
+        audit = await sim.command("audit")
+        self.violations += [f"watch: {line}" for line in violations_of(audit, cfg.politeness)]
 
     async def _baselines(self, sim: SimProcess, cfg: EngineConfig, bound: Bound, model: str) -> None:
         assert self.world is not None
@@ -993,6 +1014,9 @@ def format_table(out: dict[str, Any]) -> str:
     row("politeness violations", out["politeness_violations"], "", "target 0")
     for line in (out["politeness_violation_lines"] or [])[:20]:
         lines.append(f"    {line}")
+    lines.append("watcher")
+    for label, value, unit, target in watch_rows(out):
+        row(label, value, unit, target)
     lines.append("store")
     row("persist the scan's verdicts", out["persist_scan_s"], " s")
     row("one correction (10 history each)", out["correction_write_s"], " s")
