@@ -563,7 +563,7 @@ def test_steady_group_beyond_the_kept_history_is_not_a_change(tmp_path: Path) ->
 @pytest.mark.parametrize("raw", [b'{"a": NaN}', b'{"a": "\\ud800"}', '{"ไทย": "ตาก"}'.encode()])
 def test_fast_parser_accepts_exactly_what_the_standard_library_accepts(raw: bytes) -> None:
     """orjson refuses some JSON that json accepts (NaN, lone surrogates): same result either way."""
-    from console.store import _parse_json
+    from console.store.codec import parse_json as _parse_json
 
     got, want = _parse_json(raw), json.loads(raw.decode("utf-8"))
     assert json.dumps(got) == json.dumps(want)
@@ -571,13 +571,13 @@ def test_fast_parser_accepts_exactly_what_the_standard_library_accepts(raw: byte
 
 def test_exact_reads_keep_big_integers() -> None:
     """orjson would read 2**100 as a float: files with operator or imported data are read exactly."""
-    from console.store import _parse_json
+    from console.store.codec import parse_json as _parse_json
 
     assert _parse_json(b'{"n": 1267650600228229401496703205376}', fast=False) == {"n": 2**100}
 
 
 def test_fast_parser_refuses_damage_like_the_standard_library() -> None:
-    from console.store import _parse_json
+    from console.store.codec import parse_json as _parse_json
 
     with pytest.raises(json.JSONDecodeError):
         _parse_json(b'{"verdicts": {"1": {"current": "x"}}} trailing garbage')
