@@ -30,10 +30,14 @@ _TEXT_CHECKED_AT = re.compile(r'"checked_at":"([^"\\]*)"\}\s*$')
 _MAX_INT_DIGITS = 64  # no number a store writes is longer; a longer one is damage, not data
 
 
+class HugeNumber(str):
+    """A number too long to be anything this store wrote (e.g. 5,000 digits): kept as its text so the
+    file still parses, and the shape checks (`console.store.shapes`) name the document as damaged."""
+
+
 def _parse_int(text: str) -> int | str:
-    # A 5,000-digit integer must not raise ValueError deep inside json (or cost quadratic time): it is
-    # kept as text, and the shape checks then name it as damage.
-    return int(text) if len(text) <= _MAX_INT_DIGITS else text
+    # int() of a 5,000-digit text raises ValueError deep inside json (and costs quadratic time)
+    return int(text) if len(text) <= _MAX_INT_DIGITS else HugeNumber(text)
 
 
 def parse_json(raw: bytes | str, *, fast: bool = True) -> Any:

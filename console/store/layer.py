@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import grp
 import hashlib
 import os
 import stat
@@ -27,9 +28,17 @@ from tinydb.table import Document, Table
 from checks.model import now_iso
 from console.store.atomic import PRIVATE, Modes, atomic_write, sync_dir_quietly
 from console.store.codec import dump_bytes, parse_json
-from console.store.errors import StoreDamaged, StoreError, StoreLocked, StoreNoSpace, StoreTooNew
+from console.store.errors import (
+    StoreDamaged,
+    StoreError,
+    StoreLocked,
+    StoreNoSpace,
+    StorePermission,
+    StoreTooNew,
+)
+from console.store.shapes import agency_of, problem, well_formed
 
-SCHEMA = 1
+SCHEMA = 2  # 2: history apart from the current verdicts (console.store.history); 1 is migrated
 APP = "saraban"
 SHARDS = 64  # verdict shard files; recorded in the main meta so a future change is detectable
 LOCK_TIMEOUT = 30.0  # seconds to wait for another process's transaction
@@ -63,19 +72,99 @@ def stamp(path: Path) -> Stamp:
     return (st.st_ino, st.st_mtime_ns, st.st_size, st.st_ctime_ns)
 
 
-def load_json(path: Path, *, fast: bool = False) -> dict[str, Any] | None:
-    """Read a store file by path; None when absent or empty. Never repairs anything."""
+def shared_group_of(path: Path) -> tuple[int, str] | None:
+    """(gid, name) of the shared (setgid) directory holding `path`, if any."""
+    for directory in (path.parent, path.parent.parent):
+        try:
+            st = os.stat(directory)
+        except OSError:
+            continue
+        if st.st_mode & stat.S_ISGID:
+            try:
+                name = grp.getgrgid(st.st_gid).gr_name
+            except KeyError:
+                name = str(st.st_gid)
+            return st.st_gid, name
+    return None
+
+
+def permission_error(path: Path, exc: OSError | None = None) -> StorePermission:
+    """No permission: for a shared store, name the group the account must join."""
+    shared = shared_group_of(path)
+    if shared is not None and shared[0] not in {os.getegid(), *os.getgroups()}:
+        return StorePermission(
+            f"no permission: ask an administrator to add you to {shared[1]} "
+            f"(the store {path.parent} is shared by that Unix group; log in again after being added)",
+            group=shared[1],
+        )
+    why = f" ({exc.strerror})" if exc is not None and exc.strerror else ""
+    return StorePermission(
+        f"no permission to use {path}{why}. Nothing was changed; ask the store's owner or an "
+        "administrator for access, or choose another store with --store."
+    )
+
+
+def check_store_file(path: Path, *, directory: bool = False) -> bool:
+    """True when `path` exists as what a store file (or directory) must be; False when absent.
+
+    Refused: a symbolic link (a store writes only where it was put), and anything that is not a
+    regular file (a device, a FIFO) or, for `directory`, not a directory."""
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return False
+    except PermissionError as exc:
+        raise permission_error(path, exc) from exc
+    except OSError as exc:
+        raise StoreError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if stat.S_ISLNK(st.st_mode):
+        raise StoreDamaged(
+            f"{path} is a symbolic link; saraban never follows links for its store files. Nothing was "
+            "changed; put the real file or directory there, or point --store at where the store really is.",
+            path=str(path),
+        )
+    if directory and not stat.S_ISDIR(st.st_mode):
+        raise StoreDamaged(
+            f"{path} should be a directory of the store but is not; nothing was changed", path=str(path)
+        )
+    if not directory and stat.S_ISDIR(st.st_mode):
+        raise StoreError(f"{path} is a directory, not a saraban store file; give the path of a store file")
+    if not directory and not stat.S_ISREG(st.st_mode):
+        raise StoreDamaged(
+            f"{path} is not a regular file (a device, a FIFO or a socket), so it is not a saraban store. "
+            "Nothing was changed; give the path of a store file.",
+            path=str(path),
+        )
+    return True
+
+
+def load_json(path: Path, *, fast: bool = False) -> dict[str, Any] | None:
+    """Read a store file by path; None when absent. Never repairs anything.
+
+    An empty or whitespace-only file is damage (the commonest after a full disk), never a new store."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
     except FileNotFoundError:
         return None
-    except IsADirectoryError as exc:
-        raise StoreError(f"{path} is a directory, not a saraban store file") from exc
+    except PermissionError as exc:
+        raise permission_error(path, exc) from exc
     except OSError as exc:
+        check_store_file(path)  # a link, a directory: the precise message
         raise StoreError(f"cannot read {path}: {exc.strerror or exc}. Check the file's permissions.") from exc
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            check_store_file(path)
+        try:
+            raw = handle.read()
+        except OSError as exc:
+            raise StoreError(f"cannot read {path}: {exc.strerror or exc}") from exc
     if not raw.strip():
-        return None
+        raise StoreDamaged(
+            f"{path} is empty ({len(raw)} bytes), which is damage (a full disk, an interrupted copy), not a "
+            "new store. It was left untouched; restore it from a backup (saraban backup makes one), or "
+            "move the store's files aside to start an empty store.",
+            path=str(path),
+        )
     try:
         data = parse_json(raw, fast=fast)
     except (ValueError, RecursionError) as exc:
@@ -134,12 +223,40 @@ class AtomicJSONStorage(Storage):
         self._data: dict[str, Any] | None = None
         self._loaded = False
         self._dirty = False
+        # malformed documents, set aside so TinyDB never sees them, written back exactly as found
+        self.damaged: dict[str, dict[str, Any]] = {}
 
     def read(self) -> dict[str, Any] | None:
         if not self._loaded:
-            self._data = load_json(self.path)
+            data = load_json(self.path)
+            if data is not None:
+                for name, table in list(data.items()):
+                    if not isinstance(table, dict):
+                        raise StoreDamaged(
+                            f"{self.path} is damaged: its table {name!r} is not a table. It was left "
+                            "untouched; restore it from a backup.",
+                            path=str(self.path),
+                        )
+                    if name == "meta":
+                        continue
+                    good, bad = well_formed(name, table)
+                    if bad:
+                        data[name] = good
+                        self.damaged[name] = {key: table[key] for key in bad}
+            self._data = data
             self._loaded = True
         return self._data
+
+    def reserved(self, table: str) -> set[int]:
+        """Doc ids of a table's damaged documents: never reused."""
+        return {int(k) for k in self.damaged.get(table, {}) if k.isdigit()}
+
+    def damaged_agency(self, table: str, agency_id: str) -> str | None:
+        """Why the table holds a damaged document about `agency_id`; None when it does not."""
+        for doc in self.damaged.get(table, {}).values():
+            if agency_of(doc) == agency_id:
+                return problem(table, doc)
+        return None
 
     def write(self, data: dict[str, Any]) -> None:
         self._data = data
@@ -150,8 +267,15 @@ class AtomicJSONStorage(Storage):
         """Write the transaction's data if it changed; True when a file was replaced."""
         if self._dirty and self._data is not None:
             refuse_read_only(self.path)
+            data = self._data
+            if self.damaged:
+                data = dict(data)
+                for name, docs in self.damaged.items():
+                    data[name] = {**docs, **data.get(name, {})}
             try:
-                atomic_write(self.path, dump_bytes(self._data), modes=self.modes, sync_dir=sync_dir)
+                atomic_write(self.path, dump_bytes(data), modes=self.modes, sync_dir=sync_dir)
+            except PermissionError as exc:
+                raise permission_error(self.path, exc) from exc
             except OSError as exc:
                 raise write_error(self.path, exc) from exc
             self._dirty = False
@@ -186,14 +310,18 @@ def check_meta(path: Path, data: dict[str, Any] | None, kind: str) -> None:
         )
     schema = meta.get("schema")
     if not isinstance(schema, int) or isinstance(schema, bool):
-        raise StoreDamaged(f"{path} has an unreadable schema version ({schema!r}); nothing was changed", path=str(path))
+        raise StoreDamaged(
+            f"{path} has an unreadable schema version ({schema!r}); nothing was changed", path=str(path)
+        )
     if schema > SCHEMA:
         raise StoreTooNew(
             f"{path} was written by a newer saraban (store schema {schema}; this version reads schema "
             f"{SCHEMA}). Nothing was changed; upgrade saraban to open it."
         )
     if schema < 1:
-        raise StoreDamaged(f"{path} has an unknown store schema {schema}; nothing was changed", path=str(path))
+        raise StoreDamaged(
+            f"{path} has an unknown store schema {schema}; nothing was changed", path=str(path)
+        )
     if meta.get("kind", kind) != kind:
         raise StoreDamaged(
             f"{path} is a saraban {meta.get('kind')!r} file, not the {kind!r} file expected here; "
@@ -220,12 +348,20 @@ def sorted_docs(table: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def slot(
-    table: Table, field: str, key: str, pending: dict[int, dict[str, Any]] | None = None
+    table: Table,
+    field: str,
+    key: str,
+    pending: dict[int, dict[str, Any]] | None = None,
+    reserved: set[int] | frozenset[int] = frozenset(),
 ) -> tuple[int, dict[str, Any] | None]:
     """The stable doc id for `key` and its document (newest: `pending` writes of this transaction
-    first). On the rare hash collision the next free id is used (open addressing)."""
+    first). On the rare hash collision the next free id is used (open addressing); `reserved` ids
+    (damaged documents) count as taken."""
     doc_id = stable_id(key)
     while True:
+        if doc_id in reserved:
+            doc_id += 1
+            continue
         doc = pending.get(doc_id) if pending else None
         if doc is None:
             found = table.get(doc_id=doc_id)
@@ -255,6 +391,9 @@ class Txn:
     def __init__(self, modes: Modes = PRIVATE) -> None:
         self.modes = modes
         self.dbs: dict[Path, TinyDB] = {}
+
+    def storage(self, path: Path) -> AtomicJSONStorage:
+        return self.dbs[path].storage  # type: ignore[return-value]
 
     def db(self, path: Path, kind: str, **meta: Any) -> TinyDB:
         db = self.dbs.get(path)
@@ -290,6 +429,8 @@ def transaction(lock: FileLock, store_dir: Path, modes: Modes = PRIVATE) -> Iter
             f"the store is busy: another saraban process has held {lock.lock_file} for {LOCK_TIMEOUT:.0f} s. "
             "Try again; if no other saraban is running, check for a hung process."
         ) from exc
+    except PermissionError as exc:
+        raise permission_error(Path(lock.lock_file), exc) from exc
     except OSError as exc:
         raise StoreError(
             f"cannot lock the store ({lock.lock_file}: {exc.strerror or exc}). Nothing was changed; "

@@ -21,6 +21,7 @@ class Correction:
     reason: str
     recheck_group: str | None = None
     recheck_at: str | None = None
+    login: str = ""  # the Unix login that made it (operator is the name given; login cannot be chosen)
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class Note:
     operator: str
     at: str
     text: str
+    login: str = ""
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,9 @@ class AgencyRecord:
     # checked_at of the verdict that first gave the current group, known without reading the history;
     # "" when the group has not changed as far back as the store remembers; None: never checked
     group_changed_at: str | None = None
+    # other agencies this one may duplicate (same name + district + province, or same address):
+    # (agency id, its ลำดับที่ or ""), until an operator says "same" or "different"
+    duplicate_of: tuple[tuple[str, str], ...] = ()
 
     @property
     def current_address(self) -> str:
@@ -76,6 +81,7 @@ def correction_doc(corr: Correction) -> dict[str, Any]:
         "reason": corr.reason,
         "recheck_group": corr.recheck_group,
         "recheck_at": corr.recheck_at,
+        "login": corr.login,
     }
 
 
@@ -90,6 +96,7 @@ def correction_from(doc: dict[str, Any]) -> Correction:
         doc.get("reason", ""),
         doc.get("recheck_group"),
         doc.get("recheck_at"),
+        doc.get("login") or "",
     )
 
 
@@ -100,4 +107,5 @@ def note_doc(note: Note) -> dict[str, Any]:
         "operator": note.operator,
         "at": note.at,
         "text": note.text,
+        "login": note.login,
     }
