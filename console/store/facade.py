@@ -249,6 +249,12 @@ class Store:
                 f"cannot create {directory}: {exc.strerror or exc}. Nothing was changed."
             ) from exc
 
+    def side_dir(self, suffix: str) -> Path:
+        """A directory beside the store (e.g. ".scans"), created with the store's modes (shared or private)."""
+        directory = self.path.with_name(self.path.name + suffix)
+        self._ensure_dir(directory)
+        return directory
+
     # -- damage ----------------------------------------------------------------------------
     def _damage(self, path: Path, table: str, key: str, doc: object) -> None:
         aid = agency_of(doc)
@@ -930,7 +936,8 @@ class Store:
             raise StoreError(f"cannot create {target.parent}: {exc.strerror or exc}") from exc
         pairs = [(self.path, target), (self.operator_path, target.with_name(target.name + ".operator.json"))]
         with self._transaction(self._lock), self._transaction(self._op_lock):
-            for directory, suffix in ((self.verdicts_dir, ".verdicts"), (self.history_dir, ".history")):
+            for suffix in (".verdicts", ".history", ".scans"):
+                directory = self.path.with_name(self.path.name + suffix)
                 if directory.is_dir():
                     copy_dir = target.with_name(target.name + suffix)
                     copy_dir.mkdir(mode=0o700, exist_ok=True)
