@@ -524,13 +524,8 @@ class Store:
             texts.extend(history.verdict_texts(self.history_dir, shard_of(aid), aid))
         verdicts: list[Verdict] = []
         seen: set[str] = set()
-        # an entry at or after the current verdict was appended by a save that never committed (a crash)
-        current_at = codec.group_and_time(current)[1] if current else None
         for text in texts:
             if text == current or text in seen:
-                continue
-            at = codec.group_and_time(text)[1]
-            if current_at is not None and at is not None and at >= current_at:
                 continue
             seen.add(text)
             try:
@@ -733,9 +728,14 @@ class Store:
                             "kept": int(doc.get("kept") or 0) + 1,
                         }
                         appended.append((agency_id, text, group, checked_at))
-                    self._append_history(index, appended, keep)
+                    # appended once the current verdicts are committed (still under the lock): a crash in
+                    # between loses a history line, never shows a verdict that was not saved
+                    txn.after_commit.append(
+                        lambda index=index, appended=appended: self._append_history(index, appended, keep)
+                    )
                     if keep and any(d["kept"] > 2 * keep for d in updates.values()):
-                        self._prune(index, table, updates, keep)
+                        self._trim_counts(table, updates, keep)
+                        txn.after_commit.append(lambda index=index: self._prune(index, keep))
                     put_many(table, updates)
             saved += len(batch)
         return saved
@@ -750,7 +750,7 @@ class Store:
                 f"cannot write the history in {self.history_dir}: {exc.strerror or exc}"
             ) from exc
 
-    def _prune(self, index: int, table: Any, updates: dict[int, dict[str, Any]], keep: int) -> None:
+    def _prune(self, index: int, keep: int) -> None:
         """Retention: the shard's full history becomes a whole new segment with the last `keep` each."""
         try:
             history.prune(self.history_dir, index, keep, modes=self.modes)
@@ -758,6 +758,10 @@ class Store:
             raise StoreError(
                 f"cannot write the history in {self.history_dir}: {exc.strerror or exc}"
             ) from exc
+
+    @staticmethod
+    def _trim_counts(table: Any, updates: dict[int, dict[str, Any]], keep: int) -> None:
+        """After retention each agency has at most `keep` full verdicts in the history."""
         for doc in table.all():
             if doc.doc_id not in updates and int(doc.get("kept") or 0) > keep:
                 updates[doc.doc_id] = {**doc, "kept": keep}

@@ -16,7 +16,7 @@ import grp
 import hashlib
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -391,6 +391,7 @@ class Txn:
     def __init__(self, modes: Modes = PRIVATE) -> None:
         self.modes = modes
         self.dbs: dict[Path, TinyDB] = {}
+        self.after_commit: list[Callable[[], None]] = []  # run once the files are replaced, lock still held
 
     def storage(self, path: Path) -> AtomicJSONStorage:
         return self.dbs[path].storage  # type: ignore[return-value]
@@ -440,6 +441,8 @@ def transaction(lock: FileLock, store_dir: Path, modes: Modes = PRIVATE) -> Iter
     try:
         yield txn
         txn.commit()
+        for step in txn.after_commit:
+            step()
     finally:
         txn.close()
         lock.release()
