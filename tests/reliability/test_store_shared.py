@@ -143,7 +143,7 @@ def test_two_operators_and_a_scan_on_one_shared_store_lose_nothing(accounts: Acc
             assert run.returncode == 0, run.stderr
             assert "Traceback" not in run.stderr
 
-    exported = saraban_as(accounts, accounts.bob, "--store", str(store), "export", "--format", "json",
+    exported = saraban_as(accounts, accounts.bob, "--store", str(store), "export", "--all", "--format", "json",
                           "-o", str(shared_dir / "all.json"))
     assert exported.returncode == 0, exported.stderr
     records = [json.loads(line) for line in (shared_dir / "all.json").read_text(encoding="utf-8").splitlines()]
