@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import console.store
+import console.store.facade
 from checks.model import Agency
 from console.store import Store
 
@@ -25,11 +25,11 @@ def build_trend_store(path: Path) -> Store:
          Agency("nan-1", "อบต.ทดสอบ", "saraban@tambontest.go.th", seq="2", district="เมืองน่าน", province="น่าน")],
         source="test", operator="somchai",
     )
-    original = console.store.now_iso
+    original = console.store.facade.now_iso
     try:
         for at, counts in SCANS:
-            console.store.now_iso = lambda at=at: at  # each snapshot carries its own scan date
+            console.store.facade.now_iso = lambda at=at: at  # each snapshot carries its own scan date
             store.save_snapshot(counts, label="scan")
     finally:
-        console.store.now_iso = original
+        console.store.facade.now_iso = original
     return store
