@@ -88,6 +88,9 @@ from checks.sim.world import (
     World,
 )
 from console.config import AppConfig
+from console.watch.bench import KEYS as WATCH_KEYS
+from console.watch.bench import table_rows as watch_rows
+from console.watch.bench import watch_figures
 
 BASELINE_BUDGET_S = 120.0  # each baseline run (per address, unpipelined) stops after this and extrapolates
 SEED = 2568  # the national world's seed (the same in the simulator process)
@@ -99,7 +102,7 @@ TUI_TIMEOUT_S = 180.0
 LAUNCHED_ENV = "SARABAN_BENCH_LAUNCHED"  # epoch seconds at which the bench launched the console probe
 FILTER_KEYSTROKES = 7  # timed keystrokes in the search box (median reported)
 UNLIMITED_SESSIONS_PER_MINUTE = 1_000_000
-PARTS = ("scan", "baseline", "store", "tui")
+PARTS = ("scan", "baseline", "store", "tui", "watch")
 
 # Every key of the JSON object, in print order (values are null when not measured).
 KEYS: tuple[str, ...] = (
@@ -147,6 +150,7 @@ KEYS: tuple[str, ...] = (
     "tui_first_screen_s",
     "tui_filter_s",
     "tui_rss_mb",
+    *WATCH_KEYS,
     "skipped",
     "notes",
 )
@@ -633,6 +637,8 @@ class _Bench:
                 out["peak_rss_mb"] = round(_peak_rss_mb(), 1)
                 await self._recheck(sim, cfg, main)
                 await self._proxied(sim, cfg, main)
+                if "watch" not in self.skip:
+                    await self._watch(sim, cfg, model)
             if "baseline" not in self.skip:
                 await self._baselines(sim, cfg, bound, model)
             if "scan" not in self.skip:
@@ -699,6 +705,21 @@ class _Bench:
         self.out["recheck_group"] = verdict.group if verdict is not None else None
         audit = await sim.command("audit")
         self.violations += [f"recheck: {line}" for line in violations_of(audit, cfg.politeness)]
+
+    async def _watch(self, sim: SimProcess, cfg: EngineConfig, model: str) -> None:
+        """The watcher's figures (console/watch/bench.py) on the verdicts of the scan just made."""
+        assert self.world is not None
+
+        async def reset() -> None:
+            await sim.command("reset")
+
+        self.out.update(await watch_figures(
+            self.world, self.verdicts, cfg, self.config,
+            lambda world, agencies, engine: lower_bound(world, agencies, engine, self.delay, model).seconds,
+            reset, self.progress,
+        ))
+        audit = await sim.command("audit")
+        self.violations += [f"watch: {line}" for line in violations_of(audit, cfg.politeness)]
 
     async def _baselines(self, sim: SimProcess, cfg: EngineConfig, bound: Bound, model: str) -> None:
         assert self.world is not None
@@ -852,9 +873,8 @@ class _Bench:
 async def _measure_tui(store_path: Path, language: str, config_path: str | None) -> dict[str, Any]:
     """The console on a store: time to a full agency table, time for a filter keystroke, and RSS."""
     from console.config import load_config
-    from console.runner import Runner
     from console.store import Store
-    from console.tui.app import SarabanApp
+    from console.tui.factory import make_app
     from console.tui.widgets import AgencyTable
 
     result: dict[str, Any] = {"tui_first_screen_s": None, "tui_filter_s": None, "tui_rss_mb": None, "notes": {}}
@@ -864,7 +884,7 @@ async def _measure_tui(store_path: Path, language: str, config_path: str | None)
     config = dataclasses.replace(load_config(config_path), store_path=store_path, language=language)
     store = Store(store_path)
     t_app = time.perf_counter()
-    app = SarabanApp(store, Runner(store, config), config)
+    app = make_app(config, store)
     async with app.run_test(size=(120, 40)) as pilot:
         table: AgencyTable | None = None
         rows_wanted = 0
@@ -1017,6 +1037,9 @@ def format_table(out: dict[str, Any]) -> str:
     row("politeness violations", out["politeness_violations"], "", "target 0")
     for line in (out["politeness_violation_lines"] or [])[:20]:
         lines.append(f"    {line}")
+    lines.append("watcher")
+    for label, value, unit, target in watch_rows(out):
+        row(label, value, unit, target)
     lines.append("store")
     row("persist the scan's verdicts", out["persist_scan_s"], " s")
     row("one correction (10 history each)", out["correction_write_s"], " s")
