@@ -187,9 +187,18 @@ def _open_store(args: argparse.Namespace, config: AppConfig) -> Any:
 
     path = Path(args.store).expanduser() if args.store else config.store_path
     try:
-        return Store(path, history_limit=config.history_limit)
+        store = Store(path, history_limit=config.history_limit)
     except StoreError as exc:
         raise CliError(str(exc)) from exc
+    for notice in store.notices:
+        _err(notice)
+    return store
+
+
+def _say_store_problems(store: Any) -> None:
+    """Damaged entries the reads found (file and agency named); the other agencies were used as usual."""
+    for problem in store.problems():
+        _err(problem)
 
 
 def _select_records(store: Any, args: argparse.Namespace, config: AppConfig) -> list[Any]:
@@ -198,6 +207,7 @@ def _select_records(store: Any, args: argparse.Namespace, config: AppConfig) -> 
     scope = scope_from_args(args)
     args.all_selected = not (scope.active or args.agency)
     records = [_find_one(store, args.agency)] if args.agency else store.records(with_history=False)
+    _say_store_problems(store)
     return select(records, scope, Ruleset.of(config.engine))
 
 
@@ -329,6 +339,7 @@ def _export_items(store: Any, args: argparse.Namespace, config: AppConfig) -> li
     scope = scope_from_args(args)
     ruleset = Ruleset.of(config.engine)
     records = store.records(with_history=False)
+    _say_store_problems(store)
     if not (args.all or scope.groups or scope.bucket or scope.followup_only):
         in_area = select(records, scope, ruleset)
         scope = replace(scope, followup_only=True)
@@ -392,6 +403,7 @@ def cmd_report(args: argparse.Namespace, config: AppConfig) -> int:
     if args.since is not None:
         return _report_since(args, config, store)
     records = select(store.records(with_history=False), scope_from_args(args), Ruleset.of(config.engine))
+    _say_store_problems(store)
     key = (lambda r: r.agency.district or "-") if args.province else (lambda r: r.agency.province or "-")
     groups = [group_of(r) for r in records]  # a verdict about an old address counts as not checked
     national = report.summarize(groups, config.engine.rules)
@@ -459,7 +471,7 @@ def _report_since(args: argparse.Namespace, config: AppConfig, store: Any) -> in
 def cmd_tui(args: argparse.Namespace, config: AppConfig) -> int:
     from console.tui.factory import make_app
 
-    make_app(config, _open_store(args, config)).run()
+    make_app(config, _open_store(args, config), read_only=getattr(args, "read_only", False)).run()
     return EXIT_OK
 
 
@@ -494,10 +506,97 @@ def cmd_demo(args: argparse.Namespace, config: AppConfig) -> int:
     return EXIT_OK
 
 
+def cmd_init(args: argparse.Namespace, config: AppConfig) -> int:
+    """Create the store (or convert it); with --shared GROUP, one the whole Unix group works on."""
+    from console.store import StoreError
+    from console.store.shared import init_shared
+
+    path = Path(args.store).expanduser().absolute() if args.store else config.store_path
+    if args.shared:
+        try:
+            init_shared(path, args.shared)
+        except StoreError as exc:
+            raise CliError(str(exc)) from exc
+    store = _open_store(args, config)
+    kind = f"shared by the Unix group {args.shared} (directory 2770, files 0660)" if args.shared else "private (0700/0600)"
+    print(f"store {store.path}: {kind}")
+    return EXIT_OK
+
+
+def cmd_backup(args: argparse.Namespace, config: AppConfig) -> int:
+    """A consistent copy of the store while others keep working; open it with --store DEST."""
+    from console.store import StoreError
+
+    store = _open_store(args, config)
+    try:
+        target = store.backup(Path(args.dest))
+    except StoreError as exc:
+        raise CliError(str(exc)) from exc
+    print(f"backup → {target}  (saraban --store {target} report)")
+    return EXIT_OK
+
+
+def cmd_same(args: argparse.Namespace, config: AppConfig) -> int:
+    """Two rows flagged as possible duplicates are one agency: merge OTHER into KEEP (both histories kept)."""
+    store = _open_store(args, config)
+    keep, other = _find_one(store, args.keep), _find_one(store, args.other)
+    try:
+        store.confirm_same(keep.agency.id, other.agency.id, config.operator)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    print(f"{other.agency.id} merged into {keep.agency.id} (corrections, notes and history of both kept)")
+    return EXIT_OK
+
+
+def cmd_different(args: argparse.Namespace, config: AppConfig) -> int:
+    """Two rows flagged as possible duplicates are different agencies: the flag goes, also on re-import."""
+    store = _open_store(args, config)
+    a, b = _find_one(store, args.first), _find_one(store, args.second)
+    try:
+        store.confirm_different(a.agency.id, b.agency.id, config.operator)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    print(f"{a.agency.id} and {b.agency.id} are different agencies: no longer flagged as duplicates")
+    return EXIT_OK
+
+
+def cmd_followup(args: argparse.Namespace, config: AppConfig) -> int:
+    """Mark many agencies at once (e.g. every one called today): one write."""
+    store = _open_store(args, config)
+    ids = [_find_one(store, key).agency.id for key in args.agencies]
+    state = None if args.state in ("-", "clear") else args.state
+    try:
+        store.set_followups(ids, state, config.operator)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    print(f"{len(ids)} agencies marked {state or '(cleared)'}")
+    return EXIT_OK
+
+
 def cmd_watch(args: argparse.Namespace, config: AppConfig) -> int:
     from console.watch import headless
 
     return headless.run(_open_store(args, config), config, once=args.once)
+
+
+def cmd_serve(args: argparse.Namespace, config: AppConfig) -> int:
+    from console import serve
+
+    store = _open_store(args, config)  # a clear message now rather than in every browser tab
+    try:
+        settings = serve.settings(
+            args.host, args.port, args.token, Path(store.path),
+            Path(args.config).expanduser() if args.config else None, config.language, args.public_url,
+        )
+
+        def ready(url: str) -> None:
+            print(("เปิดในเบราว์เซอร์ (อ่านอย่างเดียว): " if config.language == "th" else "open in a browser (read-only): ")
+                  + url, flush=True)
+
+        asyncio.run(serve.serve(settings, ready=ready))
+    except serve.ServeError as exc:
+        raise CliError(str(exc)) from exc
+    return EXIT_OK
 
 
 def cmd_bench(args: argparse.Namespace, config: AppConfig) -> int:
@@ -565,6 +664,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("tui", help="open the console (the default)")
+    p.add_argument("--read-only", action="store_true", help="no corrections, notes, scans, imports, exports")
     p.set_defaults(func=cmd_tui)
 
     p = sub.add_parser("demo", help="the console on the national sample world and a simulated internet")
@@ -574,9 +674,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-scan", action="store_true", help="open the console without starting a scan")
     p.set_defaults(func=cmd_demo)
 
+    p = sub.add_parser("init", help="create the store; --shared GROUP: one store for a whole Unix group")
+    p.add_argument("--shared", metavar="GROUP", help="directory 2770 and files 0660 in GROUP, kept on every write")
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("backup", help="a consistent copy of the store while others work (open it with --store)")
+    p.add_argument("dest", help="the new store path of the copy")
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("same", help="two rows flagged as possible duplicates are one agency: merge them")
+    p.add_argument("keep", help="the agency to keep (id or ลำดับที่)")
+    p.add_argument("other", help="the row merged into it")
+    p.set_defaults(func=cmd_same)
+
+    p = sub.add_parser("different", help="two rows flagged as possible duplicates are different agencies")
+    p.add_argument("first")
+    p.add_argument("second")
+    p.set_defaults(func=cmd_different)
+
+    p = sub.add_parser("followup", help="set the follow-up mark of several agencies in one write")
+    p.add_argument("state", help="e.g. called_waiting; '-' clears it")
+    p.add_argument("agencies", nargs="+", help="ids or ลำดับที่")
+    p.set_defaults(func=cmd_followup)
+
     p = sub.add_parser("watch", help="recheck waiting and E agencies on a schedule (headless, for systemd)")
     p.add_argument("--once", action="store_true", help="one round of whoever is due now, then exit")
     p.set_defaults(func=cmd_watch)
+
+    p = sub.add_parser("serve", help="the console in a browser, read-only, for supervisors")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: use an SSH tunnel)")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--token", help="the token the URL must carry (made for you on any non-loopback address)")
+    p.add_argument("--public-url", help="the address browsers use, when it differs from --host:--port")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("bench", help="measure speed, politeness and memory on the simulated internet")
     p.add_argument("--agencies", type=int, default=8286)
@@ -601,6 +731,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         func = getattr(args, "func", cmd_tui)
         return func(args, config)
     except (CliError, ConfigError) as exc:
+        _err(str(exc))
+        return EXIT_BAD_INPUT
+    except Exception as exc:  # a store that cannot do what was asked: its message says why and what to do
+        from console.store import StoreError
+
+        if not isinstance(exc, StoreError):
+            raise
         _err(str(exc))
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

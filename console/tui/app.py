@@ -35,9 +35,10 @@ from checks.scheduler import Backlog
 from console.i18n import other_language, tr
 from console.rules import Record, Ruleset, Scope, current_address, rec_id
 from console.seams import ConsoleConfig, ConsoleRunner, ConsoleStore, ImportOutcome
+from console.trends import trend_points
 from console.tui.agency_table import AgencyTable
 from console.tui.columns import ALL_COLUMNS
-from console.tui.commands import BINDING_IDS, ActionsProvider, binding_order, make_bindings
+from console.tui.commands import BINDING_IDS, WRITE_ACTIONS, ActionsProvider, binding_order, make_bindings
 from console.tui.detail_pane import DetailPane
 from console.tui.groups_pane import GroupsPane, groups_view
 from console.tui.progress_pane import (
@@ -60,7 +61,10 @@ from console.tui.screens import (
 from console.tui.state import ConsoleState, ScanProgress, scope_for_group_line
 from console.tui.text import one_line
 from console.tui.topbar import TopBar, topbar_text
+from console.tui.trends import TrendScreen
 from console.tui.view import CALLED_STATES, detail_text, group_label, row_cells, summary_text, with_verdict
+from console.tui.watching import ConsoleWatch, newly_fixed
+from console.watch.lock import WatchLockHeld
 
 NARROW_BELOW = 120  # columns: below this one pane at a time, at or above it side by side
 WIDE_FROM = 160  # columns: from here every table column and a wider side pane
@@ -126,8 +130,10 @@ class SarabanApp(App[None]):
         autostart_scan: bool = False,
         clock: Callable[[], datetime] | None = None,
         address_reader: AddressReader | None = None,
+        read_only: bool = False,
     ) -> None:
         super().__init__()
+        self.read_only = read_only
         self.store = store
         self.runner = runner
         self.config = config
@@ -150,6 +156,11 @@ class SarabanApp(App[None]):
         self._search_applied_at = 0.0  # time.monotonic() of the last search applied to the table
         self._polling = False
         self._frozen = False
+        self._watch_shown: str | None = None
+        self.watching = ConsoleWatch(
+            store, config, busy=lambda: self.runner.running,  # type: ignore[arg-type]
+            on_fixed=lambda fixed: self.call_later(self._refresh_topbar), clock=self.clock,
+        )
 
     # -- the state, under the names the tests and the bench read --------------------------------
 
@@ -319,10 +330,7 @@ class SarabanApp(App[None]):
             snapshots = []
         self.state.generation = generation
         self.state.snapshots = snapshots
-        removed = self.state.apply_records(records)
-        if removed or not self.state.order:
-            self._rebuild_table()
-        self.flush_pending(force_groups=True)
+        self.apply_records(records)
         if not self._frozen:
             # A national store is millions of long-lived objects; without this every full collection of
             # the cyclic GC walks them all (~0.1 s) and lands in a keystroke. Once: later reloads replace
@@ -341,6 +349,8 @@ class SarabanApp(App[None]):
 
     def poll(self) -> None:
         """Pick up other operators' changes (the store's generation moves when anyone writes)."""
+        if self.watching.status(self.lang) != self._watch_shown:
+            self._refresh_topbar()  # the watcher's next run, round under way, or it just ended
         if self._polling or not self.loaded:
             return
         self._polling = True
@@ -360,7 +370,11 @@ class SarabanApp(App[None]):
 
     def apply_records(self, records: list[Record]) -> None:
         """Replace the records, updating only rows whose content changed."""
-        if self.state.apply_records(records) or not self.state.order:
+        old = self.state.records
+        removed = self.state.apply_records(records)
+        for rec in newly_fixed(old, self.state.records):  # type: ignore[arg-type]  # the watcher verified a fix
+            self.notify(tr("notify.fixed", self.lang, name=one_line(rec.agency.name)), markup=False, timeout=15)
+        if removed or not self.state.order:
             self._rebuild_table()
         self.flush_pending(force_groups=True)
 
@@ -408,7 +422,9 @@ class SarabanApp(App[None]):
 
     def _refresh_topbar(self) -> None:
         operator = self.operator if not self.narrow else ""
-        self.query_one("#topbar", TopBar).show(topbar_text(self.title, self.state, self.progress, self.lang, operator))
+        watch = self._watch_shown = self.watching.status(self.lang)
+        text = topbar_text(self.title, self.state, self.progress, self.lang, operator, watch)
+        self.query_one("#topbar", TopBar).show(text)
 
     def _refresh_groups(self, in_scope: list[Record] | None = None) -> None:
         self.query_one("#groups", GroupsPane).show(*groups_view(self.state, self.lang, in_scope))
@@ -586,6 +602,33 @@ class SarabanApp(App[None]):
         elif self.focused is not self.table:
             self.action_pane("agencies")
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Read-only (saraban serve): the write actions are disabled and hidden, wherever they come from."""
+        return not (self.read_only and action in WRITE_ACTIONS)
+
+    def action_trends(self) -> None:
+        """A / B–E / W share per scan for the whole store, or the province of the current filter."""
+        province = self.state.scope.province
+        points = trend_points(self.state.snapshots, self.ruleset.rules, province)
+        area = one_line(province) if province else tr("trend.all", self.lang)
+        self.push_screen(TrendScreen(points, area, self.lang))
+
+    def action_watch(self) -> None:
+        """Turn the watcher on (it takes the store's watch lock) or off (sessions under way finish)."""
+        if self.watching.on:
+            self.watching.stop()
+            self.notify(tr("notify.watch_off", self.lang), markup=False)
+        else:
+            try:
+                loop = self.watching.start()
+            except WatchLockHeld as held:
+                message = tr("watch.held", self.lang, owner=one_line(str(held)))
+                self.notify(message, severity="warning", markup=False, timeout=15)
+                return
+            self.run_worker(loop, group="watch", exclusive=True)
+            self.notify(tr("notify.watch_on", self.lang), markup=False)
+        self._refresh_topbar()
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.help_rows(), self.lang))
 
@@ -595,7 +638,7 @@ class SarabanApp(App[None]):
         seen: set[tuple[str, str]] = set()
         for active in self.screen.active_bindings.values():
             binding = active.binding
-            if not binding.description or binding.system:
+            if not binding.description or binding.system or not self.check_action(binding.action, ()):
                 continue
             ident = binding.id or binding.action
             description = binding.description

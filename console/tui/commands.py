@@ -48,6 +48,13 @@ BINDING_SPECS: tuple[tuple[str, str, str, bool], ...] = (
     ("o", "sort", "sort", False),
     ("O", "sort_reverse", "sort_reverse", False),
     ("M", "clear_marks", "clear_marks", False),
+    ("5", "trends", "pane_trends", False),
+    ("W", "watch", "watch", False),
+)
+# What a supervisor's read-only console (saraban serve) must not do: these keys and palette entries
+# are absent there, and the app refuses the actions if they are sent anyway (check_action).
+WRITE_ACTIONS: frozenset[str] = frozenset(
+    {"recheck", "recheck_scope", "scan", "stop", "correct", "note", "called", "export", "import_list", "watch"}
 )
 BINDING_IDS: frozenset[str] = frozenset(binding_id for _, _, binding_id, _ in BINDING_SPECS)
 
@@ -87,6 +94,7 @@ class PaletteHost(Protocol):
     lang: str
 
     def key_label(self, binding_id: str, default: str) -> str: ...
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None: ...
     def run_bound_action(self, action: str) -> None: ...
     def set_scope(self, scope: Scope) -> None: ...
 
@@ -102,7 +110,7 @@ def palette_entries(host: PaletteHost) -> list[PaletteEntry]:
             partial(host.run_bound_action, action),
         )
         for key, action, binding_id, _ in BINDING_SPECS
-        if binding_id not in ("palette", "back")
+        if binding_id not in ("palette", "back") and host.check_action(action, ())
     ]
 
     def scoped(**changes: object) -> Callable[[], None]:

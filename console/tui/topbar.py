@@ -12,9 +12,9 @@ from console.tui.view import describe_scope
 
 
 def topbar_text(
-    title: str, state: ConsoleState, progress: ScanProgress, lang: str, operator: str = ""
+    title: str, state: ConsoleState, progress: ScanProgress, lang: str, operator: str = "", watch: str | None = None
 ) -> Text:
-    """Scan state, canary, marks, rows shown of all, the filter, the sort, the operator."""
+    """Scan state, canary, the watcher, marks, rows shown of all, the filter, the sort, the operator."""
     text = Text(end="", no_wrap=True, overflow="ellipsis")
     text.append(f" {title} ", style="bold reverse")
     if progress.active:
@@ -33,6 +33,10 @@ def topbar_text(
         text.append(
             tr("progress.canary_failed", lang, reason=one_line(reason), withheld=withheld), style="bold red"
         )
+        text.append("  ·")
+    if watch:
+        text.append(" ")
+        text.append(watch, style="bold green")
         text.append("  ·")
     if state.marked:
         text.append(" ")
