@@ -12,7 +12,7 @@ import asyncio
 import dataclasses
 import gc
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -38,7 +38,15 @@ from console.seams import ConsoleConfig, ConsoleRunner, ConsoleStore, ImportOutc
 from console.trends import trend_points
 from console.tui.agency_table import AgencyTable
 from console.tui.columns import ALL_COLUMNS
-from console.tui.commands import BINDING_IDS, WRITE_ACTIONS, ActionsProvider, binding_order, make_bindings
+from console.tui.commands import (
+    BINDING_IDS,
+    WRITE_ACTIONS,
+    ActionsProvider,
+    PaletteEntry,
+    binding_order,
+    make_bindings,
+    palette_entries,
+)
 from console.tui.detail_pane import DetailPane
 from console.tui.groups_pane import GroupsPane, groups_view
 from console.tui.progress_pane import (
@@ -200,8 +208,15 @@ class SarabanApp(App[None]):
     def canary(self) -> tuple[str, int] | None:
         return self.progress.canary
 
+    @property
+    def snapshots(self) -> list[Mapping[str, Any]]:
+        return self.state.snapshots
+
     def visible_records(self) -> list[Record]:
         return self.state.visible()
+
+    def palette_entries(self) -> list[PaletteEntry]:
+        return palette_entries(self)
 
     # ------------------------------------------------------------------------------------------
     # Setup and layout
