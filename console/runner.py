@@ -23,6 +23,40 @@ SAVE_EVERY_S = 5.0  # a scan's verdicts are written at most this often (and at t
 SAVE_BATCH = 1000
 
 
+class _BatchSaver:
+    """A scan's verdicts saved in batches (every SAVE_BATCH or SAVE_EVERY_S), one write after another, off the loop."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.pending: list[Verdict] = []
+        self.last_save = time.monotonic()
+        self.saving: asyncio.Future[object] | None = None
+
+    def add(self, verdict: Verdict) -> None:
+        self.pending.append(verdict)
+        if len(self.pending) >= SAVE_BATCH or time.monotonic() - self.last_save >= SAVE_EVERY_S:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        batch, self.pending = self.pending, []
+        self.last_save = time.monotonic()
+        previous = self.saving
+
+        async def chained() -> None:
+            if previous is not None:
+                await previous
+            await asyncio.to_thread(self.store.save_verdicts, batch, batch_size=SAVE_BATCH)
+
+        self.saving = asyncio.ensure_future(chained())
+
+    async def close(self) -> None:
+        self.flush()
+        if self.saving is not None:
+            await self.saving
+
+
 class Runner:
     """Runs scans and rechecks for agencies held in a store, saving what they find."""
 
@@ -110,37 +144,13 @@ class Runner:
             raise
         total = len(agencies)
         done_before = 0
-        pending: list[Verdict] = []
-        last_save = time.monotonic()
-        saving: asyncio.Future[object] | None = None
-        loop = asyncio.get_running_loop()
+        saver = _BatchSaver(self.store)
         started = time.monotonic()
-
-        def flush() -> None:
-            nonlocal pending, last_save, saving
-            if not pending:
-                return
-            batch, pending = pending, []
-            last_save = time.monotonic()
-            previous = saving
-
-            def write() -> None:
-                self.store.save_verdicts(batch, batch_size=SAVE_BATCH)
-
-            async def chained() -> None:
-                if previous is not None:
-                    await previous
-                await loop.run_in_executor(None, write)
-
-            saving = asyncio.ensure_future(chained())
-
         first_pass = True
 
         def sink(event: ev.Event) -> None:
             if isinstance(event, ev.AgencyChecked):
-                pending.append(event.verdict)
-                if len(pending) >= SAVE_BATCH or time.monotonic() - last_save >= SAVE_EVERY_S:
-                    flush()
+                saver.add(event.verdict)
                 event = ev.AgencyChecked(event.agency, event.verdict, done_before + event.done, total)
             elif isinstance(event, ev.ScanStarted) and not first_pass:
                 return  # a resumed pass continues the same scan
@@ -167,24 +177,12 @@ class Runner:
                 outage = bool(finished.stopped and finished.stopped.startswith("canary"))
                 if not (wait_for_network and outage) or self._stop_requested or not finished.unfinished:
                     break
-                if on_event is not None:
-                    on_event(ev.ScanPaused(finished.stopped or "canary"))
-                began = time.monotonic()
-                while not self._stop_requested:
-                    await asyncio.sleep(max(0.05, self.config.engine.canary.interval))
-                    if await scanner.canary() is None:
-                        break
-                if self._stop_requested:
+                if not await self._network_back(scanner, finished.stopped or "canary", on_event):
                     break
-                if on_event is not None:
-                    on_event(ev.CanaryRestored(time.monotonic() - began))
-                    on_event(ev.ScanResumed())
                 unfinished = set(finished.unfinished)
                 remaining = [a for a in remaining if a.id in unfinished]
         finally:
-            flush()
-            if saving is not None:
-                await saving
+            await saver.close()
             self.scanner = None
             self._scanning = False
         result = ev.ScanFinished(
@@ -201,6 +199,22 @@ class Runner:
             await asyncio.to_thread(self.store.save_snapshot, self.province_counts(), label="scan")
             await asyncio.to_thread(save_scan_groups, self.store)  # who moved where: `report --since`
         return result
+
+    async def _network_back(self, scanner: Scanner, reason: str, on_event: ev.EventSink | None) -> bool:
+        """Paused by a failed canary: retry it every `canary.interval`; False when stopped meanwhile."""
+        if on_event is not None:
+            on_event(ev.ScanPaused(reason))
+        began = time.monotonic()
+        while not self._stop_requested:
+            await asyncio.sleep(max(0.05, self.config.engine.canary.interval))
+            if await scanner.canary() is None:
+                break
+        if self._stop_requested:
+            return False
+        if on_event is not None:
+            on_event(ev.CanaryRestored(time.monotonic() - began))
+            on_event(ev.ScanResumed())
+        return True
 
     def province_counts(self) -> dict[str, dict[str, int]]:
         counts: dict[str, dict[str, int]] = {}
