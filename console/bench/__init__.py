@@ -72,8 +72,7 @@ from checks.model import Agency, Verdict
 from checks.scheduler import Scanner
 from checks.sim.world import World
 from console.bench.bounds import Bound, HostLoad, host_loads, lower_bound
-from console.bench.console_probe import LAUNCHED_ENV, TUI_TIMEOUT_S
-from console.bench.measure import _peak_rss_mb, _r
+from console.bench.measure import LAUNCHED_ENV, TUI_TIMEOUT_S, _peak_rss_mb, _r
 from console.config import AppConfig
 from console.watch.bench import KEYS as WATCH_KEYS
 from console.watch.bench import table_rows as watch_rows

@@ -20,10 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from checks.model import Agency
-from console.bench.measure import _r, _rss_now_mb
+from console.bench.measure import LAUNCHED_ENV, TUI_TIMEOUT_S, _r, _rss_now_mb
 
-TUI_TIMEOUT_S = 180.0
-LAUNCHED_ENV = "SARABAN_BENCH_LAUNCHED"  # epoch seconds at which the bench launched the console probe
 FILTER_KEYSTROKES = 7  # timed keystrokes in the search box (median reported)
 
 

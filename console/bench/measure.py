@@ -5,6 +5,9 @@ from __future__ import annotations
 import resource
 import sys
 
+TUI_TIMEOUT_S = 180.0
+LAUNCHED_ENV = "SARABAN_BENCH_LAUNCHED"  # epoch seconds at which the bench launched the console probe
+
 
 def _rss_now_mb() -> float | None:
     try:
