@@ -109,7 +109,14 @@ class SimInternet:
             timeout=min(base.canary.timeout, 2.0),
             interval=min(base.canary.interval, 1.0),
         )
-        return dataclasses.replace(base, dns=dns, smtp=smtp, canary=canary)
+        doctor = dataclasses.replace(
+            base.doctor,
+            public_ip_resolver="127.0.0.1",  # the sim's DNS plays the "what is my address" service too
+            public_ip_port=self.dns.port,
+            reference_hosts=self.world.reference_hosts or (self.world.canary_name,),
+            timeout=min(base.doctor.timeout, 3.0),
+        )
+        return dataclasses.replace(base, dns=dns, smtp=smtp, canary=canary, doctor=doctor)
 
     def set_network_down(self, down: bool) -> None:
         """Our own outage: DNS drops every query and every SMTP connection is reset."""
