@@ -287,6 +287,7 @@ async def check_public_ip(config: EngineConfig, lookup: _Dns, tried: list[Asked]
 async def check_reverse_dns(config: EngineConfig, ip: str | None, lookup: _Dns, tried: list[Asked]) -> CheckResult:
     """PTR of our address, whether that name resolves back to it (FCrDNS), and whether it is helo_name."""
     helo = config.smtp.helo_name.rstrip(".").lower()
+    helo_usable = check_helo(config).status == PASS  # a placeholder is reported once, by its own check
     if ip is None:
         return CheckResult(CHECK_REVERSE_DNS, UNKNOWN, "ptr_untested", tuple(tried))
     reverse = dns.reversename.from_address(ip).to_text(omit_final_dot=True)
@@ -306,8 +307,10 @@ async def check_reverse_dns(config: EngineConfig, ip: str | None, lookup: _Dns, 
     detail["ptr"] = ", ".join(names)
     if not confirmed:
         return CheckResult(CHECK_REVERSE_DNS, WARN, "ptr_not_confirmed", tuple(tried), detail)
-    if helo not in confirmed:
+    if helo_usable and helo not in confirmed:
         return CheckResult(CHECK_REVERSE_DNS, WARN, "ptr_helo_mismatch", tuple(tried), detail)
+    if not helo_usable:
+        return CheckResult(CHECK_REVERSE_DNS, PASS, "ptr_confirmed", tuple(tried), detail)
     return CheckResult(CHECK_REVERSE_DNS, PASS, "ptr_ok", tuple(tried), detail)
 
 
@@ -439,6 +442,8 @@ async def check_spf(config: EngineConfig, ip: str | None, tried: list[Asked]) ->
     domain = sender.rpartition("@")[2]
     if ip is None:
         return CheckResult(CHECK_SPF, UNKNOWN, "spf_untested", tuple(tried), {"domain": domain})
+    if sender == PLACEHOLDER_MAIL_FROM or not _is_fqdn(domain) or _reserved(domain):
+        return CheckResult(CHECK_SPF, UNKNOWN, "spf_no_sender", tuple(tried), {"domain": domain})
     result, explanation = await evaluate(ip, sender, config.smtp.helo_name, config.dns, config.doctor.timeout * 0.8)
     tried.append(Asked(f"SPF {domain} for {ip}", f"{result}: {explanation}" if explanation else result))
     detail = {"domain": domain, "ip": ip, "result": result}

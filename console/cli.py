@@ -87,7 +87,9 @@ def _print_summary(config: AppConfig, verdicts: Sequence[Verdict | None], finish
         n = summary.by_bucket.get(bucket, 0)
         print(f"  {shown:<3} {n:>6}  {percent(n, summary.checked):>6}  {names[bucket][0 if th else 1]}")
     if finished is not None and finished.stopped:
-        print(("หยุดก่อนเสร็จ: " if th else "stopped early: ") + finished.stopped)
+        from console.i18n import scan_reason
+
+        print(("หยุดก่อนเสร็จ: " if th else "stopped early: ") + scan_reason(finished.stopped, config.language))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -100,7 +102,11 @@ def _sim_world(name: str) -> Any:
         return worlds.catalogue_world()
     if name == "national":
         return worlds.national_world()
-    raise CliError(f"unknown simulated world {name!r}: use catalogue or national")
+    if name == "blocked":
+        from checks.sim.field import blocked_world
+
+        return blocked_world()
+    raise CliError(f"unknown simulated world {name!r}: use catalogue, national or blocked")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -133,7 +139,23 @@ async def _scan_agencies(
     return await Scanner(config.engine).run(agencies, on_event)
 
 
+def _refuse_placeholder(config: AppConfig) -> None:
+    """A real probe with the shipped identity is refused (naming the keys, the file and why)."""
+    from console.doctor import identity_refusal
+
+    refusal = identity_refusal(config)
+    if refusal is not None:
+        raise CliError(refusal)
+
+
+def _stopped_by_us(finished: ev.ScanFinished) -> bool:
+    """Stopped because of our own side (network, doctor, pilot): exit 3, nobody blamed."""
+    return bool(finished.stopped and finished.stopped.startswith(("canary", "doctor:", "pilot:")))
+
+
 def cmd_check(args: argparse.Namespace, config: AppConfig) -> int:
+    if not args.sim:
+        _refuse_placeholder(config)
     store = None
     if args.file:
         agencies = _read_file(args.file, args.sheet)
@@ -159,6 +181,8 @@ def cmd_check(args: argparse.Namespace, config: AppConfig) -> int:
                 record["declared"] = declared[event.agency.id]
                 record["corrections"] = corrections.get(event.agency.id, [])
             print(json.dumps(record, ensure_ascii=False), flush=True)
+        if isinstance(event, ev.PreflightWarning):
+            _err(event.message)
         if isinstance(event, ev.CanaryFailed):
             _err(
                 ("เครือข่ายของเครื่องตรวจเองมีปัญหา หยุดการตรวจ: " if config.language == "th" else "our own network is failing, scan stopped: ")
@@ -166,18 +190,37 @@ def cmd_check(args: argparse.Namespace, config: AppConfig) -> int:
             )
 
     if store is not None:
-        from console.runner import Runner
-
-        runner = Runner(store, config)
         ids = None if args.all_selected else [a.id for a in agencies]
-        finished = asyncio.run(runner.scan(ids, sink))
+        finished = asyncio.run(_scan_store(config, store, ids, args.sim, sink))
     else:
         finished = asyncio.run(_scan_agencies(config, agencies, args.sim, sink))
     if not args.json:
         _print_summary(config, [verdicts.get(a.id) for a in agencies], finished)
-    if finished.stopped and finished.stopped.startswith("canary"):
-        return EXIT_CANARY
-    return EXIT_OK
+    elif finished.stopped:
+        _err(_reason_text(finished.stopped, config.language))
+    return EXIT_CANARY if _stopped_by_us(finished) else EXIT_OK
+
+
+def _reason_text(reason: str, lang: str) -> str:
+    from console.i18n import scan_reason
+
+    return scan_reason(reason, lang)
+
+
+async def _scan_store(
+    config: AppConfig, store: Any, ids: list[str] | None, sim: str | None, sink: ev.EventSink
+) -> ev.ScanFinished:
+    """A store scan through the runner: the real internet after the doctor's checks, or a simulated one."""
+    from console.doctor import preflight_for
+    from console.runner import Runner
+
+    if sim:
+        from checks.sim.internet import SimInternet
+
+        async with SimInternet(_sim_world(sim)) as internet:
+            sim_config = replace(config, engine=internet.engine_config(config.engine))
+            return await Runner(store, sim_config).scan(ids, sink)
+    return await Runner(store, config, preflight=preflight_for(config)).scan(ids, sink)
 
 
 def _open_store(args: argparse.Namespace, config: AppConfig) -> Any:
@@ -253,6 +296,8 @@ def cmd_correct(args: argparse.Namespace, config: AppConfig) -> int:
     reading = read_address(args.address)
     if "crlf" in reading.problems or "control_chars" in reading.problems:
         raise CliError("the new address contains line breaks or control characters; type it again")
+    if not args.no_recheck:
+        _refuse_placeholder(config)
     runner = Runner(store, config)
     operator = args.operator or config.operator
     correction, verdict = asyncio.run(
@@ -388,11 +433,12 @@ def cmd_report(args: argparse.Namespace, config: AppConfig) -> int:
 
 
 def cmd_tui(args: argparse.Namespace, config: AppConfig) -> int:
+    from console.doctor import preflight_for
     from console.runner import Runner
     from console.tui.app import SarabanApp
 
     store = _open_store(args, config)
-    app = SarabanApp(store, Runner(store, config), config)
+    app = SarabanApp(store, Runner(store, config, preflight=preflight_for(config)), config)
     app.run()
     return EXIT_OK
 
@@ -418,12 +464,43 @@ def cmd_demo(args: argparse.Namespace, config: AppConfig) -> int:
             progress = _Progress(True)
             finished = asyncio.run(runner.scan(None, progress))
             _print_summary(demo_config, [r.verdict for r in store.records()], finished)
-            return EXIT_CANARY if finished.stopped and finished.stopped.startswith("canary") else EXIT_OK
+            return EXIT_CANARY if _stopped_by_us(finished) else EXIT_OK
         from console.tui.app import SarabanApp
 
         SarabanApp(store, runner, demo_config, title_suffix=" — demo", autostart_scan=not args.no_scan).run()
     print(f"demo store: {store_path}")
     return EXIT_OK
+
+
+def cmd_doctor(args: argparse.Namespace, config: AppConfig) -> int:
+    """Is this machine ready to probe the real internet? Exit 0 all pass, 1 warnings only, 3 a failure."""
+    from console import doctor
+
+    async def diagnose() -> Any:
+        if not args.sim:
+            return await doctor.diagnose(config.engine)
+        from checks.doctor import run_doctor
+        from checks.sim.field import doctor_world
+        from checks.sim.internet import SimInternet
+
+        situation = args.sim
+        async with SimInternet(doctor_world(situation)) as internet:
+            engine = internet.engine_config(config.engine)
+            if situation == "placeholder":
+                from checks.config import SmtpConfig
+
+                placeholder = SmtpConfig()
+                engine = replace(engine, smtp=replace(engine.smtp, helo_name=placeholder.helo_name,
+                                                      mail_from=placeholder.mail_from))
+            return await run_doctor(engine, ipv6_probe=lambda: None)
+
+    report = asyncio.run(diagnose())
+    if args.json:
+        print(json.dumps(doctor.as_json(report, config.language), ensure_ascii=False, indent=1))
+    else:
+        for line in doctor.render(report, config.language):
+            print(line)
+    return doctor.EXIT_DOCTOR[report.status]
 
 
 def cmd_bench(args: argparse.Namespace, config: AppConfig) -> int:
@@ -453,7 +530,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--group", action="append", help="only agencies in these groups (repeat or comma-separate)")
     p.add_argument("--province")
     p.add_argument("--agency", help="one agency: its id or ลำดับที่")
-    p.add_argument("--sim", choices=("catalogue", "national"), help="check against a simulated internet")
+    p.add_argument("--sim", choices=("catalogue", "national", "blocked"), help="check against a simulated internet")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("import", help="import an agency list (CSV, TSV, XLSX or URL) into the store")
@@ -500,6 +577,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-tui", action="store_true", help="scan in the terminal instead of opening the console")
     p.add_argument("--no-scan", action="store_true", help="open the console without starting a scan")
     p.set_defaults(func=cmd_demo)
+
+    from checks.sim.field import SITUATIONS
+
+    p = sub.add_parser("doctor", help="is this machine ready to probe the internet? (PTR, port 25, blocklists, SPF…)")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--sim", choices=SITUATIONS, help="play one situation on a simulated internet")
+    p.set_defaults(func=cmd_doctor)
 
     p = sub.add_parser("bench", help="measure speed, politeness and memory on the simulated internet")
     p.add_argument("--agencies", type=int, default=8286)

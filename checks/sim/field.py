@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from checks.model import Agency
 from checks.sim.internet import PROBE_HELO, PROBE_MAIL_FROM
-from checks.sim.world import DNS_MX, HOST_SILENT, MAILBOX_OK, DomainSpec, HostSpec, World
+from checks.sim.world import DNS_MX, HOST_NORMAL, HOST_SILENT, MAILBOX_OK, DomainSpec, HostSpec, World
 
 OUR_IP = "203.0.113.25"  # what the "what is my address" service answers in these worlds
 OTHER_IP = "198.51.100.7"  # somebody else's address
@@ -76,17 +76,19 @@ def doctor_world(situation: str = "healthy") -> World:
     return world
 
 
-def blocked_world(domains: int = 60, per_domain: int = 4, refusing_share: float = 0.8) -> World:
-    """A country whose mail hosts mostly refuse our prober at MAIL FROM (554 5.7.1, a blocklist).
+def blocked_world(domains: int = 60, per_domain: int = 4, refusing_share: float = 0.8, *,
+                  silent: bool = False) -> World:
+    """A country whose mail hosts mostly refuse our prober at MAIL FROM (554 5.7.1, a blocklist), or
+    (`silent`) never greet us, spread evenly over the list.
 
     Every agency's mailbox exists: a correct scan blames none of them; a pilot sees "it is us".
     """
     world = World()
-    refusing = int(domains * refusing_share)
     for d in range(domains):
         domain = f"tambon{d:03d}.go.th"
+        refuses = int((d + 1) * refusing_share) > int(d * refusing_share)
         host = HostSpec(name=f"mail.{domain}", ip=f"127.4.{d // 250}.{d % 250 + 1}", starttls=True,
-                        reject_prober=d < refusing)
+                        reject_prober=refuses and not silent, behaviour=HOST_SILENT if refuses and silent else HOST_NORMAL)
         world.hosts[host.name] = host
         world.domains[domain] = DomainSpec(domain, DNS_MX, ((10, host.name),))
         for a in range(per_domain):
@@ -95,7 +97,7 @@ def blocked_world(domains: int = 60, per_domain: int = 4, refusing_share: float 
             agency = Agency(id=f"b{d:03d}-{a}", name=f"อบต.ทดสอบ {d}-{a}", declared=address, province="ตาก",
                             kind="องค์การบริหารส่วนตำบล")
             world.agencies.append(agency)
-            world.expected[agency.id] = "E" if d < refusing else "A1"
+            world.expected[agency.id] = "E" if refuses else "A1"
     canary = HostSpec(name="canary.opdc.go.th", ip="127.4.9.1", starttls=True, banner="ESMTP canary")
     world.hosts[canary.name] = canary
     world.canary_name, world.canary_ip = canary.name, canary.ip

@@ -19,7 +19,7 @@ from rich.text import Text
 
 from checks.config import Rule
 from checks.model import Evidence, ProbeResult, Verdict
-from console.findings_text import finding_extras, finding_text, fix_reason_text
+from console.findings_text import finding_extras, finding_text, fix_reason_text, rule_advice
 from console.i18n import tr
 from console.thai import be_date, to_ascii_digits
 from console.tui.text import be_long, be_short, cell, clean, field, one_line
@@ -136,12 +136,8 @@ def group_label(rule: Rule | None, lang: str) -> str:
     return rule.label_en if lang == "en" and rule.label_en else rule.label_th
 
 
-def problem_fix(rule: Rule | None, lang: str) -> tuple[str, str]:
-    if rule is None:
-        return "", ""
-    if lang == "en" and (rule.problem_en or rule.fix_en):
-        return rule.problem_en, rule.fix_en
-    return rule.problem_th, rule.fix_th
+def problem_fix(rule: Rule | None, lang: str, codes: Iterable[str] = ()) -> tuple[str, str]:
+    return rule_advice(rule, lang, codes)
 
 
 def _timestamps_of_changes(rec: Any) -> Iterable[str]:
@@ -607,7 +603,7 @@ def _verdict_section(
     text.append(f"{tr('detail.group', lang)}: ", style="bold")
     text.append_text(group_text(verdict.group, buckets))
     text.append(f"  {clean(group_label(rule, lang))}\n", style="bold")
-    problem, fix = problem_fix(rule, lang)
+    problem, fix = problem_fix(rule, lang, (f.code for f in verdict.findings))
     if problem:
         _kv(text, tr("detail.problem", lang), problem)
     if fix:
@@ -767,7 +763,7 @@ def summary_text(rec: Any, rules: Sequence[Rule], lang: str) -> str:
     else:
         rule = rule_for(verdict.group, rules)
         lines.append(f"{tr('detail.group', lang)}: {verdict.group} {group_label(rule, lang)}")
-        problem, fix = problem_fix(rule, lang)
+        problem, fix = problem_fix(rule, lang, (f.code for f in verdict.findings))
         if problem:
             lines.append(f"{tr('detail.problem', lang)}: {problem}")
         if fix:
