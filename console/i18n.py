@@ -629,6 +629,6 @@ def scan_reason(reason: str, lang: str) -> str:
             blamed, _, answered = parts[2].partition("/")
             why = tr(f"pilot.why.{parts[1]}", lang)
             return tr("reason.pilot", lang, blamed=blamed, answered=answered, why=why)
-    if reason.startswith("doctor:"):
+    if reason.startswith(("doctor:", "identity:")):  # already worded in the operator's language
         return tr("reason.doctor", lang, detail=reason.split(":", 1)[1].strip())
     return reason
