@@ -45,6 +45,19 @@ def status_word(status: str, lang: str) -> str:
     return tr(f"doctor.status.{status}", lang)
 
 
+_OUTCOME_WORDS = ("greeting", "silent", "refused", "rejected", "no address", "closed", "not listed", "listed",
+                  "could not ask", "none")
+
+
+def answer_text(answer: str, lang: str) -> str:
+    """What came back, with the engine's leading outcome word in the operator's language (the data stays)."""
+    for word in _OUTCOME_WORDS:
+        if answer == word or answer.startswith(word + ":"):
+            said = STRINGS.get(lang, TH).get(f"doctor.word.{word}", word)  # English keeps the engine's word
+            return said + answer[len(word):]
+    return answer
+
+
 def render(report: DoctorReport, lang: str) -> list[str]:
     """The doctor's report as terminal lines (untrusted DNS data and banners made safe)."""
     lines = [tr("doctor.title", lang), ""]
@@ -52,7 +65,7 @@ def render(report: DoctorReport, lang: str) -> list[str]:
         lines.append(f"[{status_word(result.status, lang)}] {tr('check.' + result.check, lang)}: {problem(result, lang)}")
         for item in result.evidence:
             lines.append(f"    {tr('doctor.asked', lang)}: {safe_text(item.asked)}  →  "
-                         f"{tr('doctor.answer', lang)}: {safe_text(item.answer)}")
+                         f"{tr('doctor.answer', lang)}: {safe_text(answer_text(item.answer, lang))}")
         advice = todo(result, lang)
         if advice:
             lines.append(f"    {tr('doctor.todo', lang)}: {advice}")
