@@ -344,7 +344,7 @@ async def _greeting(
         return _SILENT, ip, f"nothing within {timeout:g} s"
     except ConnectionRefusedError:
         return _REFUSED, ip, "connection refused"
-    except OSError as exc:
+    except (OSError, ValueError, EOFError) as exc:  # ValueError: a line over the stream's limit
         return _BROKEN, ip, f"{type(exc).__name__}: {exc}"
     finally:
         if writer is not None:
