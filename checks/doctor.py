@@ -15,7 +15,6 @@ import re
 import socket
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
 import dns.asyncquery
 import dns.asyncresolver
@@ -27,6 +26,7 @@ import dns.resolver
 import dns.reversename
 
 from checks.config import PLACEHOLDER_HELO, PLACEHOLDER_MAIL_FROM, EngineConfig
+from checks.connect import Connector, ProxyFailed, connector_for, open_stream
 from checks.dns import MailResolver
 from checks.model import DNS_NXDOMAIN, DNS_OK
 
@@ -99,19 +99,6 @@ class DoctorReport:
 
     def result(self, check: str) -> CheckResult | None:
         return next((r for r in self.results if r.check == check), None)
-
-
-class Connector(Protocol):
-    """How the port-25 check reaches a mail host: directly, or through the office's SOCKS5 relay."""
-
-    async def open_connection(self, host: str, port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]: ...
-
-
-class DirectConnector:
-    """Plain TCP from this machine."""
-
-    async def open_connection(self, host: str, port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        return await asyncio.open_connection(host, port)
 
 
 Ipv6Probe = Callable[[], str | None]
@@ -258,6 +245,14 @@ def _ipv4(text: str) -> str | None:
 async def check_public_ip(config: EngineConfig, lookup: _Dns, tried: list[Asked]) -> tuple[CheckResult, str | None]:
     """Our public IPv4: from config, else from a "what is my address" DNS service."""
     cfg = config.doctor
+    proxy = config.smtp.proxy
+    if proxy is not None and not cfg.public_ip:
+        # Hosts judge the relay's address, which a DNS service asked from here cannot tell.
+        tried.append(Asked("[smtp] proxy", f"socks5 {proxy.display}"))
+        relay = _ipv4(proxy.host)
+        if relay is not None and relay == proxy.host and ipaddress.IPv4Address(relay).is_global:
+            return CheckResult(CHECK_PUBLIC_IP, PASS, "public_ip_proxy_host", tuple(tried), {"ip": relay}), relay
+        return CheckResult(CHECK_PUBLIC_IP, UNKNOWN, "public_ip_proxy", tuple(tried), {"proxy": proxy.display}), None
     if cfg.public_ip:
         tried.append(Asked("[doctor] public_ip", cfg.public_ip))
         ip = _ipv4(cfg.public_ip)
@@ -321,6 +316,7 @@ _REFUSED = "refused"
 _REJECTED = "rejected"  # a 4xx/5xx greeting
 _NO_DNS = "no address"
 _BROKEN = "closed"
+_PROXY = "proxy failed"
 
 
 async def _greeting(
@@ -335,11 +331,13 @@ async def _greeting(
     writer: asyncio.StreamWriter | None = None
     try:
         async with asyncio.timeout(timeout):
-            reader, writer = await connector.open_connection(ip, config.smtp.port)
+            reader, writer = await open_stream(connector, ip, config.smtp.port, timeout)
             line = await reader.readline()
             # a multi-line greeting: read to its last line
             while line[3:4] == b"-":
                 line = await reader.readline()
+    except ProxyFailed as exc:  # the relay itself, not the host: ours
+        return _PROXY, ip, exc.reason
     except TimeoutError:
         return _SILENT, ip, f"nothing within {timeout:g} s"
     except ConnectionRefusedError:
@@ -376,6 +374,12 @@ async def check_port25(
     detail = {"port": str(config.smtp.port), "hosts": ", ".join(hosts)}
     if not tried_hosts:
         return CheckResult(CHECK_PORT25, UNKNOWN, "port25_no_dns", tuple(tried), detail)
+    if config.smtp.proxy is not None:
+        detail["proxy"] = config.smtp.proxy.display
+        failed = [r[2] for r in results if r[0] == _PROXY]
+        if failed:
+            detail["error"] = failed[0]
+            return CheckResult(CHECK_PORT25, FAIL, "port25_proxy_failed", tuple(tried), detail)
     greetings = [r[2] for r in results if r[0] == _REACHED]
     rejected = [r[2] for r in results if r[0] == _REJECTED]
     if len(greetings) >= 2 and len({g[4:] for g in greetings}) == 1:
@@ -493,7 +497,7 @@ async def run_doctor(
     timeout = max(0.5, config.doctor.timeout)
     resolver = MailResolver(config.dns)
     lookup = _Dns(config)
-    connector = connector or DirectConnector()
+    connector = connector or connector_for(config.smtp.proxy)  # port 25 goes the way sessions go
     results: list[CheckResult] = []
 
     def tried() -> list[Asked]:
@@ -547,8 +551,6 @@ __all__ = [
     "WARN",
     "Asked",
     "CheckResult",
-    "Connector",
-    "DirectConnector",
     "DoctorReport",
     "run_doctor",
 ]

@@ -11,7 +11,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from checks.config import PLACEHOLDER_HELO, PLACEHOLDER_MAIL_FROM, EngineConfig
-from checks.doctor import FAIL, PASS, CheckResult, Connector, DoctorReport, run_doctor
+from checks.connect import connector_for
+from checks.doctor import FAIL, PASS, CheckResult, DoctorReport, run_doctor
 from console.config import AppConfig, default_config_path
 from console.i18n import STRINGS, TH, tr
 from console.thai import safe_text
@@ -93,13 +94,9 @@ def as_json(report: DoctorReport, lang: str) -> dict[str, Any]:
     }
 
 
-def connector_for(config: EngineConfig) -> Connector | None:
-    """The port-25 check goes the way SMTP sessions go: direct, or through `[smtp] proxy` once it exists."""
-    return None
-
-
 async def diagnose(config: EngineConfig) -> DoctorReport:
-    return await run_doctor(config, connector=connector_for(config))
+    """Every check; port 25 through `[smtp] proxy` when one is set, so the relay's side is what is judged."""
+    return await run_doctor(config, connector=connector_for(config.smtp.proxy))
 
 
 def preflight_for(config: AppConfig) -> Preflight:

@@ -54,6 +54,7 @@ def test_prober_blocked_advice_is_about_our_address_not_the_agency(blocked_verdi
     assert "Do not call the agency" in fix and "saraban doctor" in fix and "network administrator" in fix
     assert "Nothing yet" not in fix
     problem_th, fix_th = rule_advice(rule, "th", (f.code for f in blocked_verdict.findings))
+    assert "ไม่ใช่ปัญหาของหน่วยงาน" in problem_th
     assert "ไม่ต้องโทรหาหน่วยงาน" in fix_th and "saraban doctor" in fix_th
 
 
