@@ -184,3 +184,39 @@ def test_malformed_doctor_config_is_refused_with_file_line_and_key(toml: str, ke
 
     with pytest.raises(ConfigError, match=rf"^c\.toml:2: {key}: "):
         parse_config(toml, Path("c.toml"))
+
+
+# ---------------------------------------------------------------------------------------------- through a relay
+async def diagnose_via_proxy(situation: str, *, allow: bool = True, public_ip: str = "") -> tuple[DoctorReport, int]:
+    from checks.config import parse_socks_url
+    from checks.sim.socks5 import SimSocks5Server
+    from console.doctor import diagnose as console_diagnose
+
+    async with SimInternet(doctor_world(situation)) as internet, SimSocks5Server(allow=lambda ip, port: allow) as proxy:
+        config = internet.engine_config()
+        config = replace(
+            config,
+            smtp=replace(config.smtp, proxy=parse_socks_url(proxy.url)),
+            doctor=replace(config.doctor, timeout=2.0, public_ip=public_ip),
+        )
+        return await console_diagnose(config), proxy.connections
+
+
+def test_port_25_is_checked_through_the_relay_and_its_address_is_judged() -> None:
+    report, relayed = asyncio.run(diagnose_via_proxy("healthy", public_ip=OUR_IP))
+    assert relayed >= 3  # every reference host was reached through the relay, not directly
+    assert [r.status for r in report.results if r.check != "ipv6"] == [PASS] * 8
+
+
+def test_behind_a_relay_our_own_address_is_not_the_one_hosts_see() -> None:
+    report, _ = asyncio.run(diagnose_via_proxy("healthy"))
+    public_ip = report.result("public_ip")
+    assert public_ip is not None and (public_ip.status, public_ip.code) == (UNKNOWN, "public_ip_proxy")
+    assert "set [doctor] public_ip" in advice(report, "public_ip")
+
+
+def test_a_relay_refusing_port_25_is_ours() -> None:
+    report, _ = asyncio.run(diagnose_via_proxy("healthy", allow=False, public_ip=OUR_IP))
+    port25 = report.result("port25")
+    assert port25 is not None and (port25.status, port25.code) == (FAIL, "port25_proxy_failed")
+    assert "not allowed by ruleset" in advice(report, "port25") and "[smtp] proxy" in advice(report, "port25")
