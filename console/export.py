@@ -32,6 +32,7 @@ from console.i18n import tr
 from console.rules import Record, current_address, group_of
 from console.store.atomic import atomic_write
 from console.thai import be_date, cell_safe, safe_text
+from console.watch.schedule import FIXED_VERIFIED
 
 FOLLOWUP_COLUMNS: tuple[str, ...] = (
     "ลำดับที่",
@@ -199,7 +200,8 @@ class ExportRow:
             checked=checked,
             evidence=evidence,
             flags="; ".join(dict.fromkeys(flags)),
-            followup=tr("followup.called", lang) if followup else "",
+            followup=(tr("followup.fixed_verified" if followup == FIXED_VERIFIED else "followup.called", lang)
+                      if followup else ""),
             notes="; ".join(safe_text(n).strip() for n in notes if n and n.strip()),
         )
 
