@@ -1462,7 +1462,7 @@ class SarabanApp(App[None]):
                 markup=False,
                 timeout=20,
             )
-        report = await self.io(self.store.merge_import, result.agencies, source=source, operator=self.operator)
+        report = await self.io(self.store.merge_import, result.agencies, source=result.source, operator=self.operator)
 
         def size(value: Any) -> int:
             return value if isinstance(value, int) else len(value or ())
