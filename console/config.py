@@ -305,15 +305,17 @@ def _rules(data: dict[str, Any], where: _Located, allow_unsafe: bool = False) ->
             None,
             later,
         )
-    if not allow_unsafe:
-        for index, code in unsafe_rules(rules):
-            raise where.error(
-                f"rule {index + 1} ({rules[index].group}, bucket A) would count an address with {code!r} as ready; "
-                "change the rule, or set allow_unsafe_rules = true under [general] if you really mean it",
-                "rules",
-                None,
-                index,
-            )
+    unsafe = unsafe_rules(rules) if not allow_unsafe else []
+    if unsafe:
+        index = unsafe[0][0]
+        codes = ", ".join(code for i, code in unsafe if i == index)
+        raise where.error(
+            f"rule {index + 1} ({rules[index].group}, bucket A) would count an address with {codes} as ready; "
+            "change the rule, or set allow_unsafe_rules = true under [general] if you really mean it",
+            "rules",
+            None,
+            index,
+        )
     return tuple(rules)
 
 

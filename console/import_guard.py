@@ -152,15 +152,23 @@ GUESS_QUOTE = (
     'เครื่องหมายคำพูด (") ในแถวนี้ไม่ครบคู่ อ่านต่อไปจะรวมหลายแถวเป็นแถวเดียว ข้ามแถวนี้: '
     "ใส่เครื่องหมายคำพูดให้ครบคู่หรือลบออกแล้วนำเข้าใหม่"
 )
-_MAX_QUOTED_LINES = 50  # a cell spanning more lines than this is an open quote, not an address
+_MAX_QUOTED_LINES = 10_000  # a cell spanning more lines than this is an open quote, not an address
 
 
 def _lines(text: str) -> list[str]:
     """Physical lines with their line ends: split after LF (CRLF is one end); a CR anywhere else stays
     in its line, unless the file's lines end in CR (saved so by old Mac programs)."""
-    if text.count("\r") - text.count("\r\n") > text.count("\n"):
+    if _line_end(text) == "\r":
         return re.findall(r"[^\r]*(?:\r|$)", text)[:-1] or [text]
     return re.findall(r"[^\n]*(?:\n|$)", text)[:-1] or [text]
+
+
+def _line_end(text: str) -> str:
+    """The line end the file uses: the commonest of CRLF, CR and LF outside quoted cells."""
+    outside = "\x1f".join(text.split('"')[::2]) or text
+    crlf = outside.count("\r\n")
+    counts = {"\n": outside.count("\n") - crlf, "\r": outside.count("\r") - crlf, "\r\n": crlf}
+    return max(counts, key=lambda end: counts[end]) if any(counts.values()) else "\n"
 
 
 def _bare(line: str) -> str:
