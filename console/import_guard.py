@@ -182,15 +182,34 @@ def _fields(line: str, delimiter: str) -> int:
         return 0
 
 
-def _closes_cleanly(line: str, delimiter: str) -> bool:
-    """`line` starts inside a quoted cell: does its closing quote end the cell (delimiter or end)?"""
-    at = 0
-    while (at := line.find('"', at)) >= 0:
-        if line.startswith('""', at):
-            at += 2
+def _swallows_rows(record: list[str], delimiter: str, whole_row: int) -> bool:
+    """A record spanning lines was read through a stray quote: a quoted cell that runs over a line
+    end closes in the middle of a cell, or holds a line that is a whole row by itself."""
+    text = "\n".join(record)
+    at, end = 0, len(text)
+    field_start = True
+    while at < end:
+        ch = text[at]
+        if field_start and ch == '"':
+            close = at + 1
+            while True:
+                close = text.find('"', close)
+                if close < 0 or not text.startswith('""', close):
+                    break
+                close += 2
+            stop = end if close < 0 else close
+            content = text[at + 1 : stop]
+            if "\n" in content:
+                if any(_fields(piece, delimiter) >= whole_row for piece in content.split("\n")[1:]):
+                    return True
+                if close >= 0 and text[close + 1 : close + 2] not in (delimiter, "\n", ""):
+                    return True
+            at = end if close < 0 else close + 1
+            field_start = False
             continue
-        return line[at + 1 : at + 2] in (delimiter, "")
-    return True  # no quote on this line: it ends further down (checked on that line)
+        field_start = ch in (delimiter, "\n")
+        at += 1
+    return False
 
 
 def text_rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str] | RowGuess]]:
@@ -223,18 +242,14 @@ def text_rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str] | RowG
             i += 1
             continue
         used = max(1, reader.line_num)
-        if used > 1 or (i + 1 == len(lines) and '"' in line):
-            inside = [_bare(s) for s in lines[i + 1 : i + used - 1]]
-            last = _bare(lines[i + used - 1]) if used > 1 else ""
-            if (
-                used > _MAX_QUOTED_LINES
-                or (i + used >= len(lines) and not _closed_at_end(lines[i:], delimiter))
-                or (used > 1 and not _closes_cleanly(last, delimiter))
-                or any("\x00" in s or _fields(s, delimiter) >= whole_row for s in inside)
-            ):
-                yield number, _guess(GUESS_QUOTE, i + 1)
-                i += 1
-                continue
+        if (used > 1 or (i + 1 == len(lines) and '"' in line)) and (
+            used > _MAX_QUOTED_LINES
+            or (i + used >= len(lines) and not _closed_at_end(lines[i:], delimiter))
+            or _swallows_rows([_bare(s) for s in lines[i : i + used]], delimiter, whole_row)
+        ):
+            yield number, _guess(GUESS_QUOTE, i + 1)
+            i += 1
+            continue
         yield number, cells
         i += used
 

@@ -1404,6 +1404,8 @@ class SarabanApp(App[None]):
         header = export.followup_header(lang)
         writer = export.write_csv if path.suffix.lower() == ".csv" else export.write_xlsx
         path.parent.mkdir(parents=True, exist_ok=True)
+        # never onto the store, a device, a FIFO or a folder (the operator already agreed to replace a file)
+        path = await self.io(export.check_target, path, store_path=self.store.path, force=True)
         await self.io(writer, path, header, rows)
         self.notify(
             tr("msg.exported", self.lang, n=len(items), path=one_line(path)), markup=False, timeout=10

@@ -250,7 +250,7 @@ def test_a_province_edited_into_the_store_is_shown_escaped_by_report(
 ) -> None:
     data = json.loads(store.read_text(encoding="utf-8"))
     for doc in data["agencies"].values():
-        doc["province"] = "ตาก\x1b]0;pwned\x07\u202eกต"
+        doc["agency"]["province"] = "ตาก\x1b]0;pwned\x07\u202eกต"  # as if edited by hand
     store.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     for argv in (["report"], ["report", "--json"], ["export", "--format", "json", "-o", str(store.parent / "x.jsonl")]):
         code = main(["--store", str(store), *argv])
@@ -284,9 +284,10 @@ def test_config_labels_with_escapes_never_reach_the_terminal(tmp_path: Path, cap
     assert not any(ch in captured.out + captured.err for ch in UNSAFE)
 
 
-def test_an_unknown_agency_typed_with_escapes_is_named_escaped(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["--store", str(store), "note", "\x1b[2J\u202e99", NOTE])
-    err = capsys.readouterr().err
-    assert code == 2
-    assert not any(ch in err for ch in UNSAFE)
-    assert "\\x1b[2J" in err
+def test_an_export_path_with_escapes_is_echoed_escaped(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = store.parent / "list\x1b]0;pwned\x07\u202e.csv"
+    code = main(["--store", str(store), "export", "-o", str(target)])
+    out = capsys.readouterr().out
+    assert code == 0 and target.exists()
+    assert not any(ch in out for ch in UNSAFE)
+    assert "\\x1b]0;pwned\\x07\\u202e" in out
