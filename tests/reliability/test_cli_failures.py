@@ -23,7 +23,6 @@ from checks.sim.worlds import catalogue_world
 from console.cli import main
 from tests.reliability.hostile_kit import (
     AGENCIES,
-    NOTE,
     Result,
     fill,
     make_store,
