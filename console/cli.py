@@ -402,6 +402,8 @@ def cmd_report(args: argparse.Namespace, config: AppConfig) -> int:
     from console import report
 
     store = _open_store(args, config)
+    if args.since is not None:
+        return _report_since(args, config, store)
     records = store.records(with_history=False)
     if args.province:
         records = [r for r in records if r.agency.province == args.province]
@@ -456,6 +458,24 @@ def cmd_report(args: argparse.Namespace, config: AppConfig) -> int:
     return EXIT_OK
 
 
+def _report_since(args: argparse.Namespace, config: AppConfig, store: Any) -> int:
+    from console import trends
+
+    try:
+        result = trends.changes_since(store, trends.parse_since(args.since), args.province)
+    except trends.TrendError as exc:
+        raise CliError(str(exc)) from exc
+    if args.format == "xlsx":
+        if not args.output:
+            raise CliError("--format xlsx needs -o FILE.xlsx (where to write the report)")
+        trends.write_since_xlsx(Path(args.output), result, config.engine.rules, config.language)
+        print(f"{len(result.moves)} → {args.output}")
+        return EXIT_OK
+    for line in trends.since_text(result, config.engine.rules, config.language):
+        print(line)
+    return EXIT_OK
+
+
 def cmd_tui(args: argparse.Namespace, config: AppConfig) -> int:
     from console.runner import Runner
     from console.tui.app import SarabanApp
@@ -493,6 +513,12 @@ def cmd_demo(args: argparse.Namespace, config: AppConfig) -> int:
         SarabanApp(store, runner, demo_config, title_suffix=" — demo", autostart_scan=not args.no_scan).run()
     _out(f"demo store: {store_path}")
     return EXIT_OK
+
+
+def cmd_watch(args: argparse.Namespace, config: AppConfig) -> int:
+    from console.watch import headless
+
+    return headless.run(_open_store(args, config), config, once=args.once)
 
 
 def cmd_bench(args: argparse.Namespace, config: AppConfig) -> int:
@@ -559,7 +585,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--province")
     p.add_argument("--json", action="store_true")
     p.add_argument("--xlsx", help="also write the Section 22 summary as XLSX")
-    p.add_argument("--force", action="store_true", help="replace the --xlsx file if it exists")
+    p.add_argument("--force", action="store_true", help="replace the --xlsx / -o file if it exists")
+    p.add_argument("--since", metavar="DATE", help="who moved between the scan of DATE (2026-11-01 or BE 01/11/2569) and the latest")
+    p.add_argument("--format", choices=("text", "xlsx"), default="text", help="with --since: print, or write -o FILE")
+    p.add_argument("-o", "--output", help="with --since --format xlsx: the file to write")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("tui", help="open the console (the default)")
@@ -571,6 +600,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-tui", action="store_true", help="scan in the terminal instead of opening the console")
     p.add_argument("--no-scan", action="store_true", help="open the console without starting a scan")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("watch", help="recheck waiting and E agencies on a schedule (headless, for systemd)")
+    p.add_argument("--once", action="store_true", help="one round of whoever is due now, then exit")
+    p.set_defaults(func=cmd_watch)
 
     p = sub.add_parser("bench", help="measure speed, politeness and memory on the simulated internet")
     p.add_argument("--agencies", type=int, default=8286)

@@ -31,8 +31,11 @@ from checks.config import (
     PolitenessConfig,
     Rule,
     SmtpConfig,
+    SocksProxy,
+    parse_socks_url,
 )
 from checks.model import FINDING_CODES
+from console.watch.schedule import WatchConfig
 
 APP_NAME = "saraban"
 _MAX_OPERATOR = 200  # the store keeps operator names up to this length (console.store.MAX_SHORT)
@@ -52,6 +55,7 @@ class AppConfig:
     history_limit: int = 10
     export_dir: Path = field(default_factory=Path.cwd)
     source: Path | None = None  # the file it came from
+    watch: WatchConfig = field(default_factory=WatchConfig)  # [watch]: the watcher's schedule
 
     def rule(self, group: str) -> Rule | None:
         return next((r for r in self.engine.rules if r.group == group), None)
@@ -86,6 +90,16 @@ _GENERAL_KEYS: dict[str, type | tuple[type, ...]] = {
     "export_dir": str,
     "history_limit": int,
     "allow_unsafe_rules": bool,
+}
+# Ranges of the console's own numbers (the engine's are checks.config.RANGES); config.example.toml says them.
+_CONSOLE_RANGES: dict[str, dict[str, tuple[float, float]]] = {
+    "watch": {
+        "waiting_interval": (0.1, 604_800),
+        "e_first_delay": (0.1, 604_800),
+        "e_max_delay": (0.1, 604_800),
+        "daily_interval": (0.1, 604_800),
+        "poll": (0.05, 3600),
+    },
 }
 MAX_CONFIG_BYTES = 1_000_000  # the example is ~12 KB; a bigger file is not a hand-written config
 HISTORY_RANGE = (0, 1000)
@@ -192,7 +206,7 @@ def _section(data: dict[str, Any], name: str, cls: type, where: _Located) -> Any
         if key not in known:
             raise where.error(f"unknown key (known: {', '.join(sorted(known))})", name, key)
         changes[key] = _coerce(value, getattr(defaults, key), where, name, key)
-        _in_range(changes[key], RANGES.get(name, {}).get(key), where, name, key)
+        _in_range(changes[key], {**RANGES, **_CONSOLE_RANGES}.get(name, {}).get(key), where, name, key)
     return replace(defaults, **changes)
 
 
@@ -348,6 +362,18 @@ def _reaches(rules: tuple[Rule, ...] | list[Rule], index: int, code: str, escape
     return False
 
 
+def _proxy(value: object, where: _Located) -> SocksProxy | None:
+    """`[smtp] proxy`: empty or absent = direct; otherwise a socks5:// URL, refused at start when malformed."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise where.error(f"must be text like \"socks5://host:port\", not {value!r}", "smtp", "proxy")
+    try:
+        return parse_socks_url(value)
+    except ValueError as exc:
+        raise where.error(str(exc), "smtp", "proxy") from None
+
+
 def parse_config(text: str, path: Path) -> AppConfig:
     """Parse and validate TOML text; raises ConfigError naming the line and the reason."""
     where = _Located(path, text)
@@ -359,7 +385,7 @@ def parse_config(text: str, path: Path) -> AppConfig:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
     except RecursionError as exc:
         raise ConfigError(f"{path}: values nested too deeply; a saraban config nests at most a few levels") from exc
-    allowed = {"general", "dns", "smtp", "limits", "canary", "policy", "rules", "keys"}
+    allowed = {"general", "dns", "smtp", "limits", "canary", "policy", "rules", "keys", "watch"}
     for key in data:
         if key not in allowed:
             raise where.error(f"unknown section (known: {', '.join(sorted(allowed))})", key)
@@ -389,6 +415,7 @@ def parse_config(text: str, path: Path) -> AppConfig:
         if any(c in value for c in "\r\n <>"):
             raise where.error("must not contain spaces, angle brackets or line breaks", "smtp", key)
         _identity(value, where, "smtp", key, limit)
+    smtp = replace(smtp, proxy=_proxy(smtp.proxy, where))
     limits = _section(data, "limits", PolitenessConfig, where)
     canary = _section(data, "canary", CanaryConfig, where)
     if canary.connect and not re.fullmatch(r"[\w.\-\[\]:]+:\d{1,5}", canary.connect, re.ASCII):
@@ -418,7 +445,16 @@ def parse_config(text: str, path: Path) -> AppConfig:
         history_limit=history_limit,
         export_dir=Path(export_dir).expanduser() if export_dir else Path.cwd(),
         source=path,
+        watch=_watch(data, where),
     )
+
+
+def _watch(data: dict[str, Any], where: _Located) -> WatchConfig:
+    watch = _section(data, "watch", WatchConfig, where)
+    for key in ("waiting_interval", "e_first_delay", "daily_interval", "poll"):
+        if getattr(watch, key) <= 0:
+            raise where.error("must be more than 0 seconds", "watch", key)
+    return watch
 
 
 def load_config(path: Path | str | None = None) -> AppConfig:
