@@ -66,6 +66,16 @@ def _written(out: Path, writer: Any, *args: Any, **kwargs: Any) -> None:
         raise CliError(f"{out}: cannot write: {_os_reason(exc)} (nothing was written)") from exc
 
 
+def _export_target(typed: str, store: Any, force: bool) -> Path:
+    """Where a file the CLI writes may go: never onto the store, a device, a FIFO or a folder."""
+    from console.export import ExportTargetError, check_target
+
+    try:
+        return check_target(Path(typed), store_path=store.path, force=force)
+    except ExportTargetError as exc:
+        raise CliError(str(exc)) from exc
+
+
 def _typed_text(value: str, what: str) -> str:
     """Text an operator typed on the command line must say something (the store checks the length)."""
     from checks.text import strip_unsafe
@@ -371,10 +381,7 @@ def cmd_export(args: argparse.Namespace, config: AppConfig) -> int:
     fmt = args.format or Path(args.output).suffix.lstrip(".").lower() or "xlsx"
     if fmt not in ("xlsx", "csv", "json"):
         raise CliError(f"--format {fmt!r}: use xlsx, csv or json")
-    try:
-        out = export.check_target(Path(args.output), store_path=store.path, force=args.force)
-    except export.ExportTargetError as exc:
-        raise CliError(str(exc)) from exc
+    out = _export_target(args.output, store, args.force)
     if fmt == "json":
         objects = []
         for r in records:
@@ -423,12 +430,7 @@ def cmd_report(args: argparse.Namespace, config: AppConfig) -> int:
             for g, n in groups.items():
                 previous_counts[g] = previous_counts.get(g, 0) + n
     if args.xlsx:
-        from console.export import ExportTargetError, check_target
-
-        try:
-            target = check_target(Path(args.xlsx), store_path=store.path, force=args.force)
-        except ExportTargetError as exc:
-            raise CliError(str(exc)) from exc
+        target = _export_target(args.xlsx, store, args.force)
         _written(
             target, report.write_section22_xlsx, target, national, per_area, previous_counts, config.engine.rules,
             area_title="รายอำเภอ" if args.province else "รายจังหวัด",
@@ -468,11 +470,12 @@ def _report_since(args: argparse.Namespace, config: AppConfig, store: Any) -> in
     if args.format == "xlsx":
         if not args.output:
             raise CliError("--format xlsx needs -o FILE.xlsx (where to write the report)")
-        trends.write_since_xlsx(Path(args.output), result, config.engine.rules, config.language)
-        print(f"{len(result.moves)} → {args.output}")
+        target = _export_target(args.output, store, args.force)
+        _written(target, trends.write_since_xlsx, target, result, config.engine.rules, config.language)
+        _out(f"{len(result.moves)} → {target}")
         return EXIT_OK
     for line in trends.since_text(result, config.engine.rules, config.language):
-        print(line)
+        _out(line)
     return EXIT_OK
 
 

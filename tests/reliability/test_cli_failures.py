@@ -66,6 +66,7 @@ def commands(store: Path, place: Path, config: Path) -> dict[str, list[str]]:
         "export": [*base, "export", "-o", str(place / "out.xlsx")],
         "report": [*base, "report", "--xlsx", str(place / "report.xlsx")],
         "tui": [*base, "tui"],
+        "watch": [*base, "watch", "--once"],
         "demo": [*base, "demo", "--no-tui", "--agencies", "5", "--delay-ms", "0"],
     }
 
@@ -101,7 +102,7 @@ def test_a_damaged_store_is_a_message_for_every_command(tmp_path: Path, sim_conf
     kept = operator_file.read_bytes()
     store.write_bytes(store.read_bytes()[:100])  # cut short, as by a full disk or a copy interrupted
     cmds = commands(store, tmp_path, sim_config)
-    names = ["check", "import", "correct", "note", "export", "report", "tui", "demo"]
+    names = ["check", "import", "correct", "note", "export", "report", "tui", "watch", "demo"]
     for name, result in run_all(cmds, names).items():
         assert_clean_failure(name, result)
         assert "store.json" in result.err
@@ -163,10 +164,12 @@ def test_a_missing_folder_is_a_message_for_every_command(tmp_path: Path, sim_con
     cmds |= {
         "note (config)": [*no_config, "note", "2", "x"],
         "tui (config)": [*no_config, "tui"],
+        "watch (config)": [*no_config, "watch", "--once"],
         "bench (config)": [*no_config, "bench", "--agencies", "5"],
         "demo (config)": [*no_config, "demo", "--no-tui"],
     }
-    names = ["check FILE", "import", "export", "report", "note (config)", "tui (config)", "bench (config)", "demo (config)"]
+    names = ["check FILE", "import", "export", "report", "note (config)", "tui (config)", "watch (config)", "bench (config)",
+             "demo (config)"]  # fmt: skip
     for name, result in run_all(cmds, names).items():
         assert_clean_failure(name, result)
         assert "folder" in result.err or "no such" in result.err, (name, result.err)
