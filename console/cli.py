@@ -161,9 +161,9 @@ def _read_file(path: str, sheet: str | None = None, mapping: dict[str, str] | No
     except ListReadError as exc:
         raise CliError(str(exc)) from exc
     for problem in result.problems:
-        _err(f"{path}: row {problem.row}: {problem.field}: {problem.message}")
+        _err(f"{result.source}: row {problem.row}: {problem.field}: {problem.message}")
     if not result.agencies:
-        raise CliError(f"{path}: no agencies could be read (see the messages above)")
+        raise CliError(f"{result.source}: no agencies could be read (see the messages above)")
     return result.agencies
 
 
@@ -302,7 +302,7 @@ def cmd_import(args: argparse.Namespace, config: AppConfig) -> int:
     for problem in result.problems:
         _err(f"row {problem.row}: {problem.field}: {problem.message}")
     if not result.agencies:
-        raise CliError(f"{args.source}: no agency rows could be read; nothing imported")
+        raise CliError(f"{result.source}: no agency rows could be read; nothing imported")
     store = _open_store(args, config)
     report = store.merge_import(result.agencies, source=result.source, operator=config.operator)
     _out(

@@ -175,16 +175,9 @@ def _bare(line: str) -> str:
     return line.rstrip("\r\n")
 
 
-def _fields(line: str, delimiter: str) -> int:
-    try:
-        return len(next(csv.reader([line], delimiter=delimiter, strict=False), []))
-    except csv.Error:
-        return 0
-
-
-def _swallows_rows(record: list[str], delimiter: str, whole_row: int) -> bool:
-    """A record spanning lines was read through a stray quote: a quoted cell that runs over a line
-    end closes in the middle of a cell, or holds a line that is a whole row by itself."""
+def _stray_quote(record: list[str], delimiter: str) -> bool:
+    """A record read through a stray quote: a quoted cell that never closes, or one that runs over a
+    line end and then closes in the middle of a cell (the "closing" quote opened a later cell)."""
     text = "\n".join(record)
     at, end = 0, len(text)
     field_start = True
@@ -192,20 +185,13 @@ def _swallows_rows(record: list[str], delimiter: str, whole_row: int) -> bool:
         ch = text[at]
         if field_start and ch == '"':
             close = at + 1
-            while True:
-                close = text.find('"', close)
-                if close < 0 or not text.startswith('""', close):
-                    break
+            while (close := text.find('"', close)) >= 0 and text.startswith('""', close):
                 close += 2
-            stop = end if close < 0 else close
-            content = text[at + 1 : stop]
-            if "\n" in content:
-                if any(_fields(piece, delimiter) >= whole_row for piece in content.split("\n")[1:]):
-                    return True
-                if close >= 0 and text[close + 1 : close + 2] not in (delimiter, "\n", ""):
-                    return True
-            at = end if close < 0 else close + 1
-            field_start = False
+            if close < 0:
+                return True
+            if "\n" in text[at:close] and text[close + 1 : close + 2] not in (delimiter, "\n", ""):
+                return True
+            at, field_start = close + 1, False
             continue
         field_start = ch in (delimiter, "\n")
         at += 1
@@ -217,13 +203,11 @@ def text_rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str] | RowG
 
     Rows are numbered as a spreadsheet program shows them (a cell with a line break is one row);
     a RowGuess also names the line of the file. A quoted cell may span lines (an address typed with
-    a line break), but when its quote never closes, closes in the middle of a cell, or swallows whole
-    rows, the quote was unbalanced: that line is reported and reading resumes on the next line, so
+    a line break), but when its quote never closes, or closes in the middle of a later cell, the quote
+    was unbalanced: that line is reported and reading resumes on the next line, so
     one stray quote costs one row, not the rest of the file.
     """
     lines = _lines(text)
-    widths = [_fields(_bare(line), delimiter) for line in lines[:10] if line.count('"') % 2 == 0]
-    whole_row = max(3, max(widths, default=3))
     i = 0
     number = 0
     while i < len(lines):
@@ -242,25 +226,12 @@ def text_rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str] | RowG
             i += 1
             continue
         used = max(1, reader.line_num)
-        if (used > 1 or (i + 1 == len(lines) and '"' in line)) and (
-            used > _MAX_QUOTED_LINES
-            or (i + used >= len(lines) and not _closed_at_end(lines[i:], delimiter))
-            or _swallows_rows([_bare(s) for s in lines[i : i + used]], delimiter, whole_row)
-        ):
+        if '"' in line and (used > _MAX_QUOTED_LINES or _stray_quote([_bare(s) for s in lines[i : i + used]], delimiter)):
             yield number, _guess(GUESS_QUOTE, i + 1)
             i += 1
             continue
         yield number, cells
         i += used
-
-
-def _closed_at_end(lines: list[str], delimiter: str) -> bool:
-    """The last record of the file: did its quotes close before the end?"""
-    try:
-        list(csv.reader(lines, delimiter=delimiter, strict=True))
-    except csv.Error:
-        return False
-    return True
 
 
 def _guess(reason: str, line: int) -> RowGuess:
