@@ -63,7 +63,7 @@ def commands(store: Path, place: Path, config: Path) -> dict[str, list[str]]:
         "import": [*base, "import", str(listing)],
         "correct": [*base, "correct", "1", "saraban1@tak.go.th", "--reason", "โทรแจ้ง", "--no-recheck"],
         "note": [*base, "note", "2", "โทรอีกครั้งพรุ่งนี้"],
-        "export": [*base, "export", "-o", str(place / "out.xlsx")],
+        "export": [*base, "export", "--all", "-o", str(place / "out.xlsx")],
         "report": [*base, "report", "--xlsx", str(place / "report.xlsx")],
         "tui": [*base, "tui"],
         "watch": [*base, "watch", "--once"],

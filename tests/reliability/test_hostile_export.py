@@ -17,7 +17,7 @@ from tests.reliability.hostile_kit import NOTE, fill, make_store, mknod_null, sn
 
 
 def export(capsys: pytest.CaptureFixture[str], store: Path, target: Path | str, *extra: str) -> tuple[int, str]:
-    code = main(["--store", str(store), "export", "--format", "csv", "-o", str(target), *extra])
+    code = main(["--store", str(store), "export", "--all", "--format", "csv", "-o", str(target), *extra])
     captured = capsys.readouterr()
     return code, captured.out + captured.err
 
@@ -44,7 +44,7 @@ def test_export_onto_every_store_file_is_refused_and_the_store_is_untouched(
     assert snapshot(files) == before
     code, text = export(capsys, store, store.with_name("store.json.operator.json"), "--format", "json")
     assert code == 2
-    main(["--store", str(store), "export", "--format", "json", "-o", str(store.parent / "all.jsonl")])
+    main(["--store", str(store), "export", "--all", "--format", "json", "-o", str(store.parent / "all.jsonl")])
     assert NOTE in (store.parent / "all.jsonl").read_text(encoding="utf-8")
 
 
@@ -133,7 +133,7 @@ def test_a_full_disk_is_a_message_and_leaves_nothing_half_written(
     with tmpfs(tmp_path / "small", "256k") as place:
         fill(place)
         for fmt in ("xlsx", "csv", "json"):
-            code = main(["--store", str(store), "export", "--format", fmt, "-o", str(place / f"list.{fmt}")])
+            code = main(["--store", str(store), "export", "--all", "--format", fmt, "-o", str(place / f"list.{fmt}")])
             err = capsys.readouterr().err
             assert code == 2, err
             assert "disk is full" in err and "Traceback" not in err
