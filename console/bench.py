@@ -134,6 +134,9 @@ KEYS: tuple[str, ...] = (
     "pipelining_speedup",
     "recheck_s",
     "recheck_group",
+    "proxy_scan_s",
+    "proxy_ratio",
+    "proxy_mismatches",
     "zero_delay_scan_s",
     "zero_delay_addresses_per_s",
     "zero_delay_engine_cpu_s",
@@ -633,6 +636,7 @@ class _Bench:
                 # the engine's memory for one national scan (world + scanner + verdicts), before other runs
                 out["peak_rss_mb"] = round(_peak_rss_mb(), 1)
                 await self._recheck(sim, cfg, main)
+                await self._proxied(sim, cfg, main)
                 if "watch" not in self.skip:
                     await self._watch(sim, cfg, model)
             if "baseline" not in self.skip:
@@ -665,6 +669,24 @@ class _Bench:
         out["mismatch_examples"] = mismatches[:10]
         self.violations += main.violations
         self.verdicts = list(main.scanner.verdicts.values())
+
+    async def _proxied(self, sim: SimProcess, cfg: EngineConfig, main: Run) -> None:
+        """The same scan with every SMTP session through a SOCKS5 proxy (the simulator's, on loopback)."""
+        from checks.config import parse_socks_url
+        from checks.sim.socks5 import SimSocks5Thread
+
+        assert self.world is not None
+        with SimSocks5Thread() as proxy:
+            proxied = dataclasses.replace(cfg, smtp=dataclasses.replace(cfg.smtp, proxy=parse_socks_url(proxy.url)))
+            self.progress("  the same scan through a SOCKS5 proxy...")
+            run = await timed_scan(sim, self.agencies, proxied, "socks5", progress=self.progress)
+        self.violations += [f"socks5: {line}" for line in run.violations]
+        self.out["proxy_scan_s"] = _r(run.elapsed)
+        self.out["proxy_ratio"] = _ratio(run.elapsed, main.elapsed)
+        expected = self.world.expected
+        self.out["proxy_mismatches"] = sum(
+            1 for a in self.agencies
+            if a.id in expected and getattr(run.scanner.verdicts.get(a.id), "group", None) != expected[a.id])
 
     async def _recheck(self, sim: SimProcess, cfg: EngineConfig, main: Run) -> None:
         assert self.world is not None
@@ -1007,6 +1029,8 @@ def format_table(out: dict[str, Any]) -> str:
     extrap = " (extrapolated)" if out["unpipelined_extrapolated"] else ""
     row("without pipelining", out["unpipelined_scan_s"], " s", extrap.strip())
     row("  speed-up of pipelining", out["pipelining_speedup"], "x")
+    row("through a SOCKS5 proxy", out["proxy_scan_s"], " s",
+        "" if out["proxy_ratio"] is None else f"{out['proxy_ratio']:g}x direct, {out['proxy_mismatches']} mismatches")
     row("recheck one agency (warm DNS)", out["recheck_s"], " s", "target < 0.5 s")
     row("zero delay throughput", out["zero_delay_addresses_per_s"], " agencies/s")
     row("peak memory (engine process)", out["peak_rss_mb"], " MB", "target < 250 MB")
