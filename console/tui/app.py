@@ -1207,6 +1207,11 @@ class SarabanApp(App[None]):
         self.run_guarded(scan(), "scan", exclusive=True)
 
     def action_scan(self) -> None:
+        if self.watching.round_running and not self.runner.running:  # the pause key holds the watcher too
+            paused = self.watching.toggle_pause()
+            self.notify(tr("msg.scan_paused" if paused else "msg.scan_resumed", self.lang), markup=False)
+            self._refresh_topbar()
+            return
         if self.runner.running:
             if self.scan_state == "paused":
                 self.runner.resume()
@@ -1462,6 +1467,8 @@ class SarabanApp(App[None]):
         header = export.followup_header(lang)
         writer = export.write_csv if path.suffix.lower() == ".csv" else export.write_xlsx
         path.parent.mkdir(parents=True, exist_ok=True)
+        # never onto the store, a device, a FIFO or a folder (the operator already agreed to replace a file)
+        path = await self.io(export.check_target, path, store_path=self.store.path, force=True)
         await self.io(writer, path, header, rows)
         self.notify(
             tr("msg.exported", self.lang, n=len(items), path=one_line(path)), markup=False, timeout=10
@@ -1520,7 +1527,7 @@ class SarabanApp(App[None]):
                 markup=False,
                 timeout=20,
             )
-        report = await self.io(self.store.merge_import, result.agencies, source=source, operator=self.operator)
+        report = await self.io(self.store.merge_import, result.agencies, source=result.source, operator=self.operator)
 
         def size(value: Any) -> int:
             return value if isinstance(value, int) else len(value or ())
