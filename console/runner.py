@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from checks import events as ev
 from checks.dns import MailResolver
 from checks.model import Agency, Verdict
+from checks.pilot import choose_pilot, judge_pilot
 from checks.scheduler import Backlog, Scanner
 from console.config import AppConfig
+from console.doctor import Preflight, identity_refusal, preflight_stop, preflight_warnings
 from console.store import AgencyRecord, Correction, Store
 from console.trends import save_scan_groups
 
@@ -51,18 +53,55 @@ class _BatchSaver:
 
         self.saving = asyncio.ensure_future(chained())
 
+    def failed(self) -> bool:
+        """A save has failed (full disk...): results can no longer be kept."""
+        saving = self.saving
+        return bool(saving is not None and saving.done() and not saving.cancelled() and saving.exception())
+
     async def close(self) -> None:
         self.flush()
         if self.saving is not None:
             await self.saving
 
 
-class Runner:
-    """Runs scans and rechecks for agencies held in a store, saving what they find."""
+class _Relay:
+    """The events of a scan's passes as one scan: verdicts saved, counts continued, one start and end."""
 
-    def __init__(self, store: Store, config: AppConfig) -> None:
+    def __init__(self, saver: _BatchSaver, total: int, on_event: ev.EventSink | None, stop: Callable[[], None]):
+        self.saver, self.total, self.on_event, self.stop = saver, total, on_event, stop
+        self.done_before = 0
+        self.first_pass = True
+
+    def __call__(self, event: ev.Event) -> None:
+        if self.saver.failed():
+            self.stop()  # results can no longer be saved (full disk...): stop probing; the error follows
+        if isinstance(event, ev.AgencyChecked):
+            self.saver.add(event.verdict)
+            event = ev.AgencyChecked(event.agency, event.verdict, self.done_before + event.done, self.total)
+        elif isinstance(event, ev.ScanStarted) and not self.first_pass:
+            return  # a resumed pass continues the same scan
+        elif isinstance(event, ev.ScanFinished):
+            return  # reported once, at the end
+        if self.on_event is not None:
+            self.on_event(event)
+
+
+class IdentityRefused(Exception):
+    """A real probe with the shipped placeholder identity: the message names the keys, the file and why."""
+
+
+class Runner:
+    """Runs scans and rechecks for agencies held in a store, saving what they find.
+
+    A full scan is guarded: the placeholder identity is refused, the doctor's checks run first when a
+    `preflight` is given (the CLI and console pass one for the real internet), and a large scan begins
+    with a pilot that stops it when the mail hosts say "it is you".
+    """
+
+    def __init__(self, store: Store, config: AppConfig, *, preflight: Preflight | None = None) -> None:
         self.store = store
         self.config = config
+        self.preflight = preflight
         self.scanner: Scanner | None = None
         self._stop_requested = False
         self._scanning = False  # from the call to scan() to its end, agencies' loading included
@@ -143,22 +182,18 @@ class Runner:
             self._scanning = False
             raise
         total = len(agencies)
-        done_before = 0
+        refused = await self._guard(agencies, agency_ids is None, on_event)
+        if refused is not None:
+            self._scanning = False
+            result = ev.ScanFinished(total=total, done=0, stopped=refused,
+                                     unfinished=tuple(a.id for a in agencies))
+            if on_event is not None:
+                on_event(result)
+            return result
         saver = _BatchSaver(self.store)
         started = time.monotonic()
+        sink = _Relay(saver, total, on_event, self.stop)
         first_pass = True
-
-        def sink(event: ev.Event) -> None:
-            if isinstance(event, ev.AgencyChecked):
-                saver.add(event.verdict)
-                event = ev.AgencyChecked(event.agency, event.verdict, done_before + event.done, total)
-            elif isinstance(event, ev.ScanStarted) and not first_pass:
-                return  # a resumed pass continues the same scan
-            elif isinstance(event, ev.ScanFinished):
-                return  # reported once, below
-            if on_event is not None:
-                on_event(event)
-
         counts: dict[str, int] = {}
         remaining = agencies
         try:
@@ -170,10 +205,10 @@ class Runner:
                 scanner = Scanner(self.config.engine)
                 self.scanner = scanner
                 finished = await scanner.run(remaining, sink)
-                first_pass = False
+                first_pass = sink.first_pass = False
                 for verdict in scanner.verdicts.values():
                     counts[verdict.group] = counts.get(verdict.group, 0) + 1
-                done_before += finished.done
+                sink.done_before += finished.done
                 outage = bool(finished.stopped and finished.stopped.startswith("canary"))
                 if not (wait_for_network and outage) or self._stop_requested or not finished.unfinished:
                     break
@@ -187,7 +222,7 @@ class Runner:
             self._scanning = False
         result = ev.ScanFinished(
             total=total,
-            done=done_before,
+            done=sink.done_before,
             counts=counts,
             elapsed_s=time.monotonic() - started,
             stopped=finished.stopped,
@@ -216,6 +251,43 @@ class Runner:
             on_event(ev.ScanResumed())
         return True
 
+    async def _guard(self, agencies: list[Agency], full: bool, on_event: ev.EventSink | None) -> str | None:
+        """Why this scan must not go on (identity, doctor, pilot), or None. Nothing is recorded here."""
+        refusal = identity_refusal(self.config)
+        if refusal is not None:
+            return f"identity: {refusal}"
+        lang = self.config.language
+        our_ip: str | None = None
+        if full and self.preflight is not None:
+            report = await self.preflight()
+            our_ip = report.public_ip
+            stop = preflight_stop(report, lang)
+            if stop is not None:
+                return f"doctor: {stop}"
+            if on_event is not None:
+                for warning in preflight_warnings(report, lang):
+                    on_event(ev.PreflightWarning(warning))
+        pilot = self.config.engine.pilot
+        if not full or pilot.size <= 0 or len(agencies) < pilot.min_agencies:
+            return None
+        sample = choose_pilot(agencies, pilot.size)
+        engine = replace(self.config.engine, smtp=replace(self.config.engine.smtp, retries=0))
+        scanner = Scanner(engine)
+        self.scanner = scanner
+
+        def quiet(event: ev.Event) -> None:
+            if isinstance(event, ev.CanaryFailed) and on_event is not None:
+                on_event(event)
+
+        try:
+            finished = await scanner.run(sample, quiet)
+        finally:
+            self.scanner = None
+        if finished.stopped:
+            return finished.stopped
+        judgement = judge_pilot(list(scanner.verdicts.values()), pilot, our_ip)
+        return judgement.reason if judgement.stop else None
+
     def province_counts(self) -> dict[str, dict[str, int]]:
         counts: dict[str, dict[str, int]] = {}
         for record in self.store.records(with_history=False, light=True):
@@ -227,6 +299,9 @@ class Runner:
 
     async def recheck(self, agency_id: str, on_event: ev.EventSink | None = None) -> Verdict | None:
         """Recheck one agency now and save the verdict at once; None when the network canary stopped it."""
+        refusal = identity_refusal(self.config)
+        if refusal is not None:
+            raise IdentityRefused(refusal)
         agencies = await asyncio.to_thread(self.agencies_to_check, [agency_id])
         if not agencies:
             raise KeyError(agency_id)

@@ -751,6 +751,8 @@ class SarabanApp(App[None]):
             self.state.apply_verdict(str(event.agency.id), event.verdict)
         elif isinstance(event, ev.CanaryFailed):
             self.notify(canary_failed_message(event, self.lang), severity="error", markup=False)
+        elif isinstance(event, ev.PreflightWarning):  # a doctor check warned before the scan (it goes on)
+            self.notify(one_line(event.message), severity="warning", markup=False)
         elif isinstance(event, ev.ProberBlocked) and not self.progress.blocked_notified:
             self.progress.blocked_notified = True  # one toast per scan; the log keeps every host
             self.notify(blocked_message(event, self.lang), severity="warning", markup=False)
@@ -799,6 +801,11 @@ class SarabanApp(App[None]):
         self.run_guarded(scan(), "scan", exclusive=True)
 
     def action_scan(self) -> None:
+        if self.watching.round_running and not self.runner.running:  # the pause key holds the watcher too
+            paused = self.watching.toggle_pause()
+            self.notify(tr("msg.scan_paused" if paused else "msg.scan_resumed", self.lang), markup=False)
+            self._refresh_topbar()
+            return
         if not (self.runner.running and self.progress.state in ("running", "paused")):
             self.start_scan(None)
             return
@@ -1003,6 +1010,8 @@ class SarabanApp(App[None]):
         rows = await self.io(export.followup_rows, [export.record_item(rec) for rec in items], self.ruleset.rules, lang=self.lang)
         writer = export.write_csv if path.suffix.lower() == ".csv" else export.write_xlsx
         await self.io(path.parent.mkdir, parents=True, exist_ok=True)
+        # never onto the store, a device, a FIFO or a folder (the operator already agreed to replace a file)
+        path = await self.io(export.check_target, path, store_path=self.store.path, force=True)
         await self.io(writer, path, export.followup_header(self.lang), rows)
         self.notify(tr("msg.exported", self.lang, n=len(items), path=one_line(path)), markup=False, timeout=10)
 
@@ -1035,7 +1044,7 @@ class SarabanApp(App[None]):
         if problems:
             message = tr("msg.import_problems", self.lang, n=len(problems)) + f"\n{first}"
             self.notify(message, severity="warning", markup=False, timeout=20)
-        report = await self.io(self.store.merge_import, result.agencies, source=source, operator=self.operator)
+        report = await self.io(self.store.merge_import, result.agencies, source=result.source, operator=self.operator)
         counts = {name: len(getattr(report, name)) for name in ("added", "changed", "unchanged", "missing")}
         self.notify(tr("msg.imported", self.lang, **counts), markup=False, timeout=10)
         await self._reload()

@@ -122,6 +122,8 @@ def event_text(event: ev.Event, lang: str, ruleset: Ruleset) -> Text | None:
         return Text(tr("event.canary_restored", lang, after=f"{event.after_s:.0f}"), style="green")
     if isinstance(event, ev.ProberBlocked):
         return Text(blocked_message(event, lang), style="bold red")
+    if isinstance(event, ev.PreflightWarning):  # a doctor check warned before the scan (it goes on)
+        return Text(one_line(event.message), style="yellow")
     if isinstance(event, ev.ScanPaused):
         return Text(tr("event.paused", lang, reason=_reason(event.reason, lang)), style="yellow")
     if isinstance(event, ev.ScanResumed):
