@@ -182,7 +182,8 @@ class Runner:
             self._scanning = False
             raise
         total = len(agencies)
-        refused = await self._guard(agencies, agency_ids is None, on_event)
+        stopped = "stopped by operator" if self._stop_requested else None  # while its agencies were read
+        refused = stopped or await self._guard(agencies, agency_ids is None, on_event)
         if refused is not None:
             self._scanning = False
             result = ev.ScanFinished(total=total, done=0, stopped=refused,
@@ -198,7 +199,7 @@ class Runner:
         remaining = agencies
         try:
             while True:
-                if self._stop_requested and first_pass:  # stopped while its agencies were being read
+                if self._stop_requested and first_pass:  # stopped during the doctor's checks or the pilot
                     ids = tuple(a.id for a in remaining)
                     finished = ev.ScanFinished(total, 0, {}, 0.0, "stopped by operator", unfinished=ids)
                     break
