@@ -302,6 +302,7 @@ async def test_command_palette_runs_an_action(make_app: Callable[..., SarabanApp
             await pilot.pause(0.02)
             if "English (l)" in screen_text(app):
                 break
+        assert "English (l)" in screen_text(app)  # the hit is on screen: Enter runs it, not something else
         await pilot.press("enter")
         await settle(pilot, app)
         assert app.lang == "en"
