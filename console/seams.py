@@ -15,6 +15,7 @@ from checks.config import EngineConfig
 from checks.events import EventSink, ScanFinished
 from checks.model import Agency, Verdict
 from checks.scheduler import Backlog
+from console.config import ConsoleSettings
 from console.rules import Record
 
 
@@ -88,3 +89,5 @@ class ConsoleConfig(Protocol):
     def keys(self) -> Mapping[str, str]: ...
     @property
     def export_dir(self) -> Path: ...
+    @property
+    def console(self) -> ConsoleSettings: ...

@@ -12,7 +12,7 @@ import asyncio
 import dataclasses
 import gc
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -153,6 +153,7 @@ class SarabanApp(App[None]):
         self.operator: str = config.operator or ""
         self.ruleset = Ruleset.of(config.engine)
         self.state = ConsoleState(self.ruleset)
+        self.state.scope = self.home_scope()
         self.progress = ScanProgress()
         self._full: dict[str, Record] = {}  # agency id → full record (evidence, history) for the detail pane
         self.loaded = False
@@ -161,6 +162,8 @@ class SarabanApp(App[None]):
         self.pane = "agencies"
         self._progress_dirty = True
         self._search_timer: Timer | None = None
+        self._column_prefer: tuple[str, ...] = ()  # what the table was last offered (_set_columns)
+        self._column_labels: dict[str, str] = {}
         self._search_applied_at = 0.0  # time.monotonic() of the last search applied to the table
         self._polling = False
         self._frozen = False
@@ -288,9 +291,19 @@ class SarabanApp(App[None]):
         for selector, narrow_display in shown.items():
             self.query_one(selector).display = narrow_display or not self.narrow
 
-    def _set_columns(self) -> None:
-        """Offer every column; the table shows the ones its width holds (the group always)."""
-        self.table.set_columns(ALL_COLUMNS, {c: tr(f"col.{c}", self.lang) for c in ALL_COLUMNS})
+    def _set_columns(self, shown: Sequence[Record] = ()) -> None:
+        """Offer every column; the table shows the ones its width holds (the group always). Rows from
+        several provinces put the province first (two "อบต.ทุ่งหิน" told apart); rows someone called
+        put the follow-up column next."""
+        prefer: list[str] = []
+        if self.state.scope.search and len({r.agency.province for r in shown}) > 1:
+            prefer.append("province")
+        if self.state.scope.followup_status or any(r.followup for r in shown):
+            prefer.append("followup")
+        labels = {c: tr(f"col.{c}", self.lang) for c in ALL_COLUMNS}
+        if tuple(prefer) != self._column_prefer or labels != self._column_labels:
+            self._column_prefer, self._column_labels = tuple(prefer), labels
+            self.table.set_columns(ALL_COLUMNS, labels, prefer)
 
     def _localise_bindings(self) -> None:
         """Binding descriptions (footer, help, palette) in the current language; keys and ids unchanged."""
@@ -400,11 +413,15 @@ class SarabanApp(App[None]):
             return []
         return row_cells(rec, self.table.column_ids, self.lang, key in self.state.marked, self.ruleset)
 
-    def _rebuild_table(self) -> None:
+    def _rebuild_table(self, to_first: bool = False) -> None:
+        """Show the scope's rows; `to_first`: the cursor goes to the first row (a new search's first hit)."""
         table = self.table
         in_scope = self.state.in_scope()
-        self.state.order = [rec_id(r) for r in self.state.visible(in_scope)]
-        table.rebuild(self.state.order, self.cells_of, keep=self.state.selected_id)
+        shown = self.state.visible(in_scope)
+        self.state.order = [rec_id(r) for r in shown]
+        first_row = self.state.order[0] if to_first and self.state.order else None
+        self._set_columns(shown)
+        table.rebuild(self.state.order, self.cells_of, keep=first_row or self.state.selected_id)
         self.state.pending.clear()
         self.state.selected_id = table.current_key()
         self._refresh_groups(in_scope)
@@ -515,9 +532,11 @@ class SarabanApp(App[None]):
     # ------------------------------------------------------------------------------------------
 
     def _search_for(self, value: str) -> None:
+        """A changed search shows its first hit (not the row selected before, which was the last hit
+        of the previous search after an Esc)."""
         if value != self.state.scope.search:
             self.state.scope = dataclasses.replace(self.state.scope, search=value)
-            self._rebuild_table()
+            self._rebuild_table(to_first=bool(value))
 
     def _stop_search_timer(self) -> None:
         if self._search_timer is not None:
@@ -611,11 +630,27 @@ class SarabanApp(App[None]):
             self.action_pane("agencies")
         elif self.state.marked:
             self.action_clear_marks()
-        elif self.state.scope.active:
-            self.set_scope(Scope())
-            self.notify(tr("msg.filter_cleared", self.lang), markup=False)
+        elif self.state.scope != self.home_scope():
+            self._clear_filters()
         elif self.focused is not self.table:
             self.action_pane("agencies")
+
+    def home_scope(self) -> Scope:
+        """Where the console opens and Esc ends: the config's `[console] province` (a helpdesk works
+        on one), else everything."""
+        return Scope(province=self.config.console.province or None)
+
+    def _clear_filters(self) -> None:
+        """Esc: every filter but the province goes; Esc again (only the province left) returns to the
+        config's province; ctrl+p "clear all filters" clears everything."""
+        target = Scope(province=self.state.scope.province)
+        if self.state.scope == target:
+            target = self.home_scope()
+        self.set_scope(target)
+        if target.province:
+            self.notify(tr("msg.filter_kept_province", self.lang, province=one_line(target.province)), markup=False)
+        else:
+            self.notify(tr("msg.filter_cleared", self.lang), markup=False)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Read-only (saraban serve): the write actions are disabled and hidden, wherever they come from."""
@@ -712,10 +747,12 @@ class SarabanApp(App[None]):
         key = table.current_key()
         if key is None:
             return
-        self.state.toggle_mark(key)
+        marked = self.state.toggle_mark(key)
         table.update_row(key)
-        if table.cursor_row < table.row_count - 1:
-            table.move_cursor(row=table.cursor_row + 1, animate=False)
+        # The cursor stays on the row just marked: an operator presses ↓ to go on, and `↓ space ↓ space`
+        # marks two rows in a row instead of skipping one. The mark glyph and this count are the sign.
+        message = "msg.marked" if marked else "msg.unmarked"
+        self.notify(tr(message, self.lang, n=len(self.state.marked)), markup=False, timeout=2)
         self._refresh_topbar()
 
     def action_clear_marks(self) -> None:

@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from console.i18n import tr
-from console.rules import Scope
+from console.rules import FOLLOWUP_FIXED, FOLLOWUP_NONE, FOLLOWUP_WAITING, Scope
 from console.tui.state import ConsoleState
 from console.tui.text import one_line
 from console.tui.view import group_label
@@ -118,6 +118,9 @@ def palette_entries(host: PaletteHost) -> list[PaletteEntry]:
 
     entries.append(PaletteEntry(tr("palette.clear_filter", lang), "", lambda: host.set_scope(Scope())))
     entries.append(PaletteEntry(tr("palette.followup", lang), "", scoped(followup_only=True)))
+    for status in (FOLLOWUP_WAITING, FOLLOWUP_FIXED, FOLLOWUP_NONE):  # "รอแก้ไข" finds who she called
+        title = tr("palette.followup_status", lang, value=tr(f"followup.status.{status}", lang))
+        entries.append(PaletteEntry(title, "", scoped(followup_status=status)))
     for rule in state.ruleset.rules:
         title = tr("palette.filter_group", lang, group=rule.group, label=group_label(rule, lang))
         entries.append(PaletteEntry(title, "", scoped(group=rule.group, bucket=None)))

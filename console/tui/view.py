@@ -21,11 +21,14 @@ from console.findings_text import finding_extras, finding_text, fix_reason_text,
 from console.i18n import tr
 from console.rules import (
     BUCKETS,
+    FOLLOWUP_FIXED,
+    FOLLOWUP_NONE,
     UNCHECKED,
     Record,
     Ruleset,
     Scope,
     current_address,
+    followup_status,
     group_of,
     is_stale,
     short_name,
@@ -58,6 +61,8 @@ def describe_scope(scope: Scope, lang: str) -> str:
             parts.append(tr(f"filter.{name}", lang, value=one_line(value)))
     if scope.followup_only:
         parts.append(tr("filter.followup", lang))
+    if scope.followup_status:
+        parts.append(tr("filter.followup_status", lang, value=tr(f"followup.status.{scope.followup_status}", lang)))
     if scope.changed_since:
         shown = be_date(scope.changed_since) if lang == "th" else scope.changed_since
         parts.append(tr("filter.changed", lang, value=shown))
@@ -153,6 +158,14 @@ def followup_label(state: str | None, lang: str) -> str:
     return tr("followup.called", lang) if state in CALLED_STATES else one_line(state)
 
 
+def followup_cell(rec: Record, lang: str) -> Text:
+    """The follow-up column: blank until someone called, then waiting (yellow) or fixed (green)."""
+    status = followup_status(rec)
+    if status == FOLLOWUP_NONE:
+        return Text("", end="")
+    return cell(tr(f"followup.cell.{status}", lang), style="green" if status == FOLLOWUP_FIXED else "yellow")
+
+
 def group_text(group: str | None, ruleset: Ruleset) -> Text:
     if group is None:
         return Text(UNCHECKED, style="dim", end="")
@@ -173,6 +186,7 @@ def row_cells(
         "province": cell(agency.province),
         "address": cell(current_address(rec)),
         "group": group_text(group_of(rec), ruleset),
+        "followup": followup_cell(rec, lang),
         "flags": cell(", ".join(flag_labels(rec, lang)), style="yellow"),
         "checked": cell(be_short(verdict.checked_at, lang) if verdict else "", style="dim"),
     }
@@ -204,6 +218,8 @@ def snapshot_counts(snapshot: dict[str, Any] | None, scope: Scope) -> Counter[st
     if not snapshot:
         return None
     if scope.search or scope.district or scope.kind or scope.followup_only or scope.changed_since:
+        return None
+    if scope.followup_status:
         return None
     counts: Counter[str] = Counter()
     per_province = snapshot.get("counts") or {}
@@ -425,23 +441,16 @@ def _verdict_section(text: Text, verdict: Verdict, ruleset: Ruleset, lang: str) 
         _kv(
             text,
             tr("detail.flags", lang),
-            ", ".join(f"{tr(f'flag.{f}', lang)} ({f})" for f in verdict.flags),
+            ", ".join(tr(f'flag.{f}', lang) for f in verdict.flags),
             "yellow",
         )
     _kv(text, tr("detail.checked_at", lang), be_long(verdict.checked_at, lang))
-    rule_name = evidence.rule or verdict.group
-    _kv(
-        text,
-        tr("detail.rule", lang),
-        f"{rule_name} (#{evidence.rule_index + 1})" if evidence.rule_index >= 0 else rule_name,
-    )
     if verdict.findings:
         _heading(text, tr("detail.findings", lang))
         for finding in verdict.findings:
-            # the sentence in the operator's language, then the code operators quote to supervisors
+            # the sentence in the operator's language; the finding's code is for supervisors (`y` copies it)
             text.append("  • ")
             text.append(one_line(finding_text(finding, lang, declared=evidence.declared)))
-            text.append(f" ({one_line(finding.code)})", style="dim")
             text.append("\n")
             for key, value in finding_extras(finding):
                 text.append(f"      {one_line(key)} = {one_line(value)}\n", style="dim")
@@ -534,6 +543,8 @@ def detail_text(rec: Record | None, ruleset: Ruleset, lang: str) -> Text:
         return Text(tr("detail.empty", lang), style="dim", end="")
     text = Text(end="")
     _agency_section(text, rec, lang)
+    if rec.notes:  # what the operator was told on the phone: near the top, not below the SMTP transcript
+        _notes_section(text, rec, lang)
     verdict = rec.verdict
     if verdict is None:
         text.append(f"{tr('detail.group', lang)}: {tr('detail.not_checked', lang)}\n", style="dim")
@@ -544,8 +555,6 @@ def detail_text(rec: Record | None, ruleset: Ruleset, lang: str) -> Text:
         _verdict_section(text, verdict, ruleset, lang)
     if rec.corrections:
         _corrections_section(text, rec, lang)
-    if rec.notes:
-        _notes_section(text, rec, lang)
     history = list(rec.history or ())
     if history:
         _history_section(text, history, ruleset, lang)
