@@ -293,7 +293,7 @@ EN: dict[str, str] = {
     "doctor.timeout": "Did not finish within {seconds} s: could not tell",
     "doctor.timeout.do": "See what was asked without an answer; try again, and if it persists ask your network administrator",
     "identity.refused": (
-        "Not probing the real internet: {keys} in {file} still the placeholder ({values}). Mail hosts reject a "
+        "Not probing the real internet: {keys} in {file} still hold the placeholder ({values}). Mail hosts reject a "
         "sender whose domain does not exist and a HELO name under .invalid, so every result would be about us, "
         "not the agencies. Set this machine's real name and a real office address (ask your network "
         "administrator), then run saraban doctor; to try saraban, use saraban demo or --sim"
