@@ -308,6 +308,8 @@ def cmd_export(args: argparse.Namespace, config: AppConfig) -> int:
 
     store = _open_store(args, config)
     records = _export_items(store, args)
+    if args.letter:
+        return _export_letter(args, config, records)
     fmt = args.format or Path(args.output).suffix.lstrip(".").lower() or "xlsx"
     if fmt not in ("xlsx", "csv", "json"):
         raise CliError(f"--format {fmt!r}: use xlsx, csv or json")
@@ -328,10 +330,26 @@ def cmd_export(args: argparse.Namespace, config: AppConfig) -> int:
         export.write_jsonl(out, objects)
     else:
         items = [(r.agency, r.verdict, r.current_address, [n.text for n in r.notes], r.followup) for r in records]
-        rows = export.followup_rows(items, config.engine.rules, lang=config.language)
-        header = list(export.followup_header(config.language))
-        (export.write_xlsx if fmt == "xlsx" else export.write_csv)(out, header, rows)
+        rows = export.followup_records(items, config.engine.rules, lang=config.language)
+        export.write_followup(out, rows, lang=config.language, fmt=fmt)
     print(f"{len(records)} → {out}")
+    return EXIT_OK
+
+
+def _export_letter(args: argparse.Namespace, config: AppConfig, records: list[Any]) -> int:
+    """`export --letter`: the province's attachment to its districts (console.letter), XLSX only.
+    Without --group it lists the agencies that need follow-up."""
+    from console.letter import letter_records, write_letter
+
+    if (args.format or "xlsx") != "xlsx" or Path(args.output).suffix.lower() not in ("", ".xlsx"):
+        raise CliError("--letter writes XLSX only: give -o FILE.xlsx")
+    if not args.group:
+        records = letter_records(records)
+    if not any(r.verdict is not None for r in records):
+        raise CliError("no checked agency needs follow-up here: nothing to put in the letter (check first: saraban check)")
+    out = Path(args.output) if Path(args.output).suffix else Path(args.output + ".xlsx")
+    n = write_letter(out, records, config.engine.rules)
+    print(f"{n} → {out}")
     return EXIT_OK
 
 
@@ -482,6 +500,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kind")
     p.add_argument("--changed-since", help="ISO date: only agencies checked since then")
     p.add_argument("--format", choices=("xlsx", "csv", "json"))
+    p.add_argument("--letter", action="store_true",
+                   help="the province's attachment to its districts: one print-ready sheet per district (XLSX)")
     p.add_argument("-o", "--output", required=True)
     p.set_defaults(func=cmd_export)
 

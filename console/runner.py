@@ -14,7 +14,7 @@ from dataclasses import replace
 from checks import events as ev
 from checks.dns import MailResolver
 from checks.model import Agency, Verdict
-from checks.scheduler import Backlog, Scanner
+from checks.scheduler import Backlog, Scanner, offline_verdict
 from console.config import AppConfig
 from console.store import Correction, Store
 
@@ -176,6 +176,27 @@ class Runner:
         if snapshot and result.stopped is None and agency_ids is None:
             await asyncio.to_thread(self.store.save_snapshot, self.province_counts(), label="scan")
         return result
+
+    def record_offline(self, agency_ids: Sequence[str] | None = None) -> int:
+        """Give at once the verdict that needs no network (checks.scheduler.offline_verdict) to the
+        agencies with no verdict about the address they have now; returns how many got one.
+
+        Called after an import, so an officer sees Thai digits, free mail, non-government domains, bad
+        syntax and missing announcements before any check instead of "not checked yet".
+        """
+        wanted = set(agency_ids) if agency_ids is not None else None
+        verdicts: list[Verdict] = []
+        for record in self.store.records(with_history=False, light=True):
+            if wanted is not None and record.agency.id not in wanted:
+                continue
+            current = record.current_address
+            if record.verdict is not None and record.verdict.evidence.declared == current:
+                continue  # already checked as it is: a real verdict is never replaced by this one
+            agency = record.agency if current == record.agency.declared else replace(record.agency, declared=current)
+            verdict = offline_verdict(agency, self.config.engine)
+            if verdict is not None:
+                verdicts.append(verdict)
+        return self.store.save_verdicts(verdicts, batch_size=SAVE_BATCH) if verdicts else 0
 
     def province_counts(self) -> dict[str, dict[str, int]]:
         counts: dict[str, dict[str, int]] = {}

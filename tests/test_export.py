@@ -152,8 +152,11 @@ def test_cell_safe_leaves_ordinary_text() -> None:
 
 def test_followup_rows_say_problem_fix_and_evidence_in_thai() -> None:
     d1, b1, b3, unchecked = followup_rows(_items(), DEFAULT_RULES)
-    assert len(d1) == len(FOLLOWUP_COLUMNS) == 19
-    assert d1[COL["ลำดับที่"]] == "47" and d1[COL["โทรศัพท์"]] == "055-123456"
+    assert len(d1) == len(FOLLOWUP_COLUMNS) == 20
+    # ลำดับที่ is a number (Excel sorts 47 before 326), the phone stays text
+    assert d1[COL["ลำดับที่"]] == 47 and d1[COL["โทรศัพท์"]] == "055-123456"
+    # nothing was corrected: the current address is not the declared one repeated
+    assert d1[COL["อีเมลตามประกาศ"]] == TUNGLUANG.declared and d1[COL["อีเมลปัจจุบัน"]] == ""
     assert d1[COL["กลุ่ม"]] == "D1" and d1[COL["ความหมายกลุ่ม"]] == "ไม่พบโดเมน"
     assert d1[COL["ปัญหา"]] == "ไม่พบโดเมนของอีเมลในระบบ DNS"
     assert d1[COL["วิธีแก้ไข"]].startswith("แก้ไขชื่อโดเมน")
@@ -231,20 +234,24 @@ def test_xlsx_read_back(tmp_path: Path, loose_umask: object) -> None:
     wb = openpyxl.load_workbook(path)
     ws = wb["ติดตาม"]
     assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref == f"A1:S{len(rows) + 1}"
+    assert ws.auto_filter.ref == f"A1:T{len(rows) + 1}"
     assert [c.value for c in ws[1]] == list(FOLLOWUP_COLUMNS)
     values: list[str] = []
     for row in ws.iter_rows():
         for cell in row:
             assert cell.data_type != "f"
             values.append("" if cell.value is None else str(cell.value))
-    _assert_no_formula_text(values)
     assert ws.cell(2, 2).value == "เทศบาลตำบลทุ่งหลวง"
+    assert ws.cell(2, 1).value == 47 and ws.cell(2, 1).data_type == "n"
     assert ws.cell(4, 6).value == "saraban_๖๖๓๐๑๙@dla.go.th"
-    evil = [c.value for c in ws[5]]
-    assert evil[1] == '\'=HYPERLINK("http://evil.example","โทรหาเรา")'
-    assert evil[4] == "'=1+1" and evil[5] == "'+66 1234@x.go.th"
-    assert evil[2] == "'@เมือง" and evil[3] == "'-ตาก"
+    # XLSX cells are typed: text that looks like a formula is kept as written, as a string cell with
+    # Excel's quote prefix (no "'" in the text: that belongs to CSV only)
+    evil = [c for c in ws[5]]
+    assert evil[1].value == '=HYPERLINK("http://evil.example","โทรหาเรา")'
+    assert evil[4].value == "=1+1" and evil[5].value == "+66 1234@x.go.th"
+    assert evil[2].value == "@เมือง" and evil[3].value == "-ตาก"
+    for cell in evil[1:6]:
+        assert cell.data_type == "s" and cell.quotePrefix, cell.coordinate
     assert ws.column_dimensions["B"].width >= 20  # wide enough for a Thai agency name
 
 
@@ -317,4 +324,4 @@ def test_libreoffice_opens_the_export_without_formulas(tmp_path: Path) -> None:
     assert table[0] == list(FOLLOWUP_COLUMNS)
     assert table[1][1] == "เทศบาลตำบลทุ่งหลวง"
     evil = table[4]
-    assert evil[1].startswith("'=HYPERLINK") and evil[4] == "'=1+1"  # shown as text, never evaluated
+    assert evil[1].startswith("=HYPERLINK") and evil[4] == "=1+1"  # read as text, never evaluated

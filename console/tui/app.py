@@ -1400,11 +1400,9 @@ class SarabanApp(App[None]):
             (rec.agency, rec.verdict, current_address(rec), [note.text for note in rec.notes or ()], rec.followup)
             for rec in items
         ]
-        rows = await self.io(export.followup_rows, entries, self.rules, lang=lang)
-        header = export.followup_header(lang)
-        writer = export.write_csv if path.suffix.lower() == ".csv" else export.write_xlsx
+        rows = await self.io(export.followup_records, entries, self.rules, lang=lang)
         path.parent.mkdir(parents=True, exist_ok=True)
-        await self.io(writer, path, header, rows)
+        await self.io(export.write_followup, path, rows, lang=lang)
         self.notify(
             tr("msg.exported", self.lang, n=len(items), path=one_line(path)), markup=False, timeout=10
         )
