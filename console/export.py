@@ -305,7 +305,7 @@ def write_followup(
     write_xlsx_sheets(
         path,
         [
-            Sheet(SHEET_FULL[key], header, full, print_ready=True),
+            Sheet(SHEET_FULL[key], header, full, print_ready=True, wrap_at=28, unwrapped=(6, 7, 13)),
             Sheet(
                 SHEET_PHONE[key],
                 phone_header,
@@ -313,6 +313,7 @@ def write_followup(
                 print_ready=True,
                 wrap_at=34,
                 widths=((len(phone_header), 30),),  # room to write the call's outcome by hand
+                unwrapped=(5,),
             ),
         ],
     )
@@ -373,6 +374,7 @@ def _display_width(text: str) -> int:
 PRINT_FONT = "TH Sarabun New"
 PRINT_FONT_SIZE = 14
 _WRAP_AT = 40  # a print-ready column wider than this wraps its text instead of widening the page
+_UNWRAPPED_MAX = 48
 _HEADER_WRAP = 12  # a print-ready header longer than this wraps over lines
 _CHAR_RATIO = 1.2  # column-width units per print-font character (measured on LibreOffice's pages)
 _WRAP_LOSS = 1.12  # a wrapped line ends at a word break, short of the column's width
@@ -405,6 +407,7 @@ class Sheet:
     print_ready: bool = False
     wrap_at: int = _WRAP_AT
     widths: tuple[tuple[int, int], ...] = ()  # (column number, width) fixed instead of fitted
+    unwrapped: tuple[int, ...] = ()  # columns (addresses) fitted up to _UNWRAPPED_MAX: never cut on the phone
 
 
 def _text_cell(cell: Any, value: str) -> None:
@@ -457,7 +460,8 @@ def _fill_sheet(wb: Any, sheet: Sheet) -> None:
     fixed = dict(sheet.widths)
     final: list[float] = []
     for i, w in enumerate(widths, start=1):
-        final.append(fixed.get(i, min(max(round(w * ratio) + 2, 6), limit)))
+        cap = max(limit, _UNWRAPPED_MAX) if i in sheet.unwrapped else limit
+        final.append(fixed.get(i, min(max(round(w * ratio) + 2, 6), cap)))
         ws.column_dimensions[get_column_letter(i)].width = final[-1]
     for cell in ws[top] if ncols else ():
         cell.font = Font(bold=True)

@@ -235,7 +235,10 @@ def letter_sheets(records: Sequence[AgencyRecord], rules: Sequence[Rule]) -> lis
         if days:
             heading.append(_date_line(days))
         title = district if district_names.count(district) == 1 else f"{district} {province}"
-        sheets.append(Sheet(title, header, rows, heading=heading, print_ready=True, wrap_at=36))
+        address_column = header.index("email ที่ระบุใน ม.๑๐") + 1
+        sheets.append(
+            Sheet(title, header, rows, heading=heading, print_ready=True, wrap_at=32, unwrapped=(address_column,))
+        )
     return sheets
 
 

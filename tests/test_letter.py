@@ -139,8 +139,11 @@ def test_print_settings(tmp_path: Path) -> None:
         header = list(ws[5])
         assert all(c.font.b and c.font.name == "TH Sarabun New" for c in header)
         assert all(c.font.name == "TH Sarabun New" for c in ws[6])
-        widths = [ws.column_dimensions[c.column_letter].width for c in header]
-        assert widths[1] >= 20 and max(widths) <= 36  # fitted, long text wraps instead of widening the page
+        widths = {c.value: ws.column_dimensions[c.column_letter].width for c in header}
+        address = widths.pop("email ที่ระบุใน ม.๑๐")
+        longest = max(len(str(ws.cell(r, 7).value or "")) for r in range(6, ws.max_row + 1))
+        assert address >= longest  # an address is never cut in two: it is read out on the phone
+        assert widths["หน่วยงาน"] >= 20 and max(widths.values()) <= 32  # long text wraps instead of widening the page
         assert ws.cell(6, 2).alignment.wrap_text
 
 
