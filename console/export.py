@@ -377,7 +377,8 @@ _WRAP_AT = 40  # a print-ready column wider than this wraps its text instead of 
 _UNWRAPPED_MAX = 48
 _HEADER_WRAP = 12  # a print-ready header longer than this wraps over lines
 _CHAR_RATIO = 1.2  # column-width units per print-font character (measured on LibreOffice's pages)
-_WRAP_LOSS = 1.12  # a wrapped line ends at a word break, short of the column's width
+_LINE_CHAR = 1.08  # width units one character of wrapped print-font text takes, word breaks included
+_LINE_CHAR_BOLD = 1.3
 _MARK = re.compile(r"[/✓\s0-9๐-๙]{0,6}")  # a column of "/" marks or sequence numbers
 _LINE_PT = 22.0  # one line of the print font, in points (Thai needs room above and below)
 _FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -421,11 +422,12 @@ def _text_width(value: object) -> int:
     return max((_display_width(line) for line in str(value).splitlines()), default=0)
 
 
-def _lines(value: object, width: float) -> int:
-    """How many lines a wrapped cell of `width` characters takes (Thai breaks between words; a
-    little slack for where the break falls)."""
+def _lines(value: object, width: float, *, bold: bool = False) -> int:
+    """How many lines a wrapped cell of `width` units takes (Thai breaks between words, so a line
+    ends short of the width; bold is wider). Measured on LibreOffice's pages of the letter."""
     room = max(1.0, width - 2)
-    need = [_display_width(line) * _CHAR_RATIO * _WRAP_LOSS for line in str(value).splitlines() or [""]]
+    per_char = _LINE_CHAR_BOLD if bold else _LINE_CHAR
+    need = [_display_width(line) * per_char for line in str(value).splitlines() or [""]]
     return sum(max(1, math.ceil(n / room)) for n in need)
 
 
@@ -503,8 +505,8 @@ def _print_setup(ws: Any, top: int, nrows: int, widths: Sequence[float]) -> None
             else:
                 cell.font, cell.alignment = body, mark_style if mark and nrows else wrap
             if cell.value not in (None, ""):
-                lines = max(lines, _lines(cell.value, width))
-        ws.row_dimensions[row[0].row].height = lines * _LINE_PT + 4
+                lines = max(lines, _lines(cell.value, width, bold=cell.row == top))
+        ws.row_dimensions[row[0].row].height = lines * _LINE_PT + 6
     ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from checks.config import Rule
-from checks.model import Verdict
+from checks.model import Agency, Verdict
 from console.export import Sheet, write_xlsx_sheets
 from console.findings_text import finding_text
-from console.opdc import opdc_state
+from console.opdc import DELIVERED, opdc_state
 from console.thai import be_date, safe_text, to_ascii_digits, to_thai_digits
 
 if TYPE_CHECKING:
@@ -145,10 +145,18 @@ def letter_row(record: AgencyRecord, rules: Sequence[Rule], fallback_seq: int) -
         announced="/" if agency.announced else "",
         order="/" if agency.order_announced else "",
         declared=declared,
-        opdc=safe_text(agency.previous_result) if opdc_state(agency) is not None else "",
+        opdc=_opdc_said(agency),
         problem=problem_phrase(verdict, rules),
         fix=fix_phrase(verdict, rules),
     )
+
+
+def _opdc_said(agency: Agency) -> str:
+    """What OPDC's round said, as the list wrote it; a blank there meant delivered."""
+    state = opdc_state(agency)
+    if state is None:
+        return ""
+    return safe_text(agency.previous_result).strip() or ("ส่งได้" if state == DELIVERED else "")
 
 
 def _seq_key(record: AgencyRecord) -> tuple[int, int, str]:

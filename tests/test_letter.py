@@ -115,6 +115,7 @@ def test_header_words_digits_and_check_date_in_be(tmp_path: Path) -> None:
     assert by_seq["๔๗"][8] == "ไม่ใช่โดเมนของหน่วยงานรัฐ (tambonthungluang.co.th); reject:ไม่พบโดเมน"
     assert by_seq["๑๒"][8] == "reject:ไม่พบmail"
     assert by_seq["๙"][8] == "reject:โดเมน maeramat.go.th รับ mail ไม่ได้"
+    assert by_seq["๙"][7] == "ส่งได้"  # OPDC's round delivered (a blank cell on the list); now it does not
     assert by_seq["๕"][8] == "ไม่ได้ระบุ email ในประกาศ ม.๑๐" and by_seq["๕"][7] == "reject:ไม่พบmail"
     assert by_seq["๑๒"][9].startswith("สร้างกล่องจดหมาย")
 
@@ -199,6 +200,9 @@ def test_libreoffice_prints_the_letter(tmp_path: Path) -> None:
     width, _, height = fields["Page size"].split()[:3]
     assert float(width) > float(height), "landscape"
     assert abs(float(width) - 842) < 3 and abs(float(height) - 595) < 3, "A4"
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, timeout=60).stdout
+    # a Thai font drew the text (TH Sarabun New, or Debian's metric twin Laksaman), not boxes
+    assert "Laksaman" in fonts or "Sarabun" in fonts, fonts
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, timeout=60)
     assert "reject:ไม่พบโดเมน" in text.stdout
     assert "ลำดับที่" in text.stdout and text.stdout.count("ลำดับที่") >= pages  # header repeated on every page
