@@ -6,7 +6,10 @@ documented defaults of `config.example.toml`.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from dataclasses import dataclass, field
+from urllib.parse import unquote, urlsplit
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +19,57 @@ class DnsConfig:
     timeout: float = 3.0  # seconds per query try
     lifetime: float = 8.0  # seconds for a whole lookup (bounded again from outside)
     max_concurrent: int = 200  # concurrent lookups (dnspython hangs near ~10,000)
+
+
+@dataclass(frozen=True, slots=True)
+class SocksProxy:
+    """A SOCKS5 proxy every SMTP session goes through (`[smtp] proxy = "socks5://[user:pass@]host:port"`)."""
+
+    host: str
+    port: int
+    username: str = field(default="", repr=False)
+    password: str = field(default="", repr=False)
+
+    @property
+    def display(self) -> str:
+        """host:port, never the credentials (evidence, messages, logs)."""
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
+_PROXY_HOST = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9-]{1,63}", re.ASCII)
+
+
+def parse_socks_url(text: str) -> SocksProxy:
+    """`socks5://[user:pass@]host:port` → SocksProxy; ValueError saying what is wrong and how to write it."""
+    shape = 'write it as "socks5://host:port" or "socks5://user:password@host:port"'
+    if not isinstance(text, str) or any(c.isspace() for c in text) or not text.isprintable():
+        raise ValueError(f"must not contain spaces or control characters; {shape}")
+    try:
+        url = urlsplit(text)
+        port = url.port
+    except ValueError:
+        raise ValueError(f"the port must be a number 1-65535; {shape}") from None
+    if url.scheme.lower() != "socks5":
+        raise ValueError(f"only socks5:// proxies are supported (DNS stays local), not {url.scheme or 'no scheme'!r}; {shape}")
+    host = url.hostname or ""
+    if not host:
+        raise ValueError(f"no proxy host; {shape}")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if not _PROXY_HOST.fullmatch(host):
+            raise ValueError(f"{host!r} is not a host name or IP address; {shape}") from None
+    if port is None or port == 0:
+        raise ValueError(f"no proxy port (1-65535); {shape}")
+    if url.path not in ("", "/") or url.query or url.fragment:
+        raise ValueError(f"unexpected path or query after host:port; {shape}")
+    username = unquote(url.username or "")
+    password = unquote(url.password or "")
+    if (url.username is None) != (url.password is None) or (url.username is not None and not username):
+        raise ValueError(f"give both a user name and a password, or neither; {shape}")
+    if len(username.encode()) > 255 or len(password.encode()) > 255:
+        raise ValueError("user name and password must each be at most 255 bytes (RFC 1929)")
+    return SocksProxy(host, port, username, password)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +84,7 @@ class SmtpConfig:
     starttls: bool = True  # use STARTTLS when offered (self-signed accepted, outcome recorded)
     pipelining: bool = True  # RFC 2920 when the host advertises it
     catch_all_check: bool = True  # one random local part per domain
+    proxy: SocksProxy | None = None  # every SMTP session through this SOCKS5 proxy; None: direct
 
 
 @dataclass(frozen=True, slots=True)

@@ -238,6 +238,7 @@ HOST_GREETING_REJECTED = "greeting_rejected"  # 4xx/5xx banner (e.g. 421 at gree
 HOST_DROPPED = "dropped"  # server closed the session mid-way
 HOST_PROTOCOL_ERROR = "protocol_error"  # garbage, over-long lines
 HOST_SENDER_REJECTED = "sender_rejected"  # MAIL FROM refused
+HOST_PROXY_FAILED = "proxy_failed"  # our SOCKS5 proxy failed (down, auth, ruleset, unreachable): ours
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,7 @@ from checks import model as m
 from checks.address import AddressReading, read_address
 from checks.classify import build_verdict, first_rule
 from checks.config import EngineConfig
+from checks.connect import ProxyFailed, connector_for, open_stream, proxy_reachable
 from checks.dns import MailResolver
 from checks.policy import policy_findings
 from checks.smtp import SessionResult, classify_reply, probe_session
@@ -127,6 +128,7 @@ class Scanner:
         self._retry_handles: set[asyncio.TimerHandle] = set()
         self._canary_lock = asyncio.Lock()
         self._policy_cache: dict[tuple[str, str], list[m.Finding]] = {}
+        self._network_check: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ public control
     def pause(self) -> None:
@@ -150,6 +152,10 @@ class Scanner:
     @property
     def paused(self) -> bool:
         return not self._running.is_set()
+
+    def sessions_in_flight(self) -> int:
+        """SMTP sessions under way (a paused scan lets them finish: wait for 0 to stop without losing them)."""
+        return sum(queue.active for queue in self._hosts.values())
 
     def backlog(self) -> Backlog | None:
         """How long the work still queued will take at the politeness limits, and which host sets it.
@@ -195,11 +201,13 @@ class Scanner:
                 error = "timed out"
             if error:
                 return f"DNS cannot resolve {cfg.resolve}: {error}"
+        proxy = self.config.smtp.proxy
         if cfg.connect:
             host, _, port = cfg.connect.rpartition(":")
             try:
                 async with asyncio.timeout(cfg.timeout):
-                    reader, writer = await asyncio.open_connection(host.strip("[]"), int(port))
+                    # through the SOCKS5 proxy when one is set: the canary must test the path sessions take
+                    reader, writer = await open_stream(connector_for(proxy), host, int(port), cfg.timeout)
                     try:
                         # A cut port 25 often accepts and resets (transparent proxies): wait for the greeting.
                         greeting = await reader.readline()
@@ -212,8 +220,13 @@ class Scanner:
                             await writer.wait_closed()
                 if greeting[:1] != b"2":
                     return f"no SMTP greeting from {cfg.connect}"
+            except ProxyFailed as exc:
+                return exc.reason
             except (OSError, TimeoutError, ValueError) as exc:
-                return f"cannot connect to {cfg.connect}: {type(exc).__name__} {exc}".strip()
+                via = f" via SOCKS5 proxy {proxy.display}" if proxy is not None else ""
+                return f"cannot connect to {cfg.connect}{via}: {type(exc).__name__} {exc}".strip()
+        elif proxy is not None:
+            return await proxy_reachable(proxy, cfg.timeout)
         return None
 
     # ------------------------------------------------------------------ running a scan
@@ -358,10 +371,15 @@ class Scanner:
             and verdict.evidence.fix_probe.outcome
             in (m.PROBE_DOMAIN_NOT_FOUND, m.PROBE_NO_MAIL_SERVER, m.PROBE_TEMPORARY, m.PROBE_DNS_TEMPORARY)
         )
-        if doubtful and (self.config.canary.resolve or self.config.canary.connect):
+        if doubtful and self._guarded():
             self._held.append((time.monotonic(), agency, verdict))
             return
         self._record(agency, verdict)
+
+    def _guarded(self) -> bool:
+        """Is there a canary to confirm doubtful verdicts? A proxy always is one (its own reachability)."""
+        cfg = self.config
+        return bool(cfg.canary.resolve or cfg.canary.connect or cfg.smtp.proxy is not None)
 
     def _record(self, agency: m.Agency, verdict: m.Verdict) -> None:
         self.verdicts[agency.id] = verdict
@@ -379,6 +397,27 @@ class Scanner:
     async def _confirm_held(self, *, final: bool) -> None:
         async with self._canary_lock:
             await self._confirm_held_locked(final=final)
+
+    def _proxy_failed(self) -> None:
+        """A session failed at the proxy: check our network now rather than after the retries.
+
+        If the canary (through the proxy) fails, the scan stops exactly as for any outage: what is held
+        is discarded, the runner waits for the network and resumes the agencies not done.
+        """
+        if self._network_check is None or self._network_check.done():
+            self._network_check = self._spawn(self._check_network())  # type: ignore[assignment]
+
+    async def _check_network(self) -> None:
+        async with self._canary_lock:
+            if self._stop_reason is not None:
+                return
+            problem = await self.canary()
+            if problem is None or self._stop_reason is not None:
+                return
+            withheld = len(self._held)
+            self._held.clear()
+            self._emit(ev.CanaryFailed(problem, withheld))
+            self.stop(f"canary: {problem}")
 
     async def _confirm_held_locked(self, *, final: bool) -> None:
         if not self._held or self._stop_reason is not None:
@@ -685,6 +724,8 @@ class Scanner:
                 continue
             # The host failed before RCPT: hand over to the next MX.
             target.attempts.append(result.attempt_for(target.address))
+            if result.outcome == m.HOST_PROXY_FAILED:
+                self._proxy_failed()
             if target.spent >= self.config.smtp.deadline:
                 self._finalize(target, m.PROBE_TEMPORARY)
                 continue

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import socket
 import ssl
 import time
 from collections import deque
@@ -35,11 +36,13 @@ from aiosmtplib import (
 )
 
 from checks.config import SmtpConfig
+from checks.connect import ProxyFailed, connector_for
 from checks.model import (
     HOST_DROPPED,
     HOST_GREETING_REJECTED,
     HOST_OK,
     HOST_PROTOCOL_ERROR,
+    HOST_PROXY_FAILED,
     HOST_REFUSED,
     HOST_SENDER_REJECTED,
     HOST_TIMEOUT,
@@ -394,30 +397,52 @@ class _Run:
         await self.mail()
         await self.rcpt_stage()
 
+    async def open_proxied(self, t0: float) -> socket.socket:
+        """The TCP connection made by the SOCKS5 proxy; its own failures end the session as ours."""
+        connector = connector_for(self.config.proxy)
+        label = f"<connect via {connector.label}>"
+        try:
+            return await connector.connect(self.ip, self.config.port, self.config.timeout)
+        except ProxyFailed as exc:
+            self.prelude.append(Exchange(label, None, _ms(t0)))
+            raise self.fail(HOST_PROXY_FAILED, exc.reason) from None
+        except ConnectionRefusedError as exc:
+            self.prelude.append(Exchange(label, None, _ms(t0)))
+            raise self.fail(HOST_REFUSED, str(exc)) from None
+        except TimeoutError:
+            self.prelude.append(Exchange(label, None, _ms(t0)))
+            raise self.fail(HOST_TIMEOUT, f"connect via {connector.label}: timed out") from None
+        except OSError as exc:  # anything else between us and the proxy is ours too, never "unreachable"
+            self.prelude.append(Exchange(label, None, _ms(t0)))
+            raise self.fail(HOST_PROXY_FAILED, f"{type(exc).__name__}: {exc}") from None
+
     async def connect(self) -> None:
         cfg = self.config
         self.close()
+        t0 = time.monotonic()
+        sock = await self.open_proxied(t0) if cfg.proxy is not None else None
         smtp = aiosmtplib.SMTP(
             tls_context=_PROBE_TLS,
-            hostname=self.ip,
-            port=cfg.port,
+            hostname=None if sock is not None else self.ip,
+            port=None if sock is not None else cfg.port,
+            sock=sock,
             local_hostname=cfg.helo_name,
             timeout=cfg.timeout,
             validate_certs=False,
             start_tls=False,
             use_tls=False,
         )
-        t0 = time.monotonic()
+        connect_label = "<connect>" if sock is None else f"<connect via {connector_for(cfg.proxy).label}>"
         try:
             resp = await smtp.connect()
         except SMTPConnectTimeoutError as exc:
-            self.prelude.append(Exchange("<connect>", None, _ms(t0)))
+            self.prelude.append(Exchange(connect_label, None, _ms(t0)))
             raise self.fail(HOST_TIMEOUT, str(exc)) from None
         except SMTPConnectResponseError as exc:
-            self.prelude.append(Exchange("<connect>", make_reply(exc.code, exc.message), _ms(t0)))
+            self.prelude.append(Exchange(connect_label, make_reply(exc.code, exc.message), _ms(t0)))
             raise self.fail(HOST_GREETING_REJECTED, f"greeting {exc.code}") from None
         except SMTPConnectError as exc:
-            self.prelude.append(Exchange("<connect>", None, _ms(t0)))
+            self.prelude.append(Exchange(connect_label, None, _ms(t0)))
             causes = list(_causes(exc))
             if any(isinstance(c, ConnectionRefusedError) for c in causes):
                 raise self.fail(HOST_REFUSED, str(exc)) from None
@@ -426,18 +451,19 @@ class _Run:
                 raise self.fail(HOST_DROPPED, f"reset before the greeting: {exc}") from None
             if any(isinstance(c, SMTPServerDisconnected) for c in causes):
                 raise self.fail(HOST_DROPPED, f"closed before the greeting: {exc}") from None
-            raise self.fail(HOST_UNREACHABLE, str(exc)) from None
+            # through a proxy the TCP connection already stood: whatever broke it is not "unreachable"
+            raise self.fail(HOST_UNREACHABLE if sock is None else HOST_DROPPED, str(exc)) from None
         except SMTPResponseException as exc:  # malformed or over-long greeting
-            self.prelude.append(Exchange("<connect>", None, _ms(t0)))
+            self.prelude.append(Exchange(connect_label, None, _ms(t0)))
             raise self.fail(HOST_PROTOCOL_ERROR, exc.message) from None
         except SMTPTimeoutError as exc:
-            self.prelude.append(Exchange("<connect>", None, _ms(t0)))
+            self.prelude.append(Exchange(connect_label, None, _ms(t0)))
             raise self.fail(HOST_TIMEOUT, str(exc)) from None
         except (SMTPException, OSError) as exc:
-            self.prelude.append(Exchange("<connect>", None, _ms(t0)))
-            raise self.fail(HOST_UNREACHABLE, str(exc)) from None
+            self.prelude.append(Exchange(connect_label, None, _ms(t0)))
+            raise self.fail(HOST_UNREACHABLE if sock is None else HOST_DROPPED, str(exc)) from None
         self.smtp = smtp
-        self.prelude.append(Exchange("<connect>", make_reply(resp.code, resp.message), _ms(t0)))
+        self.prelude.append(Exchange(connect_label, make_reply(resp.code, resp.message), _ms(t0)))
 
     def command_failed(self, command: str, t0: float, exc: BaseException, rejected: str) -> _Stop:
         """Record a command that got no usable reply (or a refusal) and say how the session ended."""

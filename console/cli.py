@@ -391,6 +391,8 @@ def cmd_report(args: argparse.Namespace, config: AppConfig) -> int:
     from console.opdc import compare_with_opdc
 
     store = _open_store(args, config)
+    if args.since is not None:
+        return _report_since(args, config, store)
     records = store.records(with_history=False)
     if args.province:
         records = [r for r in records if r.agency.province == args.province]
@@ -440,6 +442,24 @@ def cmd_report(args: argparse.Namespace, config: AppConfig) -> int:
     for area, s in per_area.items():
         cells = "  ".join(f"{b} {s.by_bucket.get(b, 0)} ({report.percent(s.by_bucket.get(b, 0), s.checked)})" for b in ("A", "BE", "W"))
         print(f"{area:<24} {s.total:>5}  {cells}")
+    return EXIT_OK
+
+
+def _report_since(args: argparse.Namespace, config: AppConfig, store: Any) -> int:
+    from console import trends
+
+    try:
+        result = trends.changes_since(store, trends.parse_since(args.since), args.province)
+    except trends.TrendError as exc:
+        raise CliError(str(exc)) from exc
+    if args.format == "xlsx":
+        if not args.output:
+            raise CliError("--format xlsx needs -o FILE.xlsx (where to write the report)")
+        trends.write_since_xlsx(Path(args.output), result, config.engine.rules, config.language)
+        print(f"{len(result.moves)} → {args.output}")
+        return EXIT_OK
+    for line in trends.since_text(result, config.engine.rules, config.language):
+        print(line)
     return EXIT_OK
 
 
@@ -501,6 +521,12 @@ def _run_demo(args: argparse.Namespace, config: AppConfig, store_path: Path) -> 
     if args.store:
         print(f"demo store: {store_path}")
     return EXIT_OK
+
+
+def cmd_watch(args: argparse.Namespace, config: AppConfig) -> int:
+    from console.watch import headless
+
+    return headless.run(_open_store(args, config), config, once=args.once)
 
 
 def cmd_bench(args: argparse.Namespace, config: AppConfig) -> int:
@@ -568,6 +594,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--province")
     p.add_argument("--json", action="store_true")
     p.add_argument("--xlsx", help="also write the Section 22 summary as XLSX")
+    p.add_argument("--since", metavar="DATE", help="who moved between the scan of DATE (2026-11-01 or BE 01/11/2569) and the latest")
+    p.add_argument("--format", choices=("text", "xlsx"), default="text", help="with --since: print, or write -o FILE")
+    p.add_argument("-o", "--output", help="with --since --format xlsx: the file to write")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("tui", help="open the console (the default)")
@@ -580,6 +609,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-scan", action="store_true", help="open the console without starting a scan")
     p.add_argument("--keep", action="store_true", help="keep the demo's /tmp directory (removed on exit otherwise)")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("watch", help="recheck waiting and E agencies on a schedule (headless, for systemd)")
+    p.add_argument("--once", action="store_true", help="one round of whoever is due now, then exit")
+    p.set_defaults(func=cmd_watch)
 
     p = sub.add_parser("bench", help="measure speed, politeness and memory on the simulated internet")
     p.add_argument("--agencies", type=int, default=8286)

@@ -26,8 +26,11 @@ from checks.config import (
     PolitenessConfig,
     Rule,
     SmtpConfig,
+    SocksProxy,
+    parse_socks_url,
 )
 from checks.model import FINDING_CODES
+from console.watch.schedule import WatchConfig
 
 APP_NAME = "saraban"
 
@@ -46,6 +49,7 @@ class AppConfig:
     history_limit: int = 10
     export_dir: Path = field(default_factory=Path.cwd)
     source: Path | None = None  # the file it came from
+    watch: WatchConfig = field(default_factory=WatchConfig)  # [watch]: the watcher's schedule
 
     def rule(self, group: str) -> Rule | None:
         return next((r for r in self.engine.rules if r.group == group), None)
@@ -257,6 +261,18 @@ def _rules(data: dict[str, Any], where: _Located) -> tuple[Rule, ...]:
     return tuple(rules)
 
 
+def _proxy(value: object, where: _Located) -> SocksProxy | None:
+    """`[smtp] proxy`: empty or absent = direct; otherwise a socks5:// URL, refused at start when malformed."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise where.error(f"must be text like \"socks5://host:port\", not {value!r}", "smtp", "proxy")
+    try:
+        return parse_socks_url(value)
+    except ValueError as exc:
+        raise where.error(str(exc), "smtp", "proxy") from None
+
+
 def parse_config(text: str, path: Path) -> AppConfig:
     """Parse and validate TOML text; raises ConfigError naming the line and the reason."""
     where = _Located(path, text)
@@ -264,7 +280,7 @@ def parse_config(text: str, path: Path) -> AppConfig:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    allowed = {"general", "dns", "smtp", "limits", "canary", "policy", "rules", "keys"}
+    allowed = {"general", "dns", "smtp", "limits", "canary", "policy", "rules", "keys", "watch"}
     for key in data:
         if key not in allowed:
             raise where.error(f"unknown section (known: {', '.join(sorted(allowed))})", key)
@@ -291,6 +307,7 @@ def parse_config(text: str, path: Path) -> AppConfig:
         raise where.error("must be a port number 1-65535", "smtp", "port")
     if any(c in smtp.helo_name + smtp.mail_from for c in "\r\n <>"):
         raise where.error("must not contain spaces, angle brackets or line breaks", "smtp", "mail_from")
+    smtp = replace(smtp, proxy=_proxy(smtp.proxy, where))
     limits = _section(data, "limits", PolitenessConfig, where)
     for key in ("max_sessions_per_host", "rcpt_per_session", "sessions_per_minute", "max_concurrent_sessions"):
         if getattr(limits, key) < 1:
@@ -317,7 +334,16 @@ def parse_config(text: str, path: Path) -> AppConfig:
         history_limit=general.get("history_limit", 10),
         export_dir=Path(export_dir).expanduser() if export_dir else Path.cwd(),
         source=path,
+        watch=_watch(data, where),
     )
+
+
+def _watch(data: dict[str, Any], where: _Located) -> WatchConfig:
+    watch = _section(data, "watch", WatchConfig, where)
+    for key in ("waiting_interval", "e_first_delay", "daily_interval", "poll"):
+        if getattr(watch, key) <= 0:
+            raise where.error("must be more than 0 seconds", "watch", key)
+    return watch
 
 
 def load_config(path: Path | str | None = None) -> AppConfig:

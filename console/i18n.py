@@ -634,3 +634,11 @@ def scan_reason(reason: str, lang: str) -> str:
     if reason.startswith("canary:"):
         return tr("reason.canary", lang, detail=reason.split(":", 1)[1].strip())
     return reason
+
+
+# issue 14 (watch, trends, serve): those strings live beside their code and join the tables here
+from console.watch.words import EN as _WATCH_EN  # noqa: E402
+from console.watch.words import TH as _WATCH_TH  # noqa: E402
+
+TH.update(_WATCH_TH)
+EN.update(_WATCH_EN)

@@ -18,6 +18,7 @@ from checks.model import Agency, Verdict
 from checks.scheduler import Backlog, Scanner, offline_verdict
 from console.config import AppConfig
 from console.store import Correction, Store
+from console.trends import save_scan_groups
 
 SAVE_EVERY_S = 5.0  # a scan's verdicts are written at most this often (and at the end): each save touches every shard
 SAVE_BATCH = 1000
@@ -49,6 +50,9 @@ class Runner:
     def resume(self) -> None:
         if self.scanner is not None:
             self.scanner.resume()
+
+    def sessions_in_flight(self) -> int:
+        return self.scanner.sessions_in_flight() if self.scanner is not None else 0
 
     def backlog(self) -> Backlog | None:
         """The running scan's slowest queue (see Scanner.backlog); None when idle."""
@@ -176,6 +180,7 @@ class Runner:
             on_event(result)
         if snapshot and result.stopped is None and agency_ids is None:
             await asyncio.to_thread(self.store.save_snapshot, self.province_counts(), label="scan")
+            await asyncio.to_thread(save_scan_groups, self.store)  # who moved where: `report --since`
         return result
 
     def record_offline(self, agency_ids: Sequence[str] | None = None) -> int:

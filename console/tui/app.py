@@ -27,7 +27,7 @@ from textual.css.query import NoMatches
 from textual.events import Resize
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import Footer, Input, Static
 
 from checks.events import (
     AgencyChecked,
@@ -772,24 +772,24 @@ class SarabanApp(App[None]):
     # Table events
     # ------------------------------------------------------------------------------------------
 
-    @on(DataTable.RowHighlighted, "#agencies")
-    def row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        key = event.row_key.value if event.row_key is not None else None
+    @on(AgencyTable.RowHighlighted, "#agencies")
+    def row_highlighted(self, event: AgencyTable.RowHighlighted) -> None:
+        key = event.key
         if key != self.selected_id:
             self.selected_id = key
             self._refresh_detail()
 
-    @on(DataTable.RowSelected, "#agencies")
-    def row_selected(self, event: DataTable.RowSelected) -> None:
+    @on(AgencyTable.RowSelected, "#agencies")
+    def row_selected(self, event: AgencyTable.RowSelected) -> None:
         """Enter on a row: the detail pane (narrow) or focus it (wide)."""
-        self.selected_id = event.row_key.value
+        self.selected_id = event.key
         self._refresh_detail()
         if self.narrow:
             self.action_pane("detail")
 
-    @on(DataTable.HeaderSelected, "#agencies")
-    def header_selected(self, event: DataTable.HeaderSelected) -> None:
-        column = str(event.column_key.value)
+    @on(AgencyTable.HeaderSelected, "#agencies")
+    def header_selected(self, event: AgencyTable.HeaderSelected) -> None:
+        column = event.column
         if column in SORTABLE:
             self.set_sort(column, not self.sort_reverse if column == self.sort_column else False)
 

@@ -60,8 +60,7 @@ def table(app: SarabanApp) -> AgencyTable:
 
 
 def shown_ids(app: SarabanApp) -> list[str]:
-    t = table(app)
-    return [t.coordinate_to_cell_key((i, 0))[0].value for i in range(t.row_count)]
+    return list(table(app).keys)
 
 
 async def select(pilot: Pilot[Any], app: SarabanApp, agency_id: str) -> None:

@@ -1,0 +1,100 @@
+"""The watcher on the simulated internet: a fix is noticed, verified and recorded; E gets its retry."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from checks.sim.internet import SimInternet
+from console.config import AppConfig
+from console.runner import Runner
+from console.store import Store
+from console.watch.lock import WatchLock, WatchLockHeld
+from console.watch.loop import Watcher
+from console.watch.schedule import WatchConfig
+from tests.reliability.simkit import fast_config
+from tests.watch.simworld import create_mailbox, watch_world
+
+FAST = WatchConfig(waiting_interval=0.3, e_first_delay=0.3, e_max_delay=0.3, poll=0.1)
+
+
+@pytest.fixture
+async def setup(tmp_path: Path) -> AsyncIterator[tuple[Store, AppConfig, SimInternet, list[str]]]:
+    world = watch_world()
+    async with SimInternet(world) as sim:
+        config = AppConfig(engine=fast_config(sim, retries=0), store_path=tmp_path / "store.json", operator="somchai",
+                           watch=FAST)
+        store = Store(config.store_path)
+        store.merge_import(world.agencies, source="test", operator="somchai")
+        await Runner(store, config).scan()
+        lines: list[str] = []
+        sim.world = world  # the test fixes mailboxes in this world while the sim runs
+        yield store, config, sim, lines
+
+
+def group(store: Store, agency_id: str) -> str | None:
+    verdict = store.record(agency_id).verdict
+    return verdict.group if verdict is not None else None
+
+
+async def until(condition: object, timeout: float = 15.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not condition():  # type: ignore[operator]
+            await asyncio.sleep(0.05)
+
+
+async def test_waiting_agency_whose_mailbox_appears_is_verified_fixed_within_one_interval(setup) -> None:
+    store, config, sim, lines = setup
+    assert (group(store, "wait-1"), group(store, "wait-2"), group(store, "grey-1")) == ("D3", "D3", "E")
+    for agency_id in ("wait-1", "wait-2"):
+        store.set_followup(agency_id, "called_waiting", "somchai")
+    broken_before = store.record("wait-2").verdict.checked_at
+    watcher = Watcher(store, Runner(store, config), config.watch, config.engine.rules, operator="watch",
+                      lang="en", log=lines.append)
+    task = asyncio.create_task(watcher.run())
+    try:
+        create_mailbox(sim.world, "saraban@tambonfixme.go.th")  # the agency fixed it after the call
+        await until(lambda: store.record("wait-1").followup == "fixed_verified" and group(store, "grey-1") == "A1")
+    finally:
+        watcher.stop()
+        await task
+    fixed = store.record("wait-1")
+    assert fixed.verdict.group == "A1"
+    assert fixed.current_address == "saraban@tambonfixme.go.th"  # the watcher never changes an address
+    assert "250" in fixed.notes[-1].text and "mx.tambonfixme.go.th" in fixed.notes[-1].text
+    assert any(line.startswith("fixed — verified by recheck: wait-1") for line in lines)
+    # still broken: the last try is newer, no new alarm, still waiting
+    broken = store.record("wait-2")
+    assert broken.verdict.group == "D3" and broken.followup == "called_waiting"
+    assert broken.verdict.checked_at >= broken_before and not broken.notes
+    assert not any("fixed" in line and "wait-2" in line for line in lines)
+    # the greylisted E agency got its retry and passed
+    assert group(store, "grey-1") == "A1"
+    assert any("grey-1" in line and "E → A1" in line and "E retry" in line for line in lines)
+
+
+async def test_a_working_agency_is_never_rechecked(setup) -> None:
+    store, config, _sim, lines = setup
+    watcher = Watcher(store, Runner(store, config), replace(FAST, e_first_delay=3600, e_max_delay=3600),
+                      config.engine.rules, operator="watch", lang="en", log=lines.append)
+    before = store.record("ok-1").verdict.checked_at
+    assert await watcher.run_once() == []
+    assert store.record("ok-1").verdict.checked_at == before and lines == []
+    assert watcher.next_at is not None  # the E agency's retry is planned
+
+
+def test_a_second_watcher_is_refused_and_told_who_holds_the_store(tmp_path: Path) -> None:
+    path = tmp_path / "store.json"
+    first = WatchLock(path, "console")
+    owner = first.acquire()
+    try:
+        with pytest.raises(WatchLockHeld) as held:
+            WatchLock(path, "headless").acquire()
+        assert f"pid {owner.pid}" in str(held.value) and "(console)" in str(held.value)
+    finally:
+        first.release()
+    WatchLock(path, "headless").acquire()  # free again once released
