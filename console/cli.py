@@ -20,6 +20,7 @@ from typing import Any
 from checks import events as ev
 from checks.model import Agency, Verdict, verdict_record
 from console.config import AppConfig, ConfigError, load_config
+from console.rules import Scope
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -69,10 +70,11 @@ class _Progress:
             sys.stderr.write("\n")
 
 
-def _print_summary(config: AppConfig, verdicts: Sequence[Verdict | None], finished: ev.ScanFinished | None) -> None:
+def _print_summary(config: AppConfig, groups: Sequence[str | None], finished: ev.ScanFinished | None) -> None:
+    """Counts per group and bucket; `groups` are effective groups (None: not checked, or stale)."""
     from console.report import percent, summarize
 
-    summary = summarize([v.group if v else None for v in verdicts], config.engine.rules)
+    summary = summarize(groups, config.engine.rules)
     th = config.language == "th"
     print(("สรุปผลการตรวจ" if th else "Summary") + f": {summary.total}")
     for rule in config.engine.rules:
@@ -141,7 +143,7 @@ def cmd_check(args: argparse.Namespace, config: AppConfig) -> int:
         records = []
     else:
         store = _open_store(args, config)
-        records = _select_records(store, args)
+        records = _select_records(store, args, config)
         agencies = [r.agency for r in records]  # as declared; the runner probes the corrected address
         if not agencies:
             raise CliError("no agencies match (import a list first: saraban import FILE)")
@@ -175,7 +177,7 @@ def cmd_check(args: argparse.Namespace, config: AppConfig) -> int:
     else:
         finished = asyncio.run(_scan_agencies(config, agencies, args.sim, sink))
     if not args.json:
-        _print_summary(config, [verdicts.get(a.id) for a in agencies], finished)
+        _print_summary(config, [v.group if (v := verdicts.get(a.id)) else None for a in agencies], finished)
     if finished.stopped and finished.stopped.startswith("canary"):
         return EXIT_CANARY
     return EXIT_OK
@@ -186,22 +188,64 @@ def _open_store(args: argparse.Namespace, config: AppConfig) -> Any:
 
     path = Path(args.store).expanduser() if args.store else config.store_path
     try:
-        return Store(path, history_limit=config.history_limit)
+        store = Store(path, history_limit=config.history_limit)
     except StoreError as exc:
         raise CliError(str(exc)) from exc
+    for notice in store.notices:
+        _err(notice)
+    return store
 
 
-def _select_records(store: Any, args: argparse.Namespace) -> list[Any]:
-    records = store.records(with_history=False)
-    args.all_selected = not (args.group or args.province or args.agency)
-    if args.agency:
-        records = [_find_one(store, args.agency)]
-    if args.group:
-        groups = {g.strip().upper() for chunk in args.group for g in chunk.split(",")}
-        records = [r for r in records if (r.verdict.group if r.verdict else "-") in groups]
-    if args.province:
-        records = [r for r in records if r.agency.province == args.province]
-    return records
+def _say_store_problems(store: Any) -> None:
+    """Damaged entries the reads found (file and agency named); the other agencies were used as usual."""
+    for problem in store.problems():
+        _err(problem)
+
+
+def _select_records(store: Any, args: argparse.Namespace, config: AppConfig) -> list[Any]:
+    from console.rules import Ruleset, select
+
+    scope = scope_from_args(args)
+    args.all_selected = not (scope.active or args.agency)
+    records = [_find_one(store, args.agency)] if args.agency else store.records(with_history=False)
+    _say_store_problems(store)
+    return select(records, scope, Ruleset.of(config.engine))
+
+
+def _add_scope_args(p: argparse.ArgumentParser) -> None:
+    """The console's filters as flags: `check`, `export` and `report` select exactly what the console shows."""
+    p.add_argument("--group", action="append", help="only these groups (repeat or comma-separate; '-' for not checked)")
+    p.add_argument("--bucket", choices=("A", "BE", "W", "-"), help="only one of OPDC's buckets ('-': not checked)")
+    p.add_argument("--province")
+    p.add_argument("--district")
+    p.add_argument("--kind")
+    p.add_argument("--search", help="the console's search: words of the name, area, address or ลำดับที่")
+    p.add_argument("--followup", action="store_true", help="only agencies that need follow-up (B–E, not E)")
+    p.add_argument(
+        "--changed-since",
+        help="only agencies whose group or address changed since this date (2026-01-31 or 31/01/2569)",
+    )
+
+
+def scope_from_args(args: argparse.Namespace) -> Scope:
+    """The Scope the console would show for these flags (console.rules: one meaning for both)."""
+    from console.rules import Scope, parse_since
+
+    groups = frozenset(g.strip().upper() for chunk in args.group or () for g in chunk.split(",") if g.strip())
+    try:
+        since = parse_since(args.changed_since or "")
+    except ValueError as exc:
+        raise CliError(f"--changed-since {args.changed_since!r}: write a date as 2026-01-31 or 31/01/2569") from exc
+    return Scope(
+        search=args.search or "",
+        groups=groups,
+        bucket=args.bucket,
+        province=args.province,
+        district=args.district,
+        kind=args.kind,
+        followup_only=args.followup,
+        changed_since=since,
+    )
 
 
 def _find_one(store: Any, key: str) -> Any:
@@ -302,27 +346,38 @@ def cmd_note(args: argparse.Namespace, config: AppConfig) -> int:
     return EXIT_OK
 
 
-def _export_items(store: Any, args: argparse.Namespace) -> list[Any]:
+def _export_items(store: Any, args: argparse.Namespace, config: AppConfig) -> list[Any]:
+    """The records to export. Without --group, --bucket, --followup or --all: the agencies that need
+    follow-up (the phone list), said on stderr with what that leaves out."""
+    from console.rules import Ruleset, followup_exclusions, select
+
+    scope = scope_from_args(args)
+    ruleset = Ruleset.of(config.engine)
     records = store.records(with_history=False)
-    if args.group:
-        groups = {g.strip().upper() for chunk in args.group for g in chunk.split(",") if g.strip()}
-        records = [r for r in records if (r.verdict.group if r.verdict else "-") in groups]
-    if args.province:
-        records = [r for r in records if r.agency.province == args.province]
-    if args.district:
-        records = [r for r in records if r.agency.district == args.district]
-    if args.kind:
-        records = [r for r in records if r.agency.kind == args.kind]
-    if args.changed_since:
-        records = [r for r in records if r.verdict is not None and r.verdict.checked_at >= args.changed_since]
-    return records
+    _say_store_problems(store)
+    if not (args.all or scope.groups or scope.bucket or scope.followup_only):
+        in_area = select(records, scope, ruleset)
+        scope = replace(scope, followup_only=True)
+        _err(_followup_default_message(config, followup_exclusions(in_area, ruleset)))
+        return select(in_area, scope, ruleset)
+    return select(records, scope, ruleset)
+
+
+def _followup_default_message(config: AppConfig, exclusions: Sequence[Any]) -> str:
+    from console.i18n import tr
+
+    lang = config.language
+    left_out = ", ".join(tr(f"followup.excluded.{e.reason}", lang, n=e.count) for e in exclusions)
+    message = tr("cli.export_followup_default", lang)
+    return f"{message} ({tr('followup.excludes', lang, what=left_out)})" if left_out else message
 
 
 def cmd_export(args: argparse.Namespace, config: AppConfig) -> int:
     from console import export
+    from console.rules import group_of, is_stale
 
     store = _open_store(args, config)
-    records = _export_items(store, args)
+    records = _export_items(store, args, config)
     if args.letter:
         return _export_letter(args, config, records)
     fmt = args.format or Path(args.output).suffix.lstrip(".").lower() or "xlsx"
@@ -333,7 +388,12 @@ def cmd_export(args: argparse.Namespace, config: AppConfig) -> int:
         objects = []
         for r in records:
             if r.verdict is not None:
-                obj = verdict_record(replace(r.agency, declared=r.agency.declared), r.verdict)
+                # declared: the list's address; the verdict says which address it checked, and a verdict
+                # about an address the agency no longer uses is history (group null, stale true)
+                obj = verdict_record(r.agency, r.verdict)
+                obj["checked_address"] = r.verdict.evidence.declared
+                obj["stale"] = is_stale(r)
+                obj["group"] = group_of(r)
             else:
                 obj = {"id": r.agency.id, "seq": r.agency.seq, "name": r.agency.name, "district": r.agency.district,
                        "province": r.agency.province, "declared": r.agency.declared, "normalized": None, "group": None,
@@ -344,7 +404,7 @@ def cmd_export(args: argparse.Namespace, config: AppConfig) -> int:
             objects.append(obj)
         export.write_jsonl(out, objects)
     else:
-        items = [(r.agency, r.verdict, r.current_address, [n.text for n in r.notes], r.followup) for r in records]
+        items = [export.record_item(r) for r in records]
         rows = export.followup_records(items, config.engine.rules, lang=config.language)
         export.write_followup(out, rows, lang=config.language, fmt=fmt)
     print(f"{len(records)} → {out}")
@@ -358,9 +418,10 @@ def _export_letter(args: argparse.Namespace, config: AppConfig, records: list[An
 
     if (args.format or "xlsx") != "xlsx" or Path(args.output).suffix.lower() not in ("", ".xlsx"):
         raise CliError("--letter writes XLSX only: give -o FILE.xlsx")
-    if not args.group:
-        records = letter_records(records)
-    if not any(r.verdict is not None for r in records):
+    from console.rules import Ruleset
+
+    records = letter_records(records, Ruleset.of(config.engine), chosen=bool(args.group))
+    if not records:
         raise CliError("no checked agency needs follow-up here: nothing to put in the letter (check first: saraban check)")
     out = Path(args.output) if Path(args.output).suffix else Path(args.output + ".xlsx")
     n = write_letter(out, records, config.engine.rules)
@@ -389,29 +450,30 @@ def _opdc_sentence(c: Any, th: bool) -> str:
 def cmd_report(args: argparse.Namespace, config: AppConfig) -> int:
     from console import report
     from console.opdc import compare_with_opdc
+    from console.rules import Ruleset, group_of, select
 
     store = _open_store(args, config)
     if args.since is not None:
         return _report_since(args, config, store)
-    records = store.records(with_history=False)
-    if args.province:
-        records = [r for r in records if r.agency.province == args.province]
+    records = select(store.records(with_history=False), scope_from_args(args), Ruleset.of(config.engine))
+    _say_store_problems(store)
     key = (lambda r: r.agency.district or "-") if args.province else (lambda r: r.agency.province or "-")
-    national = report.summarize([r.verdict.group if r.verdict else None for r in records], config.engine.rules)
+    groups = [group_of(r) for r in records]  # a verdict about an old address counts as not checked
+    national = report.summarize(groups, config.engine.rules)
     areas: dict[str, list[str | None]] = {}
-    for r in records:
-        areas.setdefault(key(r), []).append(r.verdict.group if r.verdict else None)
+    for r, group in zip(records, groups, strict=True):
+        areas.setdefault(key(r), []).append(group)
     per_area = {a: report.summarize(g, config.engine.rules) for a, g in sorted(areas.items())}
     snapshots = store.snapshots()
     previous_counts: dict[str, int] | None = None
     if len(snapshots) >= 2:
         previous_counts = {}
-        for prov, groups in snapshots[-2]["counts"].items():
+        for prov, counts in snapshots[-2]["counts"].items():  # not `groups`: that one is printed below
             if args.province and prov != args.province:
                 continue
-            for g, n in groups.items():
+            for g, n in counts.items():
                 previous_counts[g] = previous_counts.get(g, 0) + n
-    since_opdc = compare_with_opdc((r.agency, r.verdict.group if r.verdict else None) for r in records)
+    since_opdc = compare_with_opdc(zip((r.agency for r in records), groups, strict=True))
     if args.xlsx:
         report.write_section22_xlsx(
             Path(args.xlsx), national, per_area, previous_counts, config.engine.rules,
@@ -431,7 +493,7 @@ def cmd_report(args: argparse.Namespace, config: AppConfig) -> int:
         }
         print(json.dumps(data, ensure_ascii=False, indent=1))
         return EXIT_OK
-    _print_summary(config, [r.verdict for r in records], None)
+    _print_summary(config, groups, None)
     if previous_counts is not None:
         change = report.diff(national.by_group, previous_counts)
         print(("เปลี่ยนแปลงจากการตรวจครั้งก่อน: " if config.language == "th" else "change since previous scan: ")
@@ -464,12 +526,9 @@ def _report_since(args: argparse.Namespace, config: AppConfig, store: Any) -> in
 
 
 def cmd_tui(args: argparse.Namespace, config: AppConfig) -> int:
-    from console.runner import Runner
-    from console.tui.app import SarabanApp
+    from console.tui.factory import make_app
 
-    store = _open_store(args, config)
-    app = SarabanApp(store, Runner(store, config), config)
-    app.run()
+    make_app(config, _open_store(args, config), read_only=getattr(args, "read_only", False)).run()
     return EXIT_OK
 
 
@@ -513,13 +572,82 @@ def _run_demo(args: argparse.Namespace, config: AppConfig, store_path: Path) -> 
         if args.no_tui:
             progress = _Progress(True)
             finished = asyncio.run(runner.scan(None, progress))
-            _print_summary(demo_config, [r.verdict for r in store.records()], finished)
-            return EXIT_CANARY if finished.stopped and finished.stopped.startswith("canary") else EXIT_OK
-        from console.tui.app import SarabanApp
+            from console.rules import group_of
 
-        SarabanApp(store, runner, demo_config, title_suffix=" — demo", autostart_scan=not args.no_scan).run()
+            _print_summary(demo_config, [group_of(r) for r in store.records()], finished)
+            return EXIT_CANARY if finished.stopped and finished.stopped.startswith("canary") else EXIT_OK
+        from console.tui.factory import make_app
+
+        make_app(demo_config, store, runner, title_suffix=" — demo", autostart_scan=not args.no_scan).run()
     if args.store:
         print(f"demo store: {store_path}")
+    return EXIT_OK
+
+
+def cmd_init(args: argparse.Namespace, config: AppConfig) -> int:
+    """Create the store (or convert it); with --shared GROUP, one the whole Unix group works on."""
+    from console.store import StoreError
+    from console.store.shared import init_shared
+
+    path = Path(args.store).expanduser().absolute() if args.store else config.store_path
+    if args.shared:
+        try:
+            init_shared(path, args.shared)
+        except StoreError as exc:
+            raise CliError(str(exc)) from exc
+    store = _open_store(args, config)
+    kind = f"shared by the Unix group {args.shared} (directory 2770, files 0660)" if args.shared else "private (0700/0600)"
+    print(f"store {store.path}: {kind}")
+    return EXIT_OK
+
+
+def cmd_backup(args: argparse.Namespace, config: AppConfig) -> int:
+    """A consistent copy of the store while others keep working; open it with --store DEST."""
+    from console.store import StoreError
+
+    store = _open_store(args, config)
+    try:
+        target = store.backup(Path(args.dest))
+    except StoreError as exc:
+        raise CliError(str(exc)) from exc
+    print(f"backup → {target}  (saraban --store {target} report)")
+    return EXIT_OK
+
+
+def cmd_same(args: argparse.Namespace, config: AppConfig) -> int:
+    """Two rows flagged as possible duplicates are one agency: merge OTHER into KEEP (both histories kept)."""
+    store = _open_store(args, config)
+    keep, other = _find_one(store, args.keep), _find_one(store, args.other)
+    try:
+        store.confirm_same(keep.agency.id, other.agency.id, config.operator)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    print(f"{other.agency.id} merged into {keep.agency.id} (corrections, notes and history of both kept)")
+    return EXIT_OK
+
+
+def cmd_different(args: argparse.Namespace, config: AppConfig) -> int:
+    """Two rows flagged as possible duplicates are different agencies: the flag goes, also on re-import."""
+    store = _open_store(args, config)
+    a, b = _find_one(store, args.first), _find_one(store, args.second)
+    try:
+        store.confirm_different(a.agency.id, b.agency.id, config.operator)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    print(f"{a.agency.id} and {b.agency.id} are different agencies: no longer flagged as duplicates")
+    return EXIT_OK
+
+
+def cmd_followup(args: argparse.Namespace, config: AppConfig) -> int:
+    """Mark many agencies at once (e.g. every one called today): one write."""
+    store = _open_store(args, config)
+    ids = [_find_one(store, key).agency.id for key in args.agencies]
+    state = None if args.state in ("-", "clear") else args.state
+    try:
+        store.set_followups(ids, state, config.operator)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    print(f"{len(ids)} agencies marked {state or '(cleared)'}")
     return EXIT_OK
 
 
@@ -527,6 +655,26 @@ def cmd_watch(args: argparse.Namespace, config: AppConfig) -> int:
     from console.watch import headless
 
     return headless.run(_open_store(args, config), config, once=args.once)
+
+
+def cmd_serve(args: argparse.Namespace, config: AppConfig) -> int:
+    from console import serve
+
+    store = _open_store(args, config)  # a clear message now rather than in every browser tab
+    try:
+        settings = serve.settings(
+            args.host, args.port, args.token, Path(store.path),
+            Path(args.config).expanduser() if args.config else None, config.language, args.public_url,
+        )
+
+        def ready(url: str) -> None:
+            print(("เปิดในเบราว์เซอร์ (อ่านอย่างเดียว): " if config.language == "th" else "open in a browser (read-only): ")
+                  + url, flush=True)
+
+        asyncio.run(serve.serve(settings, ready=ready))
+    except serve.ServeError as exc:
+        raise CliError(str(exc)) from exc
+    return EXIT_OK
 
 
 def cmd_bench(args: argparse.Namespace, config: AppConfig) -> int:
@@ -553,8 +701,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sheet")
     p.add_argument("--json", action="store_true", help="one JSON object per agency per line")
     p.add_argument("--all", action="store_true", help="every agency in the store (the default)")
-    p.add_argument("--group", action="append", help="only agencies in these groups (repeat or comma-separate)")
-    p.add_argument("--province")
+    _add_scope_args(p)
     p.add_argument("--agency", help="one agency: its id or ลำดับที่")
     p.add_argument("--sim", choices=("catalogue", "national"), help="check against a simulated internet")
     p.set_defaults(func=cmd_check)
@@ -578,12 +725,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("text")
     p.set_defaults(func=cmd_note)
 
-    p = sub.add_parser("export", help="export the follow-up list")
-    p.add_argument("--group", action="append")
-    p.add_argument("--province")
-    p.add_argument("--district")
-    p.add_argument("--kind")
-    p.add_argument("--changed-since", help="ISO date: only agencies checked since then")
+    p = sub.add_parser("export", help="export the follow-up list (or, with --all / --group, other agencies)")
+    _add_scope_args(p)
+    p.add_argument("--all", action="store_true", help="every agency in the filters, not only those to follow up")
     p.add_argument("--format", choices=("xlsx", "csv", "json"))
     p.add_argument("--letter", action="store_true",
                    help="the province's attachment to its districts: one print-ready sheet per district (XLSX)")
@@ -591,7 +735,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("report", help="OPDC-style summary: buckets, groups, per province")
-    p.add_argument("--province")
+    _add_scope_args(p)
     p.add_argument("--json", action="store_true")
     p.add_argument("--xlsx", help="also write the Section 22 summary as XLSX")
     p.add_argument("--since", metavar="DATE", help="who moved between the scan of DATE (2026-11-01 or BE 01/11/2569) and the latest")
@@ -600,6 +744,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("tui", help="open the console (the default)")
+    p.add_argument("--read-only", action="store_true", help="no corrections, notes, scans, imports, exports")
     p.set_defaults(func=cmd_tui)
 
     p = sub.add_parser("demo", help="the console on the national sample world and a simulated internet")
@@ -610,9 +755,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep", action="store_true", help="keep the demo's /tmp directory (removed on exit otherwise)")
     p.set_defaults(func=cmd_demo)
 
+    p = sub.add_parser("init", help="create the store; --shared GROUP: one store for a whole Unix group")
+    p.add_argument("--shared", metavar="GROUP", help="directory 2770 and files 0660 in GROUP, kept on every write")
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("backup", help="a consistent copy of the store while others work (open it with --store)")
+    p.add_argument("dest", help="the new store path of the copy")
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("same", help="two rows flagged as possible duplicates are one agency: merge them")
+    p.add_argument("keep", help="the agency to keep (id or ลำดับที่)")
+    p.add_argument("other", help="the row merged into it")
+    p.set_defaults(func=cmd_same)
+
+    p = sub.add_parser("different", help="two rows flagged as possible duplicates are different agencies")
+    p.add_argument("first")
+    p.add_argument("second")
+    p.set_defaults(func=cmd_different)
+
+    p = sub.add_parser("followup", help="set the follow-up mark of several agencies in one write")
+    p.add_argument("state", help="e.g. called_waiting; '-' clears it")
+    p.add_argument("agencies", nargs="+", help="ids or ลำดับที่")
+    p.set_defaults(func=cmd_followup)
+
     p = sub.add_parser("watch", help="recheck waiting and E agencies on a schedule (headless, for systemd)")
     p.add_argument("--once", action="store_true", help="one round of whoever is due now, then exit")
     p.set_defaults(func=cmd_watch)
+
+    p = sub.add_parser("serve", help="the console in a browser, read-only, for supervisors")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: use an SSH tunnel)")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--token", help="the token the URL must carry (made for you on any non-loopback address)")
+    p.add_argument("--public-url", help="the address browsers use, when it differs from --host:--port")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("bench", help="measure speed, politeness and memory on the simulated internet")
     p.add_argument("--agencies", type=int, default=8286)
@@ -637,6 +812,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         func = getattr(args, "func", cmd_tui)
         return func(args, config)
     except (CliError, ConfigError) as exc:
+        _err(str(exc))
+        return EXIT_BAD_INPUT
+    except Exception as exc:  # a store that cannot do what was asked: its message says why and what to do
+        from console.store import StoreError
+
+        if not isinstance(exc, StoreError):
+            raise
         _err(str(exc))
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

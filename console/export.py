@@ -7,14 +7,11 @@ and moved into place (a crash never leaves half a list), and every spreadsheet c
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
 import math
-import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -34,6 +31,8 @@ from checks.model import (
 )
 from console.i18n import tr
 from console.opdc import opdc_line
+from console.rules import Record, current_address, group_of
+from console.store.atomic import atomic_write
 from console.thai import be_date, cell_safe, safe_text
 
 FOLLOWUP_COLUMNS: tuple[str, ...] = (
@@ -262,6 +261,13 @@ def followup_rows(
     return rows
 
 
+def record_item(rec: Record) -> tuple[Agency, Verdict | None, str, list[str], str | None]:
+    """What the phone list needs of a store record (console and CLI alike). A verdict about an
+    address the agency no longer uses is history: the row says "not checked yet", as the screen does."""
+    verdict = rec.verdict if group_of(rec) is not None else None
+    return (rec.agency, verdict, current_address(rec), [note.text for note in rec.notes or ()], rec.followup)
+
+
 def followup_records(items: Iterable[tuple[Any, ...]], rules: Sequence[Rule], *, lang: str = "th") -> list[ExportRow]:
     """Like followup_rows, as ExportRow objects (the phone sheet takes a few of their fields)."""
     out: list[ExportRow] = []
@@ -342,27 +348,9 @@ def export_target(typed: str, default_name: str) -> tuple[Path, bool]:
 
 
 def _atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> None:
-    """Write through `write` into a 0600 temp file beside `path`, fsync, then replace `path`."""
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    try:
-        os.fchmod(fd, 0o600)  # mkstemp already does 0600; say it explicitly
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError):
-        dir_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+    """Write through `write` into a 0600 temp file beside `path`, fsync, then replace `path`
+    (the store's one atomic writer)."""
+    atomic_write(path, write)
 
 
 def _display_width(text: str) -> int:
@@ -582,7 +570,11 @@ def write_jsonl(path: str | Path, objects: Iterable[dict[str, Any]]) -> None:
 
     def write(fh: IO[bytes]) -> None:
         for obj in objects:
-            line = json.dumps(_json_clean(obj), ensure_ascii=False, default=str)
-            fh.write(line.encode("utf-8") + b"\n")
+            line = json.dumps(obj, ensure_ascii=False, default=str)
+            try:
+                data = line.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate somewhere: clean the object (rare, and slow)
+                data = json.dumps(_json_clean(obj), ensure_ascii=False, default=str).encode("utf-8")
+            fh.write(data + b"\n")
 
     _atomic_write(path, write)

@@ -16,7 +16,7 @@ import re
 import unicodedata
 import zipfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -378,8 +378,7 @@ def _build(
 
     agencies: list[Agency] = []
     problems: list[RowProblem] = []
-    seen_codes: dict[str, int] = {}
-    seen_keys: dict[str, int] = {}
+    seen_keys: dict[str, int] = {}  # agency id → rows so far that gave it
 
     def data_rows() -> Iterator[Row]:
         yield from head[pos + 1 :]
@@ -408,26 +407,13 @@ def _build(
             problems.append(problem)
             continue
         assert agency is not None
-        if agency.code and agency.code in seen_codes:
-            problems.append(
-                RowProblem(
-                    number, "code", f"รหัสหน่วยงาน {agency.code} ซ้ำกับแถว {seen_codes[agency.code]} ข้ามแถวนี้"
-                )
-            )
-            continue
-        key = agency_id(agency.name, agency.district, agency.province)
-        if key in seen_keys:
-            problems.append(
-                RowProblem(
-                    number,
-                    "name",
-                    f"หน่วยงาน อำเภอ และจังหวัดซ้ำกับแถว {seen_keys[key]} ({agency.name}) ข้ามแถวนี้",
-                )
-            )
-            continue
-        if agency.code:
-            seen_codes[agency.code] = number
-        seen_keys[key] = number
+        # Every row is an agency: a row naming the same agency as an earlier one (same code, or same
+        # name, district and province) is kept with its own id (…~2, ~3) and flagged by the store as a
+        # possible duplicate; whether they are one agency is the operator's call (saraban same/different).
+        seen = seen_keys.get(agency.id, 0) + 1
+        seen_keys[agency.id] = seen
+        if seen > 1:
+            agency = replace(agency, id=f"{agency.id}~{seen}")
         agencies.append(agency)
     return ImportResult(agencies, problems, report, source, sheet)
 

@@ -21,6 +21,7 @@ from checks.model import Agency, Verdict
 from console.export import Sheet, write_xlsx_sheets
 from console.findings_text import finding_text
 from console.opdc import DELIVERED, opdc_state
+from console.rules import Ruleset, group_of, needs_followup
 from console.thai import be_date, safe_text, to_ascii_digits, to_thai_digits
 
 if TYPE_CHECKING:
@@ -200,7 +201,7 @@ def letter_sheets(records: Sequence[AgencyRecord], rules: Sequence[Rule]) -> lis
     The "/" columns appear when the lists carried them (an ม.๑๖ order column was read for some agency),
     OPDC's column when the lists carried OPDC's round.
     """
-    checked = [r for r in records if r.verdict is not None]
+    checked = [r for r in records if group_of(r) is not None]  # not a verdict about an old address
     with_marks = any(r.agency.order_announced is not None for r in checked)
     with_opdc = any(opdc_state(r.agency) is not None for r in checked)
     opdc_round = _opdc_round(checked)
@@ -250,11 +251,10 @@ def letter_sheets(records: Sequence[AgencyRecord], rules: Sequence[Rule]) -> lis
     return sheets
 
 
-def letter_records(records: Iterable[AgencyRecord]) -> list[AgencyRecord]:
-    """The agencies a letter lists: those that need follow-up (the console's one rule)."""
-    from console.tui.view import needs_followup  # moving to console.rules (i12-house)
-
-    return [r for r in records if needs_followup(r)]
+def letter_records(records: Iterable[AgencyRecord], ruleset: Ruleset, *, chosen: bool = False) -> list[AgencyRecord]:
+    """The agencies a letter lists: with a current verdict (not one about an address the agency no
+    longer uses) and, unless the groups were `chosen` by the operator, that need follow-up."""
+    return [r for r in records if group_of(r) is not None and (chosen or needs_followup(r, ruleset))]
 
 
 def write_letter(path: str | Path, records: Sequence[AgencyRecord], rules: Sequence[Rule]) -> int:

@@ -17,7 +17,7 @@ from checks.dns import MailResolver
 from checks.model import Agency, Verdict
 from checks.scheduler import Backlog, Scanner, offline_verdict
 from console.config import AppConfig
-from console.store import Correction, Store
+from console.store import AgencyRecord, Correction, Store
 from console.trends import save_scan_groups
 
 SAVE_EVERY_S = 5.0  # a scan's verdicts are written at most this often (and at the end): each save touches every shard
@@ -63,9 +63,15 @@ class Runner:
         if self.scanner is not None:
             self.scanner.stop()
 
-    def agencies_to_check(self, agency_ids: Sequence[str] | None = None) -> list[Agency]:
-        """The agencies as they should be probed now: a correction replaces the declared address."""
-        records = self.store.records(with_history=False, light=True)
+    def agencies_to_check(
+        self, agency_ids: Sequence[str] | None = None, records: Sequence[AgencyRecord] | None = None
+    ) -> list[Agency]:
+        """The agencies as they should be probed now: a correction replaces the declared address.
+
+        `records`: the store's records if the caller has just read them (the watcher), else read here.
+        """
+        if records is None:
+            records = self.store.records(with_history=False, light=True)
         wanted = set(agency_ids) if agency_ids is not None else None
         result: list[Agency] = []
         for record in records:
@@ -84,6 +90,7 @@ class Runner:
         *,
         snapshot: bool = True,
         wait_for_network: bool = False,
+        records: Sequence[AgencyRecord] | None = None,
     ) -> ev.ScanFinished:
         """Check the given agencies (all when None), saving verdicts in batches as they arrive.
 
@@ -93,7 +100,7 @@ class Runner:
         if self.scanner is not None:
             raise RuntimeError("a scan is already running")
         self._stop_requested = False
-        agencies = await asyncio.to_thread(self.agencies_to_check, agency_ids)
+        agencies = await asyncio.to_thread(self.agencies_to_check, agency_ids, records)
         total = len(agencies)
         done_before = 0
         pending: list[Verdict] = []
