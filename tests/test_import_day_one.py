@@ -143,7 +143,7 @@ def test_report_and_export_say_what_changed_since_opdc(tmp_path: Path, capsys: p
     assert since["compared"] == 3 and since["changed"] == since["fixed"] == 1 and since["same"] == 2
 
     xlsx = tmp_path / "followup.xlsx"
-    code, out, _ = run(capsys, *base, "export", "-o", str(xlsx))
+    code, out, _ = run(capsys, *base, "export", "--all", "-o", str(xlsx))  # A1 included
     assert code == 0
     ws = openpyxl.load_workbook(xlsx)["ติดตาม"]
     header = [c.value for c in ws[1]]
@@ -193,10 +193,11 @@ def test_demo_cleans_its_tmp_dir_unless_kept(
 
 
 def test_detail_pane_shows_opdcs_round_beside_ours(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from console.rules import Ruleset
     from console.tui.view import detail_text
 
     path = tmp_path / "store.json"
     run(capsys, "--store", str(path), "import", str(DATA / "tak-2568.tsv"))
     record = Store(path).find("47")[0]
-    assert "ก.พ.ร. 07/10/2568: reject:ไม่พบโดเมน — ตอนนี้: B2" in detail_text(record, DEFAULT_RULES, "th").plain
-    assert "OPDC 07/10/2568: reject:ไม่พบโดเมน — now: B2" in detail_text(record, DEFAULT_RULES, "en").plain
+    assert "ก.พ.ร. 07/10/2568: reject:ไม่พบโดเมน — ตอนนี้: B2" in detail_text(record, Ruleset.of(ENGINE), "th").plain
+    assert "OPDC 07/10/2568: reject:ไม่พบโดเมน — now: B2" in detail_text(record, Ruleset.of(ENGINE), "en").plain
