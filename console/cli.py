@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import json
 import os
 import sys
 from collections.abc import Sequence
@@ -21,6 +20,7 @@ from checks import events as ev
 from checks.model import Agency, Verdict, verdict_record
 from console.config import AppConfig, ConfigError, load_config
 from console.rules import Scope
+from console.terminal import json_text, shown
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -35,9 +35,56 @@ class CliError(Exception):
 # output helpers
 # ---------------------------------------------------------------------------------------------
 def _err(message: str) -> None:
-    from console.thai import safe_text
+    print(f"saraban: {shown(message)}", file=sys.stderr)
 
-    print(f"saraban: {safe_text(message)}", file=sys.stderr)
+
+def _out(text: object = "") -> None:
+    """Every line the CLI prints: config, store and typed text may hold escapes (console.terminal)."""
+    print(shown(text))
+
+
+def _os_reason(exc: OSError) -> str:
+    """An OSError as what happened and what to do, for one line."""
+    import errno
+
+    advice = {
+        errno.ENOSPC: "the disk is full: free some space and try again",
+        errno.EDQUOT: "the disk quota is used up: free some space and try again",
+        errno.EROFS: "the file system is read-only: choose a writable place",
+        errno.EACCES: "permission denied: check the permissions or choose another place",
+        errno.EPERM: "not permitted: check the permissions or choose another place",
+        errno.ENOENT: "no such file or folder: check the path",
+        errno.EISDIR: "it is a folder: give a file name",
+        errno.ENOTDIR: "a part of the path is not a folder: check the path",
+    }
+    return advice.get(exc.errno or 0, f"{exc.strerror or exc}")
+
+
+def _written(out: Path, writer: Any, *args: Any, **kwargs: Any) -> None:
+    """Run an export writer; a file-system failure is a message, and nothing half-written is left."""
+    try:
+        writer(*args, **kwargs)
+    except OSError as exc:
+        raise CliError(f"{out}: cannot write: {_os_reason(exc)} (nothing was written)") from exc
+
+
+def _export_target(typed: str, store: Any, force: bool) -> Path:
+    """Where a file the CLI writes may go: never onto the store, a device, a FIFO or a folder."""
+    from console.export import ExportTargetError, check_target
+
+    try:
+        return check_target(Path(typed), store_path=store.path, force=force)
+    except ExportTargetError as exc:
+        raise CliError(str(exc)) from exc
+
+
+def _typed_text(value: str, what: str) -> str:
+    """Text an operator typed on the command line must say something (the store checks the length)."""
+    from checks.text import strip_unsafe
+
+    if not strip_unsafe(value, newlines="drop").strip():
+        raise CliError(f"{what}: is empty (or only spaces and control characters); type the text")
+    return value
 
 
 class _Progress:
@@ -76,21 +123,21 @@ def _print_summary(config: AppConfig, groups: Sequence[str | None], finished: ev
 
     summary = summarize(groups, config.engine.rules)
     th = config.language == "th"
-    print(("สรุปผลการตรวจ" if th else "Summary") + f": {summary.total}")
+    _out(("สรุปผลการตรวจ" if th else "Summary") + f": {summary.total}")
     for rule in config.engine.rules:
         n = summary.by_group.get(rule.group, 0)
         label = rule.label_th if th else (rule.label_en or rule.label_th)
-        print(f"  {rule.group:<3} {n:>6}  {percent(n, summary.checked):>6}  {label}")
+        _out(f"  {rule.group:<3} {n:>6}  {percent(n, summary.checked):>6}  {label}")
     unchecked = summary.by_bucket.get("unchecked", 0)
     if unchecked:
-        print(f"  {'-':<3} {unchecked:>6}          " + ("ยังไม่ได้ตรวจ" if th else "not checked"))
+        _out(f"  {'-':<3} {unchecked:>6}          " + ("ยังไม่ได้ตรวจ" if th else "not checked"))
     names = {"A": ("พร้อมใช้งาน", "ready"), "BE": ("ต้องแก้ไข/ติดตาม", "must fix / follow up"), "W": ("ยกฐานะ", "upgraded")}
-    print("กลุ่มใหญ่ (ตามหนังสือ สำนักงาน ก.พ.ร.)" if th else "Buckets (as in OPDC's letter)")
-    for bucket, shown in (("A", "A"), ("BE", "B–E"), ("W", "W")):
+    _out("กลุ่มใหญ่ (ตามหนังสือ สำนักงาน ก.พ.ร.)" if th else "Buckets (as in OPDC's letter)")
+    for bucket, title in (("A", "A"), ("BE", "B–E"), ("W", "W")):
         n = summary.by_bucket.get(bucket, 0)
-        print(f"  {shown:<3} {n:>6}  {percent(n, summary.checked):>6}  {names[bucket][0 if th else 1]}")
+        _out(f"  {title:<3} {n:>6}  {percent(n, summary.checked):>6}  {names[bucket][0 if th else 1]}")
     if finished is not None and finished.stopped:
-        print(("หยุดก่อนเสร็จ: " if th else "stopped early: ") + finished.stopped)
+        _out(("หยุดก่อนเสร็จ: " if th else "stopped early: ") + finished.stopped)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -117,9 +164,9 @@ def _read_file(path: str, sheet: str | None = None, mapping: dict[str, str] | No
     except ListReadError as exc:
         raise CliError(str(exc)) from exc
     for problem in result.problems:
-        _err(f"{path}: row {problem.row}: {problem.field}: {problem.message}")
+        _err(f"{result.source}: row {problem.row}: {problem.field}: {problem.message}")
     if not result.agencies:
-        raise CliError(f"{path}: no agencies could be read (see the messages above)")
+        raise CliError(f"{result.source}: no agencies could be read (see the messages above)")
     return result.agencies
 
 
@@ -161,7 +208,7 @@ def cmd_check(args: argparse.Namespace, config: AppConfig) -> int:
             if store is not None:
                 record["declared"] = declared[event.agency.id]
                 record["corrections"] = corrections.get(event.agency.id, [])
-            print(json.dumps(record, ensure_ascii=False), flush=True)
+            print(json_text(record), flush=True)
         if isinstance(event, ev.CanaryFailed):
             _err(
                 ("เครือข่ายของเครื่องตรวจเองมีปัญหา หยุดการตรวจ: " if config.language == "th" else "our own network is failing, scan stopped: ")
@@ -171,6 +218,7 @@ def cmd_check(args: argparse.Namespace, config: AppConfig) -> int:
     if store is not None:
         from console.runner import Runner
 
+        _check_writable(store)
         runner = Runner(store, config)
         ids = None if args.all_selected else [a.id for a in agencies]
         finished = asyncio.run(runner.scan(ids, sink))
@@ -194,6 +242,27 @@ def _open_store(args: argparse.Namespace, config: AppConfig) -> Any:
     for notice in store.notices:
         _err(notice)
     return store
+
+
+def _check_writable(store: Any) -> None:
+    """Before a scan: can its verdicts be saved? Otherwise every agency would be probed for nothing."""
+    import tempfile
+
+    folders = [store.path.parent]
+    verdicts = store.path.with_name(store.path.name + ".verdicts")
+    if verdicts.is_dir():
+        folders.append(verdicts)
+    for folder in folders:
+        try:
+            with tempfile.TemporaryFile(dir=folder) as probe:
+                probe.write(b"\0" * 65536)
+                probe.flush()
+                os.fsync(probe.fileno())
+        except OSError as exc:
+            raise CliError(
+                f"cannot save results in {folder}: {_os_reason(exc)}. Nothing was checked; "
+                "fix that (or use --store with a writable place) and run the check again"
+            ) from exc
 
 
 def _say_store_problems(store: Any) -> None:
@@ -272,16 +341,16 @@ def cmd_import(args: argparse.Namespace, config: AppConfig) -> int:
     except ListReadError as exc:
         raise CliError(str(exc)) from exc
     th = config.language == "th"
-    print("คอลัมน์ที่จับคู่:" if th else "Columns mapped:")
+    _out("คอลัมน์ที่จับคู่:" if th else "Columns mapped:")
     for header, fieldname in result.mapping.items():
-        print(f"  {header} → {fieldname}")
+        _out(f"  {header} → {fieldname}")
     for problem in result.problems:
         _err(f"row {problem.row}: {problem.field}: {problem.message}")
     if not result.agencies:
-        raise CliError(f"{args.source}: no agency rows could be read; nothing imported")
+        raise CliError(f"{result.source}: no agency rows could be read; nothing imported")
     store = _open_store(args, config)
-    report = store.merge_import(result.agencies, source=str(args.source), operator=config.operator)
-    print(
+    report = store.merge_import(result.agencies, source=result.source, operator=config.operator)
+    _out(
         ("นำเข้าแล้ว" if th else "Imported")
         + f": added {len(report.added)}, changed {len(report.changed)}, unchanged {len(report.unchanged)}, "
         f"missing {len(report.missing)}, bad rows {len(result.problems)}"
@@ -301,7 +370,8 @@ def cmd_import(args: argparse.Namespace, config: AppConfig) -> int:
 def cmd_correct(args: argparse.Namespace, config: AppConfig) -> int:
     from checks.address import read_address
     from console.runner import Runner
-
+    _typed_text(args.address, "address")
+    operator = _typed_text(args.operator, "--operator") if args.operator is not None else config.operator
     store = _open_store(args, config)
     record = _find_one(store, args.agency)
     reading = read_address(args.address)
@@ -313,11 +383,10 @@ def cmd_correct(args: argparse.Namespace, config: AppConfig) -> int:
     if owners:
         _err(shared_address_warning(args.address, owners, config.language))
     runner = Runner(store, config)
-    operator = args.operator or config.operator
     correction, verdict = asyncio.run(
         runner.correct(record.agency.id, args.address, args.reason, operator, recheck=not args.no_recheck)
     )
-    print(f"correction {correction.id}: {correction.old_address} → {correction.new_address} ({operator})")
+    _out(f"correction {correction.id}: {correction.old_address} → {correction.new_address} ({operator})")
     if verdict is None:
         if not args.no_recheck:
             _err("recheck stopped: our own network is failing (canary)")
@@ -325,24 +394,25 @@ def cmd_correct(args: argparse.Namespace, config: AppConfig) -> int:
         return EXIT_OK
     rule = config.rule(verdict.group)
     label = (rule.label_th if config.language == "th" else rule.label_en) if rule else ""
-    print(f"{verdict.group} {label}")
+    _out(f"{verdict.group} {label}")
     from console.findings_text import finding_text
     from console.thai import safe_text
 
     for finding in verdict.findings:
         sentence = finding_text(finding, config.language, declared=verdict.evidence.declared)
-        print(f"  - {sentence} ({safe_text(finding.code)})")
+        _out(f"  - {sentence} ({safe_text(finding.code)})")
     line = safe_text(verdict.evidence.one_line())
     if line:
-        print(f"  {line}")
+        _out(f"  {line}")
     return EXIT_OK
 
 
 def cmd_note(args: argparse.Namespace, config: AppConfig) -> int:
+    text = _typed_text(args.text, "note")
     store = _open_store(args, config)
     record = _find_one(store, args.agency)
-    note = store.add_note(record.agency.id, args.text, config.operator)
-    print(f"note {note.id} saved for {record.agency.id}")
+    note = store.add_note(record.agency.id, text, config.operator)
+    _out(f"note {note.id} saved for {record.agency.id}")
     return EXIT_OK
 
 
@@ -379,11 +449,11 @@ def cmd_export(args: argparse.Namespace, config: AppConfig) -> int:
     store = _open_store(args, config)
     records = _export_items(store, args, config)
     if args.letter:
-        return _export_letter(args, config, records)
+        return _export_letter(args, config, store, records)
     fmt = args.format or Path(args.output).suffix.lstrip(".").lower() or "xlsx"
     if fmt not in ("xlsx", "csv", "json"):
         raise CliError(f"--format {fmt!r}: use xlsx, csv or json")
-    out = Path(args.output)
+    out = _export_target(args.output, store, args.force)
     if fmt == "json":
         objects = []
         for r in records:
@@ -402,30 +472,29 @@ def cmd_export(args: argparse.Namespace, config: AppConfig) -> int:
             obj["corrections"] = [c.__dict__ for c in r.corrections]
             obj["notes"] = [n.__dict__ for n in r.notes]
             objects.append(obj)
-        export.write_jsonl(out, objects)
+        _written(out, export.write_jsonl, out, objects)
     else:
         items = [export.record_item(r) for r in records]
         rows = export.followup_records(items, config.engine.rules, lang=config.language)
-        export.write_followup(out, rows, lang=config.language, fmt=fmt)
-    print(f"{len(records)} → {out}")
+        _written(out, export.write_followup, out, rows, lang=config.language, fmt=fmt)
+    _out(f"{len(records)} → {out}")
     return EXIT_OK
 
 
-def _export_letter(args: argparse.Namespace, config: AppConfig, records: list[Any]) -> int:
+def _export_letter(args: argparse.Namespace, config: AppConfig, store: Any, records: list[Any]) -> int:
     """`export --letter`: the province's attachment to its districts (console.letter), XLSX only.
     Without --group it lists the agencies that need follow-up."""
     from console.letter import letter_records, write_letter
+    from console.rules import Ruleset
 
     if (args.format or "xlsx") != "xlsx" or Path(args.output).suffix.lower() not in ("", ".xlsx"):
         raise CliError("--letter writes XLSX only: give -o FILE.xlsx")
-    from console.rules import Ruleset
-
     records = letter_records(records, Ruleset.of(config.engine), chosen=bool(args.group))
     if not records:
         raise CliError("no checked agency needs follow-up here: nothing to put in the letter (check first: saraban check)")
-    out = Path(args.output) if Path(args.output).suffix else Path(args.output + ".xlsx")
-    n = write_letter(out, records, config.engine.rules)
-    print(f"{n} → {out}")
+    out = _export_target(args.output if Path(args.output).suffix else args.output + ".xlsx", store, args.force)
+    _written(out, write_letter, out, records, config.engine.rules)
+    _out(f"{len(records)} → {out}")
     return EXIT_OK
 
 
@@ -475,11 +544,12 @@ def cmd_report(args: argparse.Namespace, config: AppConfig) -> int:
                 previous_counts[g] = previous_counts.get(g, 0) + n
     since_opdc = compare_with_opdc(zip((r.agency for r in records), groups, strict=True))
     if args.xlsx:
-        report.write_section22_xlsx(
-            Path(args.xlsx), national, per_area, previous_counts, config.engine.rules,
+        target = _export_target(args.xlsx, store, args.force)
+        _written(
+            target, report.write_section22_xlsx, target, national, per_area, previous_counts, config.engine.rules,
             area_title="รายอำเภอ" if args.province else "รายจังหวัด",
         )
-        print(f"→ {args.xlsx}")
+        _out(f"→ {args.xlsx}")
     if args.json:
         data = {
             "total": national.total,
@@ -491,19 +561,19 @@ def cmd_report(args: argparse.Namespace, config: AppConfig) -> int:
             "change_since_previous": report.diff(national.by_group, previous_counts) if previous_counts is not None else None,
             "since_opdc_round": dataclasses.asdict(since_opdc) | {"changed": since_opdc.changed} if since_opdc.compared else None,
         }
-        print(json.dumps(data, ensure_ascii=False, indent=1))
+        print(json_text(data, indent=1))
         return EXIT_OK
     _print_summary(config, groups, None)
     if previous_counts is not None:
         change = report.diff(national.by_group, previous_counts)
-        print(("เปลี่ยนแปลงจากการตรวจครั้งก่อน: " if config.language == "th" else "change since previous scan: ")
+        _out(("เปลี่ยนแปลงจากการตรวจครั้งก่อน: " if config.language == "th" else "change since previous scan: ")
               + ", ".join(f"{g} {n:+d}" for g, n in change.items() if n))
     if since_opdc.compared:
-        print(_opdc_sentence(since_opdc, config.language == "th"))
-    print()
+        _out(_opdc_sentence(since_opdc, config.language == "th"))
+    _out()
     for area, s in per_area.items():
         cells = "  ".join(f"{b} {s.by_bucket.get(b, 0)} ({report.percent(s.by_bucket.get(b, 0), s.checked)})" for b in ("A", "BE", "W"))
-        print(f"{area:<24} {s.total:>5}  {cells}")
+        _out(f"{area:<24} {s.total:>5}  {cells}")
     return EXIT_OK
 
 
@@ -517,11 +587,12 @@ def _report_since(args: argparse.Namespace, config: AppConfig, store: Any) -> in
     if args.format == "xlsx":
         if not args.output:
             raise CliError("--format xlsx needs -o FILE.xlsx (where to write the report)")
-        trends.write_since_xlsx(Path(args.output), result, config.engine.rules, config.language)
-        print(f"{len(result.moves)} → {args.output}")
+        target = _export_target(args.output, store, args.force)
+        _written(target, trends.write_since_xlsx, target, result, config.engine.rules, config.language)
+        _out(f"{len(result.moves)} → {target}")
         return EXIT_OK
     for line in trends.since_text(result, config.engine.rules, config.language):
-        print(line)
+        _out(line)
     return EXIT_OK
 
 
@@ -580,7 +651,7 @@ def _run_demo(args: argparse.Namespace, config: AppConfig, store_path: Path) -> 
 
         make_app(demo_config, store, runner, title_suffix=" — demo", autostart_scan=not args.no_scan).run()
     if args.store:
-        print(f"demo store: {store_path}")
+        _out(f"demo store: {store_path}")
     return EXIT_OK
 
 
@@ -597,7 +668,7 @@ def cmd_init(args: argparse.Namespace, config: AppConfig) -> int:
             raise CliError(str(exc)) from exc
     store = _open_store(args, config)
     kind = f"shared by the Unix group {args.shared} (directory 2770, files 0660)" if args.shared else "private (0700/0600)"
-    print(f"store {store.path}: {kind}")
+    _out(f"store {store.path}: {kind}")
     return EXIT_OK
 
 
@@ -610,7 +681,7 @@ def cmd_backup(args: argparse.Namespace, config: AppConfig) -> int:
         target = store.backup(Path(args.dest))
     except StoreError as exc:
         raise CliError(str(exc)) from exc
-    print(f"backup → {target}  (saraban --store {target} report)")
+    _out(f"backup → {target}  (saraban --store {target} report)")
     return EXIT_OK
 
 
@@ -622,7 +693,7 @@ def cmd_same(args: argparse.Namespace, config: AppConfig) -> int:
         store.confirm_same(keep.agency.id, other.agency.id, config.operator)
     except ValueError as exc:
         raise CliError(str(exc)) from exc
-    print(f"{other.agency.id} merged into {keep.agency.id} (corrections, notes and history of both kept)")
+    _out(f"{other.agency.id} merged into {keep.agency.id} (corrections, notes and history of both kept)")
     return EXIT_OK
 
 
@@ -634,7 +705,7 @@ def cmd_different(args: argparse.Namespace, config: AppConfig) -> int:
         store.confirm_different(a.agency.id, b.agency.id, config.operator)
     except ValueError as exc:
         raise CliError(str(exc)) from exc
-    print(f"{a.agency.id} and {b.agency.id} are different agencies: no longer flagged as duplicates")
+    _out(f"{a.agency.id} and {b.agency.id} are different agencies: no longer flagged as duplicates")
     return EXIT_OK
 
 
@@ -647,7 +718,7 @@ def cmd_followup(args: argparse.Namespace, config: AppConfig) -> int:
         store.set_followups(ids, state, config.operator)
     except ValueError as exc:
         raise CliError(str(exc)) from exc
-    print(f"{len(ids)} agencies marked {state or '(cleared)'}")
+    _out(f"{len(ids)} agencies marked {state or '(cleared)'}")
     return EXIT_OK
 
 
@@ -732,12 +803,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--letter", action="store_true",
                    help="the province's attachment to its districts: one print-ready sheet per district (XLSX)")
     p.add_argument("-o", "--output", required=True)
+    p.add_argument("--force", action="store_true", help="replace the output file if it exists")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("report", help="OPDC-style summary: buckets, groups, per province")
     _add_scope_args(p)
     p.add_argument("--json", action="store_true")
     p.add_argument("--xlsx", help="also write the Section 22 summary as XLSX")
+    p.add_argument("--force", action="store_true", help="replace the --xlsx / -o file if it exists")
     p.add_argument("--since", metavar="DATE", help="who moved between the scan of DATE (2026-11-01 or BE 01/11/2569) and the latest")
     p.add_argument("--format", choices=("text", "xlsx"), default="text", help="with --since: print, or write -o FILE")
     p.add_argument("-o", "--output", help="with --since --format xlsx: the file to write")
@@ -814,18 +887,48 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CliError, ConfigError) as exc:
         _err(str(exc))
         return EXIT_BAD_INPUT
-    except Exception as exc:  # a store that cannot do what was asked: its message says why and what to do
-        from console.store import StoreError
-
-        if not isinstance(exc, StoreError):
-            raise
-        _err(str(exc))
-        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except Exception as exc:
+        message = _expected_failure(exc)
+        if message is None:
+            if os.environ.get("SARABAN_DEBUG"):
+                raise
+            _err(
+                f"internal error ({type(exc).__name__}: {exc}); nothing more was done. Please report it with "
+                "the command you ran (SARABAN_DEBUG=1 shows the details)"
+            )
+            return 1
+        _err(message)
+        return EXIT_BAD_INPUT
+
+
+def _expected_failure(exc: Exception) -> str | None:
+    """The one-line message for a failure an operator can meet and act on; None for a bug."""
+    from console.export import ExportTargetError
+    from console.importer import ListReadError
+    from console.store import StoreError
+
+    if isinstance(exc, ExceptionGroup) and exc.exceptions:
+        first = exc.exceptions[0]
+        return _expected_failure(first) if isinstance(first, Exception) else None
+    if isinstance(exc, StoreError | ListReadError | ExportTargetError):
+        return str(exc)
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{_os_reason(exc)}; nothing more was done"
+    if isinstance(exc, MemoryError):
+        return "not enough memory for this input; split it into smaller files and try again"
+    if isinstance(exc, RecursionError):
+        return "the input is nested too deeply to be a saraban file; check the file"
+    if isinstance(exc, ValueError):  # the store's limits on typed text (length, blank)
+        return f"{exc}; nothing was changed"
+    if isinstance(exc, KeyError):
+        return f"no agency {exc.args[0]!r} (was it removed by another operator?); nothing was changed"
+    return None
 
 
 if __name__ == "__main__":

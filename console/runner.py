@@ -130,6 +130,8 @@ class Runner:
         first_pass = True
 
         def sink(event: ev.Event) -> None:
+            if saving is not None and saving.done() and not saving.cancelled() and saving.exception():
+                self.stop()  # results can no longer be saved (full disk...): stop probing; the error follows
             if isinstance(event, ev.AgencyChecked):
                 pending.append(event.verdict)
                 if len(pending) >= SAVE_BATCH or time.monotonic() - last_save >= SAVE_EVERY_S:

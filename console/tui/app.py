@@ -1204,6 +1204,11 @@ class SarabanApp(App[None]):
         self.run_guarded(scan(), "scan", exclusive=True)
 
     def action_scan(self) -> None:
+        if self.watching.round_running and not self.runner.running:  # the pause key holds the watcher too
+            paused = self.watching.toggle_pause()
+            self.notify(tr("msg.scan_paused" if paused else "msg.scan_resumed", self.lang), markup=False)
+            self._refresh_topbar()
+            return
         if self.runner.running:
             if self.scan_state == "paused":
                 self.runner.resume()
@@ -1464,6 +1469,8 @@ class SarabanApp(App[None]):
         ]
         rows = await self.io(export.followup_records, entries, self.rules, lang=lang)
         path.parent.mkdir(parents=True, exist_ok=True)
+        # never onto the store, a device, a FIFO or a folder (the operator already agreed to replace a file)
+        path = await self.io(export.check_target, path, store_path=self.store.path, force=True)
         await self.io(export.write_followup, path, rows, lang=lang)
         self.notify(
             tr("msg.exported", self.lang, n=len(items), path=one_line(path)), markup=False, timeout=10
@@ -1494,7 +1501,7 @@ class SarabanApp(App[None]):
         )
 
     async def _write_letter(self, typed: str, default_name: str, items: list[Any]) -> None:
-        from console.export import export_target
+        from console.export import ExportTargetError, check_target, export_target
         from console.letter import write_letter
 
         try:
@@ -1502,7 +1509,9 @@ class SarabanApp(App[None]):
             target = target.with_suffix(".xlsx")
 
             async def write() -> None:
-                n = await self.io(write_letter, target, items, self.rules)
+                # never onto the store, a device, a FIFO or a folder (replacing a file was agreed to)
+                path = await self.io(check_target, target, store_path=self.store.path, force=True)
+                n = await self.io(write_letter, path, items, self.rules)
                 self.notify(tr("msg.letter_done", self.lang, n=n, path=one_line(target)), markup=False, timeout=10)
 
             if exists:
@@ -1510,7 +1519,7 @@ class SarabanApp(App[None]):
                               lambda: self.run_guarded(write(), "export"))  # fmt: skip
             else:
                 await write()
-        except (OSError, RuntimeError, ValueError) as exc:
+        except (OSError, RuntimeError, ValueError, ExportTargetError) as exc:
             self.notify(
                 tr("msg.export_bad_path", self.lang, path=one_line(typed), error=one_line(exc)),
                 severity="error",
@@ -1572,7 +1581,7 @@ class SarabanApp(App[None]):
                 markup=False,
                 timeout=20,
             )
-        report = await self.io(self.store.merge_import, result.agencies, source=source, operator=self.operator)
+        report = await self.io(self.store.merge_import, result.agencies, source=result.source, operator=self.operator)
         await self.io(record_offline, self.store, self.config.engine)  # groups known without the network show at once
 
         def size(value: Any) -> int:
