@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import secrets
 import time
 from collections import deque
@@ -45,6 +46,7 @@ _MAX_REQUEUES = 6  # a host that keeps dropping sessions without answering hands
 # New sessions per host are counted over a window slightly longer than a minute, so that scheduling
 # jitter can never let a server see more than `sessions_per_minute` connections in any 60 s.
 _RATE_WINDOW_S = 61.0
+_IPV6_ONLY = "ipv6 only (probing uses IPv4; [smtp] ipv6 = true to use it)"
 _SMALL_SCAN = 10  # up to this many agencies, the first canary runs alongside the probes
 
 
@@ -205,6 +207,13 @@ class Scanner:
         proxy = self.config.smtp.proxy
         if cfg.connect:
             host, _, port = cfg.connect.rpartition(":")
+            host = host.strip("[]")
+            if not _is_ip(host):  # a name goes through our own resolver, like every probe
+                ips, status = await self.resolver.addresses(host)
+                usable = [ip for ip in ips if self.config.smtp.ipv6 or ":" not in ip]
+                if not usable:
+                    return f"DNS cannot resolve {host}: {status or 'no IPv4 address'}"
+                host = usable[0]
             try:
                 async with asyncio.timeout(cfg.timeout):
                     # through the SOCKS5 proxy when one is set: the canary must test the path sessions take
@@ -500,12 +509,15 @@ class Scanner:
     async def _routes(self, dns_result: m.DnsResult) -> list[tuple[m.MailHost, str | None, str | None]]:
         """Each mail host with the IP to use; for a name that did not resolve, why (NXDOMAIN is not a timeout)."""
         routes: list[tuple[m.MailHost, str | None, str | None]] = []
+        ipv6 = self.config.smtp.ipv6
         for host in dns_result.hosts:
-            ip = _pick_ip(host)
+            ip = _pick_ip(host, ipv6)
             status = None
             if ip is None:
                 ips, status = await self.resolver.addresses(host.name)
-                ip = _pick_ip(m.MailHost(host.name, host.preference, ips)) if ips else None
+                ip = _pick_ip(m.MailHost(host.name, host.preference, ips), ipv6) if ips else None
+                if ips and ip is None:
+                    status = _IPV6_ONLY  # reachable, but not by us: never "no mail server"
             routes.append((host, ip, status))
         return routes
 
@@ -810,12 +822,21 @@ def _too_many(reply: m.SmtpReply) -> bool:
     return reply.code == 452 or reply.enhanced == "4.5.3"
 
 
-def _pick_ip(host: m.MailHost) -> str | None:
-    """Prefer IPv4: most of the mail hosts the console meets are reachable over v4 only."""
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _pick_ip(host: m.MailHost, ipv6: bool = False) -> str | None:
+    """IPv4 first: most hosts the console meets are reachable over v4, and many refuse v6 clients
+    without reverse DNS. IPv6 only with `[smtp] ipv6 = true`."""
     for ip in host.addresses:
         if ":" not in ip:
             return ip
-    return host.addresses[0] if host.addresses else None
+    return host.addresses[0] if host.addresses and ipv6 else None
 
 
 async def check_agencies(

@@ -137,7 +137,9 @@ def _print_summary(config: AppConfig, groups: Sequence[str | None], finished: ev
         n = summary.by_bucket.get(bucket, 0)
         _out(f"  {title:<3} {n:>6}  {percent(n, summary.checked):>6}  {names[bucket][0 if th else 1]}")
     if finished is not None and finished.stopped:
-        _out(("หยุดก่อนเสร็จ: " if th else "stopped early: ") + finished.stopped)
+        from console.i18n import scan_reason
+
+        _out(("หยุดก่อนเสร็จ: " if th else "stopped early: ") + scan_reason(finished.stopped, config.language))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -150,7 +152,11 @@ def _sim_world(name: str) -> Any:
         return worlds.catalogue_world()
     if name == "national":
         return worlds.national_world()
-    raise CliError(f"unknown simulated world {name!r}: use catalogue or national")
+    if name == "blocked":
+        from checks.sim.field import blocked_world
+
+        return blocked_world()
+    raise CliError(f"unknown simulated world {name!r}: use catalogue, national or blocked")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -183,7 +189,23 @@ async def _scan_agencies(
     return await Scanner(config.engine).run(agencies, on_event)
 
 
+def _refuse_placeholder(config: AppConfig) -> None:
+    """A real probe with the shipped identity is refused (naming the keys, the file and why)."""
+    from console.doctor import identity_refusal
+
+    refusal = identity_refusal(config)
+    if refusal is not None:
+        raise CliError(refusal)
+
+
+def _stopped_by_us(finished: ev.ScanFinished) -> bool:
+    """Stopped because of our own side (network, doctor, pilot): exit 3, nobody blamed."""
+    return bool(finished.stopped and finished.stopped.startswith(("canary", "doctor:", "pilot:")))
+
+
 def cmd_check(args: argparse.Namespace, config: AppConfig) -> int:
+    if not args.sim:
+        _refuse_placeholder(config)
     store = None
     if args.file:
         agencies = _read_file(args.file, args.sheet)
@@ -209,6 +231,8 @@ def cmd_check(args: argparse.Namespace, config: AppConfig) -> int:
                 record["declared"] = declared[event.agency.id]
                 record["corrections"] = corrections.get(event.agency.id, [])
             print(json_text(record), flush=True)
+        if isinstance(event, ev.PreflightWarning):
+            _err(event.message)
         if isinstance(event, ev.CanaryFailed):
             _err(
                 ("เครือข่ายของเครื่องตรวจเองมีปัญหา หยุดการตรวจ: " if config.language == "th" else "our own network is failing, scan stopped: ")
@@ -216,19 +240,38 @@ def cmd_check(args: argparse.Namespace, config: AppConfig) -> int:
             )
 
     if store is not None:
-        from console.runner import Runner
-
         _check_writable(store)
-        runner = Runner(store, config)
         ids = None if args.all_selected else [a.id for a in agencies]
-        finished = asyncio.run(runner.scan(ids, sink))
+        finished = asyncio.run(_scan_store(config, store, ids, args.sim, sink))
     else:
         finished = asyncio.run(_scan_agencies(config, agencies, args.sim, sink))
     if not args.json:
         _print_summary(config, [v.group if (v := verdicts.get(a.id)) else None for a in agencies], finished)
-    if finished.stopped and finished.stopped.startswith("canary"):
-        return EXIT_CANARY
-    return EXIT_OK
+    elif finished.stopped:
+        _err(_reason_text(finished.stopped, config.language))
+    return EXIT_CANARY if _stopped_by_us(finished) else EXIT_OK
+
+
+def _reason_text(reason: str, lang: str) -> str:
+    from console.i18n import scan_reason
+
+    return scan_reason(reason, lang)
+
+
+async def _scan_store(
+    config: AppConfig, store: Any, ids: list[str] | None, sim: str | None, sink: ev.EventSink
+) -> ev.ScanFinished:
+    """A store scan through the runner: the real internet after the doctor's checks, or a simulated one."""
+    from console.doctor import preflight_for
+    from console.runner import Runner
+
+    if sim:
+        from checks.sim.internet import SimInternet
+
+        async with SimInternet(_sim_world(sim)) as internet:
+            sim_config = replace(config, engine=internet.engine_config(config.engine))
+            return await Runner(store, sim_config).scan(ids, sink)
+    return await Runner(store, config, preflight=preflight_for(config)).scan(ids, sink)
 
 
 def _open_store(args: argparse.Namespace, config: AppConfig) -> Any:
@@ -382,6 +425,8 @@ def cmd_correct(args: argparse.Namespace, config: AppConfig) -> int:
     owners = other_owners(store.records(with_history=False, light=True), record.agency.id, args.address)
     if owners:
         _err(shared_address_warning(args.address, owners, config.language))
+    if not args.no_recheck:
+        _refuse_placeholder(config)
     runner = Runner(store, config)
     correction, verdict = asyncio.run(
         runner.correct(record.agency.id, args.address, args.reason, operator, recheck=not args.no_recheck)
@@ -597,9 +642,13 @@ def _report_since(args: argparse.Namespace, config: AppConfig, store: Any) -> in
 
 
 def cmd_tui(args: argparse.Namespace, config: AppConfig) -> int:
+    from console.doctor import preflight_for
+    from console.runner import Runner
     from console.tui.factory import make_app
 
-    make_app(config, _open_store(args, config), read_only=getattr(args, "read_only", False)).run()
+    store = _open_store(args, config)
+    runner = Runner(store, config, preflight=preflight_for(config))  # a full scan runs the doctor first
+    make_app(config, store, runner, read_only=getattr(args, "read_only", False)).run()
     return EXIT_OK
 
 
@@ -646,13 +695,44 @@ def _run_demo(args: argparse.Namespace, config: AppConfig, store_path: Path) -> 
             from console.rules import group_of
 
             _print_summary(demo_config, [group_of(r) for r in store.records()], finished)
-            return EXIT_CANARY if finished.stopped and finished.stopped.startswith("canary") else EXIT_OK
+            return EXIT_CANARY if _stopped_by_us(finished) else EXIT_OK
         from console.tui.factory import make_app
 
         make_app(demo_config, store, runner, title_suffix=" — demo", autostart_scan=not args.no_scan).run()
     if args.store:
         _out(f"demo store: {store_path}")
     return EXIT_OK
+
+
+def cmd_doctor(args: argparse.Namespace, config: AppConfig) -> int:
+    """Is this machine ready to probe the real internet? Exit 0 all pass, 1 warnings only, 3 a failure."""
+    from console import doctor
+
+    async def diagnose() -> Any:
+        if not args.sim:
+            return await doctor.diagnose(config.engine)
+        from checks.doctor import run_doctor
+        from checks.sim.field import doctor_world
+        from checks.sim.internet import SimInternet
+
+        situation = args.sim
+        async with SimInternet(doctor_world(situation)) as internet:
+            engine = internet.engine_config(config.engine)
+            if situation == "placeholder":
+                from checks.config import SmtpConfig
+
+                placeholder = SmtpConfig()
+                engine = replace(engine, smtp=replace(engine.smtp, helo_name=placeholder.helo_name,
+                                                      mail_from=placeholder.mail_from))
+            return await run_doctor(engine, ipv6_probe=lambda: None)
+
+    report = asyncio.run(diagnose())
+    if args.json:
+        print(json_text(doctor.as_json(report, config.language), indent=1))
+    else:
+        for line in doctor.render(report, config.language):
+            print(line)
+    return doctor.EXIT_DOCTOR[report.status]
 
 
 def cmd_init(args: argparse.Namespace, config: AppConfig) -> int:
@@ -774,7 +854,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="every agency in the store (the default)")
     _add_scope_args(p)
     p.add_argument("--agency", help="one agency: its id or ลำดับที่")
-    p.add_argument("--sim", choices=("catalogue", "national"), help="check against a simulated internet")
+    p.add_argument("--sim", choices=("catalogue", "national", "blocked"), help="check against a simulated internet")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("import", help="import an agency list (CSV, TSV, XLSX or URL) into the store")
@@ -827,6 +907,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-scan", action="store_true", help="open the console without starting a scan")
     p.add_argument("--keep", action="store_true", help="keep the demo's /tmp directory (removed on exit otherwise)")
     p.set_defaults(func=cmd_demo)
+
+    from checks.sim.field import SITUATIONS
+
+    p = sub.add_parser("doctor", help="is this machine ready to probe the internet? (PTR, port 25, blocklists, SPF…)")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--sim", choices=SITUATIONS, help="play one situation on a simulated internet")
+    p.set_defaults(func=cmd_doctor)
 
     p = sub.add_parser("init", help="create the store; --shared GROUP: one store for a whole Unix group")
     p.add_argument("--shared", metavar="GROUP", help="directory 2770 and files 0660 in GROUP, kept on every write")

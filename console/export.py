@@ -32,6 +32,7 @@ from checks.model import (
     Agency,
     Verdict,
 )
+from console.findings_text import rule_advice
 from console.i18n import tr
 from console.opdc import opdc_line
 from console.rules import Record, current_address, group_of
@@ -178,8 +179,7 @@ class ExportRow:
             rule = by_group.get(group)
             if rule is not None:
                 label = (rule.label_en or rule.label_th) if lang == "en" else rule.label_th
-                problem = rule.problem_en if lang == "en" else rule.problem_th
-                fix = rule.fix_en if lang == "en" else rule.fix_th
+                problem, fix = rule_advice(rule, lang, (f.code for f in verdict.findings))
             else:
                 label = group
             if verdict.suggested_fix is not None:

@@ -292,3 +292,20 @@ def finding_extras(finding: Any) -> list[tuple[str, str]]:
         shown = _listed(value) if isinstance(value, (list, tuple)) else _one(value)
         out.append((_one(key, 40), shown))
     return out
+
+
+def rule_advice(rule: Any, lang: str, codes: Iterable[str] = ()) -> tuple[str, str]:
+    """The problem and what to do for a verdict, from its rule; one place for every surface.
+
+    A verdict where a mail host refused *our prober* is about our own address, not the agency: its
+    advice says so and what to do (saraban doctor, our administrator), never "call the agency" and
+    never "nothing to do".
+    """
+    if rule is None:
+        return "", ""
+    if "prober_blocked" in set(codes):
+        return tr("advice.prober_blocked.problem", lang), tr("advice.prober_blocked.fix", lang)
+    if lang == "en" and (rule.problem_en or rule.fix_en):
+        return rule.problem_en, rule.fix_en
+    return rule.problem_th, rule.fix_th
+

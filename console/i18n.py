@@ -7,6 +7,9 @@ comes from here so that switching language (`l`) changes the whole screen. Templ
 
 from __future__ import annotations
 
+from console.i18n_field import EN as _FIELD_EN
+from console.i18n_field import TH as _FIELD_TH
+
 LANGUAGES: tuple[str, ...] = ("th", "en")
 _REASONS = {"paused by operator": "reason.paused_by_operator", "stopped by operator": "reason.stopped_by_operator"}
 DEFAULT_LANGUAGE = "th"
@@ -618,6 +621,10 @@ EN: dict[str, str] = {
     "correct.shared_confirm": "Record it anyway?",
 }
 
+# The field checks (doctor, identity, pilot) keep their strings in their own module.
+TH.update(_FIELD_TH)
+EN.update(_FIELD_EN)
+
 STRINGS: dict[str, dict[str, str]] = {"th": TH, "en": EN}
 
 
@@ -645,6 +652,15 @@ def scan_reason(reason: str, lang: str) -> str:
         return tr(key, lang)
     if reason.startswith("canary:"):
         return tr("reason.canary", lang, detail=reason.split(":", 1)[1].strip())
+    if reason.startswith("pilot:"):
+        # "pilot: KIND: BLAMED/ANSWERED: examples" (checks.pilot.PilotJudgement.reason)
+        parts = [p.strip() for p in reason.split(":", 3)]
+        if len(parts) >= 3 and "/" in parts[2]:
+            blamed, _, answered = parts[2].partition("/")
+            why = tr(f"pilot.why.{parts[1]}", lang)
+            return tr("reason.pilot", lang, blamed=blamed, answered=answered, why=why)
+    if reason.startswith(("doctor:", "identity:")):  # already worded in the operator's language
+        return tr("reason.doctor", lang, detail=reason.split(":", 1)[1].strip())
     return reason
 
 

@@ -33,6 +33,7 @@ from checks.events import (
     AgencyChecked,
     CanaryFailed,
     CanaryRestored,
+    PreflightWarning,
     ProberBlocked,
     RetryScheduled,
     ScanFinished,
@@ -1136,6 +1137,9 @@ class SarabanApp(App[None]):
             if not self._blocked_notified:  # one toast per scan; the log keeps every host
                 self._blocked_notified = True
                 self.notify(message, severity="warning", markup=False)
+        elif isinstance(event, PreflightWarning):  # a doctor check warned before the scan (it goes on)
+            log = Text(one_line(event.message), style="yellow")
+            self.notify(one_line(event.message), severity="warning", markup=False)
         elif isinstance(event, ScanPaused):
             self.scan_state = "paused"
             self.scan_reason = event.reason
