@@ -19,6 +19,7 @@ from checks.config import Rule
 from checks.model import Evidence, ProbeResult, Verdict
 from console.findings_text import finding_extras, finding_text, fix_reason_text, rule_advice
 from console.i18n import tr
+from console.opdc import opdc_line
 from console.rules import (
     BUCKETS,
     UNCHECKED,
@@ -472,6 +473,8 @@ def detail_text(rec: Record | None, ruleset: Ruleset, lang: str) -> Text:
     if current != agency.declared:
         _kv(text, tr("detail.current", lang), current, "bold")
     _kv(text, tr("detail.followup", lang), followup_label(rec.followup, lang))
+    if opdc := opdc_line(agency, group_of(rec), lang):  # OPDC's own round beside ours (console.opdc)
+        text.append(one_line(opdc) + "\n")
     verdict = rec.verdict
     if verdict is None:
         text.append(f"{tr('detail.group', lang)}: {tr('detail.not_checked', lang)}\n", style="dim")
