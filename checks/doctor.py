@@ -228,7 +228,7 @@ async def check_mail_from(config: EngineConfig, resolver: MailResolver, tried: l
 def check_canary(config: EngineConfig) -> CheckResult:
     canary = config.canary
     asked = (Asked("[canary] resolve / connect", f"{canary.resolve or '-'} / {canary.connect or '-'}"),)
-    if canary.resolve or canary.connect:
+    if canary.resolve or canary.connect or config.smtp.proxy is not None:  # a relay is always checked
         return CheckResult(CHECK_CANARY, PASS, "canary_ok", asked)
     return CheckResult(CHECK_CANARY, WARN, "canary_off", asked)
 
