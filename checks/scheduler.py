@@ -24,13 +24,13 @@ import ipaddress
 import secrets
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from checks import events as ev
 from checks import model as m
 from checks.address import AddressReading, read_address
-from checks.classify import build_verdict
+from checks.classify import build_verdict, first_rule
 from checks.config import EngineConfig
 from checks.connect import ProxyFailed, connector_for, open_stream, proxy_reachable
 from checks.dns import MailResolver
@@ -132,6 +132,7 @@ class Scanner:
         self._canary_lock = asyncio.Lock()
         self._policy_cache: dict[tuple[str, str], list[m.Finding]] = {}
         self._network_check: asyncio.Task[None] | None = None
+        self._network_checked = float("-inf")  # when the last check for a failing relay started
 
     # ------------------------------------------------------------------ public control
     def pause(self) -> None:
@@ -345,18 +346,7 @@ class Scanner:
 
     # ------------------------------------------------------------------ one agency
     def _plan(self, agency: m.Agency) -> _Plan:
-        """Everything about one agency that needs no network: the reading, policy, what to probe."""
-        reading = read_address(agency.declared)
-        policy = self._policy(reading.address, agency.kind) if reading.address else []
-        # What goes on the wire is the ASCII (IDNA) form; the reading keeps the readable one.
-        probe_address = reading.ascii_address if reading.ok and not agency.upgraded else None
-        fix_address = None
-        if reading.suggestion and not agency.upgraded:
-            fix_address = read_address(reading.suggestion).ascii_address
-        if reading.suggestion and not reading.address:
-            # The declared text is unusable; still flag a typo in the domain it was meant to have.
-            policy = [f for f in self._policy(reading.suggestion, agency.kind) if f.code == m.TYPO_SUSPECT]
-        return _Plan(agency, reading, policy, probe_address, fix_address, time.monotonic())
+        return plan_agency(agency, self._policy)
 
     def _policy(self, address: str, kind: str) -> list[m.Finding]:
         """Policy depends only on the domain and the agency kind: computed once per pair per scan."""
@@ -425,8 +415,13 @@ class Scanner:
         If the canary (through the proxy) fails, the scan stops exactly as for any outage: what is held
         is discarded, the runner waits for the network and resumes the agencies not done.
         """
-        if self._network_check is None or self._network_check.done():
-            self._network_check = self._spawn(self._check_network())  # type: ignore[assignment]
+        if self._network_check is not None and not self._network_check.done():
+            return
+        now = time.monotonic()
+        if now - self._network_checked < self.config.canary.interval:
+            return  # a relay refusing many destinations must not turn into a canary per session
+        self._network_checked = now
+        self._network_check = self._spawn(self._check_network())  # type: ignore[assignment]
 
     async def _check_network(self) -> None:
         async with self._canary_lock:
@@ -774,6 +769,58 @@ class Scanner:
         queue.wake.set()
         if queue.task is None or queue.task.done():
             queue.task = self._spawn(self._dispatch(queue))  # type: ignore[assignment]
+
+
+def plan_agency(agency: m.Agency, policy: Callable[[str, str], list[m.Finding]]) -> _Plan:
+    """Everything about one agency that needs no network: the reading, policy, what to probe.
+
+    `policy(address, kind)` gives the policy findings (a scan caches them per domain and kind).
+    """
+    reading = read_address(agency.declared)
+    found = policy(reading.address, agency.kind) if reading.address else []
+    # What goes on the wire is the ASCII (IDNA) form; the reading keeps the readable one.
+    probe_address = reading.ascii_address if reading.ok and not agency.upgraded else None
+    fix_address = None
+    if reading.suggestion and not agency.upgraded:
+        fix_address = read_address(reading.suggestion).ascii_address
+    if reading.suggestion and not reading.address:
+        # The declared text is unusable; still flag a typo in the domain it was meant to have.
+        found = [f for f in policy(reading.suggestion, agency.kind) if f.code == m.TYPO_SUSPECT]
+    return _Plan(agency, reading, found, probe_address, fix_address, time.monotonic())
+
+
+# What a probe of the declared address can add to the findings (checks.classify.probe_finding).
+_PROBE_CODES: tuple[str, ...] = (
+    m.MAIL_ACCEPTED,
+    m.MAILBOX_NOT_FOUND,
+    m.PROBER_BLOCKED,
+    m.TEMPORARY_FAILURE,
+    m.DOMAIN_NOT_FOUND,
+    m.NO_MAIL_SERVER,
+)
+
+
+def offline_verdict(agency: m.Agency, config: EngineConfig) -> m.Verdict | None:
+    """The verdict an agency gets before any network, when no probe answer could change its group
+    under the configured ruleset (Thai digits, free mail, a non-government domain, bad syntax, no
+    announcement, an upgraded unit); None when its group depends on what the network says.
+
+    The verdict has no probe evidence: a later scan still probes the address (and a suggested fix)
+    and adds what it finds, but the operator sees the group as soon as the list is imported.
+    """
+    plan = plan_agency(agency, lambda address, kind: policy_findings(address, kind, config.policy))
+    verdict = build_verdict(
+        agency, plan.reading, plan.policy, None, None, config.rules, fallback_group=config.fallback_group
+    )
+    if verdict.evidence.rule_index < 0:
+        return None  # no rule holds without a probe: the network decides
+    if plan.probe_address is not None:
+        codes = set(verdict.finding_codes)
+        for code in _PROBE_CODES:
+            chosen = first_rule(config.rules, codes | {code})
+            if chosen is None or chosen[1].group != verdict.group:
+                return None
+    return verdict
 
 
 def _too_many(reply: m.SmtpReply) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
 import sys
 from collections.abc import Sequence
@@ -397,6 +398,15 @@ def cmd_import(args: argparse.Namespace, config: AppConfig) -> int:
         + f": added {len(report.added)}, changed {len(report.changed)}, unchanged {len(report.unchanged)}, "
         f"missing {len(report.missing)}, bad rows {len(result.problems)}"
     )
+    from console.runner import Runner
+
+    settled = Runner(store, config).record_offline()
+    if settled:
+        print(
+            f"รู้กลุ่มได้ทันทีโดยไม่ต้องตรวจผ่านเครือข่าย: {settled} หน่วยงาน (เช่น เลขไทย อีเมลฟรี โดเมนที่ไม่ใช่ของรัฐ)"
+            if th
+            else f"Groups known without the network: {settled} agencies (Thai digits, free mail, non-government domains…)"
+        )
     return EXIT_OK
 
 
@@ -410,6 +420,11 @@ def cmd_correct(args: argparse.Namespace, config: AppConfig) -> int:
     reading = read_address(args.address)
     if "crlf" in reading.problems or "control_chars" in reading.problems:
         raise CliError("the new address contains line breaks or control characters; type it again")
+    from console.corrections import other_owners, shared_address_warning
+
+    owners = other_owners(store.records(with_history=False, light=True), record.agency.id, args.address)
+    if owners:
+        _err(shared_address_warning(args.address, owners, config.language))
     if not args.no_recheck:
         _refuse_placeholder(config)
     runner = Runner(store, config)
@@ -478,6 +493,8 @@ def cmd_export(args: argparse.Namespace, config: AppConfig) -> int:
 
     store = _open_store(args, config)
     records = _export_items(store, args, config)
+    if args.letter:
+        return _export_letter(args, config, store, records)
     fmt = args.format or Path(args.output).suffix.lstrip(".").lower() or "xlsx"
     if fmt not in ("xlsx", "csv", "json"):
         raise CliError(f"--format {fmt!r}: use xlsx, csv or json")
@@ -503,15 +520,50 @@ def cmd_export(args: argparse.Namespace, config: AppConfig) -> int:
         _written(out, export.write_jsonl, out, objects)
     else:
         items = [export.record_item(r) for r in records]
-        rows = export.followup_rows(items, config.engine.rules, lang=config.language)
-        header = list(export.followup_header(config.language))
-        _written(out, export.write_xlsx if fmt == "xlsx" else export.write_csv, out, header, rows)
+        rows = export.followup_records(items, config.engine.rules, lang=config.language)
+        _written(out, export.write_followup, out, rows, lang=config.language, fmt=fmt)
     _out(f"{len(records)} → {out}")
     return EXIT_OK
 
 
+def _export_letter(args: argparse.Namespace, config: AppConfig, store: Any, records: list[Any]) -> int:
+    """`export --letter`: the province's attachment to its districts (console.letter), XLSX only.
+    Without --group it lists the agencies that need follow-up."""
+    from console.letter import letter_records, write_letter
+    from console.rules import Ruleset
+
+    if (args.format or "xlsx") != "xlsx" or Path(args.output).suffix.lower() not in ("", ".xlsx"):
+        raise CliError("--letter writes XLSX only: give -o FILE.xlsx")
+    records = letter_records(records, Ruleset.of(config.engine), chosen=bool(args.group))
+    if not records:
+        raise CliError("no checked agency needs follow-up here: nothing to put in the letter (check first: saraban check)")
+    out = _export_target(args.output if Path(args.output).suffix else args.output + ".xlsx", store, args.force)
+    _written(out, write_letter, out, records, config.engine.rules)
+    _out(f"{len(records)} → {out}")
+    return EXIT_OK
+
+
+def _opdc_sentence(c: Any, th: bool) -> str:
+    """How many agencies changed since OPDC's own mail round (console.opdc), as said on the phone."""
+    from console.thai import be_date
+
+    when = ", ".join(be_date(r) for r in c.rounds)
+    if th:
+        return (
+            f"เทียบกับผลการส่ง mail ของ ก.พ.ร. {when}: สถานะเปลี่ยน {c.changed} หน่วยงาน "
+            f"(ส่งได้แล้ว {c.fixed}, กลับส่งไม่ได้ {c.broke}), เหมือนเดิม {c.same}, "
+            f"ยังเทียบไม่ได้ {c.unknown} (ยังไม่ตรวจหรือยังตรวจสอบไม่ได้) จาก {c.compared} หน่วยงานที่มีผลรอบนั้น"
+        )
+    return (
+        f"Since OPDC's mail round {when}: {c.changed} agencies changed state "
+        f"({c.fixed} now receive mail, {c.broke} no longer do), {c.same} unchanged, "
+        f"{c.unknown} not comparable yet (unchecked or not verifiable) of {c.compared} with that round"
+    )
+
+
 def cmd_report(args: argparse.Namespace, config: AppConfig) -> int:
     from console import report
+    from console.opdc import compare_with_opdc
     from console.rules import Ruleset, group_of, select
 
     store = _open_store(args, config)
@@ -530,11 +582,12 @@ def cmd_report(args: argparse.Namespace, config: AppConfig) -> int:
     previous_counts: dict[str, int] | None = None
     if len(snapshots) >= 2:
         previous_counts = {}
-        for prov, groups in snapshots[-2]["counts"].items():
+        for prov, counts in snapshots[-2]["counts"].items():  # not `groups`: that one is printed below
             if args.province and prov != args.province:
                 continue
-            for g, n in groups.items():
+            for g, n in counts.items():
                 previous_counts[g] = previous_counts.get(g, 0) + n
+    since_opdc = compare_with_opdc(zip((r.agency for r in records), groups, strict=True))
     if args.xlsx:
         target = _export_target(args.xlsx, store, args.force)
         _written(
@@ -551,6 +604,7 @@ def cmd_report(args: argparse.Namespace, config: AppConfig) -> int:
             "percent_by_bucket": {b: report.percent(n, national.checked) for b, n in national.by_bucket.items()},
             "areas": {a: {"total": s.total, "by_group": s.by_group, "by_bucket": s.by_bucket} for a, s in per_area.items()},
             "change_since_previous": report.diff(national.by_group, previous_counts) if previous_counts is not None else None,
+            "since_opdc_round": dataclasses.asdict(since_opdc) | {"changed": since_opdc.changed} if since_opdc.compared else None,
         }
         print(json_text(data, indent=1))
         return EXIT_OK
@@ -559,6 +613,8 @@ def cmd_report(args: argparse.Namespace, config: AppConfig) -> int:
         change = report.diff(national.by_group, previous_counts)
         _out(("เปลี่ยนแปลงจากการตรวจครั้งก่อน: " if config.language == "th" else "change since previous scan: ")
               + ", ".join(f"{g} {n:+d}" for g, n in change.items() if n))
+    if since_opdc.compared:
+        _out(_opdc_sentence(since_opdc, config.language == "th"))
     _out()
     for area, s in per_area.items():
         cells = "  ".join(f"{b} {s.by_bucket.get(b, 0)} ({report.percent(s.by_bucket.get(b, 0), s.checked)})" for b in ("A", "BE", "W"))
@@ -597,22 +653,42 @@ def cmd_tui(args: argparse.Namespace, config: AppConfig) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, config: AppConfig) -> int:
-    """The national sample world on a simulated internet, in the console (or as a CLI scan with --no-tui)."""
+    """The national sample world on a simulated internet, in the console (or as a CLI scan with --no-tui).
+
+    Without --store the demo works in a fresh /tmp directory (~30 MB for the national world) that is
+    removed on exit, unless --keep is given: then its path is printed at the start and at the end.
+    """
+    import shutil
     import tempfile
 
+    scratch = None if args.store else Path(tempfile.mkdtemp(prefix="saraban-demo-"))
+    store_path = scratch / "store.json" if scratch is not None else Path(args.store).expanduser()
+    th = config.language == "th"
+    if scratch is not None and args.keep:
+        print(("ข้อมูลตัวอย่างจะเก็บไว้ที่: " if th else "demo store (kept): ") + str(store_path), flush=True)
+    try:
+        return _run_demo(args, config, store_path)
+    finally:
+        if scratch is not None and not args.keep:
+            shutil.rmtree(scratch, ignore_errors=True)
+        elif scratch is not None:
+            print(("ข้อมูลตัวอย่างเก็บไว้ที่: " if th else "demo store kept: ") + str(store_path))
+
+
+def _run_demo(args: argparse.Namespace, config: AppConfig, store_path: Path) -> int:
     from checks.sim.internet import SimInternetThread
     from checks.sim.worlds import national_world
     from console.runner import Runner
     from console.store import Store
 
     world = national_world(agencies=args.agencies) if args.agencies else national_world()
-    store_path = Path(args.store).expanduser() if args.store else Path(tempfile.mkdtemp(prefix="saraban-demo-")) / "store.json"
     with SimInternetThread(world, delay=args.delay_ms / 1000.0) as internet:
         engine = internet.engine_config(config.engine, dns_timeout=2.0, dns_lifetime=4.0)
         demo_config = replace(config, engine=engine, store_path=store_path)
         store = Store(store_path, history_limit=config.history_limit)
         store.merge_import(world.agencies, source="demo: national sample world", operator=config.operator)
         runner = Runner(store, demo_config)
+        runner.record_offline()
         if args.no_tui:
             progress = _Progress(True)
             finished = asyncio.run(runner.scan(None, progress))
@@ -623,7 +699,8 @@ def cmd_demo(args: argparse.Namespace, config: AppConfig) -> int:
         from console.tui.factory import make_app
 
         make_app(demo_config, store, runner, title_suffix=" — demo", autostart_scan=not args.no_scan).run()
-    _out(f"demo store: {store_path}")
+    if args.store:
+        _out(f"demo store: {store_path}")
     return EXIT_OK
 
 
@@ -789,7 +866,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("correct", help="record a corrected address and recheck it at once")
     p.add_argument("agency")
     p.add_argument("address")
-    p.add_argument("--reason", required=True)
+    p.add_argument("--reason", default="", help="why (optional, as in the console): e.g. 'the agency called'")
     p.add_argument("--operator")
     p.add_argument("--no-recheck", action="store_true")
     p.set_defaults(func=cmd_correct)
@@ -803,6 +880,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_scope_args(p)
     p.add_argument("--all", action="store_true", help="every agency in the filters, not only those to follow up")
     p.add_argument("--format", choices=("xlsx", "csv", "json"))
+    p.add_argument("--letter", action="store_true",
+                   help="the province's attachment to its districts: one print-ready sheet per district (XLSX)")
     p.add_argument("-o", "--output", required=True)
     p.add_argument("--force", action="store_true", help="replace the output file if it exists")
     p.set_defaults(func=cmd_export)
@@ -826,6 +905,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--delay-ms", type=float, default=20.0, help="simulated latency per reply")
     p.add_argument("--no-tui", action="store_true", help="scan in the terminal instead of opening the console")
     p.add_argument("--no-scan", action="store_true", help="open the console without starting a scan")
+    p.add_argument("--keep", action="store_true", help="keep the demo's /tmp directory (removed on exit otherwise)")
     p.set_defaults(func=cmd_demo)
 
     from checks.sim.field import SITUATIONS

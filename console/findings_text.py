@@ -177,8 +177,9 @@ def dns_text(status: object, lang: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def _probe_sentence(code: str, detail: Mapping[str, Any], lang: str) -> str:
-    address = _one(detail.get("address") or "")
+def _probe_sentence(code: str, detail: Mapping[str, Any], lang: str, declared: str | None = None) -> str:
+    # A compact (history) finding has no detail: the domain then comes from the address checked.
+    address = _one(detail.get("address") or declared or "")
     domain = _one(detail.get("domain") or address.rpartition("@")[2]) or tr("finding.this_domain", lang)
     headline = tr(f"finding.{code}", lang, domain=domain)
     reply = _one(detail.get("reply") or "")
@@ -233,7 +234,7 @@ def finding_text(finding: Any, lang: str, *, declared: str | None = None) -> str
     message = _one(getattr(finding, "message", "") or "", 1000)
     detail = _detail(finding)
     if code in _PROBE_CODES:
-        return _probe_sentence(code, detail, lang)
+        return _probe_sentence(code, detail, lang, declared)
     if code in _FIXED_CODES:
         return tr(f"finding.{code}", lang)
     # A compact (history / list) verdict keeps no detail: the domain comes from the declared text.

@@ -12,10 +12,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from checks import events as ev
+from checks.config import EngineConfig
 from checks.dns import MailResolver
 from checks.model import Agency, Verdict
 from checks.pilot import choose_pilot, judge_pilot
-from checks.scheduler import Backlog, Scanner
+from checks.scheduler import Backlog, Scanner, offline_verdict
 from console.config import AppConfig
 from console.doctor import Preflight, identity_refusal, preflight_stop, preflight_warnings
 from console.store import AgencyRecord, Correction, Store
@@ -252,6 +253,10 @@ class Runner:
             on_event(ev.ScanResumed())
         return True
 
+    def record_offline(self, agency_ids: Sequence[str] | None = None) -> int:
+        """See `record_offline` (module level)."""
+        return record_offline(self.store, self.config.engine, agency_ids)
+
     async def _guard(self, agencies: list[Agency], full: bool, on_event: ev.EventSink | None) -> str | None:
         """Why this scan must not go on (identity, doctor, pilot), or None. Nothing is recorded here."""
         refusal = identity_refusal(self.config)
@@ -330,3 +335,25 @@ class Runner:
                 self.store.set_correction_recheck, correction.id, verdict.group, verdict.checked_at
             )
         return correction, verdict
+
+
+def record_offline(store: Store, engine: EngineConfig, agency_ids: Sequence[str] | None = None) -> int:
+    """Give at once the verdict that needs no network (checks.scheduler.offline_verdict) to the
+    agencies with no verdict about the address they have now; returns how many got one.
+
+    Called after an import, so an officer sees Thai digits, free mail, non-government domains, bad
+    syntax and missing announcements before any check instead of "not checked yet".
+    """
+    wanted = set(agency_ids) if agency_ids is not None else None
+    verdicts: list[Verdict] = []
+    for record in store.records(with_history=False, light=True):
+        if wanted is not None and record.agency.id not in wanted:
+            continue
+        current = record.current_address
+        if record.verdict is not None and record.verdict.evidence.declared == current:
+            continue  # already checked as it is: a real verdict is never replaced by this one
+        agency = record.agency if current == record.agency.declared else replace(record.agency, declared=current)
+        verdict = offline_verdict(agency, engine)
+        if verdict is not None:
+            verdicts.append(verdict)
+    return store.save_verdicts(verdicts, batch_size=SAVE_BATCH) if verdicts else 0

@@ -476,13 +476,15 @@ class _Bench:
     async def _proxied(self, sim: SimProcess, cfg: EngineConfig, main: Run) -> None:
         """The same scan with every SMTP session through a SOCKS5 proxy (the simulator's, on loopback)."""
         from checks.config import parse_socks_url
-        from checks.sim.socks5 import SimSocks5Thread
+        from checks.sim.socks5 import SimSocks5Process
 
         assert self.world is not None
-        with SimSocks5Thread() as proxy:
+        async with SimSocks5Process() as proxy:
             proxied = dataclasses.replace(cfg, smtp=dataclasses.replace(cfg.smtp, proxy=parse_socks_url(proxy.url)))
             self.progress("  the same scan through a SOCKS5 proxy...")
             run = await timed_scan(sim, self.agencies, proxied, "socks5", progress=self.progress)
+        if run.finished.stopped:
+            self.note("proxy_scan_s", f"stopped: {run.finished.stopped}")
         self.violations += [f"socks5: {line}" for line in run.violations]
         self.out["proxy_scan_s"] = _r(run.elapsed)
         self.out["proxy_ratio"] = _ratio(run.elapsed, main.elapsed)
@@ -530,34 +532,28 @@ class _Bench:
         per_address = dataclasses.replace(cfg, politeness=dataclasses.replace(cfg.politeness, rcpt_per_session=1))
         pa_bound = lower_bound(self.world, self.agencies, per_address, self.delay, model)
         out["per_address_lower_bound_s"] = _r(pa_bound.seconds)
-        self.progress(f"  one address per session (budget {self.budget:g} s)...")
-        run = await timed_scan(sim, self.agencies, per_address, "per-address", budget=self.budget,
-                               watch_ip=pa_bound.busiest_ip, progress=self.progress)
-        self.violations += run.violations
-        if run.capped:
-            out["per_address_scan_s"] = _r(self._extrapolated(run, pa_bound, "per_address_scan_s"))
-            out["per_address_extrapolated"] = True
-        else:
-            out["per_address_scan_s"] = _r(run.elapsed)
-            out["per_address_extrapolated"] = False
+        await self._baseline(sim, per_address, "per_address", "one address per session", pa_bound.busiest_ip,
+                             lambda: pa_bound)
         out["per_address_speedup"] = _ratio(out["per_address_scan_s"], out["scan_s"])
-
         unpipelined = dataclasses.replace(cfg, smtp=dataclasses.replace(cfg.smtp, pipelining=False))
-        self.progress(f"  without pipelining (budget {self.budget:g} s)...")
-        run = await timed_scan(sim, self.agencies, unpipelined, "unpipelined", budget=self.budget,
-                               watch_ip=bound.busiest_ip, progress=self.progress)
-        self.violations += run.violations
-        if run.capped:
-            unpipelined_bound = lower_bound(self.world, self.agencies, unpipelined, self.delay, model)
-            out["unpipelined_scan_s"] = _r(self._extrapolated(run, unpipelined_bound, "unpipelined_scan_s"))
-            out["unpipelined_extrapolated"] = True
-        else:
-            out["unpipelined_scan_s"] = _r(run.elapsed)
-            out["unpipelined_extrapolated"] = False
+        await self._baseline(sim, unpipelined, "unpipelined", "without pipelining", bound.busiest_ip,
+                             lambda: lower_bound(self.world, self.agencies, unpipelined, self.delay, model))
         out["pipelining_speedup"] = _ratio(out["unpipelined_scan_s"], out["scan_s"])
         if model == "per_reply":
             self.note("pipelining_speedup", "the simulator sleeps the delay before every reply, one command "
                       "after another, so pipelining cannot save delay here (only client round trips)")
+
+    async def _baseline(
+        self, sim: SimProcess, cfg: EngineConfig, key: str, what: str, watch_ip: str | None, bound: Callable[[], Bound]
+    ) -> None:
+        """One slow baseline run within the budget; `<key>_scan_s`, extrapolated when the budget ran out."""
+        self.progress(f"  {what} (budget {self.budget:g} s)...")
+        label = key.replace("_", "-")
+        run = await timed_scan(sim, self.agencies, cfg, label, budget=self.budget, watch_ip=watch_ip, progress=self.progress)
+        self.violations += run.violations
+        seconds = self._extrapolated(run, bound(), f"{key}_scan_s") if run.capped else run.elapsed
+        self.out[f"{key}_scan_s"] = _r(seconds)
+        self.out[f"{key}_extrapolated"] = run.capped
 
     def _extrapolated(self, run: Run, bound: Bound, key: str) -> float:
         """The extrapolation, but never below the run's own lower bound (a short budget sees only bursts)."""

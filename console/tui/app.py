@@ -32,6 +32,7 @@ from textual.widgets import Footer, Input
 from checks import events as ev
 from checks.model import Verdict
 from checks.scheduler import Backlog
+from console.corrections import other_owners, shared_address_warning
 from console.i18n import other_language, tr
 from console.rules import Record, Ruleset, Scope, current_address, rec_id
 from console.seams import ConsoleConfig, ConsoleRunner, ConsoleStore, ImportOutcome
@@ -924,8 +925,15 @@ class SarabanApp(App[None]):
         agency_id = rec_id(rec)
 
         def done(request: CorrectionRequest | None) -> None:
-            if request is not None:
+            if request is None:
+                return
+            owners = other_owners(self.state.records.values(), agency_id, request.address)
+            if not owners:
                 self.correct(agency_id, request.address, request.reason)
+                return
+            warning = shared_address_warning(request.address, owners, self.lang)
+            self._confirm(f"{warning}\n{tr('correct.shared_confirm', self.lang)}",
+                          lambda: self.correct(agency_id, request.address, request.reason))  # fmt: skip
 
         dialog = CorrectionScreen(rec.agency.name, current_address(rec), self.lang, self.address_reader)
         self.push_screen(dialog, done)
@@ -1044,13 +1052,55 @@ class SarabanApp(App[None]):
         from console import export
 
         path = export.export_suffix(path)
-        rows = await self.io(export.followup_rows, [export.record_item(rec) for rec in items], self.ruleset.rules, lang=self.lang)
-        writer = export.write_csv if path.suffix.lower() == ".csv" else export.write_xlsx
+        entries = [export.record_item(rec) for rec in items]
+        rows = await self.io(export.followup_records, entries, self.ruleset.rules, lang=self.lang)
         await self.io(path.parent.mkdir, parents=True, exist_ok=True)
         # never onto the store, a device, a FIFO or a folder (the operator already agreed to replace a file)
         path = await self.io(export.check_target, path, store_path=self.store.path, force=True)
-        await self.io(writer, path, export.followup_header(self.lang), rows)
+        await self.io(export.write_followup, path, rows, lang=self.lang)
         self.notify(tr("msg.exported", self.lang, n=len(items), path=one_line(path)), markup=False, timeout=10)
+
+    def action_export_letter(self) -> None:
+        """The province's letter attachment to its districts (console.letter), from the palette: the
+        checked agencies in view that need follow-up, one print-ready sheet per district."""
+        items = [rec for rec in self.followup_items() if rec.verdict is not None]
+        if not items:
+            self.notify(tr("msg.letter_empty", self.lang), markup=False)
+            return
+        default = self.default_export_path()
+        default = default.with_name(default.name.replace("followup-", "letter-", 1))
+        dialog = PromptScreen(
+            tr("dlg.letter_title", self.lang, n=len(items)),
+            tr("dlg.letter_hint", self.lang),
+            value=str(default),
+            prompt_id="export",
+        )
+        self.push_screen(
+            dialog, lambda path: self.run_guarded(self._write_letter(path, default.name, items), "export") if path else None
+        )
+
+    async def _write_letter(self, typed: str, default_name: str, items: list[Record]) -> None:
+        from console.export import ExportTargetError, check_target, export_target
+        from console.letter import write_letter
+
+        try:
+            target, exists = await self.io(export_target, typed, default_name)
+            target = target.with_suffix(".xlsx")
+
+            async def write() -> None:
+                # never onto the store, a device, a FIFO or a folder (replacing a file was agreed to)
+                path = await self.io(check_target, target, store_path=self.store.path, force=True)
+                n = await self.io(write_letter, path, items, self.ruleset.rules)
+                self.notify(tr("msg.letter_done", self.lang, n=n, path=one_line(target)), markup=False, timeout=10)
+
+            if exists:
+                self._confirm(tr("msg.export_exists", self.lang, path=one_line(target)),
+                              lambda: self.run_guarded(write(), "export"))  # fmt: skip
+            else:
+                await write()
+        except (OSError, RuntimeError, ValueError, ExportTargetError) as exc:
+            message = tr("msg.export_bad_path", self.lang, path=one_line(typed), error=one_line(exc))
+            self.notify(message, severity="error", markup=False, timeout=15)
 
     def action_import_list(self) -> None:
         dialog = PromptScreen(tr("dlg.import_title", self.lang), tr("dlg.import_hint", self.lang), prompt_id="import")
@@ -1063,6 +1113,7 @@ class SarabanApp(App[None]):
         progress log; a file with no readable agency changes nothing in the store.
         """
         from console.importer import ListReadError, parse_import_line, read_agencies
+        from console.runner import record_offline
 
         try:
             request = parse_import_line(line)
@@ -1082,6 +1133,7 @@ class SarabanApp(App[None]):
             message = tr("msg.import_problems", self.lang, n=len(problems)) + f"\n{first}"
             self.notify(message, severity="warning", markup=False, timeout=20)
         report = await self.io(self.store.merge_import, result.agencies, source=result.source, operator=self.operator)
+        await self.io(record_offline, self.store, self.config.engine)  # groups known without the network show at once
         counts = {name: len(getattr(report, name)) for name in ("added", "changed", "unchanged", "missing")}
         self.notify(tr("msg.imported", self.lang, **counts), markup=False, timeout=10)
         await self._reload()

@@ -116,6 +116,7 @@ def palette_entries(host: PaletteHost) -> list[PaletteEntry]:
     def scoped(**changes: object) -> Callable[[], None]:
         return lambda: host.set_scope(replace(state.scope, **changes))  # type: ignore[arg-type]
 
+    entries.append(PaletteEntry(tr("key.export_letter", lang), "", partial(host.run_bound_action, "export_letter")))
     entries.append(PaletteEntry(tr("palette.clear_filter", lang), "", lambda: host.set_scope(Scope())))
     entries.append(PaletteEntry(tr("palette.followup", lang), "", scoped(followup_only=True)))
     for status in (FOLLOWUP_WAITING, FOLLOWUP_FIXED, FOLLOWUP_NONE):  # "รอแก้ไข" finds who she called

@@ -19,6 +19,7 @@ from checks.config import Rule
 from checks.model import DnsResult, Evidence, HostAttempt, ProbeResult, Verdict
 from console.findings_text import finding_extras, finding_text, fix_reason_text, rule_advice
 from console.i18n import tr
+from console.opdc import opdc_line
 from console.rules import (
     BUCKETS,
     FOLLOWUP_FIXED,
@@ -491,6 +492,8 @@ def _agency_section(text: Text, rec: Record, lang: str) -> None:
     if current != agency.declared:
         _kv(text, tr("detail.current", lang), current, "bold")
     _kv(text, tr("detail.followup", lang), followup_label(rec.followup, lang))
+    if opdc := opdc_line(agency, group_of(rec), lang):  # OPDC's own round beside ours (console.opdc)
+        text.append(one_line(opdc) + "\n")
 
 
 def _corrections_section(text: Text, rec: Record, lang: str) -> None:
