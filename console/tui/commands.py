@@ -85,6 +85,9 @@ class PaletteEntry:
     help: str  # constant (translated) text only
     run: Callable[[], object]
     discover: bool = True  # listed before anything is typed
+    # a key's command that writes (w marks "called") ranks below a filter the same words find: typing
+    # "รอแก้ไข" is asking for the list, not marking the selected agency
+    weight: float = 1.0
 
 
 class PaletteHost(Protocol):
@@ -108,6 +111,7 @@ def palette_entries(host: PaletteHost) -> list[PaletteEntry]:
             f"{tr(f'key.{binding_id}', lang)} ({host.key_label(binding_id, key)})",
             "",
             partial(host.run_bound_action, action),
+            weight=0.9 if action in WRITE_ACTIONS else 1.0,
         )
         for key, action, binding_id, _ in BINDING_SPECS
         if binding_id not in ("palette", "back") and host.check_action(action, ())
@@ -153,7 +157,7 @@ class ActionsProvider(Provider):
         matcher = self.matcher(query)
         for entry in self._entries():
             title = one_line(entry.title)
-            score = matcher.match(title)
+            score = matcher.match(title) * entry.weight
             if score <= 0:
                 continue
             display = Text(title, end="")
