@@ -33,6 +33,7 @@ from checks import events as ev
 from checks.model import Verdict
 from checks.scheduler import Backlog
 from console.corrections import other_owners, shared_address_warning
+from console.followup_text import count_followup
 from console.i18n import other_language, tr
 from console.rules import Record, Ruleset, Scope, current_address, rec_id
 from console.seams import ConsoleConfig, ConsoleRunner, ConsoleStore, ImportOutcome
@@ -1024,11 +1025,17 @@ class SarabanApp(App[None]):
             return
         dialog = PromptScreen(
             tr("dlg.export_title", self.lang, n=len(items)),
-            tr("dlg.export_hint", self.lang),
+            " · ".join(filter(None, (self._export_excludes(), tr("dlg.export_hint", self.lang)))),
             value=str(self.default_export_path()),
             prompt_id="export",
         )
         self.push_screen(dialog, lambda path: self.run_guarded(self._export_to_typed(path, items), "export") if path else None)
+
+    def _export_excludes(self) -> str:
+        """What the phone list leaves out of the rows on screen, in the words the groups pane and
+        `saraban export`/`report` use (console.followup_text)."""
+        shown = [r for key in self.state.order if (r := self.state.records.get(key)) is not None]
+        return count_followup(shown, self.ruleset).excludes(self.lang)
 
     async def _export_to_typed(self, typed: str, items: list[Record]) -> None:
         """The path as typed: a directory gets the default name; an existing file is overwritten only

@@ -55,6 +55,9 @@ def _signature(rec: Record) -> tuple[object, ...]:
 
 def scope_for_group_line(scope: Scope, key: str) -> Scope:
     """The scope after choosing a line of the groups pane ("all", "unchecked", "bucket:BE", "group:B3")."""
+    if key == "followup":  # the phone list: B–E without what waits for an answer (console.rules)
+        return replace(scope, group=None, bucket=None, followup_only=True)
+    scope = replace(scope, followup_only=False)
     if key == "all":
         return replace(scope, group=None, bucket=None)
     if key == "unchecked":
@@ -73,7 +76,9 @@ def group_line_key(scope: Scope) -> str:
         return f"group:{scope.group}"
     if scope.bucket == UNCHECKED:
         return "unchecked"
-    return f"bucket:{scope.bucket}" if scope.bucket else "all"
+    if scope.bucket:
+        return f"bucket:{scope.bucket}"
+    return "followup" if scope.followup_only else "all"
 
 
 @dataclass

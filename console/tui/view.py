@@ -311,7 +311,7 @@ def group_line_text(line: GroupLine, bar_width: int = 8) -> Text:
     """One line of the groups pane: code, count, share, bar, change since the previous scan, label."""
     style = GROUP_STYLES.get(line.bucket, "bold")
     is_bucket = not line.key.startswith("group:")
-    code = {"all": "∑", "bucket:BE": "B–E"}.get(line.key, line.code)
+    code = {"all": "∑", "bucket:BE": "B–E", "followup": "โทร"}.get(line.key, line.code)
     text = Text(end="", no_wrap=True, overflow="ellipsis")
     text.append(f"{code:<3} ", style=style if line.key != "all" else "bold")
     text.append(f"{line.count:>5} {line.percent:5.1f}% ", style="bold" if is_bucket else "")

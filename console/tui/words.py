@@ -19,6 +19,9 @@ TH: dict[str, str] = {
     "msg.filter_kept_province": "ล้างตัวกรองแล้ว (ยังคงจังหวัด {province}; ล้างทั้งหมดได้ที่ ctrl+p)",
     "help.legend": "ความหมายของกลุ่ม",
     "detail.opdc_round": "ผลรอบของ สพร.",
+    "followup.count": "ต้องติดตาม {n:,} รายการ",
+    "groups.followup": "ต้องโทร",
+    "groups.followup_excl": "ไม่รวม {what}",
 }
 
 EN: dict[str, str] = {
@@ -38,4 +41,7 @@ EN: dict[str, str] = {
     "msg.filter_kept_province": "Filters cleared (province {province} kept; clear all from ctrl+p)",
     "help.legend": "What the groups mean",
     "detail.opdc_round": "OPDC's round",
+    "followup.count": "{n:,} need follow-up",
+    "groups.followup": "to phone",
+    "groups.followup_excl": "not {what}",
 }

@@ -192,3 +192,49 @@ async def test_notes_above_the_transcript(make_app: Callable[..., SarabanApp]) -
         body = str(app.query_one("#detail-body", Static).content)
         assert body.index("ผู้ใหญ่บ้านรับเรื่อง") < body.index("หลักฐาน")
         assert "(mailbox" not in body and "(#" not in body  # no finding codes or rule numbers
+
+
+async def test_one_followup_number_on_every_surface(
+    store: Any, config: Config, make_app: Callable[..., SarabanApp], capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The groups pane's phone line, the follow-up filter, the export dialog and `saraban report` say
+    the same number, and each names the E agency (not yet verifiable) it leaves out."""
+    from tui_sample import verdict
+
+    from checks.model import Agency
+    from console import cli
+
+    store.merge_import(
+        [Agency("tak-900", "อบต.รอคำตอบ", "saraban@tambonrokhamtop.go.th", "900", "เมืองตาก", "ตาก", "อบต.", "")],
+        source="extra.xlsx", operator="สมชาย",
+    )
+    store.save_verdicts([verdict("tak-900", "E", "saraban@tambonrokhamtop.go.th")])
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot, app)
+        text = screen_text(app)
+        phone_line = next(line for line in text.splitlines() if "ต้องโทร" in line)
+        assert " 5 " in phone_line and "ไม่รวม E 1" in phone_line
+        app.set_scope(replace(app.scope, followup_only=True))  # the filter (ctrl+p / f / this pane line)
+        await settle(pilot, app)
+        assert len(shown_ids(app)) == 5
+        await pilot.press("e")
+        await settle(pilot, app)
+        dialog = screen_text(app)
+        assert "(5 รายการ)" in dialog
+    # the export dialog counts the rows on screen (the filter): open it on everything to see E named
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("e")
+        await settle(pilot, app)
+        dialog = screen_text(app)
+        assert "(5 รายการ)" in dialog and "ไม่รวม E 1 รายการ (ยังตรวจสอบไม่ได้" in dialog
+    monkeypatch.setattr(cli, "_open_store", lambda args, config: store)
+    monkeypatch.setattr(cli, "load_config", lambda path: config)
+    assert cli.main(["report"]) == 0
+    out = capsys.readouterr().out
+    assert "ต้องติดตาม 5 รายการ (ไม่รวม E 1 รายการ (ยังตรวจสอบไม่ได้" in out
+    assert cli.main(["export", "-o", str(config.export_dir / "x.xlsx")]) == 0
+    assert "ต้องติดตาม 5 รายการ (ไม่รวม E 1 รายการ" in capsys.readouterr().err
