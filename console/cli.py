@@ -371,6 +371,7 @@ def _find_one(store: Any, key: str) -> Any:
 
 
 def cmd_import(args: argparse.Namespace, config: AppConfig) -> int:
+    from console.i18n import tr
     from console.importer import ListReadError, read_agencies
 
     mapping = {}
@@ -388,16 +389,14 @@ def cmd_import(args: argparse.Namespace, config: AppConfig) -> int:
     for header, fieldname in result.mapping.items():
         _out(f"  {header} → {fieldname}")
     for problem in result.problems:
-        _err(f"row {problem.row}: {problem.field}: {problem.message}")
+        _err(tr("msg.import_row", config.language, row=problem.row, field=problem.field, message=problem.message))
     if not result.agencies:
         raise CliError(f"{result.source}: no agency rows could be read; nothing imported")
     store = _open_store(args, config)
     report = store.merge_import(result.agencies, source=result.source, operator=config.operator)
-    _out(
-        ("นำเข้าแล้ว" if th else "Imported")
-        + f": added {len(report.added)}, changed {len(report.changed)}, unchanged {len(report.unchanged)}, "
-        f"missing {len(report.missing)}, bad rows {len(result.problems)}"
-    )
+    counts = {"added": len(report.added), "changed": len(report.changed), "unchanged": len(report.unchanged),
+              "missing": len(report.missing), "bad": len(result.problems)}
+    _out(tr("cli.imported", config.language, **counts))
     from console.runner import Runner
 
     settled = Runner(store, config).record_offline()
@@ -855,8 +854,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("import", help="import an agency list (CSV, TSV, XLSX or URL) into the store")
     p.add_argument("source")
-    p.add_argument("--sheet")
-    p.add_argument("--map", action="append", metavar="COLUMN=FIELD")
+    p.add_argument("--sheet", metavar="NAME", help="the XLSX sheet to read, by its name (when the workbook has several)")
+    p.add_argument("--map", action="append", metavar="COLUMN=FIELD", help="read this column header as this field when the header is not recognised, e.g. --map \"อีเมลสารบรรณ=declared\" (repeatable)")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("correct", help="record a corrected address and recheck it at once")

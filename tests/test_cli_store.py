@@ -46,7 +46,7 @@ def test_operator_day(tmp_path: Path, sim_config: Path, capsys: pytest.CaptureFi
 
     code, out, _ = run(capsys, *base, "import", str(DATA / "tak-2568.tsv"))
     assert code == 0
-    assert "added 3" in out and "email ที่ระบุใน ม.๑๐ → declared" in out
+    assert "นำเข้าแล้ว: เพิ่ม 3 " in out and "email ที่ระบุใน ม.๑๐ → declared" in out  # the summary all in Thai
 
     code, out, _ = run(capsys, *base, "check", "--all", "--json")
     assert code == 0

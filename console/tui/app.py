@@ -12,7 +12,7 @@ import asyncio
 import dataclasses
 import gc
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -20,7 +20,7 @@ from typing import Any, ClassVar, TypeVar
 
 from rich.text import Text
 from textual import on
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
@@ -35,17 +35,20 @@ from checks.scheduler import Backlog
 from console.corrections import other_owners, shared_address_warning
 from console.followup_text import count_followup
 from console.i18n import other_language, tr
-from console.rules import Record, Ruleset, Scope, current_address, rec_id
+from console.rules import UNCHECKED, Record, Ruleset, Scope, current_address, rec_id
 from console.seams import ConsoleConfig, ConsoleRunner, ConsoleStore, ImportOutcome
 from console.trends import trend_points
 from console.tui.agency_table import AgencyTable
 from console.tui.columns import ALL_COLUMNS
 from console.tui.commands import (
     BINDING_IDS,
+    FOOTER_IDS,
+    WIDE_FOOTER_ONLY,
     WRITE_ACTIONS,
     ActionsProvider,
     PaletteEntry,
     binding_order,
+    footer_label,
     make_bindings,
     palette_entries,
 )
@@ -109,7 +112,7 @@ class MainScreen(Screen[None]):
                 yield GroupsPane(id="groups")
                 yield DetailPane(id="detail")
         yield ProgressPane(id="progress")
-        yield Footer()
+        yield Footer(compact=True)  # at 80 columns the essential keys fit whole
 
     def on_mount(self) -> None:
         app = self.app
@@ -120,6 +123,9 @@ class MainScreen(Screen[None]):
         app = self.app
         if isinstance(app, SarabanApp):
             app.width_changed(event.size.width)
+
+
+FULL_FOOTER_FROM = 100  # columns: below this the footer keeps the keys an officer phones with, whole
 
 
 class SarabanApp(App[None]):
@@ -166,6 +172,7 @@ class SarabanApp(App[None]):
         self._search_timer: Timer | None = None
         self._column_prefer: tuple[str, ...] = ()  # what the table was last offered (_set_columns)
         self._column_labels: dict[str, str] = {}
+        self._short_footer = False  # under FULL_FOOTER_FROM columns: q and l leave the footer (help has them)
         self._search_applied_at = 0.0  # time.monotonic() of the last search applied to the table
         self._polling = False
         self._frozen = False
@@ -267,6 +274,10 @@ class SarabanApp(App[None]):
         except NoMatches:
             return  # not composed yet: on_mount calls again
         narrow, wide = width < NARROW_BELOW, width >= WIDE_FROM
+        short_footer = width < FULL_FOOTER_FROM
+        if short_footer != self._short_footer:
+            self._short_footer = short_footer
+            self._localise_bindings()
         first = not table.column_ids
         self.query_one("#topbar").screen.set_class(wide, "-xwide")  # the main screen, even under a dialog
         if narrow != self.narrow or wide != self.wide or first:
@@ -294,14 +305,15 @@ class SarabanApp(App[None]):
             self.query_one(selector).display = narrow_display or not self.narrow
 
     def _set_columns(self, shown: Sequence[Record] = ()) -> None:
-        """Offer every column; the table shows the ones its width holds (the group always). Rows from
-        several provinces put the province first (two "อบต.ทุ่งหิน" told apart); rows someone called
-        put the follow-up column next."""
+        """Offer every column; the table shows the ones its width holds (the group always). A search
+        whose rows span provinces puts the province first (two "อบต.ทุ่งหิน" told apart); a follow-up
+        view puts the follow-up column before the district."""
         prefer: list[str] = []
         if self.state.scope.search and len({r.agency.province for r in shown}) > 1:
             prefer.append("province")
-        if self.state.scope.followup_status or any(r.followup for r in shown):
-            prefer.append("followup")
+        scope = self.state.scope
+        if scope.followup_status or scope.followup_only or (scope.search and any(r.followup for r in shown)):
+            prefer.append("followup")  # a follow-up view: its status before the district
         labels = {c: tr(f"col.{c}", self.lang) for c in ALL_COLUMNS}
         if tuple(prefer) != self._column_prefer or labels != self._column_labels:
             self._column_prefer, self._column_labels = tuple(prefer), labels
@@ -312,7 +324,13 @@ class SarabanApp(App[None]):
         key_to_bindings = self._bindings.key_to_bindings
         for key, bindings in list(key_to_bindings.items()):
             key_to_bindings[key] = [
-                dataclasses.replace(b, description=tr(f"key.{b.id}", self.lang)) if b.id in BINDING_IDS else b
+                dataclasses.replace(
+                    b,
+                    description=footer_label(b.id, self.lang),
+                    show=FOOTER_IDS.get(b.id, False) and not (self._short_footer and b.id in WIDE_FOOTER_ONLY),
+                )
+                if b.id in BINDING_IDS
+                else b
                 for b in bindings
             ]
         self.refresh_bindings()
@@ -681,8 +699,16 @@ class SarabanApp(App[None]):
             self.notify(tr("notify.watch_on", self.lang), markup=False)
         self._refresh_topbar()
 
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's own commands (Theme, Keys, Screenshot…) still answer when typed, but the palette
+        opens on ours: the officer's list is not headed by English window commands."""
+        for command in super().get_system_commands(screen):
+            yield SystemCommand(command.title, command.help, command.callback, discover=False)
+
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(self.help_rows(), self.lang))
+        legend = [(rule.group, group_label(rule, self.lang)) for rule in self.ruleset.rules]
+        legend.append((UNCHECKED, tr("groups.unchecked", self.lang)))
+        self.push_screen(HelpScreen(self.help_rows(), self.lang, legend))
 
     def help_rows(self) -> list[tuple[str, str, str]]:
         """Key, description and id of every active binding (after the config's keymap)."""
@@ -693,7 +719,8 @@ class SarabanApp(App[None]):
             if not binding.description or binding.system or not self.check_action(binding.action, ()):
                 continue
             ident = binding.id or binding.action
-            description = binding.description
+            # ours: the full description (the footer shows a shorter one)
+            description = tr(f"key.{binding.id}", self.lang) if binding.id in BINDING_IDS else binding.description
             if binding.id is None:  # Textual's own: described in the operator's language too
                 translated = tr(f"textual.{binding.action}", self.lang)
                 description = binding.description if translated == f"textual.{binding.action}" else translated

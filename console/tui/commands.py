@@ -22,29 +22,32 @@ from console.tui.text import one_line
 from console.tui.view import group_label
 
 # (key, action, binding id, shown in the footer). Descriptions come from i18n ("key.<id>").
+# (key, action, binding id, shown in the footer). Descriptions come from i18n ("key.<id>"; the footer's
+# shorter "keyf.<id>" where one exists). Footer keys come first, most needed first: at 80 columns the
+# footer is cut on the right, so what an officer phones with (/, f, w, c, e) is never the part cut.
 BINDING_SPECS: tuple[tuple[str, str, str, bool], ...] = (
     ("slash", "search", "filter", True),
-    ("ctrl+p,colon", "command_palette", "palette", False),
+    ("f", "filters", "filters", True),
+    ("w", "called", "called", True),
+    ("c", "correct", "correct", True),
+    ("e", "export", "export", True),
+    ("r", "recheck", "recheck", True),
+    ("n", "note", "note", True),
     ("question_mark", "help", "help", True),
+    ("s", "scan", "scan", True),
+    ("q", "quit_app", "quit", True),
+    ("l", "language", "language", True),
+    ("ctrl+p,colon", "command_palette", "palette", False),
     ("1", "pane('agencies')", "pane_agencies", False),
     ("2", "pane('groups')", "pane_groups", False),
     ("3", "pane('detail')", "pane_detail", False),
     ("4", "pane('progress')", "pane_progress", False),
     ("space", "mark", "mark", False),
     ("escape", "back_out", "back", False),
-    ("q", "quit_app", "quit", True),
-    ("r", "recheck", "recheck", True),
     ("R", "recheck_scope", "recheck_scope", False),
-    ("s", "scan", "scan", True),
     ("x", "stop", "stop", False),
-    ("c", "correct", "correct", True),
-    ("n", "note", "note", True),
-    ("w", "called", "called", True),
-    ("e", "export", "export", True),
     ("i", "import_list", "import", False),
-    ("l", "language", "language", True),
     ("y", "copy", "copy", False),
-    ("f", "filters", "filters", True),
     ("o", "sort", "sort", False),
     ("O", "sort_reverse", "sort_reverse", False),
     ("M", "clear_marks", "clear_marks", False),
@@ -57,6 +60,14 @@ WRITE_ACTIONS: frozenset[str] = frozenset(
     {"recheck", "recheck_scope", "scan", "stop", "correct", "note", "called", "export", "import_list", "watch"}
 )
 BINDING_IDS: frozenset[str] = frozenset(binding_id for _, _, binding_id, _ in BINDING_SPECS)
+FOOTER_IDS: dict[str, bool] = {binding_id: show for _, _, binding_id, show in BINDING_SPECS}
+WIDE_FOOTER_ONLY: frozenset[str] = frozenset({"quit", "language"})  # known keys, in help and the palette
+
+
+def footer_label(binding_id: str, lang: str) -> str:
+    """The footer's word for a key: short where the help's description is long."""
+    short = tr(f"keyf.{binding_id}", lang)
+    return short if short != f"keyf.{binding_id}" else tr(f"key.{binding_id}", lang)
 
 
 def make_bindings(lang: str = "th") -> list[Binding]:
@@ -64,7 +75,7 @@ def make_bindings(lang: str = "th") -> list[Binding]:
         Binding(
             key,
             action,
-            tr(f"key.{binding_id}", lang),
+            footer_label(binding_id, lang),
             show=show,
             id=binding_id,
             priority=action == "command_palette",

@@ -63,7 +63,10 @@ class GroupsPane(OptionList):
             self.show(*self._shown)
 
     def _bar_width(self) -> int:
-        return 8 if self.size.width < 60 else 16
+        """No bar in a narrow pane (120 columns): the group's label is what an officer reads, and the
+        bar's cells would cut it ("ใช้อีเมลส่วน…"); the count and share stay."""
+        width = self.size.width
+        return 0 if width < 56 else 8 if width < 70 else 16
 
     def show(self, lines: Sequence[GroupLine], footer: str, selected: str | None) -> None:
         self._shown = (lines, footer, selected)

@@ -33,10 +33,14 @@ class HelpScreen(ModalScreen[None]):
         Binding("q", "dismiss_help", show=False),
     ]
 
-    def __init__(self, rows: Sequence[tuple[str, str, str]], lang: str) -> None:
+    def __init__(
+        self, rows: Sequence[tuple[str, str, str]], lang: str, legend: Sequence[tuple[str, str]] = ()
+    ) -> None:
+        """`legend`: (group code, what it means) for every group, listed after the keys."""
         super().__init__()
         self.rows = list(rows)
         self.lang = lang
+        self.legend = list(legend)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-box", classes="dialog"):
@@ -53,6 +57,10 @@ class HelpScreen(ModalScreen[None]):
         table.add_column(Text(tr("help.id", self.lang), style="bold"), key="id")
         for key, description, binding_id in self.rows:
             table.add_row(cell(key, "bold"), cell(description), cell(binding_id, "dim"))
+        if self.legend:
+            table.add_row(cell(""), cell(tr("help.legend", self.lang), "bold underline"), cell(""))
+            for code, meaning in self.legend:
+                table.add_row(cell(code, "bold"), cell(meaning), cell(""))
         table.focus()
 
     def action_dismiss_help(self) -> None:

@@ -256,8 +256,8 @@ class ConsoleState:
         latest = self.snapshots[-1]
         current = Counter({g: n for g, n in counts.items() if g != UNCHECKED and n})
         latest_counts = Counter({g: n for g, n in (snapshot_counts(latest, scope) or Counter()).items() if n})
-        if latest_counts == current and len(self.snapshots) > 1:
-            return self.snapshots[-2]
+        if latest_counts == current:  # the latest is this very scan: compare with the one before, if any
+            return self.snapshots[-2] if len(self.snapshots) > 1 else None
         return latest
 
 

@@ -315,7 +315,8 @@ def group_line_text(line: GroupLine, bar_width: int = 8) -> Text:
     text = Text(end="", no_wrap=True, overflow="ellipsis")
     text.append(f"{code:<3} ", style=style if line.key != "all" else "bold")
     text.append(f"{line.count:>5} {line.percent:5.1f}% ", style="bold" if is_bucket else "")
-    text.append(bar(line.percent, bar_width), style=style or "bold")
+    if bar_width:
+        text.append(bar(line.percent, bar_width), style=style or "bold")
     if line.delta is None or line.delta == 0:
         text.append("     ", style="dim")
     else:

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 TH: dict[str, str] = {
     "col.followup": "ติดตาม",
+    # the footer's short words (the help and the palette keep "key.<id>")
+    "keyf.called": "โทรแล้ว",
+    "keyf.correct": "แก้อีเมล",
+    "keyf.scan": "ตรวจ",
+    "keyf.help": "ช่วย",
     "followup.status.none": "ยังไม่โทร",
     "followup.status.waiting": "โทรแล้ว รอแก้ไข",
     "followup.status.fixed": "แก้ไขแล้ว (ตรวจยืนยัน)",
@@ -20,12 +25,18 @@ TH: dict[str, str] = {
     "help.legend": "ความหมายของกลุ่ม",
     "detail.opdc_round": "ผลรอบของ สพร.",
     "followup.count": "ต้องติดตาม {n:,} รายการ",
+    "cli.imported": "นำเข้าแล้ว: เพิ่ม {added:,} เปลี่ยน {changed:,} เหมือนเดิม {unchanged:,} หายไปจากรายชื่อ {missing:,} แถวที่อ่านไม่ได้ {bad:,}",
+    "progress.backlog": "รอส่งไปที่ {host} อีก {waiting} ที่อยู่ (ตรวจทีละน้อยเพื่อไม่ให้เซิร์ฟเวอร์ของเขาบล็อกเรา)",
+    "status.operator": "ผู้ตรวจ: {name}",
     "groups.followup": "ต้องโทร",
     "groups.followup_excl": "ไม่รวม {what}",
 }
 
 EN: dict[str, str] = {
     "col.followup": "Follow-up",
+    "keyf.called": "called",
+    "keyf.correct": "fix email",
+    "keyf.scan": "scan",
     "followup.status.none": "not called",
     "followup.status.waiting": "called, waiting for fix",
     "followup.status.fixed": "fixed (verified)",
@@ -42,6 +53,8 @@ EN: dict[str, str] = {
     "help.legend": "What the groups mean",
     "detail.opdc_round": "OPDC's round",
     "followup.count": "{n:,} need follow-up",
+    "cli.imported": "Imported: added {added:,}, changed {changed:,}, unchanged {unchanged:,}, missing from the list {missing:,}, unreadable rows {bad:,}",
+    "status.operator": "operator: {name}",
     "groups.followup": "to phone",
     "groups.followup_excl": "not {what}",
 }

@@ -34,7 +34,7 @@ async def test_called_waiting_listed_in_three_keys(make_app: Callable[..., Sarab
         await pilot.press("enter")  # key 2
         await settle(pilot, app)
         assert sorted(shown_ids(app)) == ["tak-326", "tak-47"]
-        if size[0] >= 120:  # the follow-up column is offered first when someone was called
+        if size[0] >= 120:  # a search of the follow-up words offers the follow-up column first
             assert str(table(app).get_cell("tak-47", "followup")) == "รอแก้ไข"
 
 
