@@ -10,14 +10,17 @@ import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from checks import events as ev
-from checks.dns import MailResolver
 from checks.model import Agency, Verdict
-from checks.scheduler import Backlog, Scanner
 from console.config import AppConfig
 from console.store import Correction, Store
 from console.trends import save_scan_groups
+
+if TYPE_CHECKING:  # the engine is imported when a scan or recheck starts: the console opens sooner
+    from checks.dns import MailResolver
+    from checks.scheduler import Backlog, Scanner
 
 SAVE_EVERY_S = 5.0  # a scan's verdicts are written at most this often (and at the end): each save touches every shard
 SAVE_BATCH = 1000
@@ -32,7 +35,7 @@ class Runner:
         self.scanner: Scanner | None = None
         self._stop_requested = False
         # One resolver for rechecks keeps DNS warm for the "we fixed it" loop; the domain is forgotten first.
-        self._recheck_resolver = MailResolver(config.engine.dns)
+        self._recheck_resolver: MailResolver | None = None
 
     @property
     def running(self) -> bool:
@@ -134,6 +137,8 @@ class Runner:
             if on_event is not None:
                 on_event(event)
 
+        from checks.scheduler import Scanner
+
         counts: dict[str, int] = {}
         remaining = agencies
         try:
@@ -197,6 +202,11 @@ class Runner:
         if not agencies:
             raise KeyError(agency_id)
         agency = agencies[0]
+        from checks.dns import MailResolver
+        from checks.scheduler import Scanner
+
+        if self._recheck_resolver is None:
+            self._recheck_resolver = MailResolver(self.config.engine.dns)
         domain = agency.declared.rpartition("@")[2].strip().lower()
         if domain:
             self._recheck_resolver.forget(domain)
