@@ -231,14 +231,15 @@ class AgencyTable(ScrollView, can_focus=True):
         The cursor's row keeps its line on screen when it moves in the order (a streamed result, a
         re-sort), so the operator's place never jumps. Costs O(rows) for the key index only.
         """
-        if len(set(keys)) != len(keys):
+        index = {key: i for i, key in enumerate(keys)}
+        if len(index) != len(keys):
             raise ValueError("an agency is given twice")
         keep = keep if keep is not None else self.current_key()
         had_rows = bool(self._keys)
         on_screen = self._cursor - round(self.scroll_y) if had_rows else None
         old_row = self._cursor
         self._keys = list(keys)
-        self._index = {key: i for i, key in enumerate(self._keys)}
+        self._index = index
         self._cells_of = cells_of
         self._cells.clear()
         self._lines.clear()
