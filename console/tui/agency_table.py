@@ -411,12 +411,13 @@ class AgencyTable(ScrollView, can_focus=True):
         """`fit_cell`, with a short cut for what most cells are: one style, short enough, one line."""
         plain = text.plain
         inner = width - 2 * CELL_PADDING
-        if text.spans or "\n" in plain or "\t" in plain or cell_len(plain) > inner:
+        length = cell_len(plain)
+        if text.spans or length > inner or "\n" in plain or "\t" in plain:
             return fit_cell(text, width, self._render_text)
         style = self._text_styles.get(text.style) if isinstance(text.style, str) else text.style
         if style is None:
             style = self._text_styles[text.style] = self.app.console.get_style(text.style) if text.style else _NULL
-        fill = inner - cell_len(plain) + CELL_PADDING
+        fill = inner - length + CELL_PADDING
         return [Segment(" " * CELL_PADDING, _NULL), Segment(plain, style), Segment(" " * fill, _NULL)]
 
     def _render_text(self, text: Text) -> list[Segment]:
@@ -443,12 +444,15 @@ class AgencyTable(ScrollView, can_focus=True):
             row_style += paint.cursor
             post = paint.cursor_background
         segments: list[Segment] = []
+        used = 0
         for text, (_, cells) in zip(self._row_cells(key), self._fitted, strict=False):
             fitted = self._fit_cell(text, cells + 2 * CELL_PADDING)
             segments += Segment.apply_style(fitted, style=row_style, post_style=post)
-        used = sum(seg.cell_length for seg in segments)
-        segments.append(Segment(" " * max(width - used, 0), row_style))
-        return Strip(segments).adjust_cell_length(width, paint.base).simplify()
+            used += cells + 2 * CELL_PADDING  # every fitted cell is exactly this wide
+        if used <= width:  # the usual case: the line's width is known, nothing to measure or crop
+            segments.append(Segment(" " * (width - used), row_style))
+            return Strip(segments, width)
+        return Strip(segments).adjust_cell_length(width, paint.base)
 
 
 class _Paint(NamedTuple):
