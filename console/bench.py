@@ -877,9 +877,8 @@ def build_scanned_store(path: Path, agencies: Sequence[Agency], verdicts: Sequen
 async def _measure_tui(store_path: Path, language: str, config_path: str | None) -> dict[str, Any]:
     """The console on a store: time to a full agency table, time for a filter keystroke, and RSS."""
     from console.config import load_config
-    from console.runner import Runner
     from console.store import Store
-    from console.tui.app import SarabanApp
+    from console.tui.factory import make_app
     from console.tui.widgets import AgencyTable
 
     result: dict[str, Any] = {"tui_first_screen_s": None, "tui_filter_s": None, "tui_rss_mb": None, "notes": {}}
@@ -889,7 +888,7 @@ async def _measure_tui(store_path: Path, language: str, config_path: str | None)
     config = dataclasses.replace(load_config(config_path), store_path=store_path, language=language)
     store = Store(store_path)
     t_app = time.perf_counter()
-    app = SarabanApp(store, Runner(store, config), config)
+    app = make_app(config, store)
     async with app.run_test(size=(120, 40)) as pilot:
         table: AgencyTable | None = None
         rows_wanted = 0

@@ -19,6 +19,7 @@ from typing import Any
 from checks import events as ev
 from checks.model import Agency, Verdict, verdict_record
 from console.config import AppConfig, ConfigError, load_config
+from console.rules import Scope
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -68,10 +69,11 @@ class _Progress:
             sys.stderr.write("\n")
 
 
-def _print_summary(config: AppConfig, verdicts: Sequence[Verdict | None], finished: ev.ScanFinished | None) -> None:
+def _print_summary(config: AppConfig, groups: Sequence[str | None], finished: ev.ScanFinished | None) -> None:
+    """Counts per group and bucket; `groups` are effective groups (None: not checked, or stale)."""
     from console.report import percent, summarize
 
-    summary = summarize([v.group if v else None for v in verdicts], config.engine.rules)
+    summary = summarize(groups, config.engine.rules)
     th = config.language == "th"
     print(("สรุปผลการตรวจ" if th else "Summary") + f": {summary.total}")
     for rule in config.engine.rules:
@@ -140,7 +142,7 @@ def cmd_check(args: argparse.Namespace, config: AppConfig) -> int:
         records = []
     else:
         store = _open_store(args, config)
-        records = _select_records(store, args)
+        records = _select_records(store, args, config)
         agencies = [r.agency for r in records]  # as declared; the runner probes the corrected address
         if not agencies:
             raise CliError("no agencies match (import a list first: saraban import FILE)")
@@ -174,7 +176,7 @@ def cmd_check(args: argparse.Namespace, config: AppConfig) -> int:
     else:
         finished = asyncio.run(_scan_agencies(config, agencies, args.sim, sink))
     if not args.json:
-        _print_summary(config, [verdicts.get(a.id) for a in agencies], finished)
+        _print_summary(config, [v.group if (v := verdicts.get(a.id)) else None for a in agencies], finished)
     if finished.stopped and finished.stopped.startswith("canary"):
         return EXIT_CANARY
     return EXIT_OK
@@ -190,17 +192,49 @@ def _open_store(args: argparse.Namespace, config: AppConfig) -> Any:
         raise CliError(str(exc)) from exc
 
 
-def _select_records(store: Any, args: argparse.Namespace) -> list[Any]:
-    records = store.records(with_history=False)
-    args.all_selected = not (args.group or args.province or args.agency)
-    if args.agency:
-        records = [_find_one(store, args.agency)]
-    if args.group:
-        groups = {g.strip().upper() for chunk in args.group for g in chunk.split(",")}
-        records = [r for r in records if (r.verdict.group if r.verdict else "-") in groups]
-    if args.province:
-        records = [r for r in records if r.agency.province == args.province]
-    return records
+def _select_records(store: Any, args: argparse.Namespace, config: AppConfig) -> list[Any]:
+    from console.rules import Ruleset, select
+
+    scope = scope_from_args(args)
+    args.all_selected = not (scope.active or args.agency)
+    records = [_find_one(store, args.agency)] if args.agency else store.records(with_history=False)
+    return select(records, scope, Ruleset.of(config.engine))
+
+
+def _add_scope_args(p: argparse.ArgumentParser) -> None:
+    """The console's filters as flags: `check`, `export` and `report` select exactly what the console shows."""
+    p.add_argument("--group", action="append", help="only these groups (repeat or comma-separate; '-' for not checked)")
+    p.add_argument("--bucket", choices=("A", "BE", "W", "-"), help="only one of OPDC's buckets ('-': not checked)")
+    p.add_argument("--province")
+    p.add_argument("--district")
+    p.add_argument("--kind")
+    p.add_argument("--search", help="the console's search: words of the name, area, address or ลำดับที่")
+    p.add_argument("--followup", action="store_true", help="only agencies that need follow-up (B–E, not E)")
+    p.add_argument(
+        "--changed-since",
+        help="only agencies whose group or address changed since this date (2026-01-31 or 31/01/2569)",
+    )
+
+
+def scope_from_args(args: argparse.Namespace) -> Scope:
+    """The Scope the console would show for these flags (console.rules: one meaning for both)."""
+    from console.rules import Scope, parse_since
+
+    groups = frozenset(g.strip().upper() for chunk in args.group or () for g in chunk.split(",") if g.strip())
+    try:
+        since = parse_since(args.changed_since or "")
+    except ValueError as exc:
+        raise CliError(f"--changed-since {args.changed_since!r}: write a date as 2026-01-31 or 31/01/2569") from exc
+    return Scope(
+        search=args.search or "",
+        groups=groups,
+        bucket=args.bucket,
+        province=args.province,
+        district=args.district,
+        kind=args.kind,
+        followup_only=args.followup,
+        changed_since=since,
+    )
 
 
 def _find_one(store: Any, key: str) -> Any:
@@ -287,27 +321,37 @@ def cmd_note(args: argparse.Namespace, config: AppConfig) -> int:
     return EXIT_OK
 
 
-def _export_items(store: Any, args: argparse.Namespace) -> list[Any]:
+def _export_items(store: Any, args: argparse.Namespace, config: AppConfig) -> list[Any]:
+    """The records to export. Without --group, --bucket, --followup or --all: the agencies that need
+    follow-up (the phone list), said on stderr with what that leaves out."""
+    from console.rules import Ruleset, followup_exclusions, select
+
+    scope = scope_from_args(args)
+    ruleset = Ruleset.of(config.engine)
     records = store.records(with_history=False)
-    if args.group:
-        groups = {g.strip().upper() for chunk in args.group for g in chunk.split(",") if g.strip()}
-        records = [r for r in records if (r.verdict.group if r.verdict else "-") in groups]
-    if args.province:
-        records = [r for r in records if r.agency.province == args.province]
-    if args.district:
-        records = [r for r in records if r.agency.district == args.district]
-    if args.kind:
-        records = [r for r in records if r.agency.kind == args.kind]
-    if args.changed_since:
-        records = [r for r in records if r.verdict is not None and r.verdict.checked_at >= args.changed_since]
-    return records
+    if not (args.all or scope.groups or scope.bucket or scope.followup_only):
+        in_area = select(records, scope, ruleset)
+        scope = replace(scope, followup_only=True)
+        _err(_followup_default_message(config, followup_exclusions(in_area, ruleset)))
+        return select(in_area, scope, ruleset)
+    return select(records, scope, ruleset)
+
+
+def _followup_default_message(config: AppConfig, exclusions: Sequence[Any]) -> str:
+    from console.i18n import tr
+
+    lang = config.language
+    left_out = ", ".join(tr(f"followup.excluded.{e.reason}", lang, n=e.count) for e in exclusions)
+    message = tr("cli.export_followup_default", lang)
+    return f"{message} ({tr('followup.excludes', lang, what=left_out)})" if left_out else message
 
 
 def cmd_export(args: argparse.Namespace, config: AppConfig) -> int:
     from console import export
+    from console.rules import group_of, is_stale
 
     store = _open_store(args, config)
-    records = _export_items(store, args)
+    records = _export_items(store, args, config)
     fmt = args.format or Path(args.output).suffix.lstrip(".").lower() or "xlsx"
     if fmt not in ("xlsx", "csv", "json"):
         raise CliError(f"--format {fmt!r}: use xlsx, csv or json")
@@ -316,7 +360,12 @@ def cmd_export(args: argparse.Namespace, config: AppConfig) -> int:
         objects = []
         for r in records:
             if r.verdict is not None:
-                obj = verdict_record(replace(r.agency, declared=r.agency.declared), r.verdict)
+                # declared: the list's address; the verdict says which address it checked, and a verdict
+                # about an address the agency no longer uses is history (group null, stale true)
+                obj = verdict_record(r.agency, r.verdict)
+                obj["checked_address"] = r.verdict.evidence.declared
+                obj["stale"] = is_stale(r)
+                obj["group"] = group_of(r)
             else:
                 obj = {"id": r.agency.id, "seq": r.agency.seq, "name": r.agency.name, "district": r.agency.district,
                        "province": r.agency.province, "declared": r.agency.declared, "normalized": None, "group": None,
@@ -327,7 +376,7 @@ def cmd_export(args: argparse.Namespace, config: AppConfig) -> int:
             objects.append(obj)
         export.write_jsonl(out, objects)
     else:
-        items = [(r.agency, r.verdict, r.current_address, [n.text for n in r.notes], r.followup) for r in records]
+        items = [export.record_item(r) for r in records]
         rows = export.followup_rows(items, config.engine.rules, lang=config.language)
         header = list(export.followup_header(config.language))
         (export.write_xlsx if fmt == "xlsx" else export.write_csv)(out, header, rows)
@@ -337,18 +386,18 @@ def cmd_export(args: argparse.Namespace, config: AppConfig) -> int:
 
 def cmd_report(args: argparse.Namespace, config: AppConfig) -> int:
     from console import report
+    from console.rules import Ruleset, group_of, select
 
     store = _open_store(args, config)
     if args.since is not None:
         return _report_since(args, config, store)
-    records = store.records(with_history=False)
-    if args.province:
-        records = [r for r in records if r.agency.province == args.province]
+    records = select(store.records(with_history=False), scope_from_args(args), Ruleset.of(config.engine))
     key = (lambda r: r.agency.district or "-") if args.province else (lambda r: r.agency.province or "-")
-    national = report.summarize([r.verdict.group if r.verdict else None for r in records], config.engine.rules)
+    groups = [group_of(r) for r in records]  # a verdict about an old address counts as not checked
+    national = report.summarize(groups, config.engine.rules)
     areas: dict[str, list[str | None]] = {}
-    for r in records:
-        areas.setdefault(key(r), []).append(r.verdict.group if r.verdict else None)
+    for r, group in zip(records, groups, strict=True):
+        areas.setdefault(key(r), []).append(group)
     per_area = {a: report.summarize(g, config.engine.rules) for a, g in sorted(areas.items())}
     snapshots = store.snapshots()
     previous_counts: dict[str, int] | None = None
@@ -377,7 +426,7 @@ def cmd_report(args: argparse.Namespace, config: AppConfig) -> int:
         }
         print(json.dumps(data, ensure_ascii=False, indent=1))
         return EXIT_OK
-    _print_summary(config, [r.verdict for r in records], None)
+    _print_summary(config, groups, None)
     if previous_counts is not None:
         change = report.diff(national.by_group, previous_counts)
         print(("เปลี่ยนแปลงจากการตรวจครั้งก่อน: " if config.language == "th" else "change since previous scan: ")
@@ -408,12 +457,9 @@ def _report_since(args: argparse.Namespace, config: AppConfig, store: Any) -> in
 
 
 def cmd_tui(args: argparse.Namespace, config: AppConfig) -> int:
-    from console.runner import Runner
-    from console.tui.app import SarabanApp
+    from console.tui.factory import make_app
 
-    store = _open_store(args, config)
-    app = SarabanApp(store, Runner(store, config), config)
-    app.run()
+    make_app(config, _open_store(args, config)).run()
     return EXIT_OK
 
 
@@ -437,11 +483,13 @@ def cmd_demo(args: argparse.Namespace, config: AppConfig) -> int:
         if args.no_tui:
             progress = _Progress(True)
             finished = asyncio.run(runner.scan(None, progress))
-            _print_summary(demo_config, [r.verdict for r in store.records()], finished)
-            return EXIT_CANARY if finished.stopped and finished.stopped.startswith("canary") else EXIT_OK
-        from console.tui.app import SarabanApp
+            from console.rules import group_of
 
-        SarabanApp(store, runner, demo_config, title_suffix=" — demo", autostart_scan=not args.no_scan).run()
+            _print_summary(demo_config, [group_of(r) for r in store.records()], finished)
+            return EXIT_CANARY if finished.stopped and finished.stopped.startswith("canary") else EXIT_OK
+        from console.tui.factory import make_app
+
+        make_app(demo_config, store, runner, title_suffix=" — demo", autostart_scan=not args.no_scan).run()
     print(f"demo store: {store_path}")
     return EXIT_OK
 
@@ -476,8 +524,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sheet")
     p.add_argument("--json", action="store_true", help="one JSON object per agency per line")
     p.add_argument("--all", action="store_true", help="every agency in the store (the default)")
-    p.add_argument("--group", action="append", help="only agencies in these groups (repeat or comma-separate)")
-    p.add_argument("--province")
+    _add_scope_args(p)
     p.add_argument("--agency", help="one agency: its id or ลำดับที่")
     p.add_argument("--sim", choices=("catalogue", "national"), help="check against a simulated internet")
     p.set_defaults(func=cmd_check)
@@ -501,18 +548,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("text")
     p.set_defaults(func=cmd_note)
 
-    p = sub.add_parser("export", help="export the follow-up list")
-    p.add_argument("--group", action="append")
-    p.add_argument("--province")
-    p.add_argument("--district")
-    p.add_argument("--kind")
-    p.add_argument("--changed-since", help="ISO date: only agencies checked since then")
+    p = sub.add_parser("export", help="export the follow-up list (or, with --all / --group, other agencies)")
+    _add_scope_args(p)
+    p.add_argument("--all", action="store_true", help="every agency in the filters, not only those to follow up")
     p.add_argument("--format", choices=("xlsx", "csv", "json"))
     p.add_argument("-o", "--output", required=True)
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("report", help="OPDC-style summary: buckets, groups, per province")
-    p.add_argument("--province")
+    _add_scope_args(p)
     p.add_argument("--json", action="store_true")
     p.add_argument("--xlsx", help="also write the Section 22 summary as XLSX")
     p.add_argument("--since", metavar="DATE", help="who moved between the scan of DATE (2026-11-01 or BE 01/11/2569) and the latest")

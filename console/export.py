@@ -32,6 +32,7 @@ from checks.model import (
     Verdict,
 )
 from console.i18n import tr
+from console.rules import Record, current_address, group_of
 from console.thai import be_date, cell_safe, safe_text
 
 FOLLOWUP_COLUMNS: tuple[str, ...] = (
@@ -254,6 +255,13 @@ def followup_rows(
     return rows
 
 
+def record_item(rec: Record) -> tuple[Agency, Verdict | None, str, list[str], str | None]:
+    """What the phone list needs of a store record (console and CLI alike). A verdict about an
+    address the agency no longer uses is history: the row says "not checked yet", as the screen does."""
+    verdict = rec.verdict if group_of(rec) is not None else None
+    return (rec.agency, verdict, current_address(rec), [note.text for note in rec.notes or ()], rec.followup)
+
+
 def export_suffix(path: Path) -> Path:
     """XLSX unless the operator asked for CSV: `ติดตาม` → `ติดตาม.xlsx`, `list.v2` → `list.v2.xlsx`."""
     if path.suffix.lower() in (".xlsx", ".csv"):
@@ -401,7 +409,11 @@ def write_jsonl(path: str | Path, objects: Iterable[dict[str, Any]]) -> None:
 
     def write(fh: IO[bytes]) -> None:
         for obj in objects:
-            line = json.dumps(_json_clean(obj), ensure_ascii=False, default=str)
-            fh.write(line.encode("utf-8") + b"\n")
+            line = json.dumps(obj, ensure_ascii=False, default=str)
+            try:
+                data = line.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate somewhere: clean the object (rare, and slow)
+                data = json.dumps(_json_clean(obj), ensure_ascii=False, default=str).encode("utf-8")
+            fh.write(data + b"\n")
 
     _atomic_write(path, write)

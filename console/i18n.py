@@ -304,6 +304,12 @@ TH: dict[str, str] = {
     "fix.multiple_addresses": "ใช้อีเมลแรกจากหลายอีเมล",
     "fix.bad_characters": "ตัดช่องว่างหรือเครื่องหมายที่เกินมาออก",
     "time.unknown": "—",
+    # the one meaning of "needs follow-up" (console.rules), and what it leaves out
+    "followup.excludes": "ไม่รวม {what}",
+    "followup.excluded.waiting": "E {n} รายการ (ยังตรวจสอบไม่ได้ ระบบจะตรวจซ้ำเอง)",
+    "followup.excluded.upgraded": "W {n} รายการ (หน่วยงานที่ได้รับการยกฐานะ)",
+    "followup.excluded.unchecked": "{n} รายการที่ยังไม่ได้ตรวจ",
+    "cli.export_followup_default": "ส่งออกเฉพาะหน่วยงานที่ต้องติดตาม (ใช้ --all หรือ --group เพื่อส่งออกกลุ่มอื่น)",
 }
 
 EN: dict[str, str] = {
@@ -586,6 +592,12 @@ EN: dict[str, str] = {
     "fix.multiple_addresses": "first of several addresses",
     "fix.bad_characters": "spaces or stray punctuation removed",
     "time.unknown": "—",
+    # the one meaning of "needs follow-up" (console.rules), and what it leaves out
+    "followup.excludes": "not counting {what}",
+    "followup.excluded.waiting": "E {n} (not yet verifiable: rechecked on its own)",
+    "followup.excluded.upgraded": "W {n} (upgraded units)",
+    "followup.excluded.unchecked": "{n} not checked yet",
+    "cli.export_followup_default": "exporting the agencies that need follow-up (--all or --group exports others)",
 }
 
 STRINGS: dict[str, dict[str, str]] = {"th": TH, "en": EN}

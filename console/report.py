@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from checks.config import Rule
+from console.rules import Ruleset
 
 BUCKETS: tuple[str, ...] = ("A", "BE", "W", "unchecked")
 BUCKET_LABELS_TH: dict[str, str] = {
@@ -62,27 +63,24 @@ class Summary:
 
 
 def bucket_of(group: str | None, rules: Sequence[Rule]) -> str:
-    """The OPDC bucket of a group: the rule's `bucket`, else A1/A2 → A, W → W, others → BE."""
-    if group is None:
-        return "unchecked"
-    for rule in rules:
-        if rule.group == group and rule.bucket in ("A", "BE", "W"):
-            return rule.bucket
-    if group in ("A1", "A2"):
-        return "A"
-    return "W" if group == "W" else "BE"
+    """The OPDC bucket of a group as every surface reads it (console.rules.Ruleset); "unchecked" for None."""
+    return "unchecked" if group is None else Ruleset(tuple(rules)).bucket(group)
 
 
 def summarize(groups: Iterable[str | None], rules: Sequence[Rule]) -> Summary:
-    """Count groups (None = not checked yet); every rule's group and every bucket is present, even at 0."""
+    """Count effective groups (None = not checked yet, or a verdict about an old address: console.rules.group_of);
+    every rule's group and every bucket is present, even at 0."""
+    ruleset = Ruleset(tuple(rules))
     by_group: dict[str, int] = {r.group: 0 for r in rules}
     by_bucket: dict[str, int] = dict.fromkeys(BUCKETS, 0)
     total = 0
     for group in groups:
         total += 1
-        by_bucket[bucket_of(group, rules)] += 1
-        if group is not None:
-            by_group[group] = by_group.get(group, 0) + 1
+        if group is None:
+            by_bucket["unchecked"] += 1
+            continue
+        by_bucket[ruleset.bucket(group)] += 1
+        by_group[group] = by_group.get(group, 0) + 1
     return Summary(total, by_group, by_bucket)
 
 

@@ -80,8 +80,16 @@ def test_operator_day(tmp_path: Path, sim_config: Path, capsys: pytest.CaptureFi
     assert names == {"เทศบาลตำบลทุ่งหลวง", "องค์การบริหารส่วนตำบลท่าสายลวด"}
     assert any("โทรแล้ว รอแก้ไข" in str(cell) for row in values for cell in row)
 
+    # No filter: the phone list (B–E but E), and it says so; --all exports every agency.
+    out_default = tmp_path / "default.jsonl"
+    code, out, err = run(capsys, *base, "export", "--format", "json", "-o", str(out_default))
+    assert code == 0 and out.startswith("2 →")
+    assert "ต้องติดตาม" in err and "--all" in err
+    shown = {json.loads(line)["seq"] for line in out_default.read_text(encoding="utf-8").splitlines()}
+    assert shown == {"47", "326"}  # 636 is A1 after its correction
+
     out_json = tmp_path / "all.jsonl"
-    code, _, _ = run(capsys, *base, "export", "--format", "json", "-o", str(out_json))
+    code, _, _ = run(capsys, *base, "export", "--all", "--format", "json", "-o", str(out_json))
     objects = {o["seq"]: o for o in map(json.loads, out_json.read_text(encoding="utf-8").splitlines())}
     fixed = objects["636"]
     assert fixed["group"] == "A1"
@@ -110,7 +118,7 @@ def test_reimport_keeps_corrections_and_records_source_change(
     newer.write_text(text.replace("saraban@tambonthungluang.co.th", "saraban@tambonthungluang.go.th"), encoding="utf-8")
     code, out, _ = run(capsys, *base, "import", str(newer))
     assert code == 0 and "changed 1" in out and "unchanged 2" in out
-    code, _, _ = run(capsys, *base, "export", "--format", "json", "-o", str(tmp_path / "x.jsonl"))
+    code, _, _ = run(capsys, *base, "export", "--all", "--format", "json", "-o", str(tmp_path / "x.jsonl"))
     objects = {o["seq"]: o for o in map(json.loads, (tmp_path / "x.jsonl").read_text(encoding="utf-8").splitlines())}
     assert objects["47"]["declared"] == "saraban@tambonthungluang.go.th"
     assert objects["47"]["notes"][0]["text"] == "โทรแล้ว"

@@ -41,9 +41,23 @@ from checks.events import (
     ScanStarted,
 )
 from console.i18n import other_language, scan_reason, tr
+from console.rules import (
+    UNCHECKED,
+    Ruleset,
+    Scope,
+    count_groups,
+    current_address,
+    group_of,
+    needs_followup,
+    rec_id,
+    scope_filter,
+    search_haystack,
+)
+from console.seams import ConsoleConfig, ConsoleRunner, ConsoleStore
 from console.tui.columns import ALL_COLUMNS
 from console.tui.commands import ActionsProvider, PaletteEntry
 from console.tui.screens import (
+    AddressReader,
     ConfirmScreen,
     CorrectionRequest,
     CorrectionScreen,
@@ -56,23 +70,13 @@ from console.tui.text import one_line
 from console.tui.view import (
     CALLED_STATES,
     SORTABLE,
-    UNCHECKED,
-    Scope,
-    bucket_map,
-    count_groups,
-    current_address,
+    describe_scope,
     detail_text,
     fmt_duration,
     group_label,
     group_lines,
-    group_of,
     group_text,
-    needs_followup,
-    rec_id,
     row_cells,
-    rule_for,
-    scope_filter,
-    search_haystack,
     snapshot_counts,
     sort_records,
     summary_text,
@@ -90,9 +94,6 @@ IMPORT_PROBLEMS_LOGGED = 200  # bad rows named in the log; the rest are counted 
 FOLLOWUP_CALLED = "called_waiting"
 AGENCY_SORTS = frozenset({"seq", "name", "district", "province"})  # orders a verdict cannot change
 PANES: tuple[str, ...] = ("agencies", "groups", "detail", "progress")
-QUIET_GROUPS: frozenset[str] = frozenset(
-    {"A1", "A2", "W", "C"}
-)  # decided by the list itself, not worth a log line
 
 # (key, action, binding id, shown in the footer). Descriptions come from i18n ("key.<id>").
 BINDING_SPECS: tuple[tuple[str, str, str, bool], ...] = (
@@ -183,14 +184,14 @@ class SarabanApp(App[None]):
 
     def __init__(
         self,
-        store: Any,
-        runner: Any,
-        config: Any,
+        store: ConsoleStore,
+        runner: ConsoleRunner,
+        config: ConsoleConfig,
         *,
         title_suffix: str = "",
         autostart_scan: bool = False,
         clock: Callable[[], datetime] | None = None,
-        address_reader: Callable[[str], Any] | None = None,
+        address_reader: AddressReader | None = None,
     ) -> None:
         super().__init__()
         self.store = store
@@ -200,10 +201,10 @@ class SarabanApp(App[None]):
         self.autostart_scan = autostart_scan
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now().astimezone())
         self.address_reader = address_reader if address_reader is not None else default_reader()
-        self.lang: str = getattr(config, "language", "th") or "th"
-        self.operator: str = getattr(config, "operator", "") or ""
-        self.rules = tuple(config.engine.rules)
-        self.buckets = bucket_map(self.rules)
+        self.lang: str = config.language or "th"
+        self.operator: str = config.operator or ""
+        self.ruleset = Ruleset.of(config.engine)
+        self.rules = self.ruleset.rules
         # data
         self.records: dict[str, Any] = {}
         self._full: dict[str, Any] = {}  # agency id → full record (evidence, history) for the detail pane
@@ -250,7 +251,7 @@ class SarabanApp(App[None]):
 
     def on_mount(self) -> None:
         self._localise_bindings()
-        keys = getattr(self.config, "keys", None) or {}
+        keys = self.config.keys
         if keys:
             self.set_keymap(dict(keys))
             known = {binding_id for _, _, binding_id, _ in BINDING_SPECS}
@@ -459,7 +460,7 @@ class SarabanApp(App[None]):
         """Every agency id in the table's sort order, sorted once and reused until records change."""
         key = (self.sort_column, self.sort_reverse)
         if self._sort_cache is None or self._sort_cache[0] != key:
-            ordered = sort_records(list(self.records.values()), self.sort_column, self.sort_reverse, self.rules)
+            ordered = sort_records(list(self.records.values()), self.sort_column, self.sort_reverse, self.ruleset)
             self._sort_cache = (key, [rec_id(r) for r in ordered])
         return self._sort_cache[1]
 
@@ -474,7 +475,7 @@ class SarabanApp(App[None]):
 
     def in_scope(self) -> list[Any]:
         """Records in the current scope ignoring its group (what the groups pane counts), in sort order."""
-        test = scope_filter(self.scope.without_group(), self.buckets, self._haystack)
+        test = scope_filter(self.scope.without_group(), self.ruleset, self._haystack)
         kept = self._kept()
         records = self.records
         chosen = ((key, records.get(key)) for key in self._sorted_ids())
@@ -485,7 +486,7 @@ class SarabanApp(App[None]):
         base = self.in_scope() if in_scope is None else in_scope
         if not (self.scope.group or self.scope.bucket):
             return base
-        test = scope_filter(self.scope, self.buckets, self._haystack)
+        test = scope_filter(self.scope, self.ruleset, self._haystack)
         kept = self._kept()
         return [r for r in base if test(r) or rec_id(r) in kept]
 
@@ -509,7 +510,7 @@ class SarabanApp(App[None]):
         if rec is None:
             return []
         columns = self.query_one("#agencies", AgencyTable).column_ids
-        return row_cells(rec, columns, self.lang, key in self.marked, self.buckets)
+        return row_cells(rec, columns, self.lang, key in self.marked, self.ruleset)
 
     def _rebuild_table(self) -> None:
         table = self.query_one("#agencies", AgencyTable)
@@ -586,7 +587,7 @@ class SarabanApp(App[None]):
             tr("status.scope", self.lang, shown=len(self.order), total=len(self.records)), style="bold"
         )
         text.append("  ·  ")
-        text.append(tr("status.filter", self.lang, desc=self.scope.describe(self.lang)))
+        text.append(tr("status.filter", self.lang, desc=describe_scope(self.scope, self.lang)))
         text.append("  ·  ")
         text.append(tr("status.sort", self.lang, col=tr(f"col.{self.sort_column}", self.lang)), style="dim")
         if self.operator and not self.narrow:
@@ -598,7 +599,7 @@ class SarabanApp(App[None]):
         counts = count_groups(self.in_scope() if in_scope is None else in_scope)
         previous_snapshot = self._previous_snapshot(counts, base)
         previous = snapshot_counts(previous_snapshot, base) if previous_snapshot else None
-        lines = group_lines(counts, previous, self.rules, self.lang)
+        lines = group_lines(counts, previous, self.ruleset, self.lang)
         if previous_snapshot:
             footer = tr("groups.since", self.lang, at=self._be(previous_snapshot.get("at", "")))
         else:
@@ -640,7 +641,7 @@ class SarabanApp(App[None]):
         verdict = rec.verdict if rec is not None else None
         shown = (agency_id, verdict.checked_at if verdict is not None else None)
         pane = self.query_one("#detail", DetailPane)
-        pane.show(detail_text(rec, self.rules, self.lang))
+        pane.show(detail_text(rec, self.ruleset, self.lang))
         if shown != self._detail_shown:
             self._detail_shown = shown
             pane.scroll_home(animate=False, immediate=True)
@@ -726,7 +727,7 @@ class SarabanApp(App[None]):
         for rule in self.rules:
             n = self.scan_tallies.get(rule.group, 0)
             if n:
-                tallies.append_text(group_text(rule.group, self.buckets))
+                tallies.append_text(group_text(rule.group, self.ruleset))
                 tallies.append(f" {n}  ")
         pane.set_class(self.scan_state == "idle" and not pane.has_lines, "-idle")
         pane.show(
@@ -746,9 +747,8 @@ class SarabanApp(App[None]):
         """The runner's view of the slowest queue (in-process arithmetic, no I/O)."""
         if self.scan_state not in ("running", "paused"):
             return None
-        backlog = getattr(self.runner, "backlog", None)
         try:
-            return backlog() if callable(backlog) else None
+            return self.runner.backlog()
         except Exception:  # an estimate must never break the progress pane
             return None
 
@@ -928,7 +928,7 @@ class SarabanApp(App[None]):
         self.action_quit_app()
 
     def action_quit_app(self) -> None:
-        if getattr(self.runner, "running", False):
+        if self.runner.running:
 
             def answer(ok: bool | None) -> None:
                 if ok:
@@ -1049,9 +1049,9 @@ class SarabanApp(App[None]):
             self.scan_tallies[event.verdict.group] += 1
             for address in (event.agency.declared, event.verdict.evidence.normalized or ""):
                 self.retries.pop(address, None)
-            if event.verdict.group not in QUIET_GROUPS:  # the log is for what the network said
+            if not self.ruleset.is_quiet(event.verdict.group):  # the log is for what the network said
                 log = Text(end="")
-                log.append_text(group_text(event.verdict.group, self.buckets))
+                log.append_text(group_text(event.verdict.group, self.ruleset))
                 log.append(f"  {one_line(event.agency.name)}  {one_line(event.agency.declared)}")
         elif isinstance(event, RetryScheduled):
             self.retries[event.address] = event.attempt
@@ -1125,7 +1125,7 @@ class SarabanApp(App[None]):
         self._refresh_topbar()
 
     def start_scan(self, agency_ids: list[str] | None) -> None:
-        if getattr(self.runner, "running", False) or self.scan_state in ("running", "paused"):
+        if self.runner.running or self.scan_state in ("running", "paused"):
             self.notify(tr("msg.scan_running", self.lang), severity="warning", markup=False)
             return
         self.scan_state = "running"
@@ -1149,7 +1149,7 @@ class SarabanApp(App[None]):
         self.run_guarded(scan(), "scan", exclusive=True)
 
     def action_scan(self) -> None:
-        if getattr(self.runner, "running", False):
+        if self.runner.running:
             if self.scan_state == "paused":
                 self.runner.resume()
                 self.scan_state = "running"
@@ -1170,7 +1170,7 @@ class SarabanApp(App[None]):
             self.notify(tr("msg.error", self.lang, error=one_line(exc)), severity="error", markup=False)
 
     def action_stop(self) -> None:
-        if not getattr(self.runner, "running", False):
+        if not self.runner.running:
             self.notify(tr("msg.scan_not_running", self.lang), markup=False)
             return
         self._stop_runner()
@@ -1334,7 +1334,7 @@ class SarabanApp(App[None]):
         return [
             self.records[key]
             for key in self.order
-            if key in self.records and needs_followup(self.records[key])
+            if key in self.records and needs_followup(self.records[key], self.ruleset)
         ]
 
     def default_export_path(self) -> Path:
@@ -1345,7 +1345,7 @@ class SarabanApp(App[None]):
             provinces = {self.records[k].agency.province for k in self.order if k in self.records}
             province = next(iter(provinces)) if len(provinces) == 1 else "all"
         safe = "".join(ch for ch in one_line(province) if ch not in '/\\:*?"<>|').strip() or "all"
-        directory = Path(getattr(self.config, "export_dir", None) or Path.cwd())
+        directory = Path(self.config.export_dir or Path.cwd())
         return directory / f"followup-{safe.replace(' ', '_')}-{stamp}.xlsx"
 
     def action_export(self) -> None:
@@ -1483,7 +1483,7 @@ class SarabanApp(App[None]):
         # New agencies and changed addresses have no verdict for what they declare now: offer to check them
         touched = [*(getattr(report, "added", None) or ()), *(getattr(report, "changed", None) or ())]
         waiting = [k for k in dict.fromkeys(str(t) for t in touched) if k in self.records and group_of(self.records[k]) is None]
-        if waiting and not getattr(self.runner, "running", False):
+        if waiting and not self.runner.running:
             self._confirm(tr("dlg.confirm_check_imported", self.lang, n=len(waiting)), lambda: self.start_scan(waiting))
 
     def _row_problem(self, problem: Any) -> str:
@@ -1514,7 +1514,7 @@ class SarabanApp(App[None]):
         async def work() -> None:
             # the whole record (findings with their evidence), with a newer streamed verdict if any
             full = self._full.get(agency_id) or await self.io(self.store.record, agency_id) or rec
-            self.copy_to_clipboard(summary_text(_freshest(full, rec), self.rules, self.lang))
+            self.copy_to_clipboard(summary_text(_freshest(full, rec), self.ruleset, self.lang))
             self.notify(tr("msg.copied", self.lang, name=one_line(rec.agency.name)), markup=False, timeout=3)
 
         self.run_guarded(work(), "copy")
@@ -1557,7 +1557,7 @@ class SarabanApp(App[None]):
                         "palette.filter_group",
                         lang,
                         group=rule.group,
-                        label=group_label(rule_for(rule.group, self.rules), lang),
+                        label=group_label(rule, lang),
                     ),
                     "",
                     lambda g=rule.group: self.set_scope(

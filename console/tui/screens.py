@@ -19,8 +19,8 @@ from textual.widgets import Button, Checkbox, DataTable, Input, Select, Static
 
 from console.findings_text import problems_text
 from console.i18n import tr
+from console.rules import Scope, parse_since
 from console.tui.text import cell, clean, one_line
-from console.tui.view import Scope, parse_since
 
 
 class HelpScreen(ModalScreen[None]):

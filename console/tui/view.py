@@ -6,14 +6,12 @@ thin. Every untrusted string goes through `text.clean()` / `text.cell()` before 
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from rich.text import Text
 
@@ -21,14 +19,21 @@ from checks.config import Rule
 from checks.model import Evidence, ProbeResult, Verdict
 from console.findings_text import finding_extras, finding_text, fix_reason_text
 from console.i18n import tr
-from console.thai import be_date, to_ascii_digits
+from console.rules import (
+    BUCKETS,
+    UNCHECKED,
+    Record,
+    Ruleset,
+    Scope,
+    current_address,
+    group_of,
+    is_stale,
+    short_name,
+)
+from console.thai import be_date
 from console.tui.text import be_long, be_short, cell, clean, field, one_line
 
-READY_GROUPS: frozenset[str] = frozenset({"A1", "A2"})
-# E: only temporary answers so far; the console rechecks it, nobody is phoned about it (DOMAIN groups)
-WAIT_GROUPS: frozenset[str] = frozenset({"E"})
-BUCKETS: tuple[str, ...] = ("A", "BE", "W")
-UNCHECKED = "-"
+R = TypeVar("R", bound=Record)
 
 # Column ids in display order; which ones show depends on the terminal width.
 SORTABLE: tuple[str, ...] = ("seq", "name", "district", "province", "address", "group", "checked")
@@ -37,97 +42,25 @@ GROUP_STYLES: dict[str, str] = {"A": "bold green", "BE": "bold red", "W": "bold 
 MARK = "●"
 
 
-@dataclass(frozen=True, slots=True)
-class Scope:
-    """The operator's current filter. Empty fields mean "any"."""
-
-    search: str = ""
-    group: str | None = None
-    bucket: str | None = None  # "A", "BE", "W" or UNCHECKED
-    province: str | None = None
-    district: str | None = None
-    kind: str | None = None
-    followup_only: bool = False
-    changed_since: str | None = None  # ISO date (YYYY-MM-DD) or timestamp
-
-    def without_group(self) -> Scope:
-        return replace(self, group=None, bucket=None)
-
-    @property
-    def active(self) -> bool:
-        return self != Scope()
-
-    def describe(self, lang: str) -> str:
-        parts: list[str] = []
-        if self.search:
-            parts.append(tr("filter.search", lang, text=one_line(self.search)))
-        if self.group:
-            parts.append(tr("filter.group", lang, group=self.group))
-        if self.bucket:
-            parts.append(tr("filter.bucket", lang, bucket="B–E" if self.bucket == "BE" else self.bucket))
-        if self.province:
-            parts.append(tr("filter.province", lang, value=one_line(self.province)))
-        if self.district:
-            parts.append(tr("filter.district", lang, value=one_line(self.district)))
-        if self.kind:
-            parts.append(tr("filter.kind", lang, value=one_line(self.kind)))
-        if self.followup_only:
-            parts.append(tr("filter.followup", lang))
-        if self.changed_since:
-            shown = be_date(self.changed_since) if lang == "th" else self.changed_since
-            parts.append(tr("filter.changed", lang, value=shown))
-        return ", ".join(parts) if parts else tr("status.no_filter", lang)
-
-
-# ---------------------------------------------------------------------------------------------
-# Record accessors (tolerant: the store's entries may be dataclasses or dicts)
-# ---------------------------------------------------------------------------------------------
-
-
-def rec_id(rec: Any) -> str:
-    return str(rec.agency.id)
-
-
-def is_stale(rec: Any) -> bool:
-    """The verdict is about another address than the one to check now (a re-import changed it)."""
-    verdict = rec.verdict
-    if verdict is None:
-        return False
-    checked = getattr(verdict.evidence, "declared", None)
-    if not isinstance(checked, str):
-        return False
-    current = current_address(rec)
-    return checked != current and checked.strip() != current.strip()  # equal as-is: the common, fast case
-
-
-def group_of(rec: Any) -> str | None:
-    """The group the screen counts and filters by; None when unchecked, or when the verdict is about
-    an address the agency no longer declares (it needs a check, not a phone call)."""
-    verdict = rec.verdict
-    if verdict is None or is_stale(rec):
-        return None
-    return verdict.group
-
-
-def current_address(rec: Any) -> str:
-    try:
-        value = rec.current_address
-    except AttributeError:
-        value = None
-    return value if isinstance(value, str) else rec.agency.declared
-
-
-def needs_followup(rec: Any) -> bool:
-    group = group_of(rec)
-    return group is not None and group not in READY_GROUPS and group not in WAIT_GROUPS
-
-
-def bucket_map(rules: Sequence[Rule]) -> dict[str, str]:
-    return {r.group: (r.bucket or "BE") for r in rules}
-
-
-def rule_for(group: str | None, rules: Sequence[Rule]) -> Rule | None:
-    return next((r for r in rules if r.group == group), None) if group else None
+def describe_scope(scope: Scope, lang: str) -> str:
+    """The scope in words, for the top bar (and what an export says it holds)."""
+    parts: list[str] = []
+    if scope.search:
+        parts.append(tr("filter.search", lang, text=one_line(scope.search)))
+    if scope.group:
+        parts.append(tr("filter.group", lang, group=scope.group))
+    if scope.bucket:
+        parts.append(tr("filter.bucket", lang, bucket="B–E" if scope.bucket == "BE" else scope.bucket))
+    for name in ("province", "district", "kind"):
+        value = getattr(scope, name)
+        if value:
+            parts.append(tr(f"filter.{name}", lang, value=one_line(value)))
+    if scope.followup_only:
+        parts.append(tr("filter.followup", lang))
+    if scope.changed_since:
+        shown = be_date(scope.changed_since) if lang == "th" else scope.changed_since
+        parts.append(tr("filter.changed", lang, value=shown))
+    return ", ".join(parts) if parts else tr("status.no_filter", lang)
 
 
 def group_label(rule: Rule | None, lang: str) -> str:
@@ -144,154 +77,7 @@ def problem_fix(rule: Rule | None, lang: str) -> tuple[str, str]:
     return rule.problem_th, rule.fix_th
 
 
-def _timestamps_of_changes(rec: Any) -> Iterable[str]:
-    """When something about this agency changed: group changes, corrections, list changes."""
-    for corr in rec.corrections or ():
-        at = field(corr, "at")
-        if at:
-            yield str(at)
-    for change in getattr(rec, "source_changes", None) or ():
-        at = field(change, "at")
-        if at:
-            yield str(at)
-    # The store knows when the group last changed; a record without it (or with history loaded)
-    # falls back to walking the history.
-    group_changed_at = getattr(rec, "group_changed_at", None)
-    if isinstance(group_changed_at, str):
-        if group_changed_at:  # "": no change as far back as the store remembers
-            yield group_changed_at
-        return
-    # history is newest first (store.AgencyRecord); walk it oldest first, then the current verdict
-    previous: str | None = None
-    entries = list(reversed(list(rec.history or ())))
-    for entry in entries:
-        group = field(entry, "group")
-        at = field(entry, "checked_at") or field(entry, "at")
-        if previous is not None and group != previous and at:
-            yield str(at)
-        previous = group if group is not None else previous
-    verdict = rec.verdict
-    if verdict is not None and previous is not None and verdict.group != previous and verdict.checked_at:
-        yield verdict.checked_at
-    if verdict is not None and not entries and verdict.checked_at:
-        yield verdict.checked_at  # a first verdict is a change
-
-
-def changed_since(rec: Any, since: str) -> bool:
-    return any(at[: len(since)] >= since for at in _timestamps_of_changes(rec))
-
-
-_SINCE_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})", re.ASCII)
-_SINCE_DMY = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", re.ASCII)
-
-
-def parse_since(text: str) -> str | None:
-    """A "changed since" date as typed by an operator → ISO date (YYYY-MM-DD); None when empty.
-
-    Accepts YYYY-MM-DD and DD/MM/YYYY, Buddhist Era (2569) or Common Era (2026) years, Thai or
-    Arabic digits. Raises ValueError for anything else, so the dialog can say what is wrong.
-    """
-    value = to_ascii_digits(text).strip()
-    if not value:
-        return None
-    match = _SINCE_ISO.fullmatch(value)
-    if match:
-        year, month, day = (int(g) for g in match.groups())
-    else:
-        match = _SINCE_DMY.fullmatch(value)
-        if not match:
-            raise ValueError(value)
-        day, month, year = (int(g) for g in match.groups())
-    if year > 2400:  # Buddhist Era: the year operators write
-        year -= 543
-    return date(year, month, day).isoformat()  # ValueError for 31/02 and the like
-
-
-# The abbreviations Thai offices write for local government units: the table shows "อบต.หนองบัวเหนือ"
-# so that the part that tells units apart fits, where "องค์การบริหารส่วนตำบล…" would fill the column.
-NAME_ABBREVIATIONS: tuple[tuple[str, str], ...] = (
-    ("องค์การบริหารส่วนตำบล", "อบต."),
-    ("องค์การบริหารส่วนจังหวัด", "อบจ."),
-    ("เทศบาลตำบล", "ทต."),
-    ("เทศบาลเมือง", "ทม."),
-    ("เทศบาลนคร", "ทน."),
-)
-
-
-@lru_cache(maxsize=65536)
-def short_name(name: str) -> str:
-    """The name as the table shows it: a local unit's long prefix abbreviated (detail and exports keep it)."""
-    for prefix, abbreviation in NAME_ABBREVIATIONS:
-        if name.startswith(prefix) and len(name) > len(prefix):
-            return abbreviation + name[len(prefix) :].lstrip()
-    return name
-
-
-def search_key(text: str) -> str:
-    """What search compares: case-folded, Thai digits as Arabic (๖๖๓๐๑๙ finds 663019 and back)."""
-    return to_ascii_digits(text).casefold()
-
-
-def search_haystack(rec: Any) -> str:
-    agency = rec.agency
-    return search_key(" ".join(
-        (
-            agency.name,
-            short_name(agency.name),  # "อบต.หนองบัว" finds it as the operators write it
-            agency.district,
-            agency.province,
-            agency.declared,
-            current_address(rec),
-            agency.seq or "",
-        )
-    ))
-
-
-def scope_filter(
-    scope: Scope, buckets: dict[str, str], haystack: Callable[[Any], str] = search_haystack
-) -> Callable[[Any], bool]:
-    """A test for "is this record in `scope`" made of only the conditions the scope sets.
-
-    A keystroke in the search box tests every agency, so the scope is read once here rather than
-    once per record; `haystack` lets a caller reuse search texts between keystrokes.
-    """
-    tests: list[Callable[[Any], bool]] = []
-    if scope.group:
-        wanted_group = scope.group
-        tests.append(lambda rec: group_of(rec) == wanted_group)
-    if scope.bucket == UNCHECKED:
-        tests.append(lambda rec: group_of(rec) is None)
-    elif scope.bucket:
-        wanted_bucket = scope.bucket
-
-        def in_bucket(rec: Any) -> bool:
-            group = group_of(rec)
-            return group is not None and buckets.get(group, "BE") == wanted_bucket
-
-        tests.append(in_bucket)
-    for attribute in ("province", "district", "kind"):
-        value = getattr(scope, attribute)
-        if value:
-            tests.append(lambda rec, name=attribute, value=value: getattr(rec.agency, name) == value)
-    if scope.followup_only:
-        tests.append(needs_followup)
-    if scope.changed_since:
-        since = scope.changed_since
-        tests.append(lambda rec: changed_since(rec, since))
-    words = search_key(scope.search).split() if scope.search else []
-    if len(words) == 1:
-        word = words[0]
-        tests.append(lambda rec: word in haystack(rec))
-    elif words:
-        tests.append(lambda rec: all(w in haystack(rec) for w in words))
-    if not tests:
-        return lambda rec: True
-    if len(tests) == 1:
-        return tests[0]
-    return lambda rec: all(test(rec) for test in tests)
-
-
-def seq_number(rec: Any) -> tuple[int, str]:
+def seq_number(rec: Record) -> tuple[int, str]:
     return _seq_key(rec.agency.seq or "")
 
 
@@ -312,10 +98,11 @@ def thai_key(text: str) -> str:
     return _LEADING_VOWEL.sub(r"\2\1", text)
 
 
-def sort_records(records: list[Any], column: str, reverse: bool, rules: Sequence[Rule]) -> list[Any]:
-    order = {r.group: i for i, r in enumerate(rules)}
+def sort_records(records: Sequence[R], column: str, reverse: bool, ruleset: Ruleset) -> list[R]:
+    """The records in the order of one table column (ties by ลำดับที่); `reverse` for descending."""
+    order = {r.group: i for i, r in enumerate(ruleset.rules)}
 
-    def key(rec: Any) -> Any:
+    def key(rec: R) -> tuple[Any, ...]:
         agency = rec.agency
         if column == "name":
             return (thai_key(agency.name), seq_number(rec))
@@ -341,7 +128,7 @@ def sort_records(records: list[Any], column: str, reverse: bool, rules: Sequence
 # ---------------------------------------------------------------------------------------------
 
 
-def flag_labels(rec: Any, lang: str) -> list[str]:
+def flag_labels(rec: Record, lang: str) -> list[str]:
     """The operators' own marks first (a narrow column shows only the first), then the verdict's flags."""
     labels: list[str] = []
     if is_stale(rec):
@@ -365,14 +152,14 @@ def followup_label(state: str | None, lang: str) -> str:
     return tr("followup.called", lang) if state in CALLED_STATES else one_line(state)
 
 
-def group_text(group: str | None, buckets: dict[str, str]) -> Text:
+def group_text(group: str | None, ruleset: Ruleset) -> Text:
     if group is None:
         return Text(UNCHECKED, style="dim", end="")
-    return Text(group, style=GROUP_STYLES.get(buckets.get(group, "BE"), ""), end="")
+    return Text(group, style=GROUP_STYLES.get(ruleset.bucket(group), ""), end="")
 
 
 def row_cells(
-    rec: Any, columns: Sequence[str], lang: str, marked: bool, buckets: dict[str, str]
+    rec: Record, columns: Sequence[str], lang: str, marked: bool, ruleset: Ruleset
 ) -> list[Text]:
     """One table row: every cell a literal Text (a str cell would be parsed as markup)."""
     agency = rec.agency
@@ -384,7 +171,7 @@ def row_cells(
         "district": cell(agency.district),
         "province": cell(agency.province),
         "address": cell(current_address(rec)),
-        "group": group_text(group_of(rec), buckets),
+        "group": group_text(group_of(rec), ruleset),
         "flags": cell(", ".join(flag_labels(rec, lang)), style="yellow"),
         "checked": cell(be_short(verdict.checked_at, lang) if verdict else "", style="dim"),
     }
@@ -405,13 +192,6 @@ class GroupLine:
     percent: float
     delta: int | None
     bucket: str
-
-
-def count_groups(records: Iterable[Any]) -> Counter[str]:
-    counts: Counter[str] = Counter()
-    for rec in records:
-        counts[group_of(rec) or UNCHECKED] += 1
-    return counts
 
 
 def snapshot_counts(snapshot: dict[str, Any] | None, scope: Scope) -> Counter[str] | None:
@@ -437,12 +217,13 @@ def snapshot_counts(snapshot: dict[str, Any] | None, scope: Scope) -> Counter[st
 def group_lines(
     counts: Counter[str],
     previous: Counter[str] | None,
-    rules: Sequence[Rule],
+    ruleset: Ruleset,
     lang: str,
     show_empty: bool = False,
 ) -> list[GroupLine]:
+    """The groups pane's lines: all, each bucket, each group with agencies (or a previous count), unchecked."""
     total = sum(counts.values())
-    buckets = bucket_map(rules)
+    rules = ruleset.rules
 
     def pct(n: int) -> float:
         return 100.0 * n / total if total else 0.0
@@ -454,12 +235,8 @@ def group_lines(
         GroupLine("all", "", tr("groups.all", lang), total, 100.0 if total else 0.0, None, "")
     ]
     for bucket in BUCKETS:
-        n = sum(c for g, c in counts.items() if g != UNCHECKED and buckets.get(g, "BE") == bucket)
-        prev = (
-            sum(c for g, c in previous.items() if g != UNCHECKED and buckets.get(g, "BE") == bucket)
-            if previous is not None
-            else None
-        )
+        n = _bucket_count(counts, bucket, ruleset)
+        prev = _bucket_count(previous, bucket, ruleset) if previous is not None else None
         lines.append(
             GroupLine(
                 f"bucket:{bucket}",
@@ -476,7 +253,8 @@ def group_lines(
         prev = previous.get(rule.group, 0) if previous is not None else None
         if not n and not prev and not show_empty:
             continue  # an empty group says nothing and costs a line at 80x24
-        if rule.bucket in BUCKETS and sum(1 for r in rules if r.bucket == rule.bucket) == 1:
+        bucket = ruleset.bucket(rule.group)
+        if sum(1 for b in ruleset.buckets.values() if b == bucket) == 1:
             continue  # the bucket line already says it (W)
         lines.append(
             GroupLine(
@@ -486,7 +264,7 @@ def group_lines(
                 n,
                 pct(n),
                 delta(n, prev),
-                rule.bucket or "BE",
+                bucket,
             )
         )
     unchecked = counts.get(UNCHECKED, 0)
@@ -497,6 +275,10 @@ def group_lines(
             )
         )
     return lines
+
+
+def _bucket_count(counts: Counter[str], bucket: str, ruleset: Ruleset) -> int:
+    return sum(n for group, n in counts.items() if group != UNCHECKED and ruleset.bucket(group) == bucket)
 
 
 def bar(percent: float, width: int) -> str:
@@ -600,12 +382,10 @@ def probe_lines(probe: ProbeResult, lang: str, indent: str = "  ") -> Text:
     return out
 
 
-def _verdict_section(
-    text: Text, verdict: Verdict, rules: Sequence[Rule], lang: str, buckets: dict[str, str]
-) -> None:
-    rule = rule_for(verdict.group, rules)
+def _verdict_section(text: Text, verdict: Verdict, ruleset: Ruleset, lang: str) -> None:
+    rule = ruleset.rule(verdict.group)
     text.append(f"{tr('detail.group', lang)}: ", style="bold")
-    text.append_text(group_text(verdict.group, buckets))
+    text.append_text(group_text(verdict.group, ruleset))
     text.append(f"  {clean(group_label(rule, lang))}\n", style="bold")
     problem, fix = problem_fix(rule, lang)
     if problem:
@@ -661,11 +441,10 @@ def _verdict_section(
         text.append_text(probe_lines(evidence.fix_probe, lang))
 
 
-def detail_text(rec: Any | None, rules: Sequence[Rule], lang: str) -> Text:
+def detail_text(rec: Record | None, ruleset: Ruleset, lang: str) -> Text:
     """Everything known about one agency, as literal text (untrusted parts never become markup)."""
     if rec is None:
         return Text(tr("detail.empty", lang), style="dim", end="")
-    buckets = bucket_map(rules)
     agency = rec.agency
     text = Text(end="")
     text.append(one_line(agency.name), style="bold reverse")
@@ -700,7 +479,7 @@ def detail_text(rec: Any | None, rules: Sequence[Rule], lang: str) -> Text:
             text.append(
                 tr("detail.stale", lang, address=one_line(verdict.evidence.declared)) + "\n", style="bold yellow"
             )
-        _verdict_section(text, verdict, rules, lang, buckets)
+        _verdict_section(text, verdict, ruleset, lang)
     if rec.corrections:
         _heading(text, tr("detail.corrections", lang))
         for corr in rec.corrections:
@@ -732,7 +511,7 @@ def detail_text(rec: Any | None, rules: Sequence[Rule], lang: str) -> Text:
             group = field(entry, "group") or ""
             address = field(entry, "address") or field(entry, "declared") or ""
             text.append(f"  {be_long(str(at), lang)}  ", style="dim")
-            text.append_text(group_text(str(group) if group else None, buckets))
+            text.append_text(group_text(str(group) if group else None, ruleset))
             if address:
                 text.append(f"  {one_line(address)}")
             text.append("\n")
@@ -748,7 +527,7 @@ def detail_text(rec: Any | None, rules: Sequence[Rule], lang: str) -> Text:
     return text
 
 
-def summary_text(rec: Any, rules: Sequence[Rule], lang: str) -> str:
+def summary_text(rec: Record, ruleset: Ruleset, lang: str) -> str:
     """A plain-text summary to paste into a chat or a ticket (`y`)."""
     agency = rec.agency
     verdict = rec.verdict
@@ -765,7 +544,7 @@ def summary_text(rec: Any, rules: Sequence[Rule], lang: str) -> str:
     if verdict is None:
         lines.append(f"{tr('detail.group', lang)}: {tr('detail.not_checked', lang)}")
     else:
-        rule = rule_for(verdict.group, rules)
+        rule = ruleset.rule(verdict.group)
         lines.append(f"{tr('detail.group', lang)}: {verdict.group} {group_label(rule, lang)}")
         problem, fix = problem_fix(rule, lang)
         if problem:
@@ -804,19 +583,13 @@ def summary_text(rec: Any, rules: Sequence[Rule], lang: str) -> str:
     return "\n".join(lines)
 
 
-def with_verdict(rec: Any, verdict: Verdict) -> Any:
+def with_verdict(rec: R, verdict: Verdict) -> R:
     """The record with a fresh verdict (until the store is reloaded); a new group is a change."""
-    changes: dict[str, Any] = {"verdict": verdict}
-    if hasattr(rec, "group_changed_at"):
-        old = rec.verdict
-        if old is None or old.group != verdict.group or rec.group_changed_at is None:
-            changes["group_changed_at"] = verdict.checked_at
-    try:
-        return replace(rec, **changes)
-    except TypeError:
-        with contextlib.suppress(AttributeError):
-            rec.verdict = verdict
-        return rec
+    old = rec.verdict
+    changed_at = rec.group_changed_at
+    if old is None or old.group != verdict.group or changed_at is None:
+        changed_at = verdict.checked_at
+    return replace(rec, verdict=verdict, group_changed_at=changed_at)  # type: ignore[type-var]
 
 
 def fmt_duration(seconds: float | None) -> str:

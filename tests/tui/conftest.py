@@ -1,4 +1,5 @@
-"""Fixtures for the console tests: a real Store with Thai sample data (frozen clock) and a fake runner."""
+"""Fixtures for the console tests: a real Store with Thai sample data (frozen clock), the real Runner
+with its network replaced (tui_sample.FakeRunner), and the app made by the one factory."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from tui_sample import Config, FakeRunner, build_store
+
+from console.config import AppConfig
 
 FROZEN = "2025-10-08T15:00:00+07:00"
 FROZEN_DT = datetime(2025, 10, 8, 15, 0, 0, tzinfo=timezone(timedelta(hours=7)))
@@ -32,25 +35,25 @@ def store(tmp_path: Path) -> Any:
 
 
 @pytest.fixture
-def runner(store: Any) -> FakeRunner:
-    return FakeRunner(store)
+def runner(store: Any, config: AppConfig) -> FakeRunner:
+    return FakeRunner(store, config=config)
 
 
 @pytest.fixture
-def config(tmp_path: Path) -> Config:
+def config(tmp_path: Path) -> AppConfig:
     export_dir = tmp_path / "exports"
     export_dir.mkdir()
     return Config(export_dir=export_dir)
 
 
 @pytest.fixture
-def make_app(store: Any, runner: FakeRunner, config: Config) -> Callable[..., Any]:
+def make_app(store: Any, runner: FakeRunner, config: AppConfig) -> Callable[..., Any]:
+    """The console as `saraban` makes it (console.tui.factory), on the sample store, with a frozen clock."""
     from console.tui.app import SarabanApp
+    from console.tui.factory import make_app as factory
 
     def make(**kwargs: Any) -> SarabanApp:
         kwargs.setdefault("clock", lambda: FROZEN_DT)
-        return SarabanApp(
-            kwargs.pop("store", store), kwargs.pop("runner", runner), kwargs.pop("config", config), **kwargs
-        )
+        return factory(kwargs.pop("config", config), kwargs.pop("store", store), kwargs.pop("runner", runner), **kwargs)
 
     return make

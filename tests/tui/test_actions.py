@@ -91,7 +91,7 @@ async def test_recheck_selected_updates_row_and_detail(
 
 
 async def test_recheck_everything_in_filter(make_app: Callable[..., SarabanApp], runner: FakeRunner) -> None:
-    from console.tui.view import Scope
+    from console.rules import Scope
 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -208,7 +208,7 @@ async def test_export_xlsx_default_path_read_back(
 
 
 async def test_export_csv_for_one_province(make_app: Callable[..., SarabanApp], config: Config) -> None:
-    from console.tui.view import Scope
+    from console.rules import Scope
 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -396,7 +396,7 @@ async def test_a_corrected_agency_stays_on_screen_in_the_phone_list_view(
     make_app: Callable[..., SarabanApp], store: Any
 ) -> None:
     """On the follow-up list, a fix that makes the agency A1 must be seen, not vanish from under the cursor."""
-    from console.tui.view import Scope
+    from console.rules import Scope
 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

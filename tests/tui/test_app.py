@@ -110,7 +110,7 @@ async def test_group_pane_selection_filters_table(make_app: Callable[..., Saraba
 
 
 async def test_filters_followup_and_province_via_scope(make_app: Callable[..., SarabanApp]) -> None:
-    from console.tui.view import Scope
+    from console.rules import Scope
 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -323,7 +323,7 @@ async def test_english_shows_common_era_dates(make_app: Callable[..., SarabanApp
 
 
 async def test_abbreviated_names_are_searchable_both_ways(make_app: Callable[..., SarabanApp]) -> None:
-    from console.tui.view import short_name
+    from console.rules import short_name
 
     assert short_name("องค์การบริหารส่วนตำบลหนองบัวเหนือ") == "อบต.หนองบัวเหนือ"
     assert short_name("กรมการพัฒนาชุมชน") == "กรมการพัฒนาชุมชน"  # not a local unit: as it is

@@ -28,12 +28,14 @@ from checks.config import EngineConfig
 from checks.model import Agency, Finding, Verdict
 from checks.policy import policy_findings
 from console.findings_text import finding_extras, finding_text, fix_reason_text, problems_text
+from console.rules import Ruleset
 from console.tui.app import SarabanApp
 from console.tui.screens import CorrectionScreen
 from console.tui.view import detail_text, summary_text
 
 ENGINE = EngineConfig()
 RULES = ENGINE.rules
+RULESET = Ruleset.of(ENGINE)
 THAI_DIGITS_TH = "อีเมลเขียนด้วยเลขไทย (๖, ๓, ๐, ๑, ๙) แต่เซิร์ฟเวอร์อีเมลรู้จักเฉพาะเลขอารบิก (6, 3, 0, 1, 9)"
 THAI_DIGITS_EN = (
     "the address is written with Thai digits (๖, ๓, ๐, ๑, ๙), but mail servers only know Arabic digits "
@@ -56,7 +58,7 @@ def record_with(store: Any, agency_id: str, verdict: Verdict) -> Any:
 
 
 def plain(rec: Any, lang: str) -> str:
-    return detail_text(rec, RULES, lang).plain
+    return detail_text(rec, RULESET, lang).plain
 
 
 # ---------------------------------------------------------------------------------------------
@@ -89,7 +91,7 @@ def test_d3_in_english_has_the_same_structure(store: Any) -> None:
 def test_the_code_is_dim_beside_the_sentence(store: Any) -> None:
     agency = store.record("tak-12").agency
     verdict = engine_verdict(agency, probe_mailbox_rejected(agency.declared, "mail.maesotcity.go.th"))
-    text = detail_text(record_with(store, "tak-12", verdict), RULES, "th")
+    text = detail_text(record_with(store, "tak-12", verdict), RULESET, "th")
     start = text.plain.index("(mailbox_not_found)")
     styles = {str(span.style) for span in text.spans if span.start <= start < span.end}
     assert "dim" in styles
@@ -203,12 +205,12 @@ def test_hostile_domain_reply_and_host_stay_literal(store: Any) -> None:
     verdict = Verdict(base.agency_id, base.group, findings, (), base.evidence)
     rec = record_with(store, "tak-326", verdict)
     for lang in ("th", "en"):
-        text = detail_text(rec, RULES, lang)
+        text = detail_text(rec, RULESET, lang)
         assert f"{EVIL_SHOWN.strip()} เป็นบริการอีเมลฟรี" in text.plain or lang == "en"
         assert f"550 {EVIL_SHOWN.strip()}" in text.plain
         assert "\x1b" not in text.plain and "\x07" not in text.plain and "pwned" not in text.plain
         assert not any("@click" in str(span.style) for span in text.spans)
-        summary = summary_text(rec, RULES, lang)
+        summary = summary_text(rec, RULESET, lang)
         assert EVIL_SHOWN.strip() in summary and "\x1b" not in summary and "pwned" not in summary
 
 
@@ -219,11 +221,11 @@ def test_hostile_domain_reply_and_host_stay_literal(store: Any) -> None:
 
 def test_summary_carries_the_thai_sentences_and_the_fix_reason(store: Any) -> None:
     rec = store.record("tak-636")
-    summary = summary_text(rec, RULES, "th")
+    summary = summary_text(rec, RULESET, "th")
     assert f"• {THAI_DIGITS_TH} (bad_syntax)" in summary
     assert "อีเมลที่แนะนำ: saraban_663019@dla.go.th (ทดสอบแล้ว ใช้งานได้) เปลี่ยนเลขไทยเป็นเลขอารบิก" in summary
     assert "Thai digits" not in summary
-    english = summary_text(rec, RULES, "en")
+    english = summary_text(rec, RULESET, "en")
     assert f"• {THAI_DIGITS_EN} (bad_syntax)" in english
 
 

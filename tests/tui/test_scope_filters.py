@@ -11,8 +11,8 @@ from textual.widgets import Input
 from tui_helpers import SIZE, screen_text, settle, shown_ids, type_text
 from tui_sample import verdicts
 
+from console.rules import Scope, parse_since
 from console.tui.app import SarabanApp
-from console.tui.view import Scope, parse_since
 
 
 @pytest.mark.parametrize(

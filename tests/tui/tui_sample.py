@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +38,9 @@ from checks.model import (
     Verdict,
 )
 from checks.policy import policy_findings
+from console.config import AppConfig
+from console.runner import Runner
+from console.store import Store
 
 AT = "2025-10-07T09:30:00+07:00"
 AT2 = "2025-10-08T14:05:00+07:00"
@@ -46,15 +48,11 @@ EVIL = "[bold]x[/] [@click=app.quit]y[/] \x1b]2;pwned\x07"
 EVIL_SHOWN = "[bold]x[/] [@click=app.quit]y[/] "  # what must appear (the OSC sequence is stripped)
 
 
-@dataclass
-class Config:
-    """The parts of console.config.AppConfig the console reads."""
-
-    engine: EngineConfig = field(default_factory=EngineConfig)
-    language: str = "th"
-    operator: str = "สมชาย"
-    keys: dict[str, str] = field(default_factory=dict)
-    export_dir: Path = field(default_factory=Path.cwd)
+def Config(**settings: Any) -> AppConfig:
+    """The real console config with the sample operator (and a store path nobody opens)."""
+    settings.setdefault("operator", "สมชาย")
+    settings.setdefault("store_path", Path("unused-store.json"))
+    return AppConfig(**settings)
 
 
 def agencies() -> list[Agency]:
@@ -361,68 +359,70 @@ def default_verdict_for(agency: Agency) -> Verdict:
     return verdict(agency.id, "D1", address, at=AT2, findings=[_probe(missing)], probe=missing, rule_index=5)
 
 
-class FakeRunner:
-    """The console.runner.Runner interface without a network (verdicts from `verdict_for`)."""
+class FakeRunner(Runner):
+    """The real Runner with the network replaced: verdicts come from `verdict_for`, and a scan can be
+    held at a gate. Corrections, saving and everything else are Runner's own."""
 
     def __init__(
         self,
-        store: Any,
+        store: Store,
         verdict_for: VerdictFor = default_verdict_for,
         *,
+        config: AppConfig | None = None,
         gate: asyncio.Event | None = None,
         hold_after: int = 0,
-        extra_events: Sequence[Any] = (),
+        extra_events: Sequence[ev.Event] = (),
     ) -> None:
-        self.store = store
+        super().__init__(store, config or Config())
         self.verdict_for = verdict_for
         self.gate = gate  # when set, a scan waits here after `hold_after` agencies
         self.hold_after = hold_after
         self.extra_events = list(extra_events)
-        self.running = False
-        self.paused = False
+        self._running = False
+        self._paused = False
         self.stopped = False
         self.scans: list[list[str] | None] = []
         self.rechecks: list[str] = []
-        self.corrections: list[tuple[str, str, str, str]] = []
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
 
     def pause(self) -> None:
-        self.paused = True
+        self._paused = True
 
     def resume(self) -> None:
-        self.paused = False
+        self._paused = False
 
     def stop(self) -> None:
         self.stopped = True
         if self.gate is not None:
             self.gate.set()
 
-    def _agency(self, record: Any) -> Agency:
-        agency = record.agency
-        return (
-            replace(agency, declared=record.current_address)
-            if record.current_address != agency.declared
-            else agency
-        )
-
-    async def scan(self, agency_ids: list[str] | None = None, on_event: Any = None) -> ev.ScanFinished:
+    async def scan(
+        self, agency_ids: Sequence[str] | None = None, on_event: ev.EventSink | None = None, **_: object
+    ) -> ev.ScanFinished:
         self.scans.append(None if agency_ids is None else list(agency_ids))
-        records = [r for r in self.store.records() if agency_ids is None or r.agency.id in agency_ids]
+        agencies = self.agencies_to_check(agency_ids)
         sink = on_event or (lambda e: None)
-        self.running = True
+        self._running = True
         self.stopped = False
-        total = len(records)
+        total = len(agencies)
         done = 0
         counts: dict[str, int] = {}
         try:
             sink(ev.ScanStarted(total, AT2))
             for event in self.extra_events:
                 sink(event)
-            for record in records:
+            for agency in agencies:
                 if self.gate is not None and done == self.hold_after:
                     await self.gate.wait()
                 if self.stopped:
                     break
-                agency = self._agency(record)
                 v = self.verdict_for(agency)
                 await asyncio.to_thread(self.store.save_verdicts, [v])
                 done += 1
@@ -430,28 +430,14 @@ class FakeRunner:
                 sink(ev.AgencyChecked(agency, v, done, total))
                 await asyncio.sleep(0)
         finally:
-            self.running = False
+            self._running = False
         finished = ev.ScanFinished(total, done, counts, 1.5, "stopped by operator" if self.stopped else None)
         sink(finished)
         return finished
 
-    async def recheck(self, agency_id: str, on_event: Any = None) -> Verdict | None:
+    async def recheck(self, agency_id: str, on_event: ev.EventSink | None = None) -> Verdict | None:
         self.rechecks.append(agency_id)
-        record = self.store.record(agency_id)
-        v = self.verdict_for(self._agency(record))
+        agencies = await asyncio.to_thread(self.agencies_to_check, [agency_id])
+        v = self.verdict_for(agencies[0])
         await asyncio.to_thread(self.store.save_verdicts, [v])
         return v
-
-    async def correct(
-        self, agency_id: str, new_address: str, reason: str, operator: str, *, recheck: bool = True
-    ) -> tuple[Any, Verdict | None]:
-        self.corrections.append((agency_id, new_address, reason, operator))
-        correction = await asyncio.to_thread(
-            self.store.add_correction, agency_id, new_address, reason, operator
-        )
-        if not recheck:
-            return correction, None
-        v = await self.recheck(agency_id)
-        if v is not None:
-            await asyncio.to_thread(self.store.set_correction_recheck, correction.id, v.group, v.checked_at)
-        return correction, v
