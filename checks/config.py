@@ -294,3 +294,29 @@ class EngineConfig:
     policy: PolicyConfig = field(default_factory=PolicyConfig)
     rules: tuple[Rule, ...] = DEFAULT_RULES
     fallback_group: str = "E"  # when no rule holds (should not happen with a complete ruleset)
+
+
+# The documented range of every number in the config (config.example.toml gives them too). Outside
+# them a scan never ends (timeout = 1e308, retries = 1000000) or never starts (max_concurrent = 0).
+RANGES: dict[str, dict[str, tuple[float, float]]] = {
+    "dns": {"port": (1, 65535), "timeout": (0.1, 60), "lifetime": (0.1, 300), "max_concurrent": (1, 5000)},
+    "smtp": {
+        "port": (1, 65535),
+        "timeout": (0.1, 300),
+        "deadline": (0.5, 3600),
+        "retries": (0, 10),
+        "retry_delay": (0, 3600),
+    },
+    "limits": {
+        "max_sessions_per_host": (1, 50),
+        "rcpt_per_session": (1, 1000),
+        "rejections_per_session": (1, 100),
+        "sessions_per_minute": (1, 6000),
+        "max_concurrent_sessions": (1, 10000),
+    },
+    "canary": {"interval": (0.1, 3600), "timeout": (0.1, 300)},
+}
+
+# Findings that mean the address cannot receive the public's mail: a ruleset that files any of them
+# under the A bucket ("ready") would report broken addresses as ready, so it needs allow_unsafe_rules.
+NEVER_READY: tuple[str, ...] = ("bad_syntax", "free_mail", "domain_not_found", "no_mail_server", "mailbox_not_found")

@@ -34,6 +34,7 @@ from checks.config import EngineConfig
 from checks.connect import ProxyFailed, connector_for, open_stream, proxy_reachable
 from checks.dns import MailResolver
 from checks.policy import policy_findings
+from checks.replies import STAGE_MAIL
 from checks.smtp import SessionResult, classify_reply, probe_session
 
 # Hosts failures that mean "this host cannot receive mail" (the domain is D2 if all hosts say so)
@@ -721,7 +722,7 @@ class Scanner:
             if result.outcome == m.HOST_SENDER_REJECTED:
                 target.attempts.append(result.attempt_for(target.address))
                 mail_reply = result.prelude[-1].reply if result.prelude else None
-                if mail_reply is not None and classify_reply(mail_reply) == m.PROBE_PROBER_REJECTED:
+                if mail_reply is not None and classify_reply(mail_reply, STAGE_MAIL) == m.PROBE_PROBER_REJECTED:
                     if target is batch[0]:
                         self._emit(ev.ProberBlocked(queue.name, mail_reply.one_line()))
                     self._finalize(target, m.PROBE_PROBER_REJECTED, mail_reply)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import sys
 from collections.abc import Sequence
@@ -20,6 +19,7 @@ from checks import events as ev
 from checks.model import Agency, Verdict, verdict_record
 from console.config import AppConfig, ConfigError, load_config
 from console.rules import Scope
+from console.terminal import json_text, shown
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -34,9 +34,56 @@ class CliError(Exception):
 # output helpers
 # ---------------------------------------------------------------------------------------------
 def _err(message: str) -> None:
-    from console.thai import safe_text
+    print(f"saraban: {shown(message)}", file=sys.stderr)
 
-    print(f"saraban: {safe_text(message)}", file=sys.stderr)
+
+def _out(text: object = "") -> None:
+    """Every line the CLI prints: config, store and typed text may hold escapes (console.terminal)."""
+    print(shown(text))
+
+
+def _os_reason(exc: OSError) -> str:
+    """An OSError as what happened and what to do, for one line."""
+    import errno
+
+    advice = {
+        errno.ENOSPC: "the disk is full: free some space and try again",
+        errno.EDQUOT: "the disk quota is used up: free some space and try again",
+        errno.EROFS: "the file system is read-only: choose a writable place",
+        errno.EACCES: "permission denied: check the permissions or choose another place",
+        errno.EPERM: "not permitted: check the permissions or choose another place",
+        errno.ENOENT: "no such file or folder: check the path",
+        errno.EISDIR: "it is a folder: give a file name",
+        errno.ENOTDIR: "a part of the path is not a folder: check the path",
+    }
+    return advice.get(exc.errno or 0, f"{exc.strerror or exc}")
+
+
+def _written(out: Path, writer: Any, *args: Any, **kwargs: Any) -> None:
+    """Run an export writer; a file-system failure is a message, and nothing half-written is left."""
+    try:
+        writer(*args, **kwargs)
+    except OSError as exc:
+        raise CliError(f"{out}: cannot write: {_os_reason(exc)} (nothing was written)") from exc
+
+
+def _export_target(typed: str, store: Any, force: bool) -> Path:
+    """Where a file the CLI writes may go: never onto the store, a device, a FIFO or a folder."""
+    from console.export import ExportTargetError, check_target
+
+    try:
+        return check_target(Path(typed), store_path=store.path, force=force)
+    except ExportTargetError as exc:
+        raise CliError(str(exc)) from exc
+
+
+def _typed_text(value: str, what: str) -> str:
+    """Text an operator typed on the command line must say something (the store checks the length)."""
+    from checks.text import strip_unsafe
+
+    if not strip_unsafe(value, newlines="drop").strip():
+        raise CliError(f"{what}: is empty (or only spaces and control characters); type the text")
+    return value
 
 
 class _Progress:
@@ -75,21 +122,21 @@ def _print_summary(config: AppConfig, groups: Sequence[str | None], finished: ev
 
     summary = summarize(groups, config.engine.rules)
     th = config.language == "th"
-    print(("สรุปผลการตรวจ" if th else "Summary") + f": {summary.total}")
+    _out(("สรุปผลการตรวจ" if th else "Summary") + f": {summary.total}")
     for rule in config.engine.rules:
         n = summary.by_group.get(rule.group, 0)
         label = rule.label_th if th else (rule.label_en or rule.label_th)
-        print(f"  {rule.group:<3} {n:>6}  {percent(n, summary.checked):>6}  {label}")
+        _out(f"  {rule.group:<3} {n:>6}  {percent(n, summary.checked):>6}  {label}")
     unchecked = summary.by_bucket.get("unchecked", 0)
     if unchecked:
-        print(f"  {'-':<3} {unchecked:>6}          " + ("ยังไม่ได้ตรวจ" if th else "not checked"))
+        _out(f"  {'-':<3} {unchecked:>6}          " + ("ยังไม่ได้ตรวจ" if th else "not checked"))
     names = {"A": ("พร้อมใช้งาน", "ready"), "BE": ("ต้องแก้ไข/ติดตาม", "must fix / follow up"), "W": ("ยกฐานะ", "upgraded")}
-    print("กลุ่มใหญ่ (ตามหนังสือ สำนักงาน ก.พ.ร.)" if th else "Buckets (as in OPDC's letter)")
-    for bucket, shown in (("A", "A"), ("BE", "B–E"), ("W", "W")):
+    _out("กลุ่มใหญ่ (ตามหนังสือ สำนักงาน ก.พ.ร.)" if th else "Buckets (as in OPDC's letter)")
+    for bucket, title in (("A", "A"), ("BE", "B–E"), ("W", "W")):
         n = summary.by_bucket.get(bucket, 0)
-        print(f"  {shown:<3} {n:>6}  {percent(n, summary.checked):>6}  {names[bucket][0 if th else 1]}")
+        _out(f"  {title:<3} {n:>6}  {percent(n, summary.checked):>6}  {names[bucket][0 if th else 1]}")
     if finished is not None and finished.stopped:
-        print(("หยุดก่อนเสร็จ: " if th else "stopped early: ") + finished.stopped)
+        _out(("หยุดก่อนเสร็จ: " if th else "stopped early: ") + finished.stopped)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -116,9 +163,9 @@ def _read_file(path: str, sheet: str | None = None, mapping: dict[str, str] | No
     except ListReadError as exc:
         raise CliError(str(exc)) from exc
     for problem in result.problems:
-        _err(f"{path}: row {problem.row}: {problem.field}: {problem.message}")
+        _err(f"{result.source}: row {problem.row}: {problem.field}: {problem.message}")
     if not result.agencies:
-        raise CliError(f"{path}: no agencies could be read (see the messages above)")
+        raise CliError(f"{result.source}: no agencies could be read (see the messages above)")
     return result.agencies
 
 
@@ -160,7 +207,7 @@ def cmd_check(args: argparse.Namespace, config: AppConfig) -> int:
             if store is not None:
                 record["declared"] = declared[event.agency.id]
                 record["corrections"] = corrections.get(event.agency.id, [])
-            print(json.dumps(record, ensure_ascii=False), flush=True)
+            print(json_text(record), flush=True)
         if isinstance(event, ev.CanaryFailed):
             _err(
                 ("เครือข่ายของเครื่องตรวจเองมีปัญหา หยุดการตรวจ: " if config.language == "th" else "our own network is failing, scan stopped: ")
@@ -170,6 +217,7 @@ def cmd_check(args: argparse.Namespace, config: AppConfig) -> int:
     if store is not None:
         from console.runner import Runner
 
+        _check_writable(store)
         runner = Runner(store, config)
         ids = None if args.all_selected else [a.id for a in agencies]
         finished = asyncio.run(runner.scan(ids, sink))
@@ -187,9 +235,39 @@ def _open_store(args: argparse.Namespace, config: AppConfig) -> Any:
 
     path = Path(args.store).expanduser() if args.store else config.store_path
     try:
-        return Store(path, history_limit=config.history_limit)
+        store = Store(path, history_limit=config.history_limit)
     except StoreError as exc:
         raise CliError(str(exc)) from exc
+    for notice in store.notices:
+        _err(notice)
+    return store
+
+
+def _check_writable(store: Any) -> None:
+    """Before a scan: can its verdicts be saved? Otherwise every agency would be probed for nothing."""
+    import tempfile
+
+    folders = [store.path.parent]
+    verdicts = store.path.with_name(store.path.name + ".verdicts")
+    if verdicts.is_dir():
+        folders.append(verdicts)
+    for folder in folders:
+        try:
+            with tempfile.TemporaryFile(dir=folder) as probe:
+                probe.write(b"\0" * 65536)
+                probe.flush()
+                os.fsync(probe.fileno())
+        except OSError as exc:
+            raise CliError(
+                f"cannot save results in {folder}: {_os_reason(exc)}. Nothing was checked; "
+                "fix that (or use --store with a writable place) and run the check again"
+            ) from exc
+
+
+def _say_store_problems(store: Any) -> None:
+    """Damaged entries the reads found (file and agency named); the other agencies were used as usual."""
+    for problem in store.problems():
+        _err(problem)
 
 
 def _select_records(store: Any, args: argparse.Namespace, config: AppConfig) -> list[Any]:
@@ -198,6 +276,7 @@ def _select_records(store: Any, args: argparse.Namespace, config: AppConfig) -> 
     scope = scope_from_args(args)
     args.all_selected = not (scope.active or args.agency)
     records = [_find_one(store, args.agency)] if args.agency else store.records(with_history=False)
+    _say_store_problems(store)
     return select(records, scope, Ruleset.of(config.engine))
 
 
@@ -261,16 +340,16 @@ def cmd_import(args: argparse.Namespace, config: AppConfig) -> int:
     except ListReadError as exc:
         raise CliError(str(exc)) from exc
     th = config.language == "th"
-    print("คอลัมน์ที่จับคู่:" if th else "Columns mapped:")
+    _out("คอลัมน์ที่จับคู่:" if th else "Columns mapped:")
     for header, fieldname in result.mapping.items():
-        print(f"  {header} → {fieldname}")
+        _out(f"  {header} → {fieldname}")
     for problem in result.problems:
         _err(f"row {problem.row}: {problem.field}: {problem.message}")
     if not result.agencies:
-        raise CliError(f"{args.source}: no agency rows could be read; nothing imported")
+        raise CliError(f"{result.source}: no agency rows could be read; nothing imported")
     store = _open_store(args, config)
-    report = store.merge_import(result.agencies, source=str(args.source), operator=config.operator)
-    print(
+    report = store.merge_import(result.agencies, source=result.source, operator=config.operator)
+    _out(
         ("นำเข้าแล้ว" if th else "Imported")
         + f": added {len(report.added)}, changed {len(report.changed)}, unchanged {len(report.unchanged)}, "
         f"missing {len(report.missing)}, bad rows {len(result.problems)}"
@@ -281,18 +360,18 @@ def cmd_import(args: argparse.Namespace, config: AppConfig) -> int:
 def cmd_correct(args: argparse.Namespace, config: AppConfig) -> int:
     from checks.address import read_address
     from console.runner import Runner
-
+    _typed_text(args.address, "address")
+    operator = _typed_text(args.operator, "--operator") if args.operator is not None else config.operator
     store = _open_store(args, config)
     record = _find_one(store, args.agency)
     reading = read_address(args.address)
     if "crlf" in reading.problems or "control_chars" in reading.problems:
         raise CliError("the new address contains line breaks or control characters; type it again")
     runner = Runner(store, config)
-    operator = args.operator or config.operator
     correction, verdict = asyncio.run(
         runner.correct(record.agency.id, args.address, args.reason, operator, recheck=not args.no_recheck)
     )
-    print(f"correction {correction.id}: {correction.old_address} → {correction.new_address} ({operator})")
+    _out(f"correction {correction.id}: {correction.old_address} → {correction.new_address} ({operator})")
     if verdict is None:
         if not args.no_recheck:
             _err("recheck stopped: our own network is failing (canary)")
@@ -300,24 +379,25 @@ def cmd_correct(args: argparse.Namespace, config: AppConfig) -> int:
         return EXIT_OK
     rule = config.rule(verdict.group)
     label = (rule.label_th if config.language == "th" else rule.label_en) if rule else ""
-    print(f"{verdict.group} {label}")
+    _out(f"{verdict.group} {label}")
     from console.findings_text import finding_text
     from console.thai import safe_text
 
     for finding in verdict.findings:
         sentence = finding_text(finding, config.language, declared=verdict.evidence.declared)
-        print(f"  - {sentence} ({safe_text(finding.code)})")
+        _out(f"  - {sentence} ({safe_text(finding.code)})")
     line = safe_text(verdict.evidence.one_line())
     if line:
-        print(f"  {line}")
+        _out(f"  {line}")
     return EXIT_OK
 
 
 def cmd_note(args: argparse.Namespace, config: AppConfig) -> int:
+    text = _typed_text(args.text, "note")
     store = _open_store(args, config)
     record = _find_one(store, args.agency)
-    note = store.add_note(record.agency.id, args.text, config.operator)
-    print(f"note {note.id} saved for {record.agency.id}")
+    note = store.add_note(record.agency.id, text, config.operator)
+    _out(f"note {note.id} saved for {record.agency.id}")
     return EXIT_OK
 
 
@@ -329,6 +409,7 @@ def _export_items(store: Any, args: argparse.Namespace, config: AppConfig) -> li
     scope = scope_from_args(args)
     ruleset = Ruleset.of(config.engine)
     records = store.records(with_history=False)
+    _say_store_problems(store)
     if not (args.all or scope.groups or scope.bucket or scope.followup_only):
         in_area = select(records, scope, ruleset)
         scope = replace(scope, followup_only=True)
@@ -355,7 +436,7 @@ def cmd_export(args: argparse.Namespace, config: AppConfig) -> int:
     fmt = args.format or Path(args.output).suffix.lstrip(".").lower() or "xlsx"
     if fmt not in ("xlsx", "csv", "json"):
         raise CliError(f"--format {fmt!r}: use xlsx, csv or json")
-    out = Path(args.output)
+    out = _export_target(args.output, store, args.force)
     if fmt == "json":
         objects = []
         for r in records:
@@ -374,13 +455,13 @@ def cmd_export(args: argparse.Namespace, config: AppConfig) -> int:
             obj["corrections"] = [c.__dict__ for c in r.corrections]
             obj["notes"] = [n.__dict__ for n in r.notes]
             objects.append(obj)
-        export.write_jsonl(out, objects)
+        _written(out, export.write_jsonl, out, objects)
     else:
         items = [export.record_item(r) for r in records]
         rows = export.followup_rows(items, config.engine.rules, lang=config.language)
         header = list(export.followup_header(config.language))
-        (export.write_xlsx if fmt == "xlsx" else export.write_csv)(out, header, rows)
-    print(f"{len(records)} → {out}")
+        _written(out, export.write_xlsx if fmt == "xlsx" else export.write_csv, out, header, rows)
+    _out(f"{len(records)} → {out}")
     return EXIT_OK
 
 
@@ -392,6 +473,7 @@ def cmd_report(args: argparse.Namespace, config: AppConfig) -> int:
     if args.since is not None:
         return _report_since(args, config, store)
     records = select(store.records(with_history=False), scope_from_args(args), Ruleset.of(config.engine))
+    _say_store_problems(store)
     key = (lambda r: r.agency.district or "-") if args.province else (lambda r: r.agency.province or "-")
     groups = [group_of(r) for r in records]  # a verdict about an old address counts as not checked
     national = report.summarize(groups, config.engine.rules)
@@ -409,11 +491,12 @@ def cmd_report(args: argparse.Namespace, config: AppConfig) -> int:
             for g, n in groups.items():
                 previous_counts[g] = previous_counts.get(g, 0) + n
     if args.xlsx:
-        report.write_section22_xlsx(
-            Path(args.xlsx), national, per_area, previous_counts, config.engine.rules,
+        target = _export_target(args.xlsx, store, args.force)
+        _written(
+            target, report.write_section22_xlsx, target, national, per_area, previous_counts, config.engine.rules,
             area_title="รายอำเภอ" if args.province else "รายจังหวัด",
         )
-        print(f"→ {args.xlsx}")
+        _out(f"→ {args.xlsx}")
     if args.json:
         data = {
             "total": national.total,
@@ -424,17 +507,17 @@ def cmd_report(args: argparse.Namespace, config: AppConfig) -> int:
             "areas": {a: {"total": s.total, "by_group": s.by_group, "by_bucket": s.by_bucket} for a, s in per_area.items()},
             "change_since_previous": report.diff(national.by_group, previous_counts) if previous_counts is not None else None,
         }
-        print(json.dumps(data, ensure_ascii=False, indent=1))
+        print(json_text(data, indent=1))
         return EXIT_OK
     _print_summary(config, groups, None)
     if previous_counts is not None:
         change = report.diff(national.by_group, previous_counts)
-        print(("เปลี่ยนแปลงจากการตรวจครั้งก่อน: " if config.language == "th" else "change since previous scan: ")
+        _out(("เปลี่ยนแปลงจากการตรวจครั้งก่อน: " if config.language == "th" else "change since previous scan: ")
               + ", ".join(f"{g} {n:+d}" for g, n in change.items() if n))
-    print()
+    _out()
     for area, s in per_area.items():
         cells = "  ".join(f"{b} {s.by_bucket.get(b, 0)} ({report.percent(s.by_bucket.get(b, 0), s.checked)})" for b in ("A", "BE", "W"))
-        print(f"{area:<24} {s.total:>5}  {cells}")
+        _out(f"{area:<24} {s.total:>5}  {cells}")
     return EXIT_OK
 
 
@@ -448,18 +531,19 @@ def _report_since(args: argparse.Namespace, config: AppConfig, store: Any) -> in
     if args.format == "xlsx":
         if not args.output:
             raise CliError("--format xlsx needs -o FILE.xlsx (where to write the report)")
-        trends.write_since_xlsx(Path(args.output), result, config.engine.rules, config.language)
-        print(f"{len(result.moves)} → {args.output}")
+        target = _export_target(args.output, store, args.force)
+        _written(target, trends.write_since_xlsx, target, result, config.engine.rules, config.language)
+        _out(f"{len(result.moves)} → {target}")
         return EXIT_OK
     for line in trends.since_text(result, config.engine.rules, config.language):
-        print(line)
+        _out(line)
     return EXIT_OK
 
 
 def cmd_tui(args: argparse.Namespace, config: AppConfig) -> int:
     from console.tui.factory import make_app
 
-    make_app(config, _open_store(args, config)).run()
+    make_app(config, _open_store(args, config), read_only=getattr(args, "read_only", False)).run()
     return EXIT_OK
 
 
@@ -490,7 +574,74 @@ def cmd_demo(args: argparse.Namespace, config: AppConfig) -> int:
         from console.tui.factory import make_app
 
         make_app(demo_config, store, runner, title_suffix=" — demo", autostart_scan=not args.no_scan).run()
-    print(f"demo store: {store_path}")
+    _out(f"demo store: {store_path}")
+    return EXIT_OK
+
+
+def cmd_init(args: argparse.Namespace, config: AppConfig) -> int:
+    """Create the store (or convert it); with --shared GROUP, one the whole Unix group works on."""
+    from console.store import StoreError
+    from console.store.shared import init_shared
+
+    path = Path(args.store).expanduser().absolute() if args.store else config.store_path
+    if args.shared:
+        try:
+            init_shared(path, args.shared)
+        except StoreError as exc:
+            raise CliError(str(exc)) from exc
+    store = _open_store(args, config)
+    kind = f"shared by the Unix group {args.shared} (directory 2770, files 0660)" if args.shared else "private (0700/0600)"
+    _out(f"store {store.path}: {kind}")
+    return EXIT_OK
+
+
+def cmd_backup(args: argparse.Namespace, config: AppConfig) -> int:
+    """A consistent copy of the store while others keep working; open it with --store DEST."""
+    from console.store import StoreError
+
+    store = _open_store(args, config)
+    try:
+        target = store.backup(Path(args.dest))
+    except StoreError as exc:
+        raise CliError(str(exc)) from exc
+    _out(f"backup → {target}  (saraban --store {target} report)")
+    return EXIT_OK
+
+
+def cmd_same(args: argparse.Namespace, config: AppConfig) -> int:
+    """Two rows flagged as possible duplicates are one agency: merge OTHER into KEEP (both histories kept)."""
+    store = _open_store(args, config)
+    keep, other = _find_one(store, args.keep), _find_one(store, args.other)
+    try:
+        store.confirm_same(keep.agency.id, other.agency.id, config.operator)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    _out(f"{other.agency.id} merged into {keep.agency.id} (corrections, notes and history of both kept)")
+    return EXIT_OK
+
+
+def cmd_different(args: argparse.Namespace, config: AppConfig) -> int:
+    """Two rows flagged as possible duplicates are different agencies: the flag goes, also on re-import."""
+    store = _open_store(args, config)
+    a, b = _find_one(store, args.first), _find_one(store, args.second)
+    try:
+        store.confirm_different(a.agency.id, b.agency.id, config.operator)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    _out(f"{a.agency.id} and {b.agency.id} are different agencies: no longer flagged as duplicates")
+    return EXIT_OK
+
+
+def cmd_followup(args: argparse.Namespace, config: AppConfig) -> int:
+    """Mark many agencies at once (e.g. every one called today): one write."""
+    store = _open_store(args, config)
+    ids = [_find_one(store, key).agency.id for key in args.agencies]
+    state = None if args.state in ("-", "clear") else args.state
+    try:
+        store.set_followups(ids, state, config.operator)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    _out(f"{len(ids)} agencies marked {state or '(cleared)'}")
     return EXIT_OK
 
 
@@ -498,6 +649,26 @@ def cmd_watch(args: argparse.Namespace, config: AppConfig) -> int:
     from console.watch import headless
 
     return headless.run(_open_store(args, config), config, once=args.once)
+
+
+def cmd_serve(args: argparse.Namespace, config: AppConfig) -> int:
+    from console import serve
+
+    store = _open_store(args, config)  # a clear message now rather than in every browser tab
+    try:
+        settings = serve.settings(
+            args.host, args.port, args.token, Path(store.path),
+            Path(args.config).expanduser() if args.config else None, config.language, args.public_url,
+        )
+
+        def ready(url: str) -> None:
+            print(("เปิดในเบราว์เซอร์ (อ่านอย่างเดียว): " if config.language == "th" else "open in a browser (read-only): ")
+                  + url, flush=True)
+
+        asyncio.run(serve.serve(settings, ready=ready))
+    except serve.ServeError as exc:
+        raise CliError(str(exc)) from exc
+    return EXIT_OK
 
 
 def cmd_bench(args: argparse.Namespace, config: AppConfig) -> int:
@@ -553,18 +724,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="every agency in the filters, not only those to follow up")
     p.add_argument("--format", choices=("xlsx", "csv", "json"))
     p.add_argument("-o", "--output", required=True)
+    p.add_argument("--force", action="store_true", help="replace the output file if it exists")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("report", help="OPDC-style summary: buckets, groups, per province")
     _add_scope_args(p)
     p.add_argument("--json", action="store_true")
     p.add_argument("--xlsx", help="also write the Section 22 summary as XLSX")
+    p.add_argument("--force", action="store_true", help="replace the --xlsx / -o file if it exists")
     p.add_argument("--since", metavar="DATE", help="who moved between the scan of DATE (2026-11-01 or BE 01/11/2569) and the latest")
     p.add_argument("--format", choices=("text", "xlsx"), default="text", help="with --since: print, or write -o FILE")
     p.add_argument("-o", "--output", help="with --since --format xlsx: the file to write")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("tui", help="open the console (the default)")
+    p.add_argument("--read-only", action="store_true", help="no corrections, notes, scans, imports, exports")
     p.set_defaults(func=cmd_tui)
 
     p = sub.add_parser("demo", help="the console on the national sample world and a simulated internet")
@@ -574,9 +748,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-scan", action="store_true", help="open the console without starting a scan")
     p.set_defaults(func=cmd_demo)
 
+    p = sub.add_parser("init", help="create the store; --shared GROUP: one store for a whole Unix group")
+    p.add_argument("--shared", metavar="GROUP", help="directory 2770 and files 0660 in GROUP, kept on every write")
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("backup", help="a consistent copy of the store while others work (open it with --store)")
+    p.add_argument("dest", help="the new store path of the copy")
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("same", help="two rows flagged as possible duplicates are one agency: merge them")
+    p.add_argument("keep", help="the agency to keep (id or ลำดับที่)")
+    p.add_argument("other", help="the row merged into it")
+    p.set_defaults(func=cmd_same)
+
+    p = sub.add_parser("different", help="two rows flagged as possible duplicates are different agencies")
+    p.add_argument("first")
+    p.add_argument("second")
+    p.set_defaults(func=cmd_different)
+
+    p = sub.add_parser("followup", help="set the follow-up mark of several agencies in one write")
+    p.add_argument("state", help="e.g. called_waiting; '-' clears it")
+    p.add_argument("agencies", nargs="+", help="ids or ลำดับที่")
+    p.set_defaults(func=cmd_followup)
+
     p = sub.add_parser("watch", help="recheck waiting and E agencies on a schedule (headless, for systemd)")
     p.add_argument("--once", action="store_true", help="one round of whoever is due now, then exit")
     p.set_defaults(func=cmd_watch)
+
+    p = sub.add_parser("serve", help="the console in a browser, read-only, for supervisors")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: use an SSH tunnel)")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--token", help="the token the URL must carry (made for you on any non-loopback address)")
+    p.add_argument("--public-url", help="the address browsers use, when it differs from --host:--port")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("bench", help="measure speed, politeness and memory on the simulated internet")
     p.add_argument("--agencies", type=int, default=8286)
@@ -608,6 +812,43 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except Exception as exc:
+        message = _expected_failure(exc)
+        if message is None:
+            if os.environ.get("SARABAN_DEBUG"):
+                raise
+            _err(
+                f"internal error ({type(exc).__name__}: {exc}); nothing more was done. Please report it with "
+                "the command you ran (SARABAN_DEBUG=1 shows the details)"
+            )
+            return 1
+        _err(message)
+        return EXIT_BAD_INPUT
+
+
+def _expected_failure(exc: Exception) -> str | None:
+    """The one-line message for a failure an operator can meet and act on; None for a bug."""
+    from console.export import ExportTargetError
+    from console.importer import ListReadError
+    from console.store import StoreError
+
+    if isinstance(exc, ExceptionGroup) and exc.exceptions:
+        first = exc.exceptions[0]
+        return _expected_failure(first) if isinstance(first, Exception) else None
+    if isinstance(exc, StoreError | ListReadError | ExportTargetError):
+        return str(exc)
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{_os_reason(exc)}; nothing more was done"
+    if isinstance(exc, MemoryError):
+        return "not enough memory for this input; split it into smaller files and try again"
+    if isinstance(exc, RecursionError):
+        return "the input is nested too deeply to be a saraban file; check the file"
+    if isinstance(exc, ValueError):  # the store's limits on typed text (length, blank)
+        return f"{exc}; nothing was changed"
+    if isinstance(exc, KeyError):
+        return f"no agency {exc.args[0]!r} (was it removed by another operator?); nothing was changed"
+    return None
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import io
 import json
 import os
 import re
-import tempfile
+import stat
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -33,7 +33,9 @@ from checks.model import (
 )
 from console.i18n import tr
 from console.rules import Record, current_address, group_of
+from console.store.atomic import atomic_write
 from console.thai import be_date, cell_safe, safe_text
+from console.watch.schedule import FIXED_VERIFIED
 
 FOLLOWUP_COLUMNS: tuple[str, ...] = (
     "ลำดับที่",
@@ -201,7 +203,8 @@ class ExportRow:
             checked=checked,
             evidence=evidence,
             flags="; ".join(dict.fromkeys(flags)),
-            followup=tr("followup.called", lang) if followup else "",
+            followup=(tr("followup.fixed_verified" if followup == FIXED_VERIFIED else "followup.called", lang)
+                      if followup else ""),
             notes="; ".join(safe_text(n).strip() for n in notes if n and n.strip()),
         )
 
@@ -280,32 +283,105 @@ def export_target(typed: str, default_name: str) -> tuple[Path, bool]:
 
 
 # ------------------------------------------------------------------------------------------------
+# Where an export may go: only a regular file that is not part of a store
+# ------------------------------------------------------------------------------------------------
+
+
+class ExportTargetError(Exception):
+    """The export cannot go where asked; the message names the path and what to do. Nothing was written."""
+
+
+_STORE_MARK = re.compile(rb'"app"\s*:\s*"saraban"')
+_SNIFF_BYTES = 1 << 20
+
+
+def store_files(store_path: Path) -> list[Path]:
+    """The files a store at `store_path` owns (or will own): main, operator, locks, verdict shards."""
+    base = Path(store_path).expanduser().absolute()
+    paths = [base]
+    with contextlib.suppress(OSError):
+        paths += [entry for entry in base.parent.iterdir() if entry.name.startswith(base.name + ".")]
+    return paths
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _looks_like_store(path: Path) -> bool:
+    """A saraban store file by its content: JSON whose meta says app = "saraban"."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(_SNIFF_BYTES)
+    except OSError:
+        return False
+    return head.lstrip()[:1] == b"{" and _STORE_MARK.search(head) is not None
+
+
+def check_target(path: Path, *, store_path: Path | None = None, force: bool = False) -> Path:
+    """Refuse an export target that is not a regular file we may replace; returns the path to write.
+
+    Refused: a missing or read-only folder, a folder, a device node, FIFO or socket, any file of the
+    open store (by path and by identity, so links count) or anything that looks like a store file,
+    and an existing file unless `force` (the console asks first; the CLI needs --force).
+    """
+    target = Path(path).expanduser()
+    shown = safe_text(str(target))
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise ExportTargetError(f"{shown}: the folder {safe_text(str(parent))} does not exist; create it or choose another")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ExportTargetError(f"{shown}: the folder {safe_text(str(parent))} is not writable; choose another")
+    if store_path is not None:
+        owned = store_files(store_path)
+        base = owned[0]
+        verdicts = base.with_name(base.name + ".verdicts")
+        identities = {i for i in map(_identity, owned) if i is not None}
+        if verdicts.is_dir():
+            with contextlib.suppress(OSError):
+                identities |= {i for i in map(_identity, verdicts.iterdir()) if i is not None}
+        same_folder = _identity(parent) == _identity(base.parent)
+        if (
+            (same_folder and (target.name == base.name or target.name.startswith(base.name + ".")))
+            or _identity(target) in identities
+            or (_identity(parent) is not None and _identity(parent) == _identity(verdicts))
+        ):
+            raise ExportTargetError(
+                f"{shown} is part of the store {safe_text(str(owned[0]))}; exporting there would destroy it. "
+                "Choose another file name"
+            )
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        return target
+    except OSError as exc:
+        raise ExportTargetError(f"{shown}: cannot look at it ({exc.strerror or exc}); choose another path") from exc
+    if stat.S_ISDIR(st.st_mode):
+        raise ExportTargetError(f"{shown} is a folder; give a file name inside it (e.g. {shown}/ติดตาม.xlsx)")
+    if not stat.S_ISREG(st.st_mode):
+        raise ExportTargetError(
+            f"{shown} is not a regular file (a device, pipe or socket); export to an ordinary file"
+        )
+    if _looks_like_store(target):
+        raise ExportTargetError(f"{shown} is a saraban store file; exporting there would destroy it. Choose another name")
+    if not force:
+        raise ExportTargetError(f"{shown} already exists; add --force to replace it, or choose another name")
+    return target
+
+
+# ------------------------------------------------------------------------------------------------
 # Writing files: 0600, temp file + os.replace
 # ------------------------------------------------------------------------------------------------
 
 
 def _atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> None:
-    """Write through `write` into a 0600 temp file beside `path`, fsync, then replace `path`."""
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    try:
-        os.fchmod(fd, 0o600)  # mkstemp already does 0600; say it explicitly
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError):
-        dir_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+    """Write through `write` into a 0600 temp file beside `path`, fsync, then replace `path`
+    (the store's one atomic writer)."""
+    atomic_write(path, write)
 
 
 def _display_width(text: str) -> int:
@@ -360,7 +436,9 @@ def write_xlsx_sheets(
             ws.auto_filter.ref = f"A1:{get_column_letter(len(widths))}{max(len(all_rows), 1)}"
     if not wb.worksheets:
         wb.create_sheet("Sheet1")
-    _atomic_write(path, wb.save)
+    buffer = io.BytesIO()
+    wb.save(buffer)  # in memory first: a full disk then fails one plain write, not inside zipfile
+    _atomic_write(path, lambda fh: fh.write(buffer.getbuffer()))
 
 
 def _sheet_title(title: str) -> str:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from checks import events as ev
 from checks.model import Agency, Verdict
 from console.config import AppConfig
-from console.store import Correction, Store
+from console.store import AgencyRecord, Correction, Store
 from console.trends import save_scan_groups
 
 if TYPE_CHECKING:  # the engine is imported when a scan or recheck starts: the console opens sooner
@@ -65,9 +65,15 @@ class Runner:
         if self.scanner is not None:
             self.scanner.stop()
 
-    def agencies_to_check(self, agency_ids: Sequence[str] | None = None) -> list[Agency]:
-        """The agencies as they should be probed now: a correction replaces the declared address."""
-        records = self.store.records(with_history=False, light=True)
+    def agencies_to_check(
+        self, agency_ids: Sequence[str] | None = None, records: Sequence[AgencyRecord] | None = None
+    ) -> list[Agency]:
+        """The agencies as they should be probed now: a correction replaces the declared address.
+
+        `records`: the store's records if the caller has just read them (the watcher), else read here.
+        """
+        if records is None:
+            records = self.store.records(with_history=False, light=True)
         wanted = set(agency_ids) if agency_ids is not None else None
         result: list[Agency] = []
         for record in records:
@@ -86,6 +92,7 @@ class Runner:
         *,
         snapshot: bool = True,
         wait_for_network: bool = False,
+        records: Sequence[AgencyRecord] | None = None,
     ) -> ev.ScanFinished:
         """Check the given agencies (all when None), saving verdicts in batches as they arrive.
 
@@ -95,7 +102,7 @@ class Runner:
         if self.scanner is not None:
             raise RuntimeError("a scan is already running")
         self._stop_requested = False
-        agencies = await asyncio.to_thread(self.agencies_to_check, agency_ids)
+        agencies = await asyncio.to_thread(self.agencies_to_check, agency_ids, records)
         total = len(agencies)
         done_before = 0
         pending: list[Verdict] = []
@@ -125,6 +132,8 @@ class Runner:
         first_pass = True
 
         def sink(event: ev.Event) -> None:
+            if saving is not None and saving.done() and not saving.cancelled() and saving.exception():
+                self.stop()  # results can no longer be saved (full disk...): stop probing; the error follows
             if isinstance(event, ev.AgencyChecked):
                 pending.append(event.verdict)
                 if len(pending) >= SAVE_BATCH or time.monotonic() - last_save >= SAVE_EVERY_S:

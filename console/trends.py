@@ -8,12 +8,9 @@ whole and atomically, 0600), so the store's main file does not grow with every s
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
 import secrets
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -23,6 +20,7 @@ from typing import Any
 from checks.config import Rule
 from console.report import bucket_of
 from console.store import AgencyRecord, Store
+from console.store.atomic import atomic_write
 from console.thai import be_date, safe_text, to_ascii_digits
 
 SCAN_SCHEMA = 1
@@ -80,28 +78,6 @@ def scans_dir(store_path: Path) -> Path:
     return store_path.with_name(store_path.name + ".scans")
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError):
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-
-
 def save_scan_groups(store: Store, *, at: str | None = None) -> Path:
     """Keep every checked agency's group as of now (called when a full scan finished)."""
     at = at or datetime.now().astimezone().isoformat()  # microseconds: two scans in one second stay ordered
@@ -110,8 +86,10 @@ def save_scan_groups(store: Store, *, at: str | None = None) -> Path:
         if rec.verdict is not None:
             groups.setdefault(rec.verdict.group, []).append(rec.agency.id)
     stamp = re.sub(r"[^0-9]", "", at)[:20]
-    path = scans_dir(Path(store.path)) / f"{stamp}-{secrets.token_hex(4)}.json"
-    _atomic_write_text(path, json.dumps({"schema": SCAN_SCHEMA, "at": at, "groups": groups}, ensure_ascii=False))
+    # beside the store, with the store's own modes (a shared store's group can read it) and its one writer
+    path = store.side_dir(".scans") / f"{stamp}-{secrets.token_hex(4)}.json"
+    text = json.dumps({"schema": SCAN_SCHEMA, "at": at, "groups": groups}, ensure_ascii=False)
+    atomic_write(path, text.encode("utf-8"), modes=store.modes)
     return path
 
 

@@ -345,26 +345,21 @@ def test_bad_rows_are_reported_with_row_numbers(tmp_path: Path) -> None:
         ["1", "1111111111111", "อบต. ก", "เมือง", "ตาก", "a@dla.go.th"],  # 2 ok
         ["2", "", "", "เมือง", "ตาก", "b@dla.go.th"],  # 3 missing name
         [],  # 4 empty: skipped silently
-        ["3", "1111111111111", "อบต. ข", "เมือง", "ตาก", "c@dla.go.th"],  # 5 duplicate code
-        ["4", "", "อบต. ก", "เมือง", "ตาก", "d@dla.go.th"],  # 6 duplicate name+district+province
+        ["3", "1111111111111", "อบต. ข", "เมือง", "ตาก", "c@dla.go.th"],  # 5 same code: kept, own id
+        ["4", "", "อบต. ก", "เมือง", "ตาก", "d@dla.go.th"],  # 6 same name+district+province: kept
         ["5", "", "อบต. ค", "เมือง"],  # 7 short row: padded, kept
         ["6", "", "อบต. ง", "เมือง", "ตาก", "e@dla.go.th", "extra", "more"],  # 8 long row: kept
         ["7", "", "อบต. จ" + "ก" * 2_500, "เมือง", "ตาก", "f@dla.go.th"],  # 9 huge cell
         ["8", "", "อบต. ฉ", "เมือง", "ตาก", "x" * 2_001],  # 10 huge address
     ]
     result = read_agencies(_write(tmp_path / "bad.tsv", _tsv(rows)))
-    assert [a.seq for a in result.agencies] == ["1", "5", "6"]
-    short = result.agencies[1]
+    # every row that names an agency is one (duplicates are the operator's call, flagged by the store)
+    assert [a.seq for a in result.agencies] == ["1", "3", "4", "5", "6"]
+    assert len({a.id for a in result.agencies}) == 5
+    assert result.agencies[1].id == "1111111111111~2"
+    short = result.agencies[3]
     assert short.province == "" and short.declared == ""
-    assert [(p.row, p.field) for p in result.problems] == [
-        (3, "name"),
-        (5, "code"),
-        (6, "name"),
-        (9, "name"),
-        (10, "declared"),
-    ]
-    assert "2" in result.problems[1].message  # points at the row holding the same code
-    assert "2" in result.problems[2].message
+    assert [(p.row, p.field) for p in result.problems] == [(3, "name"), (9, "name"), (10, "declared")]
 
 
 def test_multiline_cell_keeps_row_numbers_as_records(tmp_path: Path) -> None:

@@ -523,47 +523,62 @@ def test_group_change_time_is_known_without_the_history(tmp_path: Path) -> None:
     assert light["tak-3"].group_changed_at is None  # never checked
 
 
-def _as_saved_before_group_changes_were_kept(store: Store) -> None:
-    """Strip the group fields from every verdict shard, as a store written by an older saraban."""
-    for shard in store.path.parent.rglob("*.json"):
-        if "verdicts" not in shard.parent.name:
-            continue
-        data = json.loads(shard.read_text(encoding="utf-8"))
-        for doc in (data.get("verdicts") or {}).values():
-            doc.pop("group_changed_at", None), doc.pop("group", None)
-        shard.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+def _schema1_store(tmp_path: Path, verdicts: list[Verdict], history_limit: int) -> Path:
+    """A store as saraban wrote it before history was kept apart (schema 1, no group fields): agencies
+    from `new_store`, then each agency's verdicts with the earlier ones in the shard's own history."""
+    from console.store.codec import verdict_texts
+    from console.store.layer import shard_of, stable_id
+
+    path = new_store(tmp_path).path
+    main = json.loads(path.read_text(encoding="utf-8"))
+    main["meta"]["1"]["schema"] = 1
+    path.write_text(json.dumps(main, ensure_ascii=False), encoding="utf-8")
+    shards: dict[int, dict] = {}
+    docs: dict[str, dict] = {}
+    for verdict in verdicts:
+        text, short = verdict_texts(verdict)
+        doc = docs.get(verdict.agency_id)
+        history = ([doc["compact"], *doc["history"]] if doc else [])[:history_limit]
+        docs[verdict.agency_id] = {"agency_id": verdict.agency_id, "current": text, "compact": short, "history": history}
+    directory = path.with_name(path.name + ".verdicts")
+    directory.mkdir()
+    for aid, doc in docs.items():
+        shard = shards.setdefault(
+            shard_of(aid), {"meta": {"1": {"schema": 1, "app": "saraban", "kind": "verdicts"}}, "verdicts": {}}
+        )
+        shard["verdicts"][str(stable_id(aid))] = doc
+    for index, data in shards.items():
+        (directory / f"{index:02d}.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return path
 
 
 def test_group_change_time_of_verdicts_saved_before_it_was_kept(tmp_path: Path) -> None:
-    """Older stores have no group_changed_at: it is worked out from the history, then kept."""
-    store = new_store(tmp_path)
-    for group, day in (("D3", "01"), ("A1", "02"), ("A1", "03")):
-        store.save_verdicts([make_verdict("tak-1", group, f"2026-01-{day}T09:00:00+07:00")])
-    _as_saved_before_group_changes_were_kept(store)
-    old = Store(store.path)
+    """Older stores have no group_changed_at: it is worked out from the history when migrating, then kept."""
+    days = (("D3", "01"), ("A1", "02"), ("A1", "03"))
+    path = _schema1_store(tmp_path, [make_verdict("tak-1", g, f"2026-01-{d}T09:00:00+07:00") for g, d in days], 10)
+    old = Store(path)
+    assert old.notices and "upgraded" in old.notices[0]
     assert old.record("tak-1").group_changed_at == "2026-01-02T09:00:00+07:00"
     old.save_verdicts([make_verdict("tak-1", "A1", "2026-01-04T09:00:00+07:00")])
-    assert Store(store.path).record("tak-1").group_changed_at == "2026-01-02T09:00:00+07:00"
+    assert Store(path).record("tak-1").group_changed_at == "2026-01-02T09:00:00+07:00"
 
 
 def test_steady_group_beyond_the_kept_history_is_not_a_change(tmp_path: Path) -> None:
     """An old shard whose whole (truncated) history shows one group: no invented change date."""
-    store = new_store(tmp_path, history_limit=3)
-    for day in range(1, 7):
-        store.save_verdicts([make_verdict("tak-1", "D3", f"2026-01-0{day}T09:00:00+07:00")])
-    _as_saved_before_group_changes_were_kept(store)
-    old = Store(store.path, history_limit=3)
+    verdicts = [make_verdict("tak-1", "D3", f"2026-01-0{day}T09:00:00+07:00") for day in range(1, 7)]
+    path = _schema1_store(tmp_path, verdicts, 3)
+    old = Store(path, history_limit=3)
     assert old.record("tak-1").group_changed_at == ""  # unknown: not since any date we could name
     old.save_verdicts([make_verdict("tak-1", "D3", "2026-01-07T09:00:00+07:00")])
-    assert Store(store.path, history_limit=3).record("tak-1").group_changed_at == ""
+    assert Store(path, history_limit=3).record("tak-1").group_changed_at == ""
     old.save_verdicts([make_verdict("tak-1", "A1", "2026-01-08T09:00:00+07:00")])  # fixed at last
-    assert Store(store.path, history_limit=3).record("tak-1").group_changed_at == "2026-01-08T09:00:00+07:00"
+    assert Store(path, history_limit=3).record("tak-1").group_changed_at == "2026-01-08T09:00:00+07:00"
 
 
 @pytest.mark.parametrize("raw", [b'{"a": NaN}', b'{"a": "\\ud800"}', '{"ไทย": "ตาก"}'.encode()])
 def test_fast_parser_accepts_exactly_what_the_standard_library_accepts(raw: bytes) -> None:
     """orjson refuses some JSON that json accepts (NaN, lone surrogates): same result either way."""
-    from console.store import _parse_json
+    from console.store.codec import parse_json as _parse_json
 
     got, want = _parse_json(raw), json.loads(raw.decode("utf-8"))
     assert json.dumps(got) == json.dumps(want)
@@ -571,13 +586,13 @@ def test_fast_parser_accepts_exactly_what_the_standard_library_accepts(raw: byte
 
 def test_exact_reads_keep_big_integers() -> None:
     """orjson would read 2**100 as a float: files with operator or imported data are read exactly."""
-    from console.store import _parse_json
+    from console.store.codec import parse_json as _parse_json
 
     assert _parse_json(b'{"n": 1267650600228229401496703205376}', fast=False) == {"n": 2**100}
 
 
 def test_fast_parser_refuses_damage_like_the_standard_library() -> None:
-    from console.store import _parse_json
+    from console.store.codec import parse_json as _parse_json
 
     with pytest.raises(json.JSONDecodeError):
         _parse_json(b'{"verdicts": {"1": {"current": "x"}}} trailing garbage')

@@ -99,6 +99,7 @@ class SimInternet:
             "timeout": 3.0,
             "deadline": 20.0,
             "retry_delay": 1.0,
+            "proxy": None,  # the simulated hosts are on this machine: an office relay must not be asked for them
         }
         smtp_fields.update(smtp_overrides)
         smtp = dataclasses.replace(base.smtp, **smtp_fields)  # type: ignore[arg-type]

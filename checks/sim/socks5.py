@@ -12,6 +12,7 @@ import contextlib
 import ipaddress
 import socket
 import struct
+import threading
 from collections.abc import Callable
 
 REPLY_OK = 0x00
@@ -159,4 +160,59 @@ async def _pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> Non
                 sink.write_eof()
 
 
-__all__ = ["SimSocks5Server"]
+
+
+class SimSocks5Thread:
+    """The same server in its own thread and event loop, so relaying does not slow the engine's loop
+    (the bench's "through a SOCKS5 proxy" line measures the proxy path, not a shared loop)."""
+
+    def __init__(self, **server_kwargs: object) -> None:
+        self.server = SimSocks5Server(**server_kwargs)  # type: ignore[arg-type]
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._stop: asyncio.Event | None = None
+        self._error: BaseException | None = None
+
+    def __enter__(self) -> SimSocks5Server:
+        self._thread = threading.Thread(target=self._run, name="saraban-sim-socks5", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(10.0) or self._error is not None:
+            self.__exit__()
+            raise RuntimeError(f"the simulated SOCKS5 proxy did not start: {self._error}")
+        return self.server
+
+    def __exit__(self, *exc: object) -> None:
+        loop, stop, thread = self._loop, self._stop, self._thread
+        if loop is not None and stop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(stop.set)
+        if thread is not None:
+            thread.join(10.0)
+        self._thread = None
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        try:
+            loop.run_until_complete(self._main())
+        finally:
+            loop.close()
+            self._ready.set()
+
+    async def _main(self) -> None:
+        self._stop = asyncio.Event()
+        try:
+            await self.server.start()
+        except BaseException as exc:
+            self._error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        try:
+            await self._stop.wait()
+        finally:
+            await self.server.stop()
+
+
+__all__ = ["SimSocks5Server", "SimSocks5Thread"]

@@ -54,6 +54,7 @@ from console.rules import (
     search_haystack,
 )
 from console.seams import ConsoleConfig, ConsoleRunner, ConsoleStore
+from console.trends import trend_points
 from console.tui.columns import ALL_COLUMNS
 from console.tui.commands import ActionsProvider, PaletteEntry
 from console.tui.screens import (
@@ -67,6 +68,7 @@ from console.tui.screens import (
     default_reader,
 )
 from console.tui.text import one_line
+from console.tui.trends import TrendScreen
 from console.tui.view import (
     CALLED_STATES,
     SORTABLE,
@@ -82,7 +84,9 @@ from console.tui.view import (
     summary_text,
     with_verdict,
 )
+from console.tui.watching import ConsoleWatch, newly_fixed
 from console.tui.widgets import AgencyTable, DetailPane, GroupsPane, ProgressPane
+from console.watch.lock import WatchLockHeld
 
 NARROW_BELOW = 120  # columns: below this one pane at a time, at or above it side by side
 WIDE_FROM = 160  # columns: from here every table column and a wider side pane
@@ -122,6 +126,13 @@ BINDING_SPECS: tuple[tuple[str, str, str, bool], ...] = (
     ("o", "sort", "sort", False),
     ("O", "sort_reverse", "sort_reverse", False),
     ("M", "clear_marks", "clear_marks", False),
+    ("5", "trends", "pane_trends", False),
+    ("W", "watch", "watch", False),
+)
+# What a supervisor's read-only console (saraban serve) must not do: these keys and palette entries
+# are absent there, and the app refuses the actions if they are sent anyway (check_action).
+WRITE_ACTIONS: frozenset[str] = frozenset(
+    {"recheck", "recheck_scope", "scan", "stop", "correct", "note", "called", "export", "import_list", "watch"}
 )
 
 
@@ -192,8 +203,10 @@ class SarabanApp(App[None]):
         autostart_scan: bool = False,
         clock: Callable[[], datetime] | None = None,
         address_reader: AddressReader | None = None,
+        read_only: bool = False,
     ) -> None:
         super().__init__()
+        self.read_only = read_only
         self.store = store
         self.runner = runner
         self.config = config
@@ -241,6 +254,11 @@ class SarabanApp(App[None]):
         self._blocked_notified = False
         self._detail_shown: tuple[str | None, str | None] = (None, None)
         self._sticky: tuple[Scope, frozenset[str]] = (Scope(), frozenset())
+        self._watch_shown: str | None = None
+        self.watching = ConsoleWatch(
+            store, config, busy=lambda: bool(getattr(self.runner, "running", False)),
+            on_fixed=lambda fixed: self.call_later(self._refresh_topbar), clock=self.clock,
+        )
 
     # ------------------------------------------------------------------------------------------
     # Setup
@@ -399,6 +417,8 @@ class SarabanApp(App[None]):
 
     def _poll(self) -> None:
         """Pick up other operators' changes (the store's generation moves when anyone writes)."""
+        if self.watching.status(self.lang) != self._watch_shown:
+            self._refresh_topbar()  # the watcher's next run, round under way, or it just ended
         if self._polling or not self.loaded:
             return
         self._polling = True
@@ -446,6 +466,8 @@ class SarabanApp(App[None]):
             if key not in self.records or self._signature(self.records[key]) != self._signature(rec)
         }
         removed = set(self.records) - set(new)
+        for rec in newly_fixed(self.records, new):  # the watcher (here or anywhere) verified a fix
+            self.notify(tr("notify.fixed", self.lang, name=one_line(rec.agency.name)), markup=False, timeout=15)
         self.records = new
         self._sort_cache = None
         self.marked &= set(new)
@@ -577,6 +599,11 @@ class SarabanApp(App[None]):
                 ),
                 style="bold red",
             )
+            text.append("  ·")
+        watch_status = self._watch_shown = self.watching.status(self.lang)
+        if watch_status:
+            text.append(" ")
+            text.append(watch_status, style="bold green")
             text.append("  ·")
         if self.marked:
             text.append(" ")
@@ -898,6 +925,33 @@ class SarabanApp(App[None]):
         elif self.focused is not self.query_one("#agencies"):
             self.action_pane("agencies")
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Read-only (saraban serve): the write actions are disabled and hidden, wherever they come from."""
+        return not (self.read_only and action in WRITE_ACTIONS)
+
+    def action_trends(self) -> None:
+        """A / B–E / W share per scan for the whole store, or the province of the current filter."""
+        province = self.scope.province
+        points = trend_points(self.snapshots, self.rules, province)
+        area = one_line(province) if province else tr("trend.all", self.lang)
+        self.push_screen(TrendScreen(points, area, self.lang))
+
+    def action_watch(self) -> None:
+        """Turn the watcher on (it takes the store's watch lock) or off (sessions under way finish)."""
+        if self.watching.on:
+            self.watching.stop()
+            self.notify(tr("notify.watch_off", self.lang), markup=False)
+        else:
+            try:
+                loop = self.watching.start()
+            except WatchLockHeld as held:
+                self.notify(tr("watch.held", self.lang, owner=one_line(str(held))), severity="warning",
+                            markup=False, timeout=15)
+                return
+            self.run_worker(loop, group="watch", exclusive=True)
+            self.notify(tr("notify.watch_on", self.lang), markup=False)
+        self._refresh_topbar()
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.help_rows(), self.lang))
 
@@ -907,7 +961,7 @@ class SarabanApp(App[None]):
         seen: set[tuple[str, str]] = set()
         for active in self.screen.active_bindings.values():
             binding = active.binding
-            if not binding.description or binding.system:
+            if not binding.description or binding.system or not self.check_action(binding.action, ()):
                 continue
             ident = binding.id or binding.action
             description = binding.description
@@ -1149,6 +1203,11 @@ class SarabanApp(App[None]):
         self.run_guarded(scan(), "scan", exclusive=True)
 
     def action_scan(self) -> None:
+        if self.watching.round_running and not self.runner.running:  # the pause key holds the watcher too
+            paused = self.watching.toggle_pause()
+            self.notify(tr("msg.scan_paused" if paused else "msg.scan_resumed", self.lang), markup=False)
+            self._refresh_topbar()
+            return
         if self.runner.running:
             if self.scan_state == "paused":
                 self.runner.resume()
@@ -1404,6 +1463,8 @@ class SarabanApp(App[None]):
         header = export.followup_header(lang)
         writer = export.write_csv if path.suffix.lower() == ".csv" else export.write_xlsx
         path.parent.mkdir(parents=True, exist_ok=True)
+        # never onto the store, a device, a FIFO or a folder (the operator already agreed to replace a file)
+        path = await self.io(export.check_target, path, store_path=self.store.path, force=True)
         await self.io(writer, path, header, rows)
         self.notify(
             tr("msg.exported", self.lang, n=len(items), path=one_line(path)), markup=False, timeout=10
@@ -1462,7 +1523,7 @@ class SarabanApp(App[None]):
                 markup=False,
                 timeout=20,
             )
-        report = await self.io(self.store.merge_import, result.agencies, source=source, operator=self.operator)
+        report = await self.io(self.store.merge_import, result.agencies, source=result.source, operator=self.operator)
 
         def size(value: Any) -> int:
             return value if isinstance(value, int) else len(value or ())
@@ -1533,7 +1594,7 @@ class SarabanApp(App[None]):
         lang = self.lang
         entries: list[PaletteEntry] = []
         for key, action, binding_id, _ in BINDING_SPECS:
-            if binding_id in ("palette", "back"):
+            if binding_id in ("palette", "back") or not self.check_action(action, ()):
                 continue
             entries.append(
                 PaletteEntry(

@@ -32,6 +32,7 @@ from console.rules import (
 )
 from console.thai import be_date
 from console.tui.text import be_long, be_short, cell, clean, field, one_line
+from console.watch.schedule import FIXED_VERIFIED, WAITING_STATES
 
 R = TypeVar("R", bound=Record)
 
@@ -133,7 +134,9 @@ def flag_labels(rec: Record, lang: str) -> list[str]:
     labels: list[str] = []
     if is_stale(rec):
         labels.append(tr("flag.stale", lang))
-    if rec.followup:
+    if rec.followup == FIXED_VERIFIED:
+        labels.append(tr("flag.fixed", lang))
+    elif rec.followup:
         labels.append(tr("flag.called", lang))
     if rec.notes:
         labels.append(tr("flag.note", lang))
@@ -143,12 +146,14 @@ def flag_labels(rec: Record, lang: str) -> list[str]:
     return labels
 
 
-CALLED_STATES: frozenset[str] = frozenset({"called_waiting", "called"})
+CALLED_STATES: frozenset[str] = WAITING_STATES  # one definition: console/watch/schedule.py
 
 
 def followup_label(state: str | None, lang: str) -> str:
     if not state:
         return tr("detail.followup_none", lang)
+    if state == FIXED_VERIFIED:
+        return tr("followup.fixed_verified", lang)
     return tr("followup.called", lang) if state in CALLED_STATES else one_line(state)
 
 

@@ -24,9 +24,9 @@ FROZEN_DT = datetime(2025, 10, 8, 15, 0, 0, tzinfo=timezone(timedelta(hours=7)))
 @pytest.fixture(autouse=True)
 def frozen_store_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     """Notes, corrections and snapshots get a fixed timestamp (snapshots must not change by the day)."""
-    import console.store
+    import console.store.facade
 
-    monkeypatch.setattr(console.store, "now_iso", lambda: FROZEN)
+    monkeypatch.setattr(console.store.facade, "now_iso", lambda: FROZEN)
 
 
 @pytest.fixture

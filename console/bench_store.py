@@ -1,0 +1,143 @@
+"""`saraban bench` store figures at national scale: 20,000 agencies after 50 scans (issue 13).
+
+How the store is built (said in the bench's notes, with how long it took): the bench's own scan on the
+simulated internet gives real verdicts (transcripts and all); they are spread over 20,000 agencies
+(agency i gets the verdict of scanned agency i mod n, under its own id), and 50 scans are saved one
+after another as the runner saves them (batches of 1,000, a snapshot after each), two weeks apart,
+with 2 % of agencies changing group at every scan. Then one more scan, a correction, a bulk "called"
+for 200 agencies and the list view's `records` are timed, and the console's memory is measured on it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from checks.model import Agency, Verdict
+from console.store import Store
+from console.store.codec import verdict_texts
+
+SCALE_AGENCIES = 20_000
+SCALE_SCANS = 50
+SCALE_HISTORY = 10  # transcripts kept for the last 10 verdicts of each agency (history_limit)
+SAVE_BATCH = 1_000  # as the runner saves
+CHURN = 0.02
+
+KEYS = (
+    "store_scale_build_s",
+    "store_scale_bytes",
+    "store_scale_growth_bytes",
+    "store_scale_new_verdicts_bytes",
+    "store_scale_persist_s",
+    "store_scale_correction_s",
+    "store_scale_bulk_called_s",
+    "store_scale_records_first_scan_s",
+    "store_scale_records_s",
+)
+
+
+def _agencies(base: Sequence[Agency], n: int) -> list[Agency]:
+    out = []
+    for i in range(n):
+        a = base[i % len(base)]
+        round_ = i // len(base)
+        declared = a.declared.replace("@", f".{round_}@", 1) if round_ else a.declared  # no false duplicates
+        out.append(dataclasses.replace(a, id=f"{a.id}-{round_}", name=f"{a.name} {round_}" if round_ else a.name,
+                                       seq=str(i + 1), declared=declared))
+    return out
+
+
+def _scan(verdicts: Sequence[Verdict], agencies: Sequence[Agency], number: int, groups: Sequence[str]) -> list[Verdict]:
+    at = (datetime(2026, 1, 5, 9, tzinfo=timezone(timedelta(hours=7))) + timedelta(days=14 * number)).isoformat()
+    out = []
+    for i, agency in enumerate(agencies):
+        v = verdicts[i % len(verdicts)]
+        group = v.group
+        if (i * 7919 + number * 104729) % 1000 < CHURN * 1000:
+            group = groups[(i + number) % len(groups)]
+        out.append(dataclasses.replace(v, agency_id=agency.id, group=group, checked_at=at,
+                                       evidence=dataclasses.replace(v.evidence, checked_at=at)))
+    return out
+
+
+def _bytes(directory: Path, name: str) -> int:
+    return sum(p.stat().st_size for p in directory.rglob("*") if (p.is_file() and p.name.startswith(name))
+               or (p.is_file() and p.parent.name.startswith(name)))
+
+
+def store_scale(
+    base_agencies: Sequence[Agency],
+    verdicts: Sequence[Verdict],
+    directory: Path,
+    progress: Callable[[str], None],
+    *,
+    agencies: int = SCALE_AGENCIES,
+    scans: int = SCALE_SCANS,
+) -> tuple[dict[str, Any], str, Path]:
+    """Build the store in `directory`, time what operators wait for; (figures, how it was built, store path)."""
+    out: dict[str, Any] = dict.fromkeys(KEYS)
+    path = directory / "scale.json"
+    everyone = _agencies(base_agencies, agencies)
+    groups = sorted({v.group for v in verdicts}) or ["A1"]
+    store = Store(path, history_limit=SCALE_HISTORY)
+    store.merge_import(everyone, source="bench", operator="bench")
+    t0 = time.perf_counter()
+    for number in range(scans):
+        if number % 10 == 0:
+            progress(f"    scale store: scan {number + 1}/{scans}...")
+        store.save_verdicts(_scan(verdicts, everyone, number, groups), batch_size=SAVE_BATCH)
+        store.save_snapshot({"bench": {"A1": agencies}}, label="scan")
+        if number == 0:
+            t1 = time.perf_counter()
+            Store(path, history_limit=SCALE_HISTORY).records(with_history=False, light=True)
+            out["store_scale_records_first_scan_s"] = round(time.perf_counter() - t1, 3)
+            t0 += time.perf_counter() - t1
+    out["store_scale_build_s"] = round(time.perf_counter() - t0, 1)
+    before = _bytes(directory, path.name)
+    out["store_scale_bytes"] = before
+    last = _scan(verdicts, everyone, scans, groups)
+    out["store_scale_new_verdicts_bytes"] = sum(len(verdict_texts(v)[0].encode("utf-8")) for v in last)
+    t0 = time.perf_counter()
+    store.save_verdicts(last, batch_size=SAVE_BATCH)
+    out["store_scale_persist_s"] = round(time.perf_counter() - t0, 3)
+    out["store_scale_growth_bytes"] = _bytes(directory, path.name) - before
+    fresh = Store(path, history_limit=SCALE_HISTORY)  # a console opening the store: nothing cached
+    t0 = time.perf_counter()
+    fresh.records(with_history=False, light=True)
+    out["store_scale_records_s"] = round(time.perf_counter() - t0, 3)
+    t0 = time.perf_counter()
+    fresh.add_correction(everyone[0].id, "saraban@dla.go.th", "bench: the agency called back", "bench")
+    out["store_scale_correction_s"] = round(time.perf_counter() - t0, 4)
+    t0 = time.perf_counter()
+    fresh.set_followups([a.id for a in everyone[:200]], "called_waiting", "bench")
+    out["store_scale_bulk_called_s"] = round(time.perf_counter() - t0, 4)
+    how = (
+        f"{agencies:,} agencies (the bench scan's {len(verdicts):,} verdicts on the simulated internet spread over "
+        f"them), {scans} scans saved as the runner saves them, 2 weeks apart, {CHURN:.0%} changing group per scan, "
+        f"history_limit {SCALE_HISTORY}: built in {out['store_scale_build_s']} s (pid {os.getpid()})"
+    )
+    return out, how, path
+
+
+def table_rows(out: dict[str, Any]) -> list[tuple[str, Any, str, str]]:
+    """(label, value, unit, target) for the bench's human table."""
+    def mb(value: Any) -> float | None:
+        return None if value is None else round(value / 1e6, 1)
+
+    return [
+        ("20k agencies, 50 scans: size", mb(out.get("store_scale_bytes")), " MB", "target <= 150 MB"),
+        ("  growth by one more scan", mb(out.get("store_scale_growth_bytes")), " MB",
+         f"target ~ the new verdicts ({mb(out.get('store_scale_new_verdicts_bytes'))} MB) or less"),
+        ("  persist one national scan", out.get("store_scale_persist_s"), " s", "target <= 2 s"),
+        ("  one correction", out.get("store_scale_correction_s"), " s", "target <= 0.05 s"),
+        ("  bulk 'called' for 200", out.get("store_scale_bulk_called_s"), " s", "target <= 0.5 s"),
+        ("  records for the list (after 1 scan)", out.get("store_scale_records_first_scan_s"), " s", ""),
+        ("  records for the list (after 50)", out.get("store_scale_records_s"), " s",
+         "target <= 0.3 s, not growing with scans"),
+        ("  console memory on it", out.get("store_scale_console_rss_mb"), " MB", "target <= 300 MB"),
+    ]

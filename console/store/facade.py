@@ -1,0 +1,986 @@
+"""The store's facade: what cli, runner, console, report and export call. Reads are lock-free and cached;
+writes go through the write layer (`console.store.layer`) in locked transactions.
+
+The data is split so that a frequent bulk write never rewrites precious or unrelated data, and so that
+what grows with every scan is never read or rewritten by a scan or a list view:
+
+- ``<store>``                   meta, agencies (+ source changes), imports  (lock ``<store>.lock``)
+- ``<store>.verdicts/NN.json``  the current verdict of each agency, 64 shards by agency  (same lock)
+- ``<store>.history/``          every verdict, the group of every scan, snapshots: append-only
+                                (`console.store.history`; same lock)
+- ``<store>.operator.json``     corrections, notes, follow-up marks, duplicate decisions
+                                (own lock ``<store>.operator.lock``)
+
+A correction therefore rewrites only the small operator file and never waits behind a verdict batch.
+Reads outside a transaction need no lock (files are only ever replaced whole, or appended to); parsed
+results are cached per file identity (inode, mtime, size) so a polling console does not re-parse
+unchanged files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import shutil
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from filelock import FileLock
+from tinydb.table import Document
+
+from checks.model import Agency, Verdict, now_iso
+from console.store import codec, history
+from console.store.atomic import Modes, atomic_write, temp_prefix
+from console.store.codec import parse_json, verdict_texts
+from console.store.duplicates import duplicate_groups
+from console.store.errors import StoreDamaged, StoreError
+from console.store.layer import (
+    KIND_MAIN,
+    KIND_OPERATOR,
+    KIND_VERDICTS,
+    LOCK_TIMEOUT,
+    SHARDS,
+    Txn,
+    check_meta,
+    check_store_file,
+    load_json,
+    meta_of,
+    permission_error,
+    put_many,
+    shard_of,
+    slot,
+    sorted_docs,
+    stable_id,
+    table_of,
+    transaction,
+)
+from console.store.layer import stamp as file_stamp
+from console.store.merge import merge_agencies
+from console.store.migrate import needs_migration
+from console.store.records import (
+    AgencyRecord,
+    Correction,
+    ImportReport,
+    Note,
+    correction_doc,
+    correction_from,
+    note_doc,
+)
+from console.store.shapes import agency_of, problem, well_formed
+from console.store.shared import modes_for
+from console.store.text import (
+    MAX_ADDRESS,
+    MAX_NOTE,
+    MAX_REASON,
+    MAX_SHORT,
+    THAI_DIGITS,
+    clean_agency,
+    clean_text,
+    limited,
+    order_key,
+    required,
+    seq_number,
+)
+
+_T = TypeVar("_T")
+MAX_BULK = 10_000  # agencies in one bulk action
+
+# One agency in a verdict shard: current verdict JSON, its compact form, and when its group last
+# changed (a first verdict counts as a change).
+ShardEntry = tuple[str | None, str | None, str | None]
+
+
+def login_name() -> str:
+    """The real Unix login of this process (what the audit trail records, whatever the config says)."""
+    try:
+        return pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:
+        return str(os.getuid())
+
+
+class Store:
+    """The JSON store several operator processes share; every write is atomic and locked."""
+
+    def __init__(self, path: Path | str, *, history_limit: int = 10) -> None:
+        self.path = Path(path).expanduser().absolute()
+        self.history_limit = max(0, int(history_limit))
+        self.operator_path = self.path.with_name(self.path.name + ".operator.json")
+        self.verdicts_dir = self.path.with_name(self.path.name + ".verdicts")
+        self.history_dir = self.path.with_name(self.path.name + ".history")
+        self.modes: Modes = modes_for(self.path.parent)
+        self.login = login_name()
+        self.notices: list[str] = []  # said once to the operator (e.g. "migrated, backup kept at ...")
+        self._lock = FileLock(str(self.path) + ".lock", timeout=LOCK_TIMEOUT, mode=self.modes.file)
+        self._op_lock = FileLock(
+            str(self.path) + ".operator.lock", timeout=LOCK_TIMEOUT, mode=self.modes.file
+        )
+        self._cache: dict[Path, tuple[tuple[int, int, int, int], Any]] = {}
+        self._memo: dict[int, dict[str, Verdict]] = {}
+        self._memo_light: dict[int, dict[str, Verdict]] = {}
+        self._raw_agencies: tuple[tuple[int, int, int, int], dict[str, Any]] | None = None
+        self._problems: dict[tuple[Path, str], str] = {}
+        self._open()
+
+    # -- opening ---------------------------------------------------------------------------
+    def _open(self) -> None:
+        try:
+            os.stat(self.path.parent)
+            os.listdir(self.path.parent)
+        except FileNotFoundError:
+            pass
+        except PermissionError as exc:
+            raise permission_error(self.path, exc) from exc
+        has_main = check_store_file(self.path)
+        has_operator = check_store_file(self.operator_path)
+        has_verdicts = check_store_file(self.verdicts_dir, directory=True)
+        has_history = check_store_file(self.history_dir, directory=True)
+        if not has_main and (has_operator or has_verdicts or has_history):
+            present = (
+                self.operator_path
+                if has_operator
+                else self.verdicts_dir
+                if has_verdicts
+                else self.history_dir
+            )
+            raise StoreDamaged(
+                f"{self.path} is missing although {present} exists: this is damage, not a new store. "
+                "Nothing was changed; restore the main file from a backup (or give the right --store path).",
+                path=str(self.path),
+            )
+        main = load_json(self.path)
+        check_meta(self.path, main, KIND_MAIN)
+        operator = load_json(self.operator_path)
+        check_meta(self.operator_path, operator, KIND_OPERATOR)
+        if (
+            main is not None
+            and operator is None
+            and (table_of(main, "agencies") or table_of(main, "imports"))
+        ):
+            raise StoreDamaged(
+                f"{self.operator_path} (corrections and notes) is missing from a store that holds agencies. "
+                "Nothing was changed; restore it from a backup. To go on without the corrections and notes, "
+                "copy a backup's file or ask an administrator.",
+                path=str(self.operator_path),
+            )
+        shards = (meta_of(main) or {}).get("shards", SHARDS)
+        if shards != SHARDS:
+            raise StoreError(
+                f"{self.path} uses {shards} verdict shards; this saraban uses {SHARDS}. Nothing was changed; "
+                "open it with the saraban version that wrote it."
+            )
+        if main is not None and needs_migration(main):
+            from console.store.migrate import migrate
+
+            self.notices.append(migrate(self))
+            return
+        if main is not None and file_stamp(self.path) != (0, 0, 0, 0):
+            self._raw_agencies = (file_stamp(self.path), table_of(main, "agencies"))
+        if main is not None and operator is not None and not self._stale_temps():
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=self.modes.dir)
+        except PermissionError as exc:
+            raise permission_error(self.path, exc) from exc
+        except OSError as exc:
+            raise StoreError(
+                f"cannot create the store directory {self.path.parent}: {exc.strerror or exc}"
+            ) from exc
+        try:
+            with self._transaction(self._lock) as txn, self._transaction(self._op_lock) as op_txn:
+                self._remove_stale_temps()
+                txn.db(self.path, KIND_MAIN, shards=SHARDS)
+                op_txn.db(self.operator_path, KIND_OPERATOR)
+        except StoreError:
+            if main is not None and operator is not None:
+                return  # read-only place: reading still works, writes will say why they cannot
+            raise
+
+    def _temp_globs(self) -> list[tuple[Path, str]]:
+        globs = [
+            (self.path.parent, temp_prefix(self.path)),
+            (self.path.parent, temp_prefix(self.operator_path)),
+        ]
+        for directory in (self.verdicts_dir, self.history_dir):
+            if directory.is_dir():
+                globs.append((directory, "."))
+        return globs
+
+    def _stale_temps(self) -> list[Path]:
+        found: list[Path] = []
+        for directory, prefix in self._temp_globs():
+            with contextlib.suppress(OSError):
+                found.extend(
+                    directory / name
+                    for name in os.listdir(directory)
+                    if name.startswith(prefix) and ".tmp-" in name
+                )
+        return found
+
+    def _remove_stale_temps(self) -> None:
+        """Only called with both locks held: nobody is writing, so every temp file is a crash leftover."""
+        for tmp in self._stale_temps():
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+    # -- transactions ----------------------------------------------------------------------
+    def _transaction(self, lock: FileLock) -> contextlib.AbstractContextManager[Txn]:
+        return transaction(lock, self.path.parent, self.modes)
+
+    def _shard_path(self, index: int) -> Path:
+        return self.verdicts_dir / f"{index:02d}.json"
+
+    def _ensure_dir(self, directory: Path) -> None:
+        if check_store_file(directory, directory=True):
+            return
+        try:
+            directory.mkdir(mode=self.modes.dir)
+            if self.modes.gid is not None:
+                os.chown(directory, -1, self.modes.gid)
+            os.chmod(directory, self.modes.dir)  # mkdir's mode passes through the umask
+        except FileExistsError:
+            check_store_file(directory, directory=True)
+        except PermissionError as exc:
+            raise permission_error(directory, exc) from exc
+        except OSError as exc:
+            raise StoreError(
+                f"cannot create {directory}: {exc.strerror or exc}. Nothing was changed."
+            ) from exc
+
+    def side_dir(self, suffix: str) -> Path:
+        """A directory beside the store (e.g. ".scans"), created with the store's modes (shared or private)."""
+        directory = self.path.with_name(self.path.name + suffix)
+        self._ensure_dir(directory)
+        return directory
+
+    # -- damage ----------------------------------------------------------------------------
+    def _damage(self, path: Path, table: str, key: str, doc: object) -> None:
+        aid = agency_of(doc)
+        why = problem(table, doc) or "unreadable"
+        who = f"agency {aid}" if aid else f"document {key} of {table!r}"
+        self._problems[(path, key + table)] = (
+            f"{path}: {who} is damaged ({why}); it was left untouched and is not shown. The other agencies "
+            "are fine. Restore the file from a backup, or correct that entry by hand."
+        )
+
+    def problems(self) -> list[str]:
+        """Damaged entries found by the reads so far: file and agency named (the rest still works)."""
+        return list(self._problems.values())
+
+    def _refuse_damaged(self, txn: Txn, path: Path, table: str, agency_id: str) -> None:
+        why = txn.storage(path).damaged_agency(table, agency_id)
+        if why is not None:
+            raise StoreDamaged(
+                f"{path}: the entry for agency {agency_id} in {table!r} is damaged ({why}). Nothing was changed; "
+                "restore the file from a backup, or correct that entry by hand. Other agencies can be changed.",
+                path=str(path),
+                agency_id=agency_id,
+            )
+
+    def _good(self, path: Path, data: dict[str, Any] | None, table: str) -> dict[str, Any]:
+        good, bad = well_formed(table, table_of(data, table))
+        for key in bad:
+            self._damage(path, table, key, table_of(data, table)[key])
+        return good
+
+    # -- cached lock-free reads ------------------------------------------------------------
+    def _read(self, path: Path, kind: str, build: Any) -> Any:
+        """Parse `path` (or reuse the parse of the very same file version) and build a view of it."""
+        stamp = file_stamp(path)
+        cached = self._cache.get(path)
+        if cached is not None and cached[0] == stamp and stamp != (0, 0, 0, 0):
+            return cached[1]
+        data = load_json(path, fast=kind == KIND_VERDICTS)  # a read-only view: the transaction reads exactly
+        check_meta(path, data, kind)
+        for key in [k for k in self._problems if k[0] == path]:
+            del self._problems[key]
+        view = build(data)
+        if file_stamp(path) == stamp:  # not replaced while we parsed
+            self._cache[path] = (stamp, view)
+        return view
+
+    def _main_view(self) -> dict[str, Any]:
+        def build(data: dict[str, Any] | None) -> dict[str, Any]:
+            agencies: dict[str, tuple[Agency, tuple[dict, ...]]] = {}
+            for doc in self._good(self.path, data, "agencies").values():
+                agency = Agency.from_json(doc["agency"])
+                agencies[agency.id] = (agency, tuple(doc.get("source_changes") or ()))
+            order = sorted(agencies, key=lambda aid: order_key(agencies[aid][0]))
+            return {
+                "agencies": agencies,
+                "order": order,
+                "imports": sorted_docs(table_of(data, "imports")),
+                "duplicates": duplicate_groups([agencies[aid][0] for aid in order]),
+            }
+
+        return self._read(self.path, KIND_MAIN, build)
+
+    def _agency(self, agency_id: str) -> Agency | None:
+        """One agency, no lock needed: from the cached view when it is current, else by its doc id
+        straight from the file (a cold add_correction must not build 8,000 Agency objects)."""
+        stamp = file_stamp(self.path)
+        cached = self._cache.get(self.path)
+        if cached is not None and cached[0] == stamp:
+            entry = cached[1]["agencies"].get(agency_id)
+            return entry[0] if entry else None
+        if self._raw_agencies is not None and self._raw_agencies[0] == stamp:
+            table = self._raw_agencies[1]
+        else:
+            data = load_json(self.path)
+            check_meta(self.path, data, KIND_MAIN)
+            table = table_of(data, "agencies")
+            if file_stamp(self.path) == stamp:
+                self._raw_agencies = (stamp, table)
+        doc_id = stable_id(agency_id)
+        while (doc := table.get(str(doc_id))) is not None:
+            if agency_of(doc) == agency_id:
+                why = problem("agencies", doc)
+                if why is not None:
+                    raise StoreDamaged(
+                        f"{self.path}: agency {agency_id} is damaged ({why}). Nothing was changed; restore the "
+                        "file from a backup, or correct that entry by hand. Other agencies can be changed.",
+                        path=str(self.path),
+                        agency_id=agency_id,
+                    )
+                return Agency.from_json(doc["agency"])
+            doc_id += 1
+        return None
+
+    def _shard_view(self, index: int) -> dict[str, ShardEntry]:
+        """agency id → (current verdict JSON text, its compact form, group change); parsed only when asked for."""
+        path = self._shard_path(index)
+
+        def build(data: dict[str, Any] | None) -> dict[str, ShardEntry]:
+            out: dict[str, ShardEntry] = {}
+            present: set[str] = set()
+            for doc in self._good(path, data, "verdicts").values():
+                current = doc.get("current")
+                short = doc.get("compact")
+                text = current if current else None
+                short = short if text and short else None
+                present.update(t for t in (text, short) if t)
+                changed = doc.get("group_changed_at")
+                out[doc["agency_id"]] = (text, short, changed if text else None)
+            # Parsed verdicts are reused by their exact JSON text: after a new scan most texts are
+            # ones already seen, so only new ones are parsed again.
+            for memo in (self._memo, self._memo_light):
+                old = memo.get(index, {})
+                memo[index] = {text: verdict for text, verdict in old.items() if text in present}
+            return out
+
+        return self._read(path, KIND_VERDICTS, build)
+
+    def _parse(
+        self,
+        index: int,
+        text: str | None,
+        *,
+        light: bool = False,
+        short: str | None = None,
+        agency_id: str = "",
+    ) -> Verdict | None:
+        """A stored verdict; `light` gives its compact form (group, findings, flags, fix and the deciding
+        reply, no transcripts): what a list view needs, parsed from a quarter of the JSON."""
+        if not text:
+            return None
+        full = self._memo.setdefault(index, {}).get(text)
+        if full is not None:
+            return full
+        try:
+            if light:
+                memo = self._memo_light.setdefault(index, {})
+                key = short or text
+                verdict = memo.get(key)
+                if verdict is None:
+                    data = parse_json(key) if short else codec.compact(parse_json(text))
+                    verdict = memo[key] = Verdict.from_json(data)
+                return verdict
+            verdict = self._memo[index][text] = Verdict.from_json(parse_json(text))
+        except (ValueError, RecursionError, TypeError, KeyError, AttributeError) as exc:
+            path = self._shard_path(index)
+            raise StoreDamaged(
+                f"{path}: the verdict of agency {agency_id} is damaged ({type(exc).__name__}); it was left "
+                "untouched. Recheck the agency to replace it, or restore the file from a backup.",
+                path=str(path),
+                agency_id=agency_id,
+            ) from exc
+        return verdict
+
+    def _operator_view(self) -> dict[str, Any]:
+        path = self.operator_path
+
+        def build(data: dict[str, Any] | None) -> dict[str, Any]:
+            corrections: dict[str, list[tuple[int, Correction]]] = {}
+            for doc in self._good(path, data, "corrections").values():
+                corr = correction_from(doc)
+                corrections.setdefault(corr.agency_id, []).append((int(doc.get("n") or 0), corr))
+            notes: dict[str, list[tuple[int, Note]]] = {}
+            for doc in self._good(path, data, "notes").values():
+                note = Note(
+                    doc["id"],
+                    doc["agency_id"],
+                    doc["operator"],
+                    doc["at"],
+                    doc["text"],
+                    doc.get("login") or "",
+                )
+                notes.setdefault(note.agency_id, []).append((int(doc.get("n") or 0), note))
+            followups = {
+                doc["agency_id"]: doc.get("state")
+                for doc in self._good(path, data, "followups").values()
+                if doc.get("state")
+            }
+            merged: dict[str, str] = {}
+            distinct: set[frozenset[str]] = set()
+            for doc in table_of(data, "identity").values():
+                if not isinstance(doc, dict):
+                    continue
+                a, b = doc.get("a"), doc.get("b")
+                if not (isinstance(a, str) and isinstance(b, str)):
+                    continue
+                if doc.get("decision") == "same":
+                    merged[b] = a
+                elif doc.get("decision") == "different":
+                    distinct.add(frozenset((a, b)))
+            return {
+                "corrections": {
+                    k: tuple(c for _, c in sorted(v, key=lambda item: (item[0], item[1].at)))
+                    for k, v in corrections.items()
+                },
+                "notes": {
+                    k: tuple(n for _, n in sorted(v, key=lambda item: (item[0], item[1].at)))
+                    for k, v in notes.items()
+                },
+                "followups": followups,
+                "merged": merged,
+                "distinct": distinct,
+            }
+
+        return self._read(self.operator_path, KIND_OPERATOR, build)
+
+    @staticmethod
+    def _kept_id(operator: dict[str, Any], agency_id: str) -> str:
+        """The agency an id stands for after 'same agency' merges (merges may chain)."""
+        seen = {agency_id}
+        while (kept := operator["merged"].get(agency_id)) is not None and kept not in seen:
+            seen.add(kept)
+            agency_id = kept
+        return agency_id
+
+    def _absorbed(self, operator: dict[str, Any], agency_id: str) -> list[str]:
+        """Agencies an operator confirmed to be `agency_id` (merged into it), oldest decision first."""
+        return [b for b in operator["merged"] if b != agency_id and self._kept_id(operator, b) == agency_id]
+
+    def _build_record(
+        self,
+        agency_id: str,
+        main: dict[str, Any],
+        operator: dict[str, Any],
+        *,
+        with_history: bool = True,
+        light: bool = False,
+        shards: dict[int, dict[str, ShardEntry]] | None = None,
+    ) -> AgencyRecord:
+        agency, source_changes = main["agencies"][agency_id]
+        index = shard_of(agency_id)
+        view = shards[index] if shards is not None else self._shard_view(index)
+        text, short, group_changed_at = view.get(agency_id, (None, None, None))
+        absorbed = self._absorbed(operator, agency_id) if operator["merged"] else []
+        corrections = operator["corrections"].get(agency_id, ())
+        notes = operator["notes"].get(agency_id, ())
+        for other in absorbed:  # history of both: the operator said they are one agency
+            corrections = tuple(
+                sorted((*corrections, *operator["corrections"].get(other, ())), key=lambda c: c.at)
+            )
+            notes = tuple(sorted((*notes, *operator["notes"].get(other, ())), key=lambda n: n.at))
+        past = self._history(agency_id, [*absorbed], text) if with_history else ()
+        duplicates = tuple(
+            other
+            for other in main["duplicates"].get(agency_id, ())
+            if frozenset((agency_id, other)) not in operator["distinct"]
+            and other not in operator["merged"]
+            and other in main["agencies"]
+        )
+        return AgencyRecord(
+            agency=agency,
+            verdict=self._parse(index, text, light=light, short=short, agency_id=agency_id),
+            history=past,
+            corrections=corrections,
+            notes=notes,
+            followup=operator["followups"].get(agency_id),
+            source_changes=source_changes,
+            group_changed_at=group_changed_at,
+            duplicate_of=tuple((other, main["agencies"][other][0].seq or "") for other in duplicates),
+        )
+
+    def _history(self, agency_id: str, also: list[str], current: str | None) -> tuple[Verdict, ...]:
+        """Earlier verdicts, newest first, compact, at most `history_limit` (read from the history files)."""
+        if not self.history_limit:
+            return ()
+        texts: list[str] = []
+        for aid in (agency_id, *also):
+            texts.extend(history.verdict_texts(self.history_dir, shard_of(aid), aid))
+        verdicts: list[Verdict] = []
+        seen: set[str] = set()
+        for text in texts:
+            if text == current or text in seen:
+                continue
+            seen.add(text)
+            try:
+                verdicts.append(Verdict.from_json(codec.compact(parse_json(text))))
+            except (ValueError, RecursionError, TypeError, KeyError, AttributeError):
+                continue  # a torn or damaged history line: the rest of the history still shows
+        verdicts.sort(key=lambda v: v.checked_at, reverse=True)
+        return tuple(verdicts[: self.history_limit])
+
+    # -- reading ---------------------------------------------------------------------------
+    def agencies(self) -> list[Agency]:
+        """All agencies in list order (seq numeric, then name); merged duplicates are not listed."""
+        main = self._main_view()
+        merged = self._operator_view()["merged"]
+        return [main["agencies"][aid][0] for aid in main["order"] if aid not in merged]
+
+    def records(self, *, with_history: bool = True, light: bool = False) -> list[AgencyRecord]:
+        """All agencies with verdict, history and operator data, in list order.
+
+        Reads only the current state: `history` is filled from the history files only with
+        `with_history=True` (one file per shard; use `record(id)` for one agency instead).
+        `light=True` gives each verdict in its compact form (group, findings, flags, the suggested fix
+        and the deciding reply; no transcripts): what a table needs, at a quarter of the cost.
+        An agency whose stored entry is damaged is left out and named in `problems()`.
+        """
+        main = self._main_view()
+        operator = self._operator_view()
+        shards: dict[int, dict[str, ShardEntry]] = {}
+        records = []
+        for aid in main["order"]:
+            if aid in operator["merged"]:
+                continue
+            index = shard_of(aid)
+            if index not in shards:
+                shards[index] = self._shard_view(index)  # each shard file is checked once per call
+            try:
+                records.append(
+                    self._build_record(
+                        aid, main, operator, with_history=with_history, light=light, shards=shards
+                    )
+                )
+            except StoreDamaged as exc:
+                self._problems[(self._shard_path(index), aid)] = str(exc)
+        return records
+
+    def record(self, agency_id: str) -> AgencyRecord:
+        """One agency's record (a merged duplicate gives the agency it was merged into); KeyError when unknown."""
+        main = self._main_view()
+        operator = self._operator_view()
+        agency_id = self._kept_id(operator, agency_id)
+        if agency_id not in main["agencies"]:
+            raise KeyError(agency_id)
+        return self._build_record(agency_id, main, operator)
+
+    def group_history(self, agency_id: str) -> list[tuple[str, str]]:
+        """(checked_at, group) of every verdict the agency ever had, oldest first (kept forever)."""
+        return history.groups(self.history_dir, shard_of(agency_id), agency_id)
+
+    def find(self, key: str) -> list[AgencyRecord]:
+        """Agencies an operator may mean by `key`: exact id, else the list's seq (ASCII or Thai digits) or code."""
+        key = clean_text(key).strip()
+        if not key:
+            return []
+        main = self._main_view()
+        if key in main["agencies"]:
+            return [self.record(key)]
+        number = seq_number(key)
+        if number is None:
+            return []
+        digits = key.translate(THAI_DIGITS)
+        operator = self._operator_view()
+        ids = [
+            aid
+            for aid in main["order"]
+            if aid not in operator["merged"]
+            and (
+                seq_number(main["agencies"][aid][0].seq) == number or main["agencies"][aid][0].code == digits
+            )
+        ]
+        return [self._build_record(aid, main, operator) for aid in ids]
+
+    def snapshots(self) -> list[dict]:
+        """Saved group counts, oldest first: {"at", "label", "counts"}."""
+        path = self.history_dir / history.SNAPSHOTS
+        stamp = file_stamp(path)
+        cached = self._cache.get(path)
+        if cached is None or cached[0] != stamp:
+            cached = (stamp, history.snapshots(self.history_dir))
+            self._cache[path] = cached
+        return [
+            {"at": s.get("at", ""), "label": s.get("label", ""), "counts": s.get("counts", {})}
+            for s in cached[1]
+        ]
+
+    def imports(self) -> list[dict]:
+        """Recorded imports, oldest first: {"import_id","at","source","operator","counts"}."""
+        return [dict(i) for i in self._main_view()["imports"]]
+
+    def generation(self) -> tuple[int, int]:
+        """A cheap stamp of (agencies+verdicts, operator data); it changes whenever anyone writes."""
+        data = hash(
+            tuple(
+                [
+                    file_stamp(self.path),
+                    file_stamp(self.history_dir / history.SNAPSHOTS),
+                    *(file_stamp(self._shard_path(i)) for i in range(SHARDS)),
+                ]
+            )
+        )
+        return (data, hash(file_stamp(self.operator_path)))
+
+    # -- imports ---------------------------------------------------------------------------
+    def merge_import(self, agencies: Sequence[Agency], *, source: str, operator: str) -> ImportReport:
+        """Merge a freshly read list (identity rule: `console.store.merge`); one transaction."""
+        source = limited(clean_text(source).strip(), 1_000, "source")
+        operator = required(operator, "operator", MAX_SHORT)
+        incoming = [clean_agency(a) for a in agencies]
+        for agency in incoming:
+            if not agency.id:
+                raise ValueError(f"an agency without id in {source!r}: {agency.name!r}")
+        import_id = f"i-{uuid.uuid4().hex[:12]}"
+        at = now_iso()
+        with self._transaction(self._lock) as txn:
+            db = txn.db(self.path, KIND_MAIN, shards=SHARDS)
+            reserved = txn.storage(self.path).reserved("agencies")
+            added, changed, unchanged, missing = merge_agencies(
+                db.table("agencies"), incoming, import_id=import_id, at=at, reserved=reserved
+            )
+            db.table("imports").insert(
+                {
+                    "import_id": import_id,
+                    "at": at,
+                    "source": source,
+                    "operator": operator,
+                    "login": self.login,
+                    "counts": {
+                        "added": len(added),
+                        "changed": len(changed),
+                        "unchanged": len(unchanged),
+                        "missing": len(missing),
+                        "total": len(incoming),
+                    },
+                }
+            )
+        return ImportReport(import_id, source, added, changed, unchanged, missing)
+
+    # -- verdicts --------------------------------------------------------------------------
+    def save_verdicts(self, verdicts: Iterable[Verdict], *, batch_size: int = 250) -> int:
+        """Store verdicts in batched transactions; each also goes to the history (appended).
+
+        Verdicts are grouped by shard so a batch rewrites one or two small files, not the store.
+        Saving a verdict equal to the current one changes nothing (safe to retry after a crash).
+        A damaged entry is left untouched (named in `problems()`). Returns how many verdicts were handled.
+        """
+        items = [(v.agency_id, (*verdict_texts(v), v.group, v.checked_at)) for v in verdicts]
+        if not items:
+            return 0
+        self._ensure_dir(self.verdicts_dir)
+        self._ensure_dir(self.history_dir)
+        saved = 0
+        keep = self.history_limit
+        for batch in _shard_batches(items, max(1, int(batch_size))):
+            at = now_iso()
+            with self._transaction(self._lock) as txn:
+                by_shard: dict[int, list[tuple[str, tuple[str, str, str, str]]]] = {}
+                for agency_id, texts in batch:
+                    by_shard.setdefault(shard_of(agency_id), []).append((agency_id, texts))
+                for index, entries in by_shard.items():
+                    path = self._shard_path(index)
+                    table = txn.db(path, KIND_VERDICTS, shard=index).table("verdicts")
+                    storage = txn.storage(path)
+                    reserved = storage.reserved("verdicts")
+                    updates: dict[int, dict[str, Any]] = {}
+                    appended: list[tuple[str, str, str, str]] = []
+                    for agency_id, (text, short, group, checked_at) in entries:
+                        if storage.damaged_agency("verdicts", agency_id) is not None:
+                            self._problems[(path, agency_id)] = (
+                                f"{path}: the verdict entry of agency {agency_id} is damaged; it was left "
+                                "untouched and the new verdict was not saved. Restore the file from a backup."
+                            )
+                            continue
+                        doc_id, found = slot(table, "agency_id", agency_id, updates, reserved)
+                        doc = found or {}
+                        if doc.get("current") == text:
+                            continue
+                        changed = doc.get("group_changed_at")
+                        if (
+                            group != doc.get("group")
+                            or not isinstance(changed, str)
+                            or not doc.get("current")
+                        ):
+                            changed = checked_at
+                        updates[doc_id] = {
+                            "agency_id": agency_id,
+                            "current": text,
+                            "compact": short,
+                            "group": group,
+                            "group_changed_at": changed,
+                            "saved_at": at,
+                            "kept": int(doc.get("kept") or 0) + 1,
+                        }
+                        appended.append((agency_id, text, group, checked_at))
+                    # appended once the current verdicts are committed (still under the lock): a crash in
+                    # between loses a history line, never shows a verdict that was not saved
+                    txn.after_commit.append(
+                        lambda index=index, appended=appended: self._append_history(index, appended, keep)
+                    )
+                    if keep and any(d["kept"] > 2 * keep for d in updates.values()):
+                        self._trim_counts(table, updates, keep)
+                        txn.after_commit.append(lambda index=index: self._prune(index, keep))
+                    put_many(table, updates)
+            saved += len(batch)
+        return saved
+
+    def _append_history(self, index: int, entries: list[tuple[str, str, str, str]], keep: int) -> None:
+        try:
+            history.append(self.history_dir, index, entries, keep_full=keep > 0, modes=self.modes)
+        except PermissionError as exc:
+            raise permission_error(self.history_dir, exc) from exc
+        except OSError as exc:
+            raise StoreError(
+                f"cannot write the history in {self.history_dir}: {exc.strerror or exc}"
+            ) from exc
+
+    def _prune(self, index: int, keep: int) -> None:
+        """Retention: the shard's full history becomes a whole new segment with the last `keep` each."""
+        try:
+            history.prune(self.history_dir, index, keep, modes=self.modes)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot write the history in {self.history_dir}: {exc.strerror or exc}"
+            ) from exc
+
+    @staticmethod
+    def _trim_counts(table: Any, updates: dict[int, dict[str, Any]], keep: int) -> None:
+        """After retention each agency has at most `keep` full verdicts in the history."""
+        for doc in table.all():
+            if doc.doc_id not in updates and int(doc.get("kept") or 0) > keep:
+                updates[doc.doc_id] = {**doc, "kept": keep}
+        for doc in updates.values():
+            doc["kept"] = min(int(doc.get("kept") or 0), keep)
+
+    # -- operator data ---------------------------------------------------------------------
+    def _require_agency(self, agency_id: str) -> Agency:
+        agency = self._agency(agency_id)
+        if agency is None:
+            raise KeyError(agency_id)
+        return agency
+
+    def add_correction(self, agency_id: str, new_address: str, reason: str, operator: str) -> Correction:
+        """Record old → new address with who, when and why; durable (fsynced) before it returns."""
+        agency = self._require_agency(agency_id)
+        new_address = required(new_address, "new address", MAX_ADDRESS)
+        reason = limited(clean_text(reason, multiline=True).strip(), MAX_REASON, "reason")
+        operator = required(operator, "operator", MAX_SHORT)
+        corr_id = f"c-{uuid.uuid4().hex[:16]}"
+        with self._transaction(self._op_lock) as txn:
+            table = txn.db(self.operator_path, KIND_OPERATOR).table("corrections")
+            self._refuse_damaged(txn, self.operator_path, "corrections", agency_id)
+            existing = [dict(d) for d in table.all() if d.get("agency_id") == agency_id]
+            existing.sort(key=lambda d: (int(d.get("n") or 0), d.get("at", "")))
+            old_address = existing[-1]["new_address"] if existing else agency.declared
+            corr = Correction(
+                corr_id, agency_id, operator, now_iso(), old_address, new_address, reason, login=self.login
+            )
+            doc_id, _ = slot(
+                table, "id", corr_id, reserved=txn.storage(self.operator_path).reserved("corrections")
+            )
+            doc = correction_doc(corr)
+            doc["n"] = (int(existing[-1].get("n") or 0) + 1) if existing else 1
+            table.insert(Document(doc, doc_id=doc_id))
+        return corr
+
+    def set_correction_recheck(self, correction_id: str, group: str, at: str) -> None:
+        """Attach the outcome of rechecking a correction (the group it got, and when)."""
+        group = required(group, "group", MAX_SHORT)
+        at = required(at, "time", MAX_SHORT)
+        with self._transaction(self._op_lock) as txn:
+            table = txn.db(self.operator_path, KIND_OPERATOR).table("corrections")
+            doc_id, doc = slot(table, "id", correction_id)
+            if doc is None:
+                raise KeyError(correction_id)
+            put_many(table, {doc_id: {**doc, "recheck_group": group, "recheck_at": at}})
+
+    def add_note(self, agency_id: str, text: str, operator: str) -> Note:
+        """A free-text note (phone call outcome etc.); tabs and newlines kept, other controls dropped."""
+        return self.add_notes([agency_id], text, operator)[0]
+
+    def add_notes(self, agency_ids: Sequence[str], text: str, operator: str) -> list[Note]:
+        """The same note on many agencies (e.g. 200 called today) in one write."""
+        ids = self._bulk_ids(agency_ids)
+        text = required(text, "note", MAX_NOTE, multiline=True)
+        operator = required(operator, "operator", MAX_SHORT)
+        at = now_iso()
+        notes = [Note(f"n-{uuid.uuid4().hex[:16]}", aid, operator, at, text, self.login) for aid in ids]
+        with self._transaction(self._op_lock) as txn:
+            table = txn.db(self.operator_path, KIND_OPERATOR).table("notes")
+            for aid in ids:
+                self._refuse_damaged(txn, self.operator_path, "notes", aid)
+            counts: dict[str, int] = {}
+            for doc in table.all():
+                counts[doc["agency_id"]] = counts.get(doc["agency_id"], 0) + 1
+            reserved = txn.storage(self.operator_path).reserved("notes")
+            updates: dict[int, dict[str, Any]] = {}
+            for note in notes:
+                doc_id, _ = slot(table, "id", note.id, updates, reserved)
+                counts[note.agency_id] = counts.get(note.agency_id, 0) + 1
+                updates[doc_id] = {**note_doc(note), "n": counts[note.agency_id]}
+            table.insert_multiple(Document(doc, doc_id=doc_id) for doc_id, doc in updates.items())
+        return notes
+
+    def set_followup(self, agency_id: str, state: str | None, operator: str) -> None:
+        """Mark (or with None clear) the follow-up state, e.g. "called_waiting"."""
+        self.set_followups([agency_id], state, operator)
+
+    def set_followups(self, agency_ids: Sequence[str], state: str | None, operator: str) -> None:
+        """Mark (or clear) the follow-up state of many agencies (e.g. 200 "called") in one write."""
+        ids = self._bulk_ids(agency_ids)
+        operator = required(operator, "operator", MAX_SHORT)
+        clean_state = limited(clean_text(state).strip(), MAX_SHORT, "state") if state is not None else ""
+        at = now_iso()
+        with self._transaction(self._op_lock) as txn:
+            table = txn.db(self.operator_path, KIND_OPERATOR).table("followups")
+            reserved = txn.storage(self.operator_path).reserved("followups")
+            updates: dict[int, dict[str, Any]] = {}
+            for aid in ids:
+                self._refuse_damaged(txn, self.operator_path, "followups", aid)
+                doc_id, _ = slot(table, "agency_id", aid, updates, reserved)
+                updates[doc_id] = {
+                    "agency_id": aid,
+                    "state": clean_state or None,
+                    "operator": operator,
+                    "login": self.login,
+                    "at": at,
+                }
+            put_many(table, updates)
+
+    def _bulk_ids(self, agency_ids: Sequence[str]) -> list[str]:
+        ids = list(dict.fromkeys(agency_ids))
+        if len(ids) > MAX_BULK:
+            raise ValueError(f"too many agencies at once ({len(ids)}; at most {MAX_BULK})")
+        for aid in ids:
+            self._require_agency(aid)
+        return ids
+
+    # -- duplicates ------------------------------------------------------------------------
+    def confirm_same(self, keep_id: str, other_id: str, operator: str) -> None:
+        """The operator says two rows are one agency: `other_id` is merged into `keep_id`; the
+        corrections, notes and history of both stay, shown under `keep_id`, and a re-import keeps it so."""
+        self._identity(keep_id, other_id, "same", operator)
+
+    def confirm_different(self, a_id: str, b_id: str, operator: str) -> None:
+        """The operator says two rows flagged as possible duplicates are different agencies: the flag
+        goes away and stays away on re-import (the decision is kept by agency id)."""
+        self._identity(a_id, b_id, "different", operator)
+
+    def _identity(self, a_id: str, b_id: str, decision: str, operator: str) -> None:
+        if a_id == b_id:
+            raise ValueError("give two different agencies")
+        self._require_agency(a_id)
+        self._require_agency(b_id)
+        operator = required(operator, "operator", MAX_SHORT)
+        key = "\x1f".join(sorted((a_id, b_id)))
+        with self._transaction(self._op_lock) as txn:
+            table = txn.db(self.operator_path, KIND_OPERATOR).table("identity")
+            doc_id, _ = slot(table, "key", key)
+            doc = {
+                "key": key,
+                "a": a_id,
+                "b": b_id,
+                "decision": decision,
+                "operator": operator,
+                "login": self.login,
+                "at": now_iso(),
+            }
+            put_many(table, {doc_id: doc})
+
+    # -- snapshots -------------------------------------------------------------------------
+    def save_snapshot(self, counts: dict[str, dict[str, int]], *, label: str = "") -> None:
+        """Keep today's group counts per province so progress can be compared over time (appended)."""
+        clean_counts: dict[str, dict[str, int]] = {}
+        for province, groups in counts.items():
+            clean_counts[clean_text(province).strip()] = {
+                clean_text(group).strip(): int(n) for group, n in groups.items()
+            }
+        label = limited(clean_text(label).strip(), MAX_SHORT, "label")
+        self._ensure_dir(self.history_dir)
+        with self._transaction(self._lock):
+            try:
+                history.append_snapshot(
+                    self.history_dir,
+                    {"at": now_iso(), "label": label, "counts": clean_counts},
+                    modes=self.modes,
+                )
+            except PermissionError as exc:
+                raise permission_error(self.history_dir, exc) from exc
+            except OSError as exc:
+                raise StoreError(f"cannot write {self.history_dir}: {exc.strerror or exc}") from exc
+
+    # -- backup ----------------------------------------------------------------------------
+    def backup(self, dest: Path | str) -> Path:
+        """A consistent copy at `dest` (a new store path) while others keep working.
+
+        Both locks are held while the files are copied, so the copy is one moment of the store:
+        every write finished before the backup began is in it, none is half in it."""
+        target = Path(dest).expanduser().absolute()
+        if check_store_file(target) or target.with_name(target.name + ".operator.json").exists():
+            raise StoreError(f"{target} already exists; give a new path for the backup (nothing was changed)")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise StoreError(f"cannot create {target.parent}: {exc.strerror or exc}") from exc
+        pairs = [(self.path, target), (self.operator_path, target.with_name(target.name + ".operator.json"))]
+        with self._transaction(self._lock), self._transaction(self._op_lock):
+            for suffix in (".verdicts", ".history", ".scans"):
+                directory = self.path.with_name(self.path.name + suffix)
+                if directory.is_dir():
+                    copy_dir = target.with_name(target.name + suffix)
+                    copy_dir.mkdir(mode=0o700, exist_ok=True)
+                    pairs.extend(
+                        (p, copy_dir / p.name)
+                        for p in sorted(directory.iterdir())
+                        if p.is_file() and not p.name.startswith(".")
+                    )
+            try:
+                for source, copy in pairs:
+                    if source.exists():
+                        with open(source, "rb") as handle:
+                            atomic_write(
+                                copy,
+                                lambda out, handle=handle: shutil.copyfileobj(handle, out),
+                                sync_dir=False,
+                            )
+            except OSError as exc:
+                raise StoreError(f"cannot write the backup at {target}: {exc.strerror or exc}") from exc
+        return target
+
+
+def _shard_batches(items: list[tuple[str, _T]], batch_size: int) -> Iterator[list[tuple[str, _T]]]:
+    """Batches of about `batch_size` that never split a shard needlessly (each file written once)."""
+    groups: dict[int, list[tuple[str, _T]]] = {}
+    for item in items:
+        groups.setdefault(shard_of(item[0]), []).append(item)  # keeps order within an agency
+    batch: list[tuple[str, _T]] = []
+    for index in sorted(groups):
+        group = groups[index]
+        if batch and len(batch) + len(group) > batch_size:
+            yield batch
+            batch = []
+        if len(group) > batch_size:
+            chunks = -(-len(group) // batch_size)
+            size = -(-len(group) // chunks)
+            for start in range(0, len(group), size):
+                yield group[start : start + size]
+            continue
+        batch.extend(group)
+    if batch:
+        yield batch

@@ -1,0 +1,131 @@
+"""Migration of a store written by an earlier saraban, on first open, with a copy kept beside it.
+
+Schema 1 kept each agency's history inside its verdict shard (every scan and every list view read and
+rewrote it); schema 2 keeps it apart (`console.store.history`). The migration runs under both locks:
+it first copies the store as it was into ``<store>.pre-migration/`` (marked complete last), then builds
+the new files *from that copy* (so an interrupted migration simply runs again) and flips the main
+file's schema last. A damaged history entry is left out of the new history (it stays in the copy).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from console.store import history
+from console.store.atomic import atomic_write
+from console.store.codec import derived_group_change, dump_bytes, dumps, group_and_time
+from console.store.errors import StoreError
+from console.store.layer import SCHEMA, load_json, meta_of, table_of
+
+if TYPE_CHECKING:
+    from console.store.facade import Store
+
+BACKUP_SUFFIX = ".pre-migration"
+_COMPLETE = "COMPLETE"
+
+
+def needs_migration(main: dict[str, Any]) -> bool:
+    schema = (meta_of(main) or {}).get("schema")
+    return isinstance(schema, int) and schema < SCHEMA
+
+
+def _copy_tree(store: Store, backup: Path) -> None:
+    """The store as it is, into `backup` (same file names), then the completion marker."""
+    if (backup / _COMPLETE).exists():
+        return
+    shutil.rmtree(backup, ignore_errors=True)
+    backup.mkdir(mode=0o700)
+    for source in (store.path, store.operator_path):
+        if source.exists():
+            shutil.copy2(source, backup / source.name)
+    if store.verdicts_dir.is_dir():
+        target = backup / store.verdicts_dir.name
+        target.mkdir(mode=0o700)
+        for shard in sorted(store.verdicts_dir.iterdir()):
+            if shard.is_file() and not shard.name.startswith("."):
+                shutil.copy2(shard, target / shard.name)
+    atomic_write(backup / _COMPLETE, b"copied before migrating to schema 2\n")
+
+
+def migrate(store: Store) -> str:
+    """Bring a schema-1 store to this version's layout; returns the message for the operator."""
+    backup = store.path.with_name(store.path.name + BACKUP_SUFFIX)
+    try:
+        with store._transaction(store._lock), store._transaction(store._op_lock):
+            main = load_json(store.path)
+            if main is None or not needs_migration(main):
+                return f"{store.path} was already migrated by another saraban; nothing more to do"
+            _copy_tree(store, backup)
+            _migrate_from(store, backup)
+    except PermissionError as exc:
+        raise StoreError(
+            f"{store.path} was written by an earlier saraban and must be upgraded once, by an account "
+            f"that may write it ({exc.strerror}). Nothing was changed."
+        ) from exc
+    except OSError as exc:
+        raise StoreError(
+            f"cannot upgrade {store.path}: {exc.strerror or exc}. Nothing was lost; the store is as it was."
+        ) from exc
+    return (
+        f"the store {store.path} was upgraded to this saraban's layout (history kept apart from the current "
+        f"verdicts). A copy of it as it was is kept in {backup}; remove that copy once all is well."
+    )
+
+
+def _migrate_from(store: Store, backup: Path) -> None:
+    modes = store.modes
+    old_main = load_json(backup / store.path.name) or {}
+    store._ensure_dir(store.history_dir)
+    old_shards = backup / store.verdicts_dir.name
+    if old_shards.is_dir():
+        store._ensure_dir(store.verdicts_dir)
+        for shard in sorted(old_shards.iterdir()):
+            if shard.suffix != ".json" or not shard.stem.isdigit():
+                continue
+            data = load_json(shard, fast=True) or {}
+            index = int(shard.stem)
+            full: list[str] = []
+            groups: list[str] = []
+            docs = table_of(data, "verdicts")
+            for key, doc in list(docs.items()):
+                if not isinstance(doc, dict) or not isinstance(doc.get("agency_id"), str):
+                    continue  # damage stays as it is, named by the reads
+                aid = doc["agency_id"]
+                kept_history = doc.get("history") if isinstance(doc.get("history"), list) else []
+                texts = [t for t in reversed(kept_history) if isinstance(t, str)]
+                current = doc.get("current") if isinstance(doc.get("current"), str) else None
+                if current:
+                    texts.append(current)
+                for text in texts:
+                    group, at = group_and_time(text)
+                    if group is None or at is None or "\n" in text:
+                        continue
+                    full.append(text)
+                    groups.append(dumps({"agency_id": aid, "group": group, "checked_at": at}))
+                new = {k: v for k, v in doc.items() if k != "history"}
+                if current and not isinstance(doc.get("group_changed_at"), str):
+                    new["group_changed_at"] = derived_group_change(doc, store.history_limit)
+                if current and not isinstance(doc.get("group"), str):
+                    new["group"] = group_and_time(doc.get("compact") or current)[0]
+                new["kept"] = len(texts)
+                docs[key] = new
+            atomic_write(history.full_path(store.history_dir, index), history.member(full), modes=modes)
+            atomic_write(history.groups_path(store.history_dir, index), history.member(groups), modes=modes)
+            meta = meta_of(data)
+            if isinstance(meta, dict):
+                data["meta"]["1"] = {**meta, "schema": SCHEMA}
+            atomic_write(store._shard_path(index), dump_bytes(data), modes=modes)
+    snapshots = [s for s in table_of(old_main, "snapshots").values() if isinstance(s, dict)]
+    snapshots.sort(key=lambda s: str(s.get("at", "")))
+    atomic_write(
+        store.history_dir / history.SNAPSHOTS,
+        "".join(dumps(s) + "\n" for s in snapshots).encode("utf-8"),
+        modes=modes,
+    )
+    main = load_json(store.path) or {}
+    main.pop("snapshots", None)
+    meta = meta_of(main)
+    main["meta"]["1"] = {**(meta or {}), "schema": SCHEMA, "migrated_from": 1}
+    atomic_write(store.path, dump_bytes(main), modes=modes)

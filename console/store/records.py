@@ -1,0 +1,111 @@
+"""What the store hands out: plain frozen records, no file or TinyDB detail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from checks.model import Agency, Verdict
+
+
+@dataclass(frozen=True)
+class Correction:
+    """An operator typed the address an agency says it now uses: who, when, old → new, why."""
+
+    id: str
+    agency_id: str
+    operator: str
+    at: str
+    old_address: str
+    new_address: str
+    reason: str
+    recheck_group: str | None = None
+    recheck_at: str | None = None
+    login: str = ""  # the Unix login that made it (operator is the name given; login cannot be chosen)
+
+
+@dataclass(frozen=True)
+class Note:
+    id: str
+    agency_id: str
+    operator: str
+    at: str
+    text: str
+    login: str = ""
+
+
+@dataclass(frozen=True)
+class AgencyRecord:
+    """Everything the console shows about one agency."""
+
+    agency: Agency
+    verdict: Verdict | None
+    history: tuple[Verdict, ...]  # newest first, bounded by Store.history_limit, compact evidence
+    corrections: tuple[Correction, ...]  # oldest first
+    notes: tuple[Note, ...]  # oldest first
+    followup: str | None
+    source_changes: tuple[dict, ...]  # {"at","old","new","import_id"}, oldest first
+    # checked_at of the verdict that first gave the current group, known without reading the history;
+    # "" when the group has not changed as far back as the store remembers; None: never checked
+    group_changed_at: str | None = None
+    # other agencies this one may duplicate (same name + district + province, or same address):
+    # (agency id, its ลำดับที่ or ""), until an operator says "same" or "different"
+    duplicate_of: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def current_address(self) -> str:
+        """The address to check: the latest correction's, else the one declared in the list."""
+        if self.corrections:
+            return self.corrections[-1].new_address
+        return self.agency.declared
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    import_id: str
+    source: str
+    added: list[str]
+    changed: list[str]
+    unchanged: list[str]
+    missing: list[str]
+
+
+def correction_doc(corr: Correction) -> dict[str, Any]:
+    return {
+        "id": corr.id,
+        "agency_id": corr.agency_id,
+        "operator": corr.operator,
+        "at": corr.at,
+        "old_address": corr.old_address,
+        "new_address": corr.new_address,
+        "reason": corr.reason,
+        "recheck_group": corr.recheck_group,
+        "recheck_at": corr.recheck_at,
+        "login": corr.login,
+    }
+
+
+def correction_from(doc: dict[str, Any]) -> Correction:
+    return Correction(
+        doc["id"],
+        doc["agency_id"],
+        doc.get("operator", ""),
+        doc.get("at", ""),
+        doc.get("old_address", ""),
+        doc.get("new_address", ""),
+        doc.get("reason", ""),
+        doc.get("recheck_group"),
+        doc.get("recheck_at"),
+        doc.get("login") or "",
+    )
+
+
+def note_doc(note: Note) -> dict[str, Any]:
+    return {
+        "id": note.id,
+        "agency_id": note.agency_id,
+        "operator": note.operator,
+        "at": note.at,
+        "text": note.text,
+        "login": note.login,
+    }

@@ -1,0 +1,98 @@
+"""Text hygiene for everything the store keeps: no control characters, no lone surrogates, bounded lengths."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from checks.model import Agency
+from checks.text import strip_unsafe
+
+MAX_ADDRESS = 512
+MAX_REASON = 2_000
+MAX_NOTE = 10_000
+MAX_SHORT = 200  # operator names, follow-up states, labels, group names
+
+THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+# Anything in JSON text that may need cleaning: escaped controls other than \t \n, raw DEL/C1, surrogates.
+# False positives only cost the slow path.
+_JSON_CONTROL_ESCAPES = ("\\u00", "\\b", "\\f", "\\r")  # how json.dumps writes C0 controls (bar \t, \n)
+_RAW_CONTROL = re.compile("[\x7f-\x9f]")  # DEL and C1 pass json.dumps(ensure_ascii=False) raw
+_SPACES = re.compile(r"[\s\u200b\u200c\u200d\u2060\ufeff]+")
+
+
+def clean_text(value: object, *, multiline: bool = False) -> str:
+    """Text made safe to store (see `checks.text.strip_unsafe`); newlines kept only if `multiline`.
+
+    Why here too: `json.dumps(ensure_ascii=False)` cannot encode a lone surrogate (possible in SMTP text
+    decoded with surrogateescape), and control characters must never reach an operator's terminal.
+    """
+    return strip_unsafe("" if value is None else str(value), newlines="keep" if multiline else "drop")
+
+
+def clean_json(value: Any) -> Any:
+    """Clean every string (keys too) of a JSON-able structure, keeping newlines (SMTP replies)."""
+    if isinstance(value, str):
+        return clean_text(value, multiline=True)
+    if isinstance(value, dict):
+        return {clean_text(k, multiline=True): clean_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean_json(v) for v in value]
+    return value
+
+
+def is_clean_json(text: str) -> bool:
+    """True when JSON text holds no control character, no lone surrogate and only NFC strings.
+
+    False positives (e.g. an escaped backslash before "b") only cost the slow, always-correct path.
+    """
+    if any(escape in text for escape in _JSON_CONTROL_ESCAPES) or _RAW_CONTROL.search(text):
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return unicodedata.is_normalized("NFC", text)
+
+
+def limited(text: str, limit: int, what: str) -> str:
+    if len(text) > limit:
+        raise ValueError(f"{what} is too long ({len(text)} characters; at most {limit})")
+    return text
+
+
+def required(value: object, what: str, limit: int, *, multiline: bool = False) -> str:
+    text = clean_text(value, multiline=multiline).strip()
+    if not text:
+        raise ValueError(f"{what} must not be empty")
+    return limited(text, limit, what)
+
+
+def clean_agency(agency: Agency) -> Agency:
+    data = agency.to_json()
+    for key, value in data.items():
+        if isinstance(value, str):
+            data[key] = clean_text(value).strip() if key != "declared" else clean_text(value)
+    if data.get("seq") is not None:
+        data["seq"] = clean_text(data["seq"]).translate(THAI_DIGITS).strip() or None
+    return Agency.from_json(data)
+
+
+def match_key(text: str) -> str:
+    """Names are matched without any whitespace: Thai lists space the same name differently."""
+    return _SPACES.sub("", unicodedata.normalize("NFC", text)).casefold()
+
+
+def seq_number(seq: str | None) -> int | None:
+    if not seq:
+        return None
+    digits = seq.translate(THAI_DIGITS).strip()
+    if digits.isascii() and digits.isdigit():
+        return int(digits)
+    return None
+
+
+def order_key(agency: Agency) -> tuple[int, int, str, str]:
+    number = seq_number(agency.seq)
+    return (0 if number is not None else 1, number or 0, agency.name, agency.id)

@@ -1,0 +1,353 @@
+"""The store for a whole helpdesk: history apart from the current state, migration, every row an agency,
+damage told from a new store, backup and bulk actions, as an operator (or the CLI) sees them."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from test_store import make_agency, make_verdict, new_store
+
+from console.store import SCHEMA, Store, StoreDamaged, StoreError, StoreTooNew
+from console.store.migrate import BACKUP_SUFFIX
+
+FIXTURE = Path(__file__).parent / "data" / "store-v1"
+
+
+def saraban(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "console.cli", "--lang", "en", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# History apart from the current state
+# ---------------------------------------------------------------------------------------------
+def _shard_bytes(store: Store) -> int:
+    return sum(p.stat().st_size for p in store.verdicts_dir.glob("*.json"))
+
+
+def test_scans_append_history_and_never_grow_the_current_state(tmp_path: Path) -> None:
+    store = new_store(tmp_path, history_limit=3)
+    sizes = []
+    for day in range(1, 9):
+        group = "A1" if day == 8 else "D3"
+        store.save_verdicts([make_verdict(f"tak-{i}", group, f"2026-01-0{day}T09:00:00+07:00") for i in (1, 2, 3)])
+        sizes.append(_shard_bytes(store))
+    assert max(sizes) - min(sizes) < 200  # the current verdicts stay one verdict per agency
+    rec = store.record("tak-1")
+    assert rec.verdict is not None and rec.verdict.group == "A1"
+    # transcripts for the last 3 verdicts before the current one, newest first
+    assert [v.checked_at[:10] for v in rec.history] == ["2026-01-07", "2026-01-06", "2026-01-05"]
+    # the group of every scan, forever
+    assert [g for _, g in store.group_history("tak-1")] == ["D3"] * 7 + ["A1"]
+    assert rec.group_changed_at == "2026-01-08T09:00:00+07:00"
+    # the list view needs none of it
+    assert all(r.history == () for r in store.records(with_history=False, light=True))
+
+
+def test_history_files_only_grow_or_are_replaced_whole(tmp_path: Path) -> None:
+    store = new_store(tmp_path, history_limit=2)
+    store.save_verdicts([make_verdict("tak-1", "D3", "2026-01-01T09:00:00+07:00")])
+    groups = next(store.history_dir.glob("*.groups.jsonl.gz"))
+    before = groups.read_bytes()
+    for day in range(2, 9):
+        store.save_verdicts([make_verdict("tak-1", "D3", f"2026-01-0{day}T09:00:00+07:00")])
+        after = groups.read_bytes()
+        assert after.startswith(before) and len(after) > len(before)
+        before = after
+
+
+def test_a_torn_history_append_loses_only_the_torn_entry(tmp_path: Path) -> None:
+    store = new_store(tmp_path)
+    for day in (1, 2, 3):
+        store.save_verdicts([make_verdict("tak-1", "D3", f"2026-01-0{day}T09:00:00+07:00")])
+    full = next(store.history_dir.glob("*.full.jsonl.gz"))
+    with open(full, "ab") as handle:
+        handle.write(b"\x1f\x8b\x08\x00garbage")  # a crash in the middle of an append
+    assert len(Store(store.path).record("tak-1").history) == 2
+
+
+# ---------------------------------------------------------------------------------------------
+# Migration and versions
+# ---------------------------------------------------------------------------------------------
+def test_a_store_written_by_the_previous_version_is_migrated_with_a_copy_beside_it(tmp_path: Path) -> None:
+    path = tmp_path / "old" / "store.json"
+    shutil.copytree(FIXTURE, path.parent)
+    before = {p.name: p.read_bytes() for p in path.parent.iterdir() if p.is_file()}
+    result = saraban("--store", str(path), "report", "--json")
+    assert result.returncode == 0, result.stderr
+    assert "upgraded" in result.stderr and BACKUP_SUFFIX in result.stderr
+    assert json.loads(result.stdout)["total"] == 24
+    backup = path.with_name(path.name + BACKUP_SUFFIX)
+    assert {p.name: p.read_bytes() for p in backup.iterdir() if p.is_file() and p.name != "COMPLETE"} == before
+    store = Store(path)
+    assert store.notices == []  # once
+    corrected = store.record("nat-00001")
+    assert corrected.corrections[0].new_address == "saraban@example.go.th"
+    assert corrected.corrections[0].recheck_group == "A1"
+    noted = store.record("nat-00007")
+    assert noted.notes[0].text == "โทรแล้ว รอแก้ไข\nline two" and noted.followup == "called_waiting"
+    assert len(noted.history) == 1 and len(store.group_history("nat-00007")) == 2
+    assert len(store.snapshots()) == 2
+    assert all(r.verdict is not None for r in store.records(with_history=False))
+
+
+def test_a_store_from_a_newer_saraban_is_refused_not_misread(tmp_path: Path) -> None:
+    store = new_store(tmp_path)
+    data = json.loads(store.path.read_text(encoding="utf-8"))
+    data["meta"]["1"]["schema"] = SCHEMA + 1
+    store.path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(StoreTooNew, match="newer saraban"):
+        Store(store.path)
+    result = saraban("--store", str(store.path), "report")
+    assert result.returncode == 2 and "newer saraban" in result.stderr and "Traceback" not in result.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# Damage is told from a new store (issue 16)
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("which", ["main", "operator"])
+@pytest.mark.parametrize("content", [b"", b"  \n\t "])
+def test_an_empty_store_file_is_damage_left_untouched(tmp_path: Path, which: str, content: bytes) -> None:
+    store = new_store(tmp_path)
+    store.add_note("tak-1", "called", "somchai")
+    target = store.path if which == "main" else store.operator_path
+    target.write_bytes(content)
+    with pytest.raises(StoreDamaged, match="empty") as caught:
+        Store(store.path)
+    assert str(target) in str(caught.value) and "backup" in str(caught.value)
+    result = saraban("--store", str(store.path), "note", "tak-1", "again")
+    assert result.returncode == 2 and "empty" in result.stderr and "Traceback" not in result.stderr
+    assert target.read_bytes() == content
+    if which == "main":  # the notes are still in their own file
+        assert "called" in store.operator_path.read_text(encoding="utf-8")
+
+
+def test_a_missing_main_file_beside_the_others_is_damage(tmp_path: Path) -> None:
+    store = new_store(tmp_path)
+    store.path.unlink()
+    with pytest.raises(StoreDamaged, match="missing"):
+        Store(store.path)
+    assert not store.path.exists()
+
+
+def test_symlinked_store_files_and_directories_are_refused(tmp_path: Path) -> None:
+    store = new_store(tmp_path)
+    store.save_verdicts([make_verdict("tak-1")])
+    elsewhere = tmp_path / "elsewhere"
+    store.verdicts_dir.rename(elsewhere)
+    store.verdicts_dir.symlink_to(elsewhere)
+    with pytest.raises(StoreDamaged, match="symbolic link"):
+        Store(store.path)
+    link = tmp_path / "link.json"
+    link.symlink_to(store.path)
+    with pytest.raises(StoreDamaged, match="symbolic link"):
+        Store(link)
+
+
+def test_a_store_path_that_is_not_a_regular_file_is_refused(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)
+    with pytest.raises(StoreDamaged, match="not a regular file"):
+        Store(fifo)
+    assert fifo.exists() and not fifo.is_file()
+
+
+def _edit_shard(store: Store, agency_id: str, edit: object) -> Path:
+    for shard in store.verdicts_dir.glob("*.json"):
+        data = json.loads(shard.read_text(encoding="utf-8"))
+        for key, doc in data["verdicts"].items():
+            if doc.get("agency_id") == agency_id:
+                data["verdicts"][key] = edit(doc) if callable(edit) else edit
+                shard.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+                return shard
+    raise AssertionError(agency_id)
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        "a string where a document belongs",
+        lambda doc: {k: v for k, v in doc.items() if k != "agency_id"},
+        lambda doc: {**doc, "kept": "@@DIGITS@@"},
+        lambda doc: {**doc, "history": [{"not": "a verdict"}]},
+    ],
+    ids=["string", "no-agency-id", "5000-digits", "bad-history-entry"],
+)
+def test_wrong_shaped_content_is_damage_and_the_other_agencies_still_work(tmp_path: Path, edit: object) -> None:
+    store = new_store(tmp_path, n=40)
+    store.save_verdicts([make_verdict(f"tak-{i}") for i in range(1, 41)])
+    shard = _edit_shard(store, "tak-1", edit)
+    shard.write_bytes(shard.read_bytes().replace(b'"@@DIGITS@@"', b"1" + b"0" * 5000))  # a 5,000-digit number
+    fresh = Store(store.path)
+    records = fresh.records(with_history=False)
+    assert len(records) == 40
+    assert sum(r.verdict is None for r in records) == 1
+    problems = fresh.problems()
+    assert problems and str(shard) in problems[0]
+    # the other agencies in that very shard stay writable, and the damage stays as it was
+    other = next(a for a in (f"tak-{i}" for i in range(2, 41)) if fresh.record(a).verdict is not None)
+    fresh.save_verdicts([make_verdict(other, "A1", "2026-02-01T09:00:00+07:00"), make_verdict("tak-1", "A1")])
+    fresh.add_note("tak-1", "called", "somchai")
+    assert Store(store.path).record(other).verdict.group == "A1"
+    result = saraban("--store", str(store.path), "report")
+    assert result.returncode == 0 and "damaged" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_damaged_note_refuses_notes_for_that_agency_only(tmp_path: Path) -> None:
+    store = new_store(tmp_path)
+    store.add_note("tak-1", "first", "somchai")
+    data = json.loads(store.operator_path.read_text(encoding="utf-8"))
+    key = next(iter(data["notes"]))
+    data["notes"][key]["text"] = 12
+    store.operator_path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    fresh = Store(store.path)
+    with pytest.raises(StoreDamaged, match="tak-1"):
+        fresh.add_note("tak-1", "second", "somchai")
+    fresh.add_note("tak-2", "fine", "somchai")
+    assert [n.text for n in Store(store.path).record("tak-2").notes] == ["fine"]
+    assert json.loads(store.operator_path.read_text(encoding="utf-8"))["notes"][key]["text"] == 12
+    result = saraban("--store", str(store.path), "note", "tak-1", "third")
+    assert result.returncode == 2 and "tak-1" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("kind", ["deep", "digits"])
+def test_a_file_that_cannot_be_parsed_at_all_is_named_as_damaged(tmp_path: Path, kind: str) -> None:
+    store = new_store(tmp_path)
+    raw = ("[" * 100_000 + "]" * 100_000) if kind == "deep" else '{"notes": ' + "9" * 5000 + "}"
+    store.operator_path.write_text(raw, encoding="utf-8")
+    with pytest.raises(StoreError, match=r"damaged|not a saraban store") as caught:
+        Store(store.path)
+    assert str(store.operator_path) in str(caught.value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Every row is an agency
+# ---------------------------------------------------------------------------------------------
+def test_duplicate_rows_are_all_agencies_flagged_until_the_operator_decides(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.json")
+    rows = [
+        make_agency(1, code=""),
+        make_agency(2, code="", name=make_agency(1).name, declared="other@dla.go.th", id="tak-1~2"),
+        make_agency(3, code=""),
+        make_agency(4, code="", declared=make_agency(3).declared),  # same address: a copy-paste error?
+    ]
+    store.merge_import(rows, source="a.csv", operator="somchai")
+    records = {r.agency.id: r for r in store.records(with_history=False)}
+    assert len(records) == 4
+    assert records["tak-1"].duplicate_of == (("tak-1~2", "2"),)
+    assert records["tak-1~2"].duplicate_of == (("tak-1", "1"),)
+    assert records["tak-3"].duplicate_of == (("tak-4", "4"),)
+    store.confirm_different("tak-3", "tak-4", "somchai")
+    store.add_note("tak-1~2", "called the second office", "somchai")
+    store.save_verdicts([make_verdict("tak-1~2", "D3", "2026-01-01T09:00:00+07:00")])
+    store.save_verdicts([make_verdict("tak-1~2", "A1", "2026-01-02T09:00:00+07:00")])
+    store.confirm_same("tak-1", "tak-1~2", "somchai")
+    store.merge_import(rows, source="a.csv", operator="somchai")  # the flags stay away on re-import
+    records = {r.agency.id: r for r in store.records(with_history=False)}
+    assert set(records) == {"tak-1", "tak-3", "tak-4"}
+    assert records["tak-3"].duplicate_of == () and records["tak-4"].duplicate_of == ()
+    merged = store.record("tak-1")
+    assert merged.duplicate_of == ()
+    assert [n.text for n in merged.notes] == ["called the second office"]
+    assert [v.checked_at[:10] for v in merged.history] == ["2026-01-02", "2026-01-01"]
+
+
+def test_check_json_prints_one_line_for_every_row(tmp_path: Path) -> None:
+    lines = ["ลำดับที่\tหน่วยงาน\tอำเภอ\tจังหวัด\tอีเมล"]
+    for i in range(1, 7):
+        lines.append(f"{i}\tเทศบาลตำบลทุ่งหลวง\tแม่ระมาด\tตาก\tbad address {i}")  # the same name six times
+    lines.append("7\tอบต.แม่ตาว\tแม่สอด\tตาก\tsaraban@")
+    source = tmp_path / "dups.tsv"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = saraban("check", str(source), "--json")
+    assert result.returncode == 0, result.stderr
+    out = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    assert len(out) == 7 and len({o["id"] for o in out}) == 7
+
+
+def test_identity_across_reimports(tmp_path: Path) -> None:
+    """The README's identity rule, one case each: reordered, changed address, renamed, duplicate names."""
+    store = Store(tmp_path / "s.json")
+    first = [make_agency(i, code="") for i in range(1, 5)]
+    first.append(make_agency(5, code="", name=first[0].name, id=f"{first[0].id}~2", declared="second@dla.go.th"))
+    store.merge_import(first, source="v1", operator="somchai")
+    for agency in first:
+        store.add_note(agency.id, f"note for {agency.declared}", "somchai")
+
+    def owner(declared: str) -> str:
+        return next(r.agency.id for r in store.records(with_history=False) if r.agency.declared == declared)
+
+    # reordered: same agencies, same ids; the two rows with the same name are told apart by address
+    report = store.merge_import(list(reversed(first)), source="v2", operator="somchai")
+    assert report.added == [] and report.missing == []
+    for agency in first:
+        assert [n.text for n in store.record(owner(agency.declared)).notes] == [f"note for {agency.declared}"]
+    # changed address: same agency, change recorded
+    changed = [make_agency(2, code="", declared="new2@dla.go.th") if a.id == "tak-2" else a for a in first]
+    report = store.merge_import(changed, source="v3", operator="somchai")
+    assert report.changed == ["tak-2"] and store.record("tak-2").source_changes[-1]["new"] == "new2@dla.go.th"
+    # renamed (no code): same district, province and address, the old name no longer listed
+    renamed = [make_agency(3, code="", name="เทศบาลตำบลหนองบัว3") if a.id == "tak-3" else a for a in changed]
+    report = store.merge_import(renamed, source="v4", operator="somchai")
+    assert report.added == [] and report.changed == ["tak-3"]
+    assert store.record("tak-3").agency.name == "เทศบาลตำบลหนองบัว3" and store.record("tak-3").notes
+    # duplicate names with swapped addresses: the address decides which stored agency a row is
+    assert len(store.records(with_history=False)) == 5
+
+
+# ---------------------------------------------------------------------------------------------
+# Bulk actions, backup, the real login
+# ---------------------------------------------------------------------------------------------
+def test_bulk_called_and_notes_are_one_write_each(tmp_path: Path) -> None:
+    store = new_store(tmp_path, n=200)
+    before = os.stat(store.operator_path).st_ino
+    store.set_followups([f"tak-{i}" for i in range(1, 201)], "called_waiting", "somchai")
+    after = os.stat(store.operator_path).st_ino
+    assert after != before
+    store.add_notes([f"tak-{i}" for i in range(1, 201)], "called 3 Dec", "somchai")
+    records = store.records(with_history=False)
+    assert all(r.followup == "called_waiting" and r.notes[0].text == "called 3 Dec" for r in records)
+    result = saraban("--store", str(store.path), "followup", "-", "1", "2")
+    assert result.returncode == 0, result.stderr
+    assert Store(store.path).record("tak-1").followup is None and Store(store.path).record("tak-3").followup
+
+
+def test_operator_data_records_the_real_login(tmp_path: Path) -> None:
+    import pwd
+
+    store = new_store(tmp_path)
+    corr = store.add_correction("tak-1", "saraban@tambon1.go.th", "called", "anyone at all")
+    note = store.add_note("tak-1", "called", "anyone at all")
+    login = pwd.getpwuid(os.getuid()).pw_name
+    assert corr.login == login and note.login == login
+    rec = Store(store.path).record("tak-1")
+    assert rec.corrections[0].login == login and rec.notes[0].login == login
+
+
+def test_backup_is_a_store_that_opens_and_reports(tmp_path: Path) -> None:
+    store = new_store(tmp_path)
+    store.save_verdicts([make_verdict("tak-1")])
+    store.add_correction("tak-2", "saraban@tambon2.go.th", "called", "somchai")
+    store.save_snapshot({"ตาก": {"D3": 1}}, label="scan")
+    dest = tmp_path / "backup" / "copy.json"
+    result = saraban("--store", str(store.path), "backup", str(dest))
+    assert result.returncode == 0, result.stderr
+    copy = Store(dest)
+    assert copy.record("tak-1").verdict == make_verdict("tak-1")
+    assert copy.record("tak-2").current_address == "saraban@tambon2.go.th"
+    assert len(copy.snapshots()) == 1
+    report = saraban("--store", str(dest), "report", "--json")
+    assert report.returncode == 0 and json.loads(report.stdout)["total"] == 3
+    again = saraban("--store", str(store.path), "backup", str(dest))
+    assert again.returncode == 2 and "already exists" in again.stderr
