@@ -679,13 +679,15 @@ class _Bench:
     async def _proxied(self, sim: SimProcess, cfg: EngineConfig, main: Run) -> None:
         """The same scan with every SMTP session through a SOCKS5 proxy (the simulator's, on loopback)."""
         from checks.config import parse_socks_url
-        from checks.sim.socks5 import SimSocks5Thread
+        from checks.sim.socks5 import SimSocks5Process
 
         assert self.world is not None
-        with SimSocks5Thread() as proxy:
+        async with SimSocks5Process() as proxy:
             proxied = dataclasses.replace(cfg, smtp=dataclasses.replace(cfg.smtp, proxy=parse_socks_url(proxy.url)))
             self.progress("  the same scan through a SOCKS5 proxy...")
             run = await timed_scan(sim, self.agencies, proxied, "socks5", progress=self.progress)
+        if run.finished.stopped:
+            self.note("proxy_scan_s", f"stopped: {run.finished.stopped}")
         self.violations += [f"socks5: {line}" for line in run.violations]
         self.out["proxy_scan_s"] = _r(run.elapsed)
         self.out["proxy_ratio"] = _ratio(run.elapsed, main.elapsed)
