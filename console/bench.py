@@ -87,6 +87,8 @@ from checks.sim.world import (
     HostSpec,
     World,
 )
+from console.bench_store import KEYS as STORE_SCALE_KEYS
+from console.bench_store import table_rows as store_scale_rows
 from console.config import AppConfig
 
 BASELINE_BUDGET_S = 120.0  # each baseline run (per address, unpipelined) stops after this and extrapolates
@@ -99,7 +101,7 @@ TUI_TIMEOUT_S = 180.0
 LAUNCHED_ENV = "SARABAN_BENCH_LAUNCHED"  # epoch seconds at which the bench launched the console probe
 FILTER_KEYSTROKES = 7  # timed keystrokes in the search box (median reported)
 UNLIMITED_SESSIONS_PER_MINUTE = 1_000_000
-PARTS = ("scan", "baseline", "store", "tui")
+PARTS = ("scan", "baseline", "store", "scale", "tui")
 
 # Every key of the JSON object, in print order (values are null when not measured).
 KEYS: tuple[str, ...] = (
@@ -141,6 +143,7 @@ KEYS: tuple[str, ...] = (
     "store_history_build_s",
     "correction_write_s",
     "store_bytes",
+    *STORE_SCALE_KEYS,
     "tui_first_screen_s",
     "tui_filter_s",
     "tui_rss_mb",
@@ -602,6 +605,12 @@ class _Bench:
             self._store_part()
         else:
             self.note("store", "skipped")
+        if "scale" not in self.skip:  # issue 13: the store at 20,000 agencies after 50 scans
+            from console.bench_store import run_scale
+
+            await run_scale(self)
+        else:
+            self.note("scale", "skipped")
         if "tui" not in self.skip:
             await self._tui_part()
         else:
@@ -996,6 +1005,8 @@ def format_table(out: dict[str, Any]) -> str:
     row("persist the scan's verdicts", out["persist_scan_s"], " s")
     row("one correction (10 history each)", out["correction_write_s"], " s")
     row("store size", None if out["store_bytes"] is None else out["store_bytes"] / 1e6, " MB")
+    for label, value, unit, target in store_scale_rows(out):
+        row(label, value, unit, target)
     lines.append("console")
     row("first screen with every agency", out["tui_first_screen_s"], " s", "target < 1.5 s (from launch)")
     row("filter keystroke", out["tui_filter_s"], " s", "target < 0.1 s")

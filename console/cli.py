@@ -684,7 +684,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--agencies", type=int, default=8286)
     p.add_argument("--delay-ms", type=float, default=50.0)
     p.add_argument("--json", action="store_true")
-    p.add_argument("--skip", action="append", default=[], help="skip a part: scan, baseline, store, tui")
+    p.add_argument("--skip", action="append", default=[], help="skip a part: scan, baseline, store, scale, tui")
     p.add_argument("--baseline-budget", dest="baseline_budget_s", type=float, default=120.0,
                    help="seconds allowed to each slow baseline run before it is extrapolated")
     p.set_defaults(func=cmd_bench)
