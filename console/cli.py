@@ -384,6 +384,7 @@ def cmd_export(args: argparse.Namespace, config: AppConfig) -> int:
             obj["current_address"] = r.current_address
             obj["corrections"] = [c.__dict__ for c in r.corrections]
             obj["notes"] = [n.__dict__ for n in r.notes]
+            obj["possible_duplicate_of"] = [seq or other for other, seq in getattr(r, "duplicate_of", ())]
             objects.append(obj)
         export.write_jsonl(out, objects)
     else:

@@ -248,6 +248,11 @@ def test_duplicate_rows_are_all_agencies_flagged_until_the_operator_decides(tmp_
     assert records["tak-1"].duplicate_of == (("tak-1~2", "2"),)
     assert records["tak-1~2"].duplicate_of == (("tak-1", "1"),)
     assert records["tak-3"].duplicate_of == (("tak-4", "4"),)
+    out = tmp_path / "all.json"
+    exported = saraban("--store", str(store.path), "export", "--all", "--format", "json", "-o", str(out))
+    assert exported.returncode == 0, exported.stderr
+    shown = {o["id"]: o["possible_duplicate_of"] for o in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
+    assert shown == {"tak-1": ["2"], "tak-1~2": ["1"], "tak-3": ["4"], "tak-4": ["3"]}
     store.confirm_different("tak-3", "tak-4", "somchai")
     store.add_note("tak-1~2", "called the second office", "somchai")
     store.save_verdicts([make_verdict("tak-1~2", "D3", "2026-01-01T09:00:00+07:00")])
