@@ -47,14 +47,11 @@ from checks.model import (
     HOST_SENDER_REJECTED,
     HOST_TIMEOUT,
     HOST_UNREACHABLE,
-    PROBE_ACCEPTED,
-    PROBE_MAILBOX_REJECTED,
-    PROBE_PROBER_REJECTED,
-    PROBE_TEMPORARY,
     Exchange,
     HostAttempt,
     SmtpReply,
 )
+from checks.replies import classify_reply
 from checks.text import strip_unsafe
 
 __all__ = [
@@ -129,40 +126,6 @@ def make_reply(code: int, raw: str) -> SmtpReply:
     """An SmtpReply from a code and raw (untrusted) text."""
     enhanced, rest = parse_enhanced(clean_text(raw))
     return SmtpReply(code, rest, enhanced)
-
-
-# ---------------------------------------------------------------------------------------------
-# Classification
-# ---------------------------------------------------------------------------------------------
-_PROBER_WORDS = re.compile(
-    r"block|blacklist|blocklist|spamhaus|policy|access denied|\brbl\b|dnsbl|spamcop|barracuda|"
-    r"reputation|client host|your ip|banned",
-    re.IGNORECASE,
-)
-_DBEB = re.compile(r"recipient address rejected", re.IGNORECASE)
-
-
-def classify_reply(reply: SmtpReply) -> str:
-    """What a RCPT reply says: accepted, mailbox rejected (D3 material), prober rejected, or temporary.
-
-    The code and the enhanced status code decide first; the text only breaks ties for plain 5xx.
-    """
-    code = reply.code
-    if 200 <= code < 300:
-        return PROBE_ACCEPTED
-    if not 500 <= code < 600:
-        return PROBE_TEMPORARY  # 4xx (greylisting, 452 4.5.3, 421) and anything odd
-    enhanced = reply.enhanced or ""
-    if enhanced.startswith("5.7."):
-        return PROBE_PROBER_REJECTED
-    if enhanced.startswith(("5.1.", "5.2.")):
-        return PROBE_MAILBOX_REJECTED
-    # Exchange Online answers unknown recipients "550 5.4.1 Recipient address rejected: Access denied"
-    if enhanced == "5.4.1" and _DBEB.search(reply.text):
-        return PROBE_MAILBOX_REJECTED
-    if _PROBER_WORDS.search(reply.text):
-        return PROBE_PROBER_REJECTED
-    return PROBE_MAILBOX_REJECTED
 
 
 # ---------------------------------------------------------------------------------------------

@@ -90,6 +90,9 @@ from checks.sim.world import (
 from console.bench_store import KEYS as STORE_SCALE_KEYS
 from console.bench_store import table_rows as store_scale_rows
 from console.config import AppConfig
+from console.watch.bench import KEYS as WATCH_KEYS
+from console.watch.bench import table_rows as watch_rows
+from console.watch.bench import watch_figures
 
 BASELINE_BUDGET_S = 120.0  # each baseline run (per address, unpipelined) stops after this and extrapolates
 SEED = 2568  # the national world's seed (the same in the simulator process)
@@ -101,7 +104,7 @@ TUI_TIMEOUT_S = 180.0
 LAUNCHED_ENV = "SARABAN_BENCH_LAUNCHED"  # epoch seconds at which the bench launched the console probe
 FILTER_KEYSTROKES = 7  # timed keystrokes in the search box (median reported)
 UNLIMITED_SESSIONS_PER_MINUTE = 1_000_000
-PARTS = ("scan", "baseline", "store", "scale", "tui")
+PARTS = ("scan", "baseline", "store", "scale", "tui", "watch")
 
 # Every key of the JSON object, in print order (values are null when not measured).
 KEYS: tuple[str, ...] = (
@@ -133,6 +136,9 @@ KEYS: tuple[str, ...] = (
     "pipelining_speedup",
     "recheck_s",
     "recheck_group",
+    "proxy_scan_s",
+    "proxy_ratio",
+    "proxy_mismatches",
     "zero_delay_scan_s",
     "zero_delay_addresses_per_s",
     "zero_delay_engine_cpu_s",
@@ -147,6 +153,7 @@ KEYS: tuple[str, ...] = (
     "tui_first_screen_s",
     "tui_filter_s",
     "tui_rss_mb",
+    *WATCH_KEYS,
     "skipped",
     "notes",
 )
@@ -638,6 +645,9 @@ class _Bench:
                 # the engine's memory for one national scan (world + scanner + verdicts), before other runs
                 out["peak_rss_mb"] = round(_peak_rss_mb(), 1)
                 await self._recheck(sim, cfg, main)
+                await self._proxied(sim, cfg, main)
+                if "watch" not in self.skip:
+                    await self._watch(sim, cfg, model)
             if "baseline" not in self.skip:
                 await self._baselines(sim, cfg, bound, model)
             if "scan" not in self.skip:
@@ -669,6 +679,26 @@ class _Bench:
         self.violations += main.violations
         self.verdicts = list(main.scanner.verdicts.values())
 
+    async def _proxied(self, sim: SimProcess, cfg: EngineConfig, main: Run) -> None:
+        """The same scan with every SMTP session through a SOCKS5 proxy (the simulator's, on loopback)."""
+        from checks.config import parse_socks_url
+        from checks.sim.socks5 import SimSocks5Process
+
+        assert self.world is not None
+        async with SimSocks5Process() as proxy:
+            proxied = dataclasses.replace(cfg, smtp=dataclasses.replace(cfg.smtp, proxy=parse_socks_url(proxy.url)))
+            self.progress("  the same scan through a SOCKS5 proxy...")
+            run = await timed_scan(sim, self.agencies, proxied, "socks5", progress=self.progress)
+        if run.finished.stopped:
+            self.note("proxy_scan_s", f"stopped: {run.finished.stopped}")
+        self.violations += [f"socks5: {line}" for line in run.violations]
+        self.out["proxy_scan_s"] = _r(run.elapsed)
+        self.out["proxy_ratio"] = _ratio(run.elapsed, main.elapsed)
+        expected = self.world.expected
+        self.out["proxy_mismatches"] = sum(
+            1 for a in self.agencies
+            if a.id in expected and getattr(run.scanner.verdicts.get(a.id), "group", None) != expected[a.id])
+
     async def _recheck(self, sim: SimProcess, cfg: EngineConfig, main: Run) -> None:
         assert self.world is not None
         expected = self.world.expected
@@ -686,6 +716,21 @@ class _Bench:
         self.out["recheck_group"] = verdict.group if verdict is not None else None
         audit = await sim.command("audit")
         self.violations += [f"recheck: {line}" for line in violations_of(audit, cfg.politeness)]
+
+    async def _watch(self, sim: SimProcess, cfg: EngineConfig, model: str) -> None:
+        """The watcher's figures (console/watch/bench.py) on the verdicts of the scan just made."""
+        assert self.world is not None
+
+        async def reset() -> None:
+            await sim.command("reset")
+
+        self.out.update(await watch_figures(
+            self.world, self.verdicts, cfg, self.config,
+            lambda world, agencies, engine: lower_bound(world, agencies, engine, self.delay, model).seconds,
+            reset, self.progress,
+        ))
+        audit = await sim.command("audit")
+        self.violations += [f"watch: {line}" for line in violations_of(audit, cfg.politeness)]
 
     async def _baselines(self, sim: SimProcess, cfg: EngineConfig, bound: Bound, model: str) -> None:
         assert self.world is not None
@@ -995,12 +1040,17 @@ def format_table(out: dict[str, Any]) -> str:
     extrap = " (extrapolated)" if out["unpipelined_extrapolated"] else ""
     row("without pipelining", out["unpipelined_scan_s"], " s", extrap.strip())
     row("  speed-up of pipelining", out["pipelining_speedup"], "x")
+    row("through a SOCKS5 proxy", out["proxy_scan_s"], " s",
+        "" if out["proxy_ratio"] is None else f"{out['proxy_ratio']:g}x direct, {out['proxy_mismatches']} mismatches")
     row("recheck one agency (warm DNS)", out["recheck_s"], " s", "target < 0.5 s")
     row("zero delay throughput", out["zero_delay_addresses_per_s"], " agencies/s")
     row("peak memory (engine process)", out["peak_rss_mb"], " MB", "target < 250 MB")
     row("politeness violations", out["politeness_violations"], "", "target 0")
     for line in (out["politeness_violation_lines"] or [])[:20]:
         lines.append(f"    {line}")
+    lines.append("watcher")
+    for label, value, unit, target in watch_rows(out):
+        row(label, value, unit, target)
     lines.append("store")
     row("persist the scan's verdicts", out["persist_scan_s"], " s")
     row("one correction (10 history each)", out["correction_write_s"], " s")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
+import dataclasses
 import os
 import sys
 from collections.abc import Sequence
@@ -20,6 +20,7 @@ from checks import events as ev
 from checks.model import Agency, Verdict, verdict_record
 from console.config import AppConfig, ConfigError, load_config
 from console.rules import Scope
+from console.terminal import json_text, shown
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -34,9 +35,56 @@ class CliError(Exception):
 # output helpers
 # ---------------------------------------------------------------------------------------------
 def _err(message: str) -> None:
-    from console.thai import safe_text
+    print(f"saraban: {shown(message)}", file=sys.stderr)
 
-    print(f"saraban: {safe_text(message)}", file=sys.stderr)
+
+def _out(text: object = "") -> None:
+    """Every line the CLI prints: config, store and typed text may hold escapes (console.terminal)."""
+    print(shown(text))
+
+
+def _os_reason(exc: OSError) -> str:
+    """An OSError as what happened and what to do, for one line."""
+    import errno
+
+    advice = {
+        errno.ENOSPC: "the disk is full: free some space and try again",
+        errno.EDQUOT: "the disk quota is used up: free some space and try again",
+        errno.EROFS: "the file system is read-only: choose a writable place",
+        errno.EACCES: "permission denied: check the permissions or choose another place",
+        errno.EPERM: "not permitted: check the permissions or choose another place",
+        errno.ENOENT: "no such file or folder: check the path",
+        errno.EISDIR: "it is a folder: give a file name",
+        errno.ENOTDIR: "a part of the path is not a folder: check the path",
+    }
+    return advice.get(exc.errno or 0, f"{exc.strerror or exc}")
+
+
+def _written(out: Path, writer: Any, *args: Any, **kwargs: Any) -> None:
+    """Run an export writer; a file-system failure is a message, and nothing half-written is left."""
+    try:
+        writer(*args, **kwargs)
+    except OSError as exc:
+        raise CliError(f"{out}: cannot write: {_os_reason(exc)} (nothing was written)") from exc
+
+
+def _export_target(typed: str, store: Any, force: bool) -> Path:
+    """Where a file the CLI writes may go: never onto the store, a device, a FIFO or a folder."""
+    from console.export import ExportTargetError, check_target
+
+    try:
+        return check_target(Path(typed), store_path=store.path, force=force)
+    except ExportTargetError as exc:
+        raise CliError(str(exc)) from exc
+
+
+def _typed_text(value: str, what: str) -> str:
+    """Text an operator typed on the command line must say something (the store checks the length)."""
+    from checks.text import strip_unsafe
+
+    if not strip_unsafe(value, newlines="drop").strip():
+        raise CliError(f"{what}: is empty (or only spaces and control characters); type the text")
+    return value
 
 
 class _Progress:
@@ -75,21 +123,23 @@ def _print_summary(config: AppConfig, groups: Sequence[str | None], finished: ev
 
     summary = summarize(groups, config.engine.rules)
     th = config.language == "th"
-    print(("สรุปผลการตรวจ" if th else "Summary") + f": {summary.total}")
+    _out(("สรุปผลการตรวจ" if th else "Summary") + f": {summary.total}")
     for rule in config.engine.rules:
         n = summary.by_group.get(rule.group, 0)
         label = rule.label_th if th else (rule.label_en or rule.label_th)
-        print(f"  {rule.group:<3} {n:>6}  {percent(n, summary.checked):>6}  {label}")
+        _out(f"  {rule.group:<3} {n:>6}  {percent(n, summary.checked):>6}  {label}")
     unchecked = summary.by_bucket.get("unchecked", 0)
     if unchecked:
-        print(f"  {'-':<3} {unchecked:>6}          " + ("ยังไม่ได้ตรวจ" if th else "not checked"))
+        _out(f"  {'-':<3} {unchecked:>6}          " + ("ยังไม่ได้ตรวจ" if th else "not checked"))
     names = {"A": ("พร้อมใช้งาน", "ready"), "BE": ("ต้องแก้ไข/ติดตาม", "must fix / follow up"), "W": ("ยกฐานะ", "upgraded")}
-    print("กลุ่มใหญ่ (ตามหนังสือ สำนักงาน ก.พ.ร.)" if th else "Buckets (as in OPDC's letter)")
-    for bucket, shown in (("A", "A"), ("BE", "B–E"), ("W", "W")):
+    _out("กลุ่มใหญ่ (ตามหนังสือ สำนักงาน ก.พ.ร.)" if th else "Buckets (as in OPDC's letter)")
+    for bucket, title in (("A", "A"), ("BE", "B–E"), ("W", "W")):
         n = summary.by_bucket.get(bucket, 0)
-        print(f"  {shown:<3} {n:>6}  {percent(n, summary.checked):>6}  {names[bucket][0 if th else 1]}")
+        _out(f"  {title:<3} {n:>6}  {percent(n, summary.checked):>6}  {names[bucket][0 if th else 1]}")
     if finished is not None and finished.stopped:
-        print(("หยุดก่อนเสร็จ: " if th else "stopped early: ") + finished.stopped)
+        from console.i18n import scan_reason
+
+        _out(("หยุดก่อนเสร็จ: " if th else "stopped early: ") + scan_reason(finished.stopped, config.language))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -102,7 +152,11 @@ def _sim_world(name: str) -> Any:
         return worlds.catalogue_world()
     if name == "national":
         return worlds.national_world()
-    raise CliError(f"unknown simulated world {name!r}: use catalogue or national")
+    if name == "blocked":
+        from checks.sim.field import blocked_world
+
+        return blocked_world()
+    raise CliError(f"unknown simulated world {name!r}: use catalogue, national or blocked")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -116,9 +170,9 @@ def _read_file(path: str, sheet: str | None = None, mapping: dict[str, str] | No
     except ListReadError as exc:
         raise CliError(str(exc)) from exc
     for problem in result.problems:
-        _err(f"{path}: row {problem.row}: {problem.field}: {problem.message}")
+        _err(f"{result.source}: row {problem.row}: {problem.field}: {problem.message}")
     if not result.agencies:
-        raise CliError(f"{path}: no agencies could be read (see the messages above)")
+        raise CliError(f"{result.source}: no agencies could be read (see the messages above)")
     return result.agencies
 
 
@@ -135,7 +189,23 @@ async def _scan_agencies(
     return await Scanner(config.engine).run(agencies, on_event)
 
 
+def _refuse_placeholder(config: AppConfig) -> None:
+    """A real probe with the shipped identity is refused (naming the keys, the file and why)."""
+    from console.doctor import identity_refusal
+
+    refusal = identity_refusal(config)
+    if refusal is not None:
+        raise CliError(refusal)
+
+
+def _stopped_by_us(finished: ev.ScanFinished) -> bool:
+    """Stopped because of our own side (network, doctor, pilot): exit 3, nobody blamed."""
+    return bool(finished.stopped and finished.stopped.startswith(("canary", "doctor:", "pilot:")))
+
+
 def cmd_check(args: argparse.Namespace, config: AppConfig) -> int:
+    if not args.sim:
+        _refuse_placeholder(config)
     store = None
     if args.file:
         agencies = _read_file(args.file, args.sheet)
@@ -160,7 +230,9 @@ def cmd_check(args: argparse.Namespace, config: AppConfig) -> int:
             if store is not None:
                 record["declared"] = declared[event.agency.id]
                 record["corrections"] = corrections.get(event.agency.id, [])
-            print(json.dumps(record, ensure_ascii=False), flush=True)
+            print(json_text(record), flush=True)
+        if isinstance(event, ev.PreflightWarning):
+            _err(event.message)
         if isinstance(event, ev.CanaryFailed):
             _err(
                 ("เครือข่ายของเครื่องตรวจเองมีปัญหา หยุดการตรวจ: " if config.language == "th" else "our own network is failing, scan stopped: ")
@@ -168,18 +240,38 @@ def cmd_check(args: argparse.Namespace, config: AppConfig) -> int:
             )
 
     if store is not None:
-        from console.runner import Runner
-
-        runner = Runner(store, config)
+        _check_writable(store)
         ids = None if args.all_selected else [a.id for a in agencies]
-        finished = asyncio.run(runner.scan(ids, sink))
+        finished = asyncio.run(_scan_store(config, store, ids, args.sim, sink))
     else:
         finished = asyncio.run(_scan_agencies(config, agencies, args.sim, sink))
     if not args.json:
         _print_summary(config, [v.group if (v := verdicts.get(a.id)) else None for a in agencies], finished)
-    if finished.stopped and finished.stopped.startswith("canary"):
-        return EXIT_CANARY
-    return EXIT_OK
+    elif finished.stopped:
+        _err(_reason_text(finished.stopped, config.language))
+    return EXIT_CANARY if _stopped_by_us(finished) else EXIT_OK
+
+
+def _reason_text(reason: str, lang: str) -> str:
+    from console.i18n import scan_reason
+
+    return scan_reason(reason, lang)
+
+
+async def _scan_store(
+    config: AppConfig, store: Any, ids: list[str] | None, sim: str | None, sink: ev.EventSink
+) -> ev.ScanFinished:
+    """A store scan through the runner: the real internet after the doctor's checks, or a simulated one."""
+    from console.doctor import preflight_for
+    from console.runner import Runner
+
+    if sim:
+        from checks.sim.internet import SimInternet
+
+        async with SimInternet(_sim_world(sim)) as internet:
+            sim_config = replace(config, engine=internet.engine_config(config.engine))
+            return await Runner(store, sim_config).scan(ids, sink)
+    return await Runner(store, config, preflight=preflight_for(config)).scan(ids, sink)
 
 
 def _open_store(args: argparse.Namespace, config: AppConfig) -> Any:
@@ -193,6 +285,27 @@ def _open_store(args: argparse.Namespace, config: AppConfig) -> Any:
     for notice in store.notices:
         _err(notice)
     return store
+
+
+def _check_writable(store: Any) -> None:
+    """Before a scan: can its verdicts be saved? Otherwise every agency would be probed for nothing."""
+    import tempfile
+
+    folders = [store.path.parent]
+    verdicts = store.path.with_name(store.path.name + ".verdicts")
+    if verdicts.is_dir():
+        folders.append(verdicts)
+    for folder in folders:
+        try:
+            with tempfile.TemporaryFile(dir=folder) as probe:
+                probe.write(b"\0" * 65536)
+                probe.flush()
+                os.fsync(probe.fileno())
+        except OSError as exc:
+            raise CliError(
+                f"cannot save results in {folder}: {_os_reason(exc)}. Nothing was checked; "
+                "fix that (or use --store with a writable place) and run the check again"
+            ) from exc
 
 
 def _say_store_problems(store: Any) -> None:
@@ -271,38 +384,54 @@ def cmd_import(args: argparse.Namespace, config: AppConfig) -> int:
     except ListReadError as exc:
         raise CliError(str(exc)) from exc
     th = config.language == "th"
-    print("คอลัมน์ที่จับคู่:" if th else "Columns mapped:")
+    _out("คอลัมน์ที่จับคู่:" if th else "Columns mapped:")
     for header, fieldname in result.mapping.items():
-        print(f"  {header} → {fieldname}")
+        _out(f"  {header} → {fieldname}")
     for problem in result.problems:
         _err(f"row {problem.row}: {problem.field}: {problem.message}")
     if not result.agencies:
-        raise CliError(f"{args.source}: no agency rows could be read; nothing imported")
+        raise CliError(f"{result.source}: no agency rows could be read; nothing imported")
     store = _open_store(args, config)
-    report = store.merge_import(result.agencies, source=str(args.source), operator=config.operator)
-    print(
+    report = store.merge_import(result.agencies, source=result.source, operator=config.operator)
+    _out(
         ("นำเข้าแล้ว" if th else "Imported")
         + f": added {len(report.added)}, changed {len(report.changed)}, unchanged {len(report.unchanged)}, "
         f"missing {len(report.missing)}, bad rows {len(result.problems)}"
     )
+    from console.runner import Runner
+
+    settled = Runner(store, config).record_offline()
+    if settled:
+        print(
+            f"รู้กลุ่มได้ทันทีโดยไม่ต้องตรวจผ่านเครือข่าย: {settled} หน่วยงาน (เช่น เลขไทย อีเมลฟรี โดเมนที่ไม่ใช่ของรัฐ)"
+            if th
+            else f"Groups known without the network: {settled} agencies (Thai digits, free mail, non-government domains…)"
+        )
     return EXIT_OK
 
 
 def cmd_correct(args: argparse.Namespace, config: AppConfig) -> int:
     from checks.address import read_address
     from console.runner import Runner
-
+    _typed_text(args.address, "address")
+    operator = _typed_text(args.operator, "--operator") if args.operator is not None else config.operator
     store = _open_store(args, config)
     record = _find_one(store, args.agency)
     reading = read_address(args.address)
     if "crlf" in reading.problems or "control_chars" in reading.problems:
         raise CliError("the new address contains line breaks or control characters; type it again")
+    from console.corrections import other_owners, shared_address_warning
+
+    owners = other_owners(store.records(with_history=False, light=True), record.agency.id, args.address)
+    if owners:
+        _err(shared_address_warning(args.address, owners, config.language))
+    if not args.no_recheck:
+        _refuse_placeholder(config)
     runner = Runner(store, config)
-    operator = args.operator or config.operator
     correction, verdict = asyncio.run(
         runner.correct(record.agency.id, args.address, args.reason, operator, recheck=not args.no_recheck)
     )
-    print(f"correction {correction.id}: {correction.old_address} → {correction.new_address} ({operator})")
+    _out(f"correction {correction.id}: {correction.old_address} → {correction.new_address} ({operator})")
     if verdict is None:
         if not args.no_recheck:
             _err("recheck stopped: our own network is failing (canary)")
@@ -310,24 +439,25 @@ def cmd_correct(args: argparse.Namespace, config: AppConfig) -> int:
         return EXIT_OK
     rule = config.rule(verdict.group)
     label = (rule.label_th if config.language == "th" else rule.label_en) if rule else ""
-    print(f"{verdict.group} {label}")
+    _out(f"{verdict.group} {label}")
     from console.findings_text import finding_text
     from console.thai import safe_text
 
     for finding in verdict.findings:
         sentence = finding_text(finding, config.language, declared=verdict.evidence.declared)
-        print(f"  - {sentence} ({safe_text(finding.code)})")
+        _out(f"  - {sentence} ({safe_text(finding.code)})")
     line = safe_text(verdict.evidence.one_line())
     if line:
-        print(f"  {line}")
+        _out(f"  {line}")
     return EXIT_OK
 
 
 def cmd_note(args: argparse.Namespace, config: AppConfig) -> int:
+    text = _typed_text(args.text, "note")
     store = _open_store(args, config)
     record = _find_one(store, args.agency)
-    note = store.add_note(record.agency.id, args.text, config.operator)
-    print(f"note {note.id} saved for {record.agency.id}")
+    note = store.add_note(record.agency.id, text, config.operator)
+    _out(f"note {note.id} saved for {record.agency.id}")
     return EXIT_OK
 
 
@@ -363,10 +493,12 @@ def cmd_export(args: argparse.Namespace, config: AppConfig) -> int:
 
     store = _open_store(args, config)
     records = _export_items(store, args, config)
+    if args.letter:
+        return _export_letter(args, config, store, records)
     fmt = args.format or Path(args.output).suffix.lstrip(".").lower() or "xlsx"
     if fmt not in ("xlsx", "csv", "json"):
         raise CliError(f"--format {fmt!r}: use xlsx, csv or json")
-    out = Path(args.output)
+    out = _export_target(args.output, store, args.force)
     if fmt == "json":
         objects = []
         for r in records:
@@ -386,18 +518,53 @@ def cmd_export(args: argparse.Namespace, config: AppConfig) -> int:
             obj["notes"] = [n.__dict__ for n in r.notes]
             obj["possible_duplicate_of"] = [seq or other for other, seq in getattr(r, "duplicate_of", ())]
             objects.append(obj)
-        export.write_jsonl(out, objects)
+        _written(out, export.write_jsonl, out, objects)
     else:
         items = [export.record_item(r) for r in records]
-        rows = export.followup_rows(items, config.engine.rules, lang=config.language)
-        header = list(export.followup_header(config.language))
-        (export.write_xlsx if fmt == "xlsx" else export.write_csv)(out, header, rows)
-    print(f"{len(records)} → {out}")
+        rows = export.followup_records(items, config.engine.rules, lang=config.language)
+        _written(out, export.write_followup, out, rows, lang=config.language, fmt=fmt)
+    _out(f"{len(records)} → {out}")
     return EXIT_OK
+
+
+def _export_letter(args: argparse.Namespace, config: AppConfig, store: Any, records: list[Any]) -> int:
+    """`export --letter`: the province's attachment to its districts (console.letter), XLSX only.
+    Without --group it lists the agencies that need follow-up."""
+    from console.letter import letter_records, write_letter
+    from console.rules import Ruleset
+
+    if (args.format or "xlsx") != "xlsx" or Path(args.output).suffix.lower() not in ("", ".xlsx"):
+        raise CliError("--letter writes XLSX only: give -o FILE.xlsx")
+    records = letter_records(records, Ruleset.of(config.engine), chosen=bool(args.group))
+    if not records:
+        raise CliError("no checked agency needs follow-up here: nothing to put in the letter (check first: saraban check)")
+    out = _export_target(args.output if Path(args.output).suffix else args.output + ".xlsx", store, args.force)
+    _written(out, write_letter, out, records, config.engine.rules)
+    _out(f"{len(records)} → {out}")
+    return EXIT_OK
+
+
+def _opdc_sentence(c: Any, th: bool) -> str:
+    """How many agencies changed since OPDC's own mail round (console.opdc), as said on the phone."""
+    from console.thai import be_date
+
+    when = ", ".join(be_date(r) for r in c.rounds)
+    if th:
+        return (
+            f"เทียบกับผลการส่ง mail ของ ก.พ.ร. {when}: สถานะเปลี่ยน {c.changed} หน่วยงาน "
+            f"(ส่งได้แล้ว {c.fixed}, กลับส่งไม่ได้ {c.broke}), เหมือนเดิม {c.same}, "
+            f"ยังเทียบไม่ได้ {c.unknown} (ยังไม่ตรวจหรือยังตรวจสอบไม่ได้) จาก {c.compared} หน่วยงานที่มีผลรอบนั้น"
+        )
+    return (
+        f"Since OPDC's mail round {when}: {c.changed} agencies changed state "
+        f"({c.fixed} now receive mail, {c.broke} no longer do), {c.same} unchanged, "
+        f"{c.unknown} not comparable yet (unchecked or not verifiable) of {c.compared} with that round"
+    )
 
 
 def cmd_report(args: argparse.Namespace, config: AppConfig) -> int:
     from console import report
+    from console.opdc import compare_with_opdc
     from console.rules import Ruleset, group_of, select
 
     store = _open_store(args, config)
@@ -416,17 +583,19 @@ def cmd_report(args: argparse.Namespace, config: AppConfig) -> int:
     previous_counts: dict[str, int] | None = None
     if len(snapshots) >= 2:
         previous_counts = {}
-        for prov, groups in snapshots[-2]["counts"].items():
+        for prov, counts in snapshots[-2]["counts"].items():  # not `groups`: that one is printed below
             if args.province and prov != args.province:
                 continue
-            for g, n in groups.items():
+            for g, n in counts.items():
                 previous_counts[g] = previous_counts.get(g, 0) + n
+    since_opdc = compare_with_opdc(zip((r.agency for r in records), groups, strict=True))
     if args.xlsx:
-        report.write_section22_xlsx(
-            Path(args.xlsx), national, per_area, previous_counts, config.engine.rules,
+        target = _export_target(args.xlsx, store, args.force)
+        _written(
+            target, report.write_section22_xlsx, target, national, per_area, previous_counts, config.engine.rules,
             area_title="รายอำเภอ" if args.province else "รายจังหวัด",
         )
-        print(f"→ {args.xlsx}")
+        _out(f"→ {args.xlsx}")
     if args.json:
         data = {
             "total": national.total,
@@ -436,18 +605,21 @@ def cmd_report(args: argparse.Namespace, config: AppConfig) -> int:
             "percent_by_bucket": {b: report.percent(n, national.checked) for b, n in national.by_bucket.items()},
             "areas": {a: {"total": s.total, "by_group": s.by_group, "by_bucket": s.by_bucket} for a, s in per_area.items()},
             "change_since_previous": report.diff(national.by_group, previous_counts) if previous_counts is not None else None,
+            "since_opdc_round": dataclasses.asdict(since_opdc) | {"changed": since_opdc.changed} if since_opdc.compared else None,
         }
-        print(json.dumps(data, ensure_ascii=False, indent=1))
+        print(json_text(data, indent=1))
         return EXIT_OK
     _print_summary(config, groups, None)
     if previous_counts is not None:
         change = report.diff(national.by_group, previous_counts)
-        print(("เปลี่ยนแปลงจากการตรวจครั้งก่อน: " if config.language == "th" else "change since previous scan: ")
+        _out(("เปลี่ยนแปลงจากการตรวจครั้งก่อน: " if config.language == "th" else "change since previous scan: ")
               + ", ".join(f"{g} {n:+d}" for g, n in change.items() if n))
-    print()
+    if since_opdc.compared:
+        _out(_opdc_sentence(since_opdc, config.language == "th"))
+    _out()
     for area, s in per_area.items():
         cells = "  ".join(f"{b} {s.by_bucket.get(b, 0)} ({report.percent(s.by_bucket.get(b, 0), s.checked)})" for b in ("A", "BE", "W"))
-        print(f"{area:<24} {s.total:>5}  {cells}")
+        _out(f"{area:<24} {s.total:>5}  {cells}")
     return EXIT_OK
 
 
@@ -461,50 +633,107 @@ def _report_since(args: argparse.Namespace, config: AppConfig, store: Any) -> in
     if args.format == "xlsx":
         if not args.output:
             raise CliError("--format xlsx needs -o FILE.xlsx (where to write the report)")
-        trends.write_since_xlsx(Path(args.output), result, config.engine.rules, config.language)
-        print(f"{len(result.moves)} → {args.output}")
+        target = _export_target(args.output, store, args.force)
+        _written(target, trends.write_since_xlsx, target, result, config.engine.rules, config.language)
+        _out(f"{len(result.moves)} → {target}")
         return EXIT_OK
     for line in trends.since_text(result, config.engine.rules, config.language):
-        print(line)
+        _out(line)
     return EXIT_OK
 
 
 def cmd_tui(args: argparse.Namespace, config: AppConfig) -> int:
+    from console.doctor import preflight_for
+    from console.runner import Runner
     from console.tui.factory import make_app
 
-    make_app(config, _open_store(args, config)).run()
+    store = _open_store(args, config)
+    runner = Runner(store, config, preflight=preflight_for(config))  # a full scan runs the doctor first
+    make_app(config, store, runner, read_only=getattr(args, "read_only", False)).run()
     return EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace, config: AppConfig) -> int:
-    """The national sample world on a simulated internet, in the console (or as a CLI scan with --no-tui)."""
+    """The national sample world on a simulated internet, in the console (or as a CLI scan with --no-tui).
+
+    Without --store the demo works in a fresh /tmp directory (~30 MB for the national world) that is
+    removed on exit, unless --keep is given: then its path is printed at the start and at the end.
+    """
+    import shutil
     import tempfile
 
+    scratch = None if args.store else Path(tempfile.mkdtemp(prefix="saraban-demo-"))
+    store_path = scratch / "store.json" if scratch is not None else Path(args.store).expanduser()
+    th = config.language == "th"
+    if scratch is not None and args.keep:
+        print(("ข้อมูลตัวอย่างจะเก็บไว้ที่: " if th else "demo store (kept): ") + str(store_path), flush=True)
+    try:
+        return _run_demo(args, config, store_path)
+    finally:
+        if scratch is not None and not args.keep:
+            shutil.rmtree(scratch, ignore_errors=True)
+        elif scratch is not None:
+            print(("ข้อมูลตัวอย่างเก็บไว้ที่: " if th else "demo store kept: ") + str(store_path))
+
+
+def _run_demo(args: argparse.Namespace, config: AppConfig, store_path: Path) -> int:
     from checks.sim.internet import SimInternetThread
     from checks.sim.worlds import national_world
     from console.runner import Runner
     from console.store import Store
 
     world = national_world(agencies=args.agencies) if args.agencies else national_world()
-    store_path = Path(args.store).expanduser() if args.store else Path(tempfile.mkdtemp(prefix="saraban-demo-")) / "store.json"
     with SimInternetThread(world, delay=args.delay_ms / 1000.0) as internet:
         engine = internet.engine_config(config.engine, dns_timeout=2.0, dns_lifetime=4.0)
         demo_config = replace(config, engine=engine, store_path=store_path)
         store = Store(store_path, history_limit=config.history_limit)
         store.merge_import(world.agencies, source="demo: national sample world", operator=config.operator)
         runner = Runner(store, demo_config)
+        runner.record_offline()
         if args.no_tui:
             progress = _Progress(True)
             finished = asyncio.run(runner.scan(None, progress))
             from console.rules import group_of
 
             _print_summary(demo_config, [group_of(r) for r in store.records()], finished)
-            return EXIT_CANARY if finished.stopped and finished.stopped.startswith("canary") else EXIT_OK
+            return EXIT_CANARY if _stopped_by_us(finished) else EXIT_OK
         from console.tui.factory import make_app
 
         make_app(demo_config, store, runner, title_suffix=" — demo", autostart_scan=not args.no_scan).run()
-    print(f"demo store: {store_path}")
+    if args.store:
+        _out(f"demo store: {store_path}")
     return EXIT_OK
+
+
+def cmd_doctor(args: argparse.Namespace, config: AppConfig) -> int:
+    """Is this machine ready to probe the real internet? Exit 0 all pass, 1 warnings only, 3 a failure."""
+    from console import doctor
+
+    async def diagnose() -> Any:
+        if not args.sim:
+            return await doctor.diagnose(config.engine)
+        from checks.doctor import run_doctor
+        from checks.sim.field import doctor_world
+        from checks.sim.internet import SimInternet
+
+        situation = args.sim
+        async with SimInternet(doctor_world(situation)) as internet:
+            engine = internet.engine_config(config.engine)
+            if situation == "placeholder":
+                from checks.config import SmtpConfig
+
+                placeholder = SmtpConfig()
+                engine = replace(engine, smtp=replace(engine.smtp, helo_name=placeholder.helo_name,
+                                                      mail_from=placeholder.mail_from))
+            return await run_doctor(engine, ipv6_probe=lambda: None)
+
+    report = asyncio.run(diagnose())
+    if args.json:
+        print(json_text(doctor.as_json(report, config.language), indent=1))
+    else:
+        for line in doctor.render(report, config.language):
+            print(line)
+    return doctor.EXIT_DOCTOR[report.status]
 
 
 def cmd_init(args: argparse.Namespace, config: AppConfig) -> int:
@@ -520,7 +749,7 @@ def cmd_init(args: argparse.Namespace, config: AppConfig) -> int:
             raise CliError(str(exc)) from exc
     store = _open_store(args, config)
     kind = f"shared by the Unix group {args.shared} (directory 2770, files 0660)" if args.shared else "private (0700/0600)"
-    print(f"store {store.path}: {kind}")
+    _out(f"store {store.path}: {kind}")
     return EXIT_OK
 
 
@@ -533,7 +762,7 @@ def cmd_backup(args: argparse.Namespace, config: AppConfig) -> int:
         target = store.backup(Path(args.dest))
     except StoreError as exc:
         raise CliError(str(exc)) from exc
-    print(f"backup → {target}  (saraban --store {target} report)")
+    _out(f"backup → {target}  (saraban --store {target} report)")
     return EXIT_OK
 
 
@@ -545,7 +774,7 @@ def cmd_same(args: argparse.Namespace, config: AppConfig) -> int:
         store.confirm_same(keep.agency.id, other.agency.id, config.operator)
     except ValueError as exc:
         raise CliError(str(exc)) from exc
-    print(f"{other.agency.id} merged into {keep.agency.id} (corrections, notes and history of both kept)")
+    _out(f"{other.agency.id} merged into {keep.agency.id} (corrections, notes and history of both kept)")
     return EXIT_OK
 
 
@@ -557,7 +786,7 @@ def cmd_different(args: argparse.Namespace, config: AppConfig) -> int:
         store.confirm_different(a.agency.id, b.agency.id, config.operator)
     except ValueError as exc:
         raise CliError(str(exc)) from exc
-    print(f"{a.agency.id} and {b.agency.id} are different agencies: no longer flagged as duplicates")
+    _out(f"{a.agency.id} and {b.agency.id} are different agencies: no longer flagged as duplicates")
     return EXIT_OK
 
 
@@ -570,7 +799,7 @@ def cmd_followup(args: argparse.Namespace, config: AppConfig) -> int:
         store.set_followups(ids, state, config.operator)
     except ValueError as exc:
         raise CliError(str(exc)) from exc
-    print(f"{len(ids)} agencies marked {state or '(cleared)'}")
+    _out(f"{len(ids)} agencies marked {state or '(cleared)'}")
     return EXIT_OK
 
 
@@ -578,6 +807,26 @@ def cmd_watch(args: argparse.Namespace, config: AppConfig) -> int:
     from console.watch import headless
 
     return headless.run(_open_store(args, config), config, once=args.once)
+
+
+def cmd_serve(args: argparse.Namespace, config: AppConfig) -> int:
+    from console import serve
+
+    store = _open_store(args, config)  # a clear message now rather than in every browser tab
+    try:
+        settings = serve.settings(
+            args.host, args.port, args.token, Path(store.path),
+            Path(args.config).expanduser() if args.config else None, config.language, args.public_url,
+        )
+
+        def ready(url: str) -> None:
+            print(("เปิดในเบราว์เซอร์ (อ่านอย่างเดียว): " if config.language == "th" else "open in a browser (read-only): ")
+                  + url, flush=True)
+
+        asyncio.run(serve.serve(settings, ready=ready))
+    except serve.ServeError as exc:
+        raise CliError(str(exc)) from exc
+    return EXIT_OK
 
 
 def cmd_bench(args: argparse.Namespace, config: AppConfig) -> int:
@@ -606,7 +855,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="every agency in the store (the default)")
     _add_scope_args(p)
     p.add_argument("--agency", help="one agency: its id or ลำดับที่")
-    p.add_argument("--sim", choices=("catalogue", "national"), help="check against a simulated internet")
+    p.add_argument("--sim", choices=("catalogue", "national", "blocked"), help="check against a simulated internet")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("import", help="import an agency list (CSV, TSV, XLSX or URL) into the store")
@@ -618,7 +867,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("correct", help="record a corrected address and recheck it at once")
     p.add_argument("agency")
     p.add_argument("address")
-    p.add_argument("--reason", required=True)
+    p.add_argument("--reason", default="", help="why (optional, as in the console): e.g. 'the agency called'")
     p.add_argument("--operator")
     p.add_argument("--no-recheck", action="store_true")
     p.set_defaults(func=cmd_correct)
@@ -632,19 +881,24 @@ def build_parser() -> argparse.ArgumentParser:
     _add_scope_args(p)
     p.add_argument("--all", action="store_true", help="every agency in the filters, not only those to follow up")
     p.add_argument("--format", choices=("xlsx", "csv", "json"))
+    p.add_argument("--letter", action="store_true",
+                   help="the province's attachment to its districts: one print-ready sheet per district (XLSX)")
     p.add_argument("-o", "--output", required=True)
+    p.add_argument("--force", action="store_true", help="replace the output file if it exists")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("report", help="OPDC-style summary: buckets, groups, per province")
     _add_scope_args(p)
     p.add_argument("--json", action="store_true")
     p.add_argument("--xlsx", help="also write the Section 22 summary as XLSX")
+    p.add_argument("--force", action="store_true", help="replace the --xlsx / -o file if it exists")
     p.add_argument("--since", metavar="DATE", help="who moved between the scan of DATE (2026-11-01 or BE 01/11/2569) and the latest")
     p.add_argument("--format", choices=("text", "xlsx"), default="text", help="with --since: print, or write -o FILE")
     p.add_argument("-o", "--output", help="with --since --format xlsx: the file to write")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("tui", help="open the console (the default)")
+    p.add_argument("--read-only", action="store_true", help="no corrections, notes, scans, imports, exports")
     p.set_defaults(func=cmd_tui)
 
     p = sub.add_parser("demo", help="the console on the national sample world and a simulated internet")
@@ -652,7 +906,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--delay-ms", type=float, default=20.0, help="simulated latency per reply")
     p.add_argument("--no-tui", action="store_true", help="scan in the terminal instead of opening the console")
     p.add_argument("--no-scan", action="store_true", help="open the console without starting a scan")
+    p.add_argument("--keep", action="store_true", help="keep the demo's /tmp directory (removed on exit otherwise)")
     p.set_defaults(func=cmd_demo)
+
+    from checks.sim.field import SITUATIONS
+
+    p = sub.add_parser("doctor", help="is this machine ready to probe the internet? (PTR, port 25, blocklists, SPF…)")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--sim", choices=SITUATIONS, help="play one situation on a simulated internet")
+    p.set_defaults(func=cmd_doctor)
 
     p = sub.add_parser("init", help="create the store; --shared GROUP: one store for a whole Unix group")
     p.add_argument("--shared", metavar="GROUP", help="directory 2770 and files 0660 in GROUP, kept on every write")
@@ -681,11 +943,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--once", action="store_true", help="one round of whoever is due now, then exit")
     p.set_defaults(func=cmd_watch)
 
+    p = sub.add_parser("serve", help="the console in a browser, read-only, for supervisors")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: use an SSH tunnel)")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--token", help="the token the URL must carry (made for you on any non-loopback address)")
+    p.add_argument("--public-url", help="the address browsers use, when it differs from --host:--port")
+    p.set_defaults(func=cmd_serve)
+
     p = sub.add_parser("bench", help="measure speed, politeness and memory on the simulated internet")
     p.add_argument("--agencies", type=int, default=8286)
     p.add_argument("--delay-ms", type=float, default=50.0)
     p.add_argument("--json", action="store_true")
-    p.add_argument("--skip", action="append", default=[], help="skip a part: scan, baseline, store, scale, tui")
+    p.add_argument("--skip", action="append", default=[], help="skip a part: scan, baseline, store, scale, tui, watch")
     p.add_argument("--baseline-budget", dest="baseline_budget_s", type=float, default=120.0,
                    help="seconds allowed to each slow baseline run before it is extrapolated")
     p.set_defaults(func=cmd_bench)
@@ -706,18 +975,48 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CliError, ConfigError) as exc:
         _err(str(exc))
         return EXIT_BAD_INPUT
-    except Exception as exc:  # a store that cannot do what was asked: its message says why and what to do
-        from console.store import StoreError
-
-        if not isinstance(exc, StoreError):
-            raise
-        _err(str(exc))
-        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except Exception as exc:
+        message = _expected_failure(exc)
+        if message is None:
+            if os.environ.get("SARABAN_DEBUG"):
+                raise
+            _err(
+                f"internal error ({type(exc).__name__}: {exc}); nothing more was done. Please report it with "
+                "the command you ran (SARABAN_DEBUG=1 shows the details)"
+            )
+            return 1
+        _err(message)
+        return EXIT_BAD_INPUT
+
+
+def _expected_failure(exc: Exception) -> str | None:
+    """The one-line message for a failure an operator can meet and act on; None for a bug."""
+    from console.export import ExportTargetError
+    from console.importer import ListReadError
+    from console.store import StoreError
+
+    if isinstance(exc, ExceptionGroup) and exc.exceptions:
+        first = exc.exceptions[0]
+        return _expected_failure(first) if isinstance(first, Exception) else None
+    if isinstance(exc, StoreError | ListReadError | ExportTargetError):
+        return str(exc)
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{_os_reason(exc)}; nothing more was done"
+    if isinstance(exc, MemoryError):
+        return "not enough memory for this input; split it into smaller files and try again"
+    if isinstance(exc, RecursionError):
+        return "the input is nested too deeply to be a saraban file; check the file"
+    if isinstance(exc, ValueError):  # the store's limits on typed text (length, blank)
+        return f"{exc}; nothing was changed"
+    if isinstance(exc, KeyError):
+        return f"no agency {exc.args[0]!r} (was it removed by another operator?); nothing was changed"
+    return None
 
 
 if __name__ == "__main__":

@@ -7,21 +7,29 @@ file, the line and the reason: a typo must never silently fall back to a default
 from __future__ import annotations
 
 import getpass
+import ipaddress
+import itertools
+import math
 import os
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from platformdirs import user_config_path, user_data_path
 
-from checks.classify import shadowed_rules
+from checks.classify import first_rule, rule_holds, shadowed_rules
 from checks.config import (
     DEFAULT_RULES,
+    NEVER_READY,
+    RANGES,
     CanaryConfig,
     DnsConfig,
+    DoctorConfig,
     EngineConfig,
+    PilotConfig,
     PolicyConfig,
     PolitenessConfig,
     Rule,
@@ -33,6 +41,7 @@ from checks.model import FINDING_CODES
 from console.watch.schedule import WatchConfig
 
 APP_NAME = "saraban"
+_MAX_OPERATOR = 200  # the store keeps operator names up to this length (console.store.MAX_SHORT)
 
 
 class ConfigError(Exception):
@@ -76,6 +85,8 @@ _SECTIONS: dict[str, type] = {
     "smtp": SmtpConfig,
     "limits": PolitenessConfig,
     "canary": CanaryConfig,
+    "doctor": DoctorConfig,
+    "pilot": PilotConfig,
 }
 _GENERAL_KEYS: dict[str, type | tuple[type, ...]] = {
     "language": str,
@@ -83,7 +94,22 @@ _GENERAL_KEYS: dict[str, type | tuple[type, ...]] = {
     "store": str,
     "export_dir": str,
     "history_limit": int,
+    "allow_unsafe_rules": bool,
 }
+# Ranges of the console's own numbers (the engine's are checks.config.RANGES); config.example.toml says them.
+_CONSOLE_RANGES: dict[str, dict[str, tuple[float, float]]] = {
+    "watch": {
+        "waiting_interval": (0.1, 604_800),
+        "e_first_delay": (0.1, 604_800),
+        "e_max_delay": (0.1, 604_800),
+        "daily_interval": (0.1, 604_800),
+        "poll": (0.05, 3600),
+    },
+}
+MAX_CONFIG_BYTES = 1_000_000  # the example is ~12 KB; a bigger file is not a hand-written config
+HISTORY_RANGE = (0, 1000)
+MAX_GROUP = 16
+MAX_RULE_TEXT = 1_000
 _POLICY_LIST_KEYS = ("government_suffixes", "registered_domains", "free_mail_domains", "well_known_domains")
 _RULE_KEYS: dict[str, type] = {
     "group": str,
@@ -152,6 +178,8 @@ def _coerce(value: Any, default: Any, where: _Located, section: str, key: str) -
     if isinstance(default, float):
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise where.error(f"must be a number, not {value!r}", section, key)
+        if not math.isfinite(value):
+            raise where.error(f"must be a finite number, not {value!r}", section, key)
         if value < 0:
             raise where.error("must not be negative", section, key)
         return float(value)
@@ -183,7 +211,33 @@ def _section(data: dict[str, Any], name: str, cls: type, where: _Located) -> Any
         if key not in known:
             raise where.error(f"unknown key (known: {', '.join(sorted(known))})", name, key)
         changes[key] = _coerce(value, getattr(defaults, key), where, name, key)
+        _in_range(changes[key], {**RANGES, **_CONSOLE_RANGES}.get(name, {}).get(key), where, name, key)
     return replace(defaults, **changes)
+
+
+def _in_range(value: Any, bounds: tuple[float, float] | None, where: _Located, section: str, key: str) -> None:
+    if bounds is None or isinstance(value, bool) or not isinstance(value, int | float):
+        return
+    low, high = bounds
+    if not low <= value <= high:
+        bound = f"at least {low:g}" if value < low else f"at most {high:g}"
+        raise where.error(f"must be {bound}, not {value!r} (range {low:g} to {high:g})", section, key)
+
+
+_UNSAFE_CATEGORIES = ("Cc", "Cf", "Cs", "Zl", "Zp")
+
+
+def _has_controls(text: str) -> bool:
+    """Control, format (bidi, zero-width) or separator characters: never part of a name or label."""
+    return any(unicodedata.category(c) in _UNSAFE_CATEGORIES for c in text)
+
+
+def _identity(value: str, where: _Located, section: str, key: str, limit: int) -> str:
+    if _has_controls(value):
+        raise where.error("must not contain control, escape or invisible characters", section, key)
+    if len(value) > limit:
+        raise where.error(f"is {len(value):,} characters long; at most {limit:,}", section, key)
+    return value
 
 
 def _policy(data: dict[str, Any], where: _Located) -> PolicyConfig:
@@ -210,7 +264,7 @@ def _policy(data: dict[str, Any], where: _Located) -> PolicyConfig:
     return replace(defaults, **changes)
 
 
-def _rules(data: dict[str, Any], where: _Located) -> tuple[Rule, ...]:
+def _rules(data: dict[str, Any], where: _Located, allow_unsafe: bool = False) -> tuple[Rule, ...]:
     raw = data.get("rules")
     if raw is None:
         return DEFAULT_RULES
@@ -243,6 +297,18 @@ def _rules(data: dict[str, Any], where: _Located) -> tuple[Rule, ...]:
                 values[key] = value
         if not values.get("group"):
             raise where.error(f"rule {index + 1} has no group", "rules", None, index)
+        for key, value in values.items():
+            if isinstance(value, str):
+                _identity(value, where, "rules", key, MAX_GROUP if key == "group" else MAX_RULE_TEXT)
+        if any(c.isspace() for c in values["group"]):
+            raise where.error(f"rule {index + 1}: a group name has no spaces", "rules", "group", index)
+        if any(r.group == values["group"] for r in rules):
+            raise where.error(
+                f"rule {index + 1}: group {values['group']!r} is used by an earlier rule; give each rule its own group",
+                "rules",
+                "group",
+                index,
+            )
         if "label_th" not in values:
             values["label_th"] = values["group"]
         if values.get("bucket", "BE") not in ("A", "BE", "W", ""):
@@ -258,7 +324,94 @@ def _rules(data: dict[str, Any], where: _Located) -> tuple[Rule, ...]:
             None,
             later,
         )
+    unsafe = unsafe_rules(rules) if not allow_unsafe else []
+    if unsafe:
+        index = unsafe[0][0]
+        codes = ", ".join(code for i, code in unsafe if i == index)
+        raise where.error(
+            f"rule {index + 1} ({rules[index].group}, bucket A) would count an address with {codes} as ready; "
+            "change the rule, or set allow_unsafe_rules = true under [general] if you really mean it",
+            "rules",
+            None,
+            index,
+        )
     return tuple(rules)
+
+
+_HOST_NAME = re.compile(r"(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))+\.?", re.ASCII)
+
+
+def _doctor(data: dict[str, Any], where: _Located) -> DoctorConfig:
+    """[doctor]: names must be host names and the address an IPv4 address, refused at start otherwise."""
+    doctor = _section(data, "doctor", DoctorConfig, where)
+    for key in ("reference_hosts", "dnsbl_zones"):
+        for name in getattr(doctor, key):
+            if not _HOST_NAME.fullmatch(name):
+                raise where.error(f"{name!r} is not a DNS name (like zen.spamhaus.org)", "doctor", key)
+    if doctor.public_ip:
+        try:
+            ipaddress.IPv4Address(doctor.public_ip)
+        except ValueError:
+            raise where.error(f"{doctor.public_ip!r} is not an IPv4 address", "doctor", "public_ip") from None
+    if doctor.public_ip_type not in ("A", "TXT"):
+        raise where.error('must be "A" or "TXT"', "doctor", "public_ip_type")
+    if doctor.public_ip_port == 0 or doctor.public_ip_port > 65535:
+        raise where.error("must be a port number 1-65535", "doctor", "public_ip_port")
+    if not (_HOST_NAME.fullmatch(doctor.public_ip_resolver) or _is_ip(doctor.public_ip_resolver)):
+        raise where.error("must be a DNS name or an IP address", "doctor", "public_ip_resolver")
+    return doctor
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def default_canary(canary: CanaryConfig, smtp: SmtpConfig, doctor: DoctorConfig) -> CanaryConfig:
+    """The canary is on by default: "" means mail_from's domain / the first reference host's port 25;
+    "off" turns that half off."""
+    resolve, connect = canary.resolve, canary.connect
+    if resolve == "":
+        resolve = smtp.mail_from.rpartition("@")[2]
+    if connect == "" and doctor.reference_hosts:
+        connect = f"{doctor.reference_hosts[0]}:{smtp.port}"
+    return replace(
+        canary,
+        resolve="" if resolve == "off" else resolve,
+        connect="" if connect in ("off", "") else connect,
+    )
+
+
+def unsafe_rules(rules: tuple[Rule, ...] | list[Rule]) -> list[tuple[int, str]]:
+    """(rule index, finding code) where a finding of NEVER_READY can end in the A bucket.
+
+    A finding set reaches rule k only if no earlier rule holds for it; adding a code only ever makes
+    more rules hold, except codes in an earlier rule's none_of, so those are the only extras tried.
+    """
+    found: list[tuple[int, str]] = []
+    for index, rule in enumerate(rules):
+        if rule.bucket != "A":
+            continue
+        escapes = sorted({c for r in rules[:index] for c in r.none_of} - set(rule.none_of))[:12]
+        for code in NEVER_READY:
+            if _reaches(rules, index, code, escapes):
+                found.append((index, code))
+    return found
+
+
+def _reaches(rules: tuple[Rule, ...] | list[Rule], index: int, code: str, escapes: list[str]) -> bool:
+    rule = rules[index]
+    for extra in rule.any_of or ("",):
+        base = {code, *rule.all_of, *([extra] if extra else [])}
+        for n in range(len(escapes) + 1):
+            for combo in itertools.combinations(escapes, n):
+                codes = base | set(combo)
+                if rule_holds(rule, codes) and (hit := first_rule(rules, codes)) is not None and hit[0] == index:
+                    return True
+    return False
 
 
 def _proxy(value: object, where: _Located) -> SocksProxy | None:
@@ -276,11 +429,15 @@ def _proxy(value: object, where: _Located) -> SocksProxy | None:
 def parse_config(text: str, path: Path) -> AppConfig:
     """Parse and validate TOML text; raises ConfigError naming the line and the reason."""
     where = _Located(path, text)
+    if len(text) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: {len(text):,} characters is too big for a config (at most {MAX_CONFIG_BYTES:,})")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    allowed = {"general", "dns", "smtp", "limits", "canary", "policy", "rules", "keys", "watch"}
+    except RecursionError as exc:
+        raise ConfigError(f"{path}: values nested too deeply; a saraban config nests at most a few levels") from exc
+    allowed = {"general", "dns", "smtp", "limits", "canary", "doctor", "pilot", "policy", "rules", "keys", "watch"}
     for key in data:
         if key not in allowed:
             raise where.error(f"unknown section (known: {', '.join(sorted(allowed))})", key)
@@ -291,7 +448,7 @@ def parse_config(text: str, path: Path) -> AppConfig:
         kind = _GENERAL_KEYS.get(key)
         if kind is None:
             raise where.error(f"unknown key (known: {', '.join(_GENERAL_KEYS)})", "general", key)
-        if isinstance(value, bool) or not isinstance(value, kind):
+        if (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
             raise where.error(f"must be {_type_name(kind)}, not {value!r}", "general", key)
     language = general.get("language", "th")
     if language not in ("th", "en"):
@@ -305,14 +462,16 @@ def parse_config(text: str, path: Path) -> AppConfig:
     smtp = _section(data, "smtp", SmtpConfig, where)
     if smtp.port == 0 or smtp.port > 65535:
         raise where.error("must be a port number 1-65535", "smtp", "port")
-    if any(c in smtp.helo_name + smtp.mail_from for c in "\r\n <>"):
-        raise where.error("must not contain spaces, angle brackets or line breaks", "smtp", "mail_from")
+    for key, limit in (("helo_name", 255), ("mail_from", 254)):
+        value = getattr(smtp, key)
+        if any(c in value for c in "\r\n <>"):
+            raise where.error("must not contain spaces, angle brackets or line breaks", "smtp", key)
+        _identity(value, where, "smtp", key, limit)
     smtp = replace(smtp, proxy=_proxy(smtp.proxy, where))
     limits = _section(data, "limits", PolitenessConfig, where)
-    for key in ("max_sessions_per_host", "rcpt_per_session", "sessions_per_minute", "max_concurrent_sessions"):
-        if getattr(limits, key) < 1:
-            raise where.error("must be at least 1", "limits", key)
-    canary = _section(data, "canary", CanaryConfig, where)
+    doctor = _doctor(data, where)
+    pilot = _section(data, "pilot", PilotConfig, where)
+    canary = default_canary(_section(data, "canary", CanaryConfig, where), smtp, doctor)
     if canary.connect and not re.fullmatch(r"[\w.\-\[\]:]+:\d{1,5}", canary.connect, re.ASCII):
         raise where.error("must be host:port", "canary", "connect")
     engine = EngineConfig(
@@ -320,18 +479,26 @@ def parse_config(text: str, path: Path) -> AppConfig:
         smtp=smtp,
         politeness=limits,
         canary=canary,
+        doctor=doctor,
+        pilot=pilot,
         policy=_policy(data, where),
-        rules=_rules(data, where),
+        rules=_rules(data, where, general.get("allow_unsafe_rules", False)),
     )
+    operator = _identity(general.get("operator", ""), where, "general", "operator", _MAX_OPERATOR).strip()
+    history_limit = general.get("history_limit", 10)
+    _in_range(history_limit, HISTORY_RANGE, where, "general", "history_limit")
+    for key in ("store", "export_dir"):
+        if "\x00" in general.get(key, ""):
+            raise where.error("must not contain a NUL character", "general", key)
     store = general.get("store") or ""
     export_dir = general.get("export_dir") or ""
     return AppConfig(
         engine=engine,
         store_path=Path(store).expanduser() if store else default_store_path(),
         language=language,
-        operator=general.get("operator") or default_operator(),
+        operator=operator or default_operator(),
         keys=dict(keys),
-        history_limit=general.get("history_limit", 10),
+        history_limit=history_limit,
         export_dir=Path(export_dir).expanduser() if export_dir else Path.cwd(),
         source=path,
         watch=_watch(data, where),
@@ -351,11 +518,16 @@ def load_config(path: Path | str | None = None) -> AppConfig:
     if path is None:
         candidate = default_config_path()
         if not candidate.exists():
-            return AppConfig()
+            engine = EngineConfig()
+            return AppConfig(engine=replace(engine, canary=default_canary(engine.canary, engine.smtp, engine.doctor)))
         path = candidate
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_CONFIG_BYTES + 1)
+        if len(raw) > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{path}: bigger than {MAX_CONFIG_BYTES:,} bytes; this is not a saraban config")
+        text = raw.decode("utf-8")
     except FileNotFoundError as exc:
         raise ConfigError(f"{path}: no such config file") from exc
     except (OSError, UnicodeDecodeError) as exc:

@@ -9,6 +9,7 @@ Only a file that cannot be read at all raises `ListReadError`.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import hashlib
 import io
@@ -16,14 +17,17 @@ import re
 import unicodedata
 import zipfile
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
 from checks.model import Agency
+from console.import_guard import ListLimitError, RowGuess, check_xlsx, text_rows
 from console.thai import collapse_spaces, safe_text, to_ascii_digits
 
 # Agency fields a column can map to, plus the recognised-but-unused previous result column.
@@ -40,10 +44,10 @@ FIELDS: tuple[str, ...] = (
     "code",
     "announced",
     "order_announced",
+    "previous_result",
 )
 PREVIOUS_RESULT = "previous_result"
 IGNORED = "(ignored)"
-IGNORED_PREVIOUS = f"{PREVIOUS_RESULT} {IGNORED}"
 _IGNORE_WORDS = frozenset({"", "-", "ignore", "ignored", "skip", "none", IGNORED, "ไม่ใช้"})
 
 MAX_CELL_CHARS = 2_000
@@ -164,6 +168,26 @@ def guess_field(header: object) -> str | None:
     return None
 
 
+_ROUND_DATE = re.compile(r"(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{2,4})")
+
+
+def round_date(header: object) -> str:
+    """The date a previous-result header names ("ปัญหาในการส่ง mail ๐๗/๑๐/๒๕๖๘"), as an ISO date;
+    "" when it names none. Day first, Buddhist Era years (> 2400) and two-digit BE years understood."""
+    m = _ROUND_DATE.search(to_ascii_digits(safe_text(header)))
+    if m is None:
+        return ""
+    day, month, year = (int(g) for g in m.groups())
+    if year < 100:
+        year += 2500  # "๐๗/๑๐/๖๘": Thai offices write two-digit BE years
+    if year > 2400:
+        year -= 543
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        return ""
+
+
 def _column_letter_index(key: str) -> int | None:
     if re.fullmatch(r"[A-Za-z]{1,3}", key):
         n = 0
@@ -218,9 +242,7 @@ def _map_header(
             continue
         h = headers[i] if i < len(headers) else ""
         guess = guess_field(h)
-        if guess == PREVIOUS_RESULT:
-            labels[i] = IGNORED_PREVIOUS
-        elif guess is None or guess in taken:
+        if guess is None or guess in taken:
             if i < len(norm) and norm[i]:  # columns without a header are not worth listing
                 labels[i] = IGNORED
         else:
@@ -308,7 +330,7 @@ def _clean_phone(value: object) -> str:
 # Rows → agencies
 # ------------------------------------------------------------------------------------------------
 
-Row = tuple[int, list[Any]]  # (row number as a person sees it, cell values)
+Row = tuple[int, list[Any] | RowGuess]  # (row number as a person sees it, cell values or a doubt)
 
 
 def _visible(text: str) -> bool:
@@ -325,6 +347,8 @@ def _find_header(
 ) -> tuple[int, dict[int, str], dict[str, str], set[str]] | None:
     """The first row within the first rows that maps at least name + declared."""
     for pos, (_, cells) in enumerate(rows[:HEADER_SCAN_ROWS]):
+        if isinstance(cells, RowGuess):
+            continue
         headers = [cell_text(c) for c in cells]
         fields, report, used = _map_header(headers, overrides)
         if {"name", "declared"} <= set(fields.values()):
@@ -345,9 +369,15 @@ def _build(
     if found is None:
         return None
     pos, fields, report, used = found
+    prev_col = next((i for i, f in fields.items() if f == PREVIOUS_RESULT), None)
+    header_cells = head[pos][1]
+    previous_round = (
+        round_date(cell_text(header_cells[prev_col])) if prev_col is not None and prev_col < len(header_cells) else ""
+    )
     missing = [k for k, _ in overrides if k not in used]
     if missing:
-        headers = [collapse_spaces(safe_text(cell_text(c))) for c in head[pos][1]]
+        header_row = head[pos][1]
+        headers = [collapse_spaces(safe_text(cell_text(c))) for c in header_row if not isinstance(header_row, RowGuess)]
         raise ListReadError(
             f"{source}: ไม่พบคอลัมน์ {', '.join(missing)} ที่ระบุใน --map "
             f"(คอลัมน์ที่มี: {' | '.join(h for h in headers if h)}) ตรวจชื่อคอลัมน์แล้วลองใหม่"
@@ -363,6 +393,9 @@ def _build(
 
     count = 0
     for number, cells in data_rows():
+        if isinstance(cells, RowGuess):
+            problems.append(RowProblem(number, "row", cells.reason))
+            continue
         if _is_empty(cells):
             continue
         count += 1
@@ -379,7 +412,7 @@ def _build(
         if too_long:
             problems.append(RowProblem(number, too_long, f"ข้อความยาวเกิน {MAX_CELL_CHARS:,} ตัวอักษร ข้ามแถวนี้"))
             continue
-        agency, problem = _agency(number, values)
+        agency, problem = _agency(number, values, previous_round)
         if problem:
             problems.append(problem)
             continue
@@ -399,7 +432,7 @@ def _build(
 _TOTALS_ROW = re.compile(r"^\s*(?:รวม|ยอดรวม|total\b|sum\b)", re.IGNORECASE)
 
 
-def _agency(number: int, v: dict[str, Any]) -> tuple[Agency | None, RowProblem | None]:
+def _agency(number: int, v: dict[str, Any], previous_round: str = "") -> tuple[Agency | None, RowProblem | None]:
     name = _clean(v.get("name"))
     if not _visible(name):
         return None, RowProblem(
@@ -434,6 +467,8 @@ def _agency(number: int, v: dict[str, Any]) -> tuple[Agency | None, RowProblem |
         parent_announcement=any(w in by for w in ("ต้นสังกัด", "parent")),
         announced=announced is not False,
         order_announced=order,
+        previous_result=collapse_spaces(_clean(v.get("previous_result"))),
+        previous_round=previous_round if "previous_result" in v else "",
     )
     return agency, None
 
@@ -466,27 +501,20 @@ def decode_text(data: bytes, source: str, charset: str | None = None) -> str:
             text = data.decode(enc)
         except (UnicodeDecodeError, LookupError):
             continue
-        if "\x00" in text:
-            break
+        if text.count("\x00") > len(text) // 100:
+            break  # UTF-16 without a BOM, or binary: not a text list (a stray NUL is a row problem)
         return text
     raise ListReadError(
         f"{source}: ไม่ใช่ไฟล์ข้อความที่อ่านได้ (ไม่ใช่ UTF-8 หรือ TIS-620/cp874) บันทึกเป็น CSV UTF-8 หรือ XLSX แล้วนำเข้าใหม่"
     )
 
 
-def _text_rows(text: str, delimiter: str, source: str) -> Iterator[Row]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
-    try:
-        for number, cells in enumerate(reader, start=1):
-            yield number, list(cells)
-    except csv.Error as e:
-        raise ListReadError(f"{source}: อ่านไฟล์ข้อความไม่ได้ ({e}) ตรวจรูปแบบไฟล์แล้วลองใหม่") from e
-
-
 def _read_text(
     data: bytes, source: str, overrides: list[tuple[str, str]], charset: str | None
 ) -> ImportResult:
     text = decode_text(data, source, charset)
+    if _is_web_page(text):
+        raise _web_page(source)
     first_lines = "\n".join(text.splitlines()[:HEADER_SCAN_ROWS])
     # Try each delimiter; the one that yields a recognised header wins (tab, then comma, then semicolon).
     candidates = sorted(_DELIMITERS, key=lambda d: -first_lines.count(d))
@@ -496,10 +524,26 @@ def _read_text(
     for delim in candidates:
         if delim not in first_lines:
             continue
-        result = _build(_text_rows(text, delim, source), source, None, overrides)
+        result = _build(text_rows(text, delim), source, None, overrides)
         if result is not None:
             return result
     raise _no_header(source)
+
+
+_HTML_TAG = re.compile(r"<(?:!doctype\s+html|html|head|body|meta|script|div|table)[\s>/]", re.I)
+
+
+def _is_web_page(text: str) -> bool:
+    """An HTML page (a login page, an error page, the page that links to the list), not a list."""
+    head = text.lstrip("\ufeff \t\r\n")[:4096]
+    return head.startswith("<") and _HTML_TAG.search(head) is not None
+
+
+def _web_page(source: str) -> ListReadError:
+    return ListReadError(
+        f"{source}: เป็นหน้าเว็บ ไม่ใช่รายชื่อ (a web page, not a list) "
+        "เปิดหน้านั้นในเบราว์เซอร์แล้วดาวน์โหลดไฟล์ CSV หรือ XLSX มานำเข้า หรือใช้ URL ของไฟล์โดยตรง"
+    )
 
 
 def _no_header(source: str, sheets: Sequence[str] = ()) -> ListReadError:
@@ -521,6 +565,20 @@ def _check_zip(data: io.BytesIO | Path, source: str, max_bytes: int) -> None:
         ) from e
     if total > max_bytes * _XLSX_MAX_UNZIPPED_FACTOR:
         raise ListReadError(f"{source}: ไฟล์ XLSX ใหญ่เกินไปเมื่อคลายออก ({total:,} ไบต์) แบ่งไฟล์แล้วนำเข้าใหม่")
+    if isinstance(data, io.BytesIO):
+        data.seek(0)
+    try:
+        with zipfile.ZipFile(data) as zf:
+            check_xlsx(zf)
+    except ListLimitError as e:
+        raise ListReadError(
+            f"{source}: ไฟล์ XLSX เกินขีดจำกัด ไม่ใช่รายชื่อหน่วยงานตามปกติ ({safe_text(e)}) "
+            "ลบแถว/คอลัมน์ที่ไม่ใช้หรือแบ่งไฟล์ แล้วนำเข้าใหม่"
+        ) from e
+    except Exception as e:  # a damaged member (bad CRC, unsupported compression...)
+        raise ListReadError(
+            f"{source}: ไฟล์ XLSX เสียหรือไม่ใช่ XLSX ({type(e).__name__}) เปิดใน Excel/LibreOffice แล้วบันทึกใหม่"
+        ) from e
 
 
 def _read_xlsx(
@@ -587,28 +645,54 @@ def _kind(name: str, head: bytes, content_type: str = "") -> str:
     return "text"
 
 
-def _fetch(url: str, max_bytes: int, timeout: float) -> tuple[bytes, str]:
-    """The body of a URL (redirects followed, size limited while streaming) and its Content-Type."""
+def public_url(url: str) -> str:
+    """The URL without user info (`user:password@`): what may be shown, logged and recorded."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+def _fetch(url: str, shown: str, max_bytes: int, timeout: float) -> tuple[bytes, str]:
+    """The body of a URL (redirects followed, size limited while streaming) and its Content-Type,
+    within one deadline for the whole download: a server dripping a byte at a time cannot hold it."""
     try:
-        with httpx.Client(follow_redirects=True, timeout=timeout) as client, client.stream("GET", url) as r:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(_fetch_async(url, shown, max_bytes, timeout))
+    with ThreadPoolExecutor(max_workers=1) as pool:  # called on an event loop's thread: not on that loop
+        return pool.submit(asyncio.run, _fetch_async(url, shown, max_bytes, timeout)).result()
+
+
+async def _fetch_async(url: str, shown: str, max_bytes: int, timeout: float) -> tuple[bytes, str]:
+    try:
+        async with (
+            asyncio.timeout(timeout),
+            httpx.AsyncClient(follow_redirects=True, timeout=timeout) as client,
+            client.stream("GET", url) as r,
+        ):
             if r.status_code != 200:
-                raise ListReadError(f"{url}: เซิร์ฟเวอร์ตอบ HTTP {r.status_code} ตรวจที่อยู่ URL แล้วลองใหม่")
+                raise ListReadError(f"{shown}: เซิร์ฟเวอร์ตอบ HTTP {r.status_code} ตรวจที่อยู่ URL แล้วลองใหม่")
             length = r.headers.get("content-length", "")
             if length.isdigit() and int(length) > max_bytes:
-                raise ListReadError(_too_big(url, max_bytes))
+                raise ListReadError(_too_big(shown, max_bytes))
             chunks: list[bytes] = []
             size = 0
-            for chunk in r.iter_bytes():
+            async for chunk in r.aiter_bytes():
                 size += len(chunk)
                 if size > max_bytes:
-                    raise ListReadError(_too_big(url, max_bytes))
+                    raise ListReadError(_too_big(shown, max_bytes))
                 chunks.append(chunk)
             return b"".join(chunks), r.headers.get("content-type", "")
-    except httpx.TimeoutException as e:
-        raise ListReadError(f"{url}: ดาวน์โหลดไม่เสร็จภายใน {timeout:g} วินาที ลองใหม่หรือดาวน์โหลดไฟล์มาก่อน") from e
-    except httpx.HTTPError as e:
+    except (TimeoutError, httpx.TimeoutException) as e:
         raise ListReadError(
-            f"{url}: ดาวน์โหลดไม่ได้ ({type(e).__name__}: {safe_text(e)}) ตรวจ URL และเครือข่าย หรือดาวน์โหลดไฟล์มาก่อน"
+            f"{shown}: ดาวน์โหลดไม่เสร็จภายใน {timeout:g} วินาที (เซิร์ฟเวอร์ช้าหรือไม่ตอบ) "
+            "ลองใหม่ภายหลังหรือดาวน์โหลดไฟล์มาก่อนแล้วนำเข้าจากไฟล์"
+        ) from e
+    except httpx.HTTPError as e:
+        detail = safe_text(e).replace(url, shown)
+        raise ListReadError(
+            f"{shown}: ดาวน์โหลดไม่ได้ ({type(e).__name__}: {detail}) ตรวจ URL และเครือข่าย หรือดาวน์โหลดไฟล์มาก่อน"
         ) from e
 
 
@@ -636,10 +720,11 @@ def read_agencies(
     Raises ListReadError when nothing can be read; bad rows are returned as problems instead.
     """
     src = str(source)
-    shown = safe_text(src)
+    is_url = re.match(r"^https?://", src, re.I) is not None
+    shown = safe_text(public_url(src) if is_url else src)
     overrides = _parse_overrides(mapping, shown)
-    if re.match(r"^https?://", src, re.I):
-        data, content_type = _fetch(src, max_bytes, timeout)
+    if is_url:
+        data, content_type = _fetch(src, shown, max_bytes, timeout)
         kind = _kind(src, data[:8], content_type)
         if kind == "xls":
             raise _old_xls(shown)

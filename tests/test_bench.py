@@ -39,6 +39,8 @@ def test_small_national_bench_reports_every_figure_and_meets_its_bound(capsys: p
     assert out["politeness_violations"] == 0, out["politeness_violation_lines"]
     assert out["data_commands"] == 0
     assert out["recheck_group"] == "A1"
+    # the same scan through a SOCKS5 proxy gives the same groups (its speed is a figure, not asserted)
+    assert out["proxy_mismatches"] == 0 and out["proxy_scan_s"] > 0 and out["proxy_ratio"] > 0
     # the one-address-per-session baseline cannot finish in a 3 s budget: it is extrapolated, never below its bound
     assert out["per_address_extrapolated"] is True
     assert out["per_address_scan_s"] >= out["per_address_lower_bound_s"] * 0.999
@@ -60,6 +62,7 @@ def test_table_names_the_targets(capsys: pytest.CaptureFixture[str]) -> None:
     assert run_bench(_args(json=False, skip=["scan", "baseline", "store", "tui"]), AppConfig()) == 0
     table = capsys.readouterr().out
     assert "target <= 1.3x" in table and "target 0" in table and "—" in table
+    assert "through a SOCKS5 proxy" in table
 
 
 def test_unknown_part_to_skip_is_refused(capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,9 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import os
 import socket
 import struct
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 REPLY_OK = 0x00
 REPLY_GENERAL_FAILURE = 0x01
@@ -44,18 +47,19 @@ class SimSocks5Server:
         self.connections = 0  # CONNECT requests relayed
         self._server: asyncio.Server | None = None
         self._handlers: set[asyncio.Task[None]] = set()
+        self._transports: set[asyncio.BaseTransport] = set()  # both sides of every relayed connection
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
-        """Close the listener and every relayed connection (a proxy that dies mid-session)."""
+        """Close the listener and cut every relayed connection (a proxy that dies mid-session)."""
         server, self._server = self._server, None
         if server is not None:
             server.close()
-        for task in list(self._handlers):
-            task.cancel()
+        for transport in list(self._transports):
+            transport.abort()
         if self._handlers:
             await asyncio.gather(*self._handlers, return_exceptions=True)
         if server is not None:
@@ -78,12 +82,14 @@ class SimSocks5Server:
         task = asyncio.current_task()
         assert task is not None
         self._handlers.add(task)
+        self._transports.add(writer.transport)
         try:
             await self._serve(reader, writer)
         except (OSError, asyncio.IncompleteReadError, ValueError):
             pass
         finally:
             self._handlers.discard(task)
+            self._transports.discard(writer.transport)
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
@@ -131,9 +137,11 @@ class SimSocks5Server:
             return self._reply(writer, REPLY_HOST_UNREACHABLE)
         self.connections += 1
         self._reply(writer, REPLY_OK)
+        self._transports.add(up_writer.transport)
         try:
             await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
         finally:
+            self._transports.discard(up_writer.transport)
             up_writer.close()
 
     @staticmethod
@@ -159,4 +167,61 @@ async def _pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> Non
                 sink.write_eof()
 
 
-__all__ = ["SimSocks5Server"]
+
+
+
+class SimSocks5Process:
+    """The same server in a child process (`python -m checks.sim.socks5`), as a real relay is another
+    machine: the bench's "through a SOCKS5 proxy" line then measures the proxy path, not a Python
+    relay sharing the engine's process and CPU."""
+
+    def __init__(self, start_timeout: float = 20.0) -> None:
+        self.start_timeout = start_timeout
+        self.port = 0
+        self.proc: asyncio.subprocess.Process | None = None
+
+    @property
+    def url(self) -> str:
+        return f"socks5://127.0.0.1:{self.port}"
+
+    async def __aenter__(self) -> SimSocks5Process:
+        root = str(Path(__file__).resolve().parent.parent.parent)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "checks.sim.socks5", stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE, env=env)
+        assert self.proc.stdout is not None
+        try:
+            async with asyncio.timeout(self.start_timeout):
+                line = await self.proc.stdout.readline()
+            self.port = int(line.split()[-1])
+        except (TimeoutError, ValueError, IndexError):
+            await self.__aexit__()
+            raise RuntimeError("the simulated SOCKS5 proxy did not start") from None
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None or proc.returncode is not None:
+            return
+        if proc.stdin is not None:
+            proc.stdin.close()  # the child stops when its stdin closes
+        try:
+            async with asyncio.timeout(10.0):
+                await proc.wait()
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+
+
+async def _serve_until_stdin_closes() -> None:
+    async with SimSocks5Server() as server:
+        print(f"listening {server.port}", flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+
+
+__all__ = ["SimSocks5Process", "SimSocks5Server"]
+
+if __name__ == "__main__":
+    asyncio.run(_serve_until_stdin_closes())

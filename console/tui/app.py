@@ -33,6 +33,7 @@ from checks.events import (
     AgencyChecked,
     CanaryFailed,
     CanaryRestored,
+    PreflightWarning,
     ProberBlocked,
     RetryScheduled,
     ScanFinished,
@@ -40,6 +41,7 @@ from checks.events import (
     ScanResumed,
     ScanStarted,
 )
+from console.corrections import other_owners, shared_address_warning
 from console.i18n import other_language, scan_reason, tr
 from console.rules import (
     UNCHECKED,
@@ -54,6 +56,7 @@ from console.rules import (
     search_haystack,
 )
 from console.seams import ConsoleConfig, ConsoleRunner, ConsoleStore
+from console.trends import trend_points
 from console.tui.columns import ALL_COLUMNS
 from console.tui.commands import ActionsProvider, PaletteEntry
 from console.tui.screens import (
@@ -67,6 +70,7 @@ from console.tui.screens import (
     default_reader,
 )
 from console.tui.text import one_line
+from console.tui.trends import TrendScreen
 from console.tui.view import (
     CALLED_STATES,
     SORTABLE,
@@ -82,7 +86,9 @@ from console.tui.view import (
     summary_text,
     with_verdict,
 )
+from console.tui.watching import ConsoleWatch, newly_fixed
 from console.tui.widgets import AgencyTable, DetailPane, GroupsPane, ProgressPane
+from console.watch.lock import WatchLockHeld
 
 NARROW_BELOW = 120  # columns: below this one pane at a time, at or above it side by side
 WIDE_FROM = 160  # columns: from here every table column and a wider side pane
@@ -122,6 +128,13 @@ BINDING_SPECS: tuple[tuple[str, str, str, bool], ...] = (
     ("o", "sort", "sort", False),
     ("O", "sort_reverse", "sort_reverse", False),
     ("M", "clear_marks", "clear_marks", False),
+    ("5", "trends", "pane_trends", False),
+    ("W", "watch", "watch", False),
+)
+# What a supervisor's read-only console (saraban serve) must not do: these keys and palette entries
+# are absent there, and the app refuses the actions if they are sent anyway (check_action).
+WRITE_ACTIONS: frozenset[str] = frozenset(
+    {"recheck", "recheck_scope", "scan", "stop", "correct", "note", "called", "export", "import_list", "watch"}
 )
 
 
@@ -192,8 +205,10 @@ class SarabanApp(App[None]):
         autostart_scan: bool = False,
         clock: Callable[[], datetime] | None = None,
         address_reader: AddressReader | None = None,
+        read_only: bool = False,
     ) -> None:
         super().__init__()
+        self.read_only = read_only
         self.store = store
         self.runner = runner
         self.config = config
@@ -241,6 +256,11 @@ class SarabanApp(App[None]):
         self._blocked_notified = False
         self._detail_shown: tuple[str | None, str | None] = (None, None)
         self._sticky: tuple[Scope, frozenset[str]] = (Scope(), frozenset())
+        self._watch_shown: str | None = None
+        self.watching = ConsoleWatch(
+            store, config, busy=lambda: bool(getattr(self.runner, "running", False)),
+            on_fixed=lambda fixed: self.call_later(self._refresh_topbar), clock=self.clock,
+        )
 
     # ------------------------------------------------------------------------------------------
     # Setup
@@ -399,6 +419,8 @@ class SarabanApp(App[None]):
 
     def _poll(self) -> None:
         """Pick up other operators' changes (the store's generation moves when anyone writes)."""
+        if self.watching.status(self.lang) != self._watch_shown:
+            self._refresh_topbar()  # the watcher's next run, round under way, or it just ended
         if self._polling or not self.loaded:
             return
         self._polling = True
@@ -446,6 +468,8 @@ class SarabanApp(App[None]):
             if key not in self.records or self._signature(self.records[key]) != self._signature(rec)
         }
         removed = set(self.records) - set(new)
+        for rec in newly_fixed(self.records, new):  # the watcher (here or anywhere) verified a fix
+            self.notify(tr("notify.fixed", self.lang, name=one_line(rec.agency.name)), markup=False, timeout=15)
         self.records = new
         self._sort_cache = None
         self.marked &= set(new)
@@ -577,6 +601,11 @@ class SarabanApp(App[None]):
                 ),
                 style="bold red",
             )
+            text.append("  ·")
+        watch_status = self._watch_shown = self.watching.status(self.lang)
+        if watch_status:
+            text.append(" ")
+            text.append(watch_status, style="bold green")
             text.append("  ·")
         if self.marked:
             text.append(" ")
@@ -898,6 +927,33 @@ class SarabanApp(App[None]):
         elif self.focused is not self.query_one("#agencies"):
             self.action_pane("agencies")
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Read-only (saraban serve): the write actions are disabled and hidden, wherever they come from."""
+        return not (self.read_only and action in WRITE_ACTIONS)
+
+    def action_trends(self) -> None:
+        """A / B–E / W share per scan for the whole store, or the province of the current filter."""
+        province = self.scope.province
+        points = trend_points(self.snapshots, self.rules, province)
+        area = one_line(province) if province else tr("trend.all", self.lang)
+        self.push_screen(TrendScreen(points, area, self.lang))
+
+    def action_watch(self) -> None:
+        """Turn the watcher on (it takes the store's watch lock) or off (sessions under way finish)."""
+        if self.watching.on:
+            self.watching.stop()
+            self.notify(tr("notify.watch_off", self.lang), markup=False)
+        else:
+            try:
+                loop = self.watching.start()
+            except WatchLockHeld as held:
+                self.notify(tr("watch.held", self.lang, owner=one_line(str(held))), severity="warning",
+                            markup=False, timeout=15)
+                return
+            self.run_worker(loop, group="watch", exclusive=True)
+            self.notify(tr("notify.watch_on", self.lang), markup=False)
+        self._refresh_topbar()
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.help_rows(), self.lang))
 
@@ -907,7 +963,7 @@ class SarabanApp(App[None]):
         seen: set[tuple[str, str]] = set()
         for active in self.screen.active_bindings.values():
             binding = active.binding
-            if not binding.description or binding.system:
+            if not binding.description or binding.system or not self.check_action(binding.action, ()):
                 continue
             ident = binding.id or binding.action
             description = binding.description
@@ -1081,6 +1137,9 @@ class SarabanApp(App[None]):
             if not self._blocked_notified:  # one toast per scan; the log keeps every host
                 self._blocked_notified = True
                 self.notify(message, severity="warning", markup=False)
+        elif isinstance(event, PreflightWarning):  # a doctor check warned before the scan (it goes on)
+            log = Text(one_line(event.message), style="yellow")
+            self.notify(one_line(event.message), severity="warning", markup=False)
         elif isinstance(event, ScanPaused):
             self.scan_state = "paused"
             self.scan_reason = event.reason
@@ -1149,6 +1208,11 @@ class SarabanApp(App[None]):
         self.run_guarded(scan(), "scan", exclusive=True)
 
     def action_scan(self) -> None:
+        if self.watching.round_running and not self.runner.running:  # the pause key holds the watcher too
+            paused = self.watching.toggle_pause()
+            self.notify(tr("msg.scan_paused" if paused else "msg.scan_resumed", self.lang), markup=False)
+            self._refresh_topbar()
+            return
         if self.runner.running:
             if self.scan_state == "paused":
                 self.runner.resume()
@@ -1236,8 +1300,15 @@ class SarabanApp(App[None]):
         agency_id = rec_id(rec)
 
         def done(request: CorrectionRequest | None) -> None:
-            if request is not None:
+            if request is None:
+                return
+            owners = other_owners(self.records.values(), agency_id, request.address)
+            if not owners:
                 self.correct(agency_id, request.address, request.reason)
+                return
+            warning = shared_address_warning(request.address, owners, self.lang)
+            self._confirm(f"{warning}\n{tr('correct.shared_confirm', self.lang)}",
+                          lambda: self.correct(agency_id, request.address, request.reason))  # fmt: skip
 
         self.push_screen(
             CorrectionScreen(rec.agency.name, current_address(rec), self.lang, self.address_reader), done
@@ -1400,14 +1471,65 @@ class SarabanApp(App[None]):
             (rec.agency, rec.verdict, current_address(rec), [note.text for note in rec.notes or ()], rec.followup)
             for rec in items
         ]
-        rows = await self.io(export.followup_rows, entries, self.rules, lang=lang)
-        header = export.followup_header(lang)
-        writer = export.write_csv if path.suffix.lower() == ".csv" else export.write_xlsx
+        rows = await self.io(export.followup_records, entries, self.rules, lang=lang)
         path.parent.mkdir(parents=True, exist_ok=True)
-        await self.io(writer, path, header, rows)
+        # never onto the store, a device, a FIFO or a folder (the operator already agreed to replace a file)
+        path = await self.io(export.check_target, path, store_path=self.store.path, force=True)
+        await self.io(export.write_followup, path, rows, lang=lang)
         self.notify(
             tr("msg.exported", self.lang, n=len(items), path=one_line(path)), markup=False, timeout=10
         )
+
+    def action_export_letter(self) -> None:
+        """The province's letter attachment to its districts (console.letter), from the palette: the
+        checked agencies in view that need follow-up, one print-ready sheet per district."""
+        items = [rec for rec in self.followup_items() if rec.verdict is not None]
+        if not items:
+            self.notify(tr("msg.letter_empty", self.lang), markup=False)
+            return
+        default = self.default_export_path()
+        default = default.with_name(default.name.replace("followup-", "letter-", 1))
+
+        def done(path: str | None) -> None:
+            if path:
+                self.run_guarded(self._write_letter(path, default.name, items), "export")
+
+        self.push_screen(
+            PromptScreen(
+                tr("dlg.letter_title", self.lang, n=len(items)),
+                tr("dlg.letter_hint", self.lang),
+                value=str(default),
+                prompt_id="export",
+            ),
+            done,
+        )
+
+    async def _write_letter(self, typed: str, default_name: str, items: list[Any]) -> None:
+        from console.export import ExportTargetError, check_target, export_target
+        from console.letter import write_letter
+
+        try:
+            target, exists = await self.io(export_target, typed, default_name)
+            target = target.with_suffix(".xlsx")
+
+            async def write() -> None:
+                # never onto the store, a device, a FIFO or a folder (replacing a file was agreed to)
+                path = await self.io(check_target, target, store_path=self.store.path, force=True)
+                n = await self.io(write_letter, path, items, self.rules)
+                self.notify(tr("msg.letter_done", self.lang, n=n, path=one_line(target)), markup=False, timeout=10)
+
+            if exists:
+                self._confirm(tr("msg.export_exists", self.lang, path=one_line(target)),
+                              lambda: self.run_guarded(write(), "export"))  # fmt: skip
+            else:
+                await write()
+        except (OSError, RuntimeError, ValueError, ExportTargetError) as exc:
+            self.notify(
+                tr("msg.export_bad_path", self.lang, path=one_line(typed), error=one_line(exc)),
+                severity="error",
+                markup=False,
+                timeout=15,
+            )
 
     def action_import_list(self) -> None:
         def done(line: str | None) -> None:
@@ -1428,6 +1550,7 @@ class SarabanApp(App[None]):
         progress log; a file with no readable agency changes nothing in the store.
         """
         from console.importer import ListReadError, parse_import_line, read_agencies
+        from console.runner import record_offline
 
         try:
             request = parse_import_line(line)
@@ -1462,7 +1585,8 @@ class SarabanApp(App[None]):
                 markup=False,
                 timeout=20,
             )
-        report = await self.io(self.store.merge_import, result.agencies, source=source, operator=self.operator)
+        report = await self.io(self.store.merge_import, result.agencies, source=result.source, operator=self.operator)
+        await self.io(record_offline, self.store, self.config.engine)  # groups known without the network show at once
 
         def size(value: Any) -> int:
             return value if isinstance(value, int) else len(value or ())
@@ -1533,7 +1657,7 @@ class SarabanApp(App[None]):
         lang = self.lang
         entries: list[PaletteEntry] = []
         for key, action, binding_id, _ in BINDING_SPECS:
-            if binding_id in ("palette", "back"):
+            if binding_id in ("palette", "back") or not self.check_action(action, ()):
                 continue
             entries.append(
                 PaletteEntry(
@@ -1542,6 +1666,7 @@ class SarabanApp(App[None]):
                     lambda action=action: self.call_later(self.run_action, action),
                 )
             )
+        entries.append(PaletteEntry(tr("key.export_letter", lang), "", self.action_export_letter))
         entries.append(PaletteEntry(tr("palette.clear_filter", lang), "", lambda: self.set_scope(Scope())))
         entries.append(
             PaletteEntry(

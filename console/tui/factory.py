@@ -23,6 +23,7 @@ def make_app(
     autostart_scan: bool = False,
     clock: Callable[[], datetime] | None = None,
     address_reader: AddressReader | None = None,
+    read_only: bool = False,
 ) -> SarabanApp:
     """The console on `store`, scanning with `runner` (by default a Runner on the store and config)."""
     return SarabanApp(
@@ -33,4 +34,5 @@ def make_app(
         autostart_scan=autostart_scan,
         clock=clock,
         address_reader=address_reader,
+        read_only=read_only,
     )

@@ -8,10 +8,13 @@ province name from the list) is plain text; the chart itself only ever sees our 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.widgets import Static
+from textual.screen import Screen
+from textual.widgets import Footer, Static
 from textual_plotext import PlotextPlot
 
 from console.i18n import tr
@@ -67,3 +70,24 @@ class TrendPane(Vertical):
         plt.yticks([0, 25, 50, 75, 100])
         plt.ylabel("%")
         plot.refresh()
+
+
+class TrendScreen(Screen[None]):
+    """The chart over the whole screen (readable at 80×24); esc, 5 or q go back."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,5,q", "app.pop_screen", "Back", show=True),
+    ]
+
+    def __init__(self, points: Sequence[TrendPoint], area: str, lang: str) -> None:
+        super().__init__(id="trends")
+        self.points = list(points)
+        self.area = area
+        self.lang = lang
+
+    def compose(self) -> ComposeResult:
+        yield TrendPane(id="trend-pane")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(TrendPane).show(self.points, self.area, self.lang)

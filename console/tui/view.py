@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -17,8 +17,9 @@ from rich.text import Text
 
 from checks.config import Rule
 from checks.model import Evidence, ProbeResult, Verdict
-from console.findings_text import finding_extras, finding_text, fix_reason_text
+from console.findings_text import finding_extras, finding_text, fix_reason_text, rule_advice
 from console.i18n import tr
+from console.opdc import opdc_line
 from console.rules import (
     BUCKETS,
     UNCHECKED,
@@ -32,6 +33,7 @@ from console.rules import (
 )
 from console.thai import be_date
 from console.tui.text import be_long, be_short, cell, clean, field, one_line
+from console.watch.schedule import FIXED_VERIFIED, WAITING_STATES
 
 R = TypeVar("R", bound=Record)
 
@@ -69,12 +71,8 @@ def group_label(rule: Rule | None, lang: str) -> str:
     return rule.label_en if lang == "en" and rule.label_en else rule.label_th
 
 
-def problem_fix(rule: Rule | None, lang: str) -> tuple[str, str]:
-    if rule is None:
-        return "", ""
-    if lang == "en" and (rule.problem_en or rule.fix_en):
-        return rule.problem_en, rule.fix_en
-    return rule.problem_th, rule.fix_th
+def problem_fix(rule: Rule | None, lang: str, codes: Iterable[str] = ()) -> tuple[str, str]:
+    return rule_advice(rule, lang, codes)
 
 
 def seq_number(rec: Record) -> tuple[int, str]:
@@ -133,7 +131,9 @@ def flag_labels(rec: Record, lang: str) -> list[str]:
     labels: list[str] = []
     if is_stale(rec):
         labels.append(tr("flag.stale", lang))
-    if rec.followup:
+    if rec.followup == FIXED_VERIFIED:
+        labels.append(tr("flag.fixed", lang))
+    elif rec.followup:
         labels.append(tr("flag.called", lang))
     if rec.notes:
         labels.append(tr("flag.note", lang))
@@ -143,12 +143,14 @@ def flag_labels(rec: Record, lang: str) -> list[str]:
     return labels
 
 
-CALLED_STATES: frozenset[str] = frozenset({"called_waiting", "called"})
+CALLED_STATES: frozenset[str] = WAITING_STATES  # one definition: console/watch/schedule.py
 
 
 def followup_label(state: str | None, lang: str) -> str:
     if not state:
         return tr("detail.followup_none", lang)
+    if state == FIXED_VERIFIED:
+        return tr("followup.fixed_verified", lang)
     return tr("followup.called", lang) if state in CALLED_STATES else one_line(state)
 
 
@@ -387,7 +389,7 @@ def _verdict_section(text: Text, verdict: Verdict, ruleset: Ruleset, lang: str) 
     text.append(f"{tr('detail.group', lang)}: ", style="bold")
     text.append_text(group_text(verdict.group, ruleset))
     text.append(f"  {clean(group_label(rule, lang))}\n", style="bold")
-    problem, fix = problem_fix(rule, lang)
+    problem, fix = problem_fix(rule, lang, (f.code for f in verdict.findings))
     if problem:
         _kv(text, tr("detail.problem", lang), problem)
     if fix:
@@ -473,6 +475,8 @@ def detail_text(rec: Record | None, ruleset: Ruleset, lang: str) -> Text:
     _kv(text, tr("detail.followup", lang), followup_label(rec.followup, lang))
     for other_id, other_seq in getattr(rec, "duplicate_of", None) or ():  # the store's flag (issue 13)
         text.append(tr("detail.duplicate", lang, row=other_seq or other_id) + "\n", style="yellow")
+    if opdc := opdc_line(agency, group_of(rec), lang):  # OPDC's own round beside ours (console.opdc)
+        text.append(one_line(opdc) + "\n")
     verdict = rec.verdict
     if verdict is None:
         text.append(f"{tr('detail.group', lang)}: {tr('detail.not_checked', lang)}\n", style="dim")
@@ -548,7 +552,7 @@ def summary_text(rec: Record, ruleset: Ruleset, lang: str) -> str:
     else:
         rule = ruleset.rule(verdict.group)
         lines.append(f"{tr('detail.group', lang)}: {verdict.group} {group_label(rule, lang)}")
-        problem, fix = problem_fix(rule, lang)
+        problem, fix = problem_fix(rule, lang, (f.code for f in verdict.findings))
         if problem:
             lines.append(f"{tr('detail.problem', lang)}: {problem}")
         if fix:

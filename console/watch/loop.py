@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from checks import events as ev
 from checks.config import Rule
@@ -102,6 +103,7 @@ class Watcher:
         log: Callable[[str], None] | None = None,
         on_fixed: Callable[[Fixed], None] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now().astimezone(),
+        hold: Callable[[], bool] = lambda: False,
     ) -> None:
         self.store = store
         self.runner = runner
@@ -112,9 +114,12 @@ class Watcher:
         self.log = log or (lambda line: None)
         self.on_fixed = on_fixed
         self.clock = clock
+        self.hold = hold  # True while something else probes (the console's own scan): wait, stay polite
         self.next_at: datetime | None = None
         self.busy = 0  # agencies in the round under way
         self.last_round = 0  # agencies in the last round (0: nothing was due)
+        self.last_plan_s = 0.0  # how long the last plan took (reading the store, deciding who is due)
+        self.last_recheck_s = 0.0  # the last round after its plan: probes, verdicts saved, fixes recorded
         self._stopping = False
         self._wake = asyncio.Event()
         self._tried: dict[str, datetime] = {}  # when this watcher last started a recheck of an agency
@@ -150,6 +155,7 @@ class Watcher:
 
     # -- planning ------------------------------------------------------------------------
     def plan(self) -> tuple[Plan, dict[str, AgencyRecord]]:
+        """Who is due now (and when the next one is), with the records it was decided from."""
         records = self.store.records(with_history=False, light=True)
         by_id = {r.agency.id: r for r in records}
         return plan(candidates(records, self.rules, self._tried), self.clock(), self.config), by_id
@@ -157,7 +163,12 @@ class Watcher:
     # -- one round -----------------------------------------------------------------------
     async def run_once(self) -> list[Fixed]:
         """Recheck whoever is due now; returns the waiting agencies verified as fixed."""
+        if self.hold():
+            self.next_at = self.clock() + timedelta(seconds=max(0.05, self.config.poll))
+            return []
+        began = time.perf_counter()
         the_plan, records = await asyncio.to_thread(self.plan)
+        self.last_plan_s = time.perf_counter() - began
         self.next_at = the_plan.next_at
         if not the_plan.due or self._stopping:
             return []
@@ -203,7 +214,9 @@ class Watcher:
         drain: asyncio.Task[None] | None = None
         try:
             scan = asyncio.ensure_future(
-                self.runner.scan(list(reasons), sink, snapshot=False, wait_for_network=True)
+                self.runner.scan(
+                    list(reasons), sink, snapshot=False, wait_for_network=True, records=list(records.values())
+                )
             )
             while not scan.done():
                 await asyncio.wait({scan}, timeout=0.2)
@@ -215,7 +228,9 @@ class Watcher:
             self.busy = 0
             if drain is not None:
                 drain.cancel()
-        return await asyncio.to_thread(self._record_fixed, records, verdicts)
+        fixed = await asyncio.to_thread(self._record_fixed, records, verdicts)
+        self.last_recheck_s = time.perf_counter() - began - self.last_plan_s
+        return fixed
 
     async def _drain(self) -> None:
         """After stop(): wait for the sessions under way (paused runner), then end the scan."""
