@@ -660,7 +660,8 @@ def scan_reason(reason: str, lang: str) -> str:
         if len(parts) >= 3 and "/" in parts[2]:
             blamed, _, answered = parts[2].partition("/")
             why = tr(f"pilot.why.{parts[1]}", lang)
-            return tr("reason.pilot", lang, blamed=blamed, answered=answered, why=why)
+            advice = tr(f"pilot.advice.{parts[1]}", lang)
+            return tr("reason.pilot", lang, blamed=blamed, answered=answered, why=why, advice=advice)
     if reason.startswith(("doctor:", "identity:")):  # already worded in the operator's language
         return tr("reason.doctor", lang, detail=reason.split(":", 1)[1].strip())
     return reason

@@ -275,7 +275,7 @@ def test_check_json_prints_one_line_for_every_row(tmp_path: Path) -> None:
     lines.append("7\tอบต.แม่ตาว\tแม่สอด\tตาก\tsaraban@")
     source = tmp_path / "dups.tsv"
     source.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    result = saraban("check", str(source), "--json", "--sim", "catalogue")
+    result = saraban("check", str(source), "--json", "--sim", "catalogue")  # no real probe without an identity
     assert result.returncode == 0, result.stderr
     out = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
     assert len(out) == 7 and len({o["id"] for o in out}) == 7
