@@ -87,6 +87,8 @@ from checks.sim.world import (
     HostSpec,
     World,
 )
+from console.bench_store import KEYS as STORE_SCALE_KEYS
+from console.bench_store import table_rows as store_scale_rows
 from console.config import AppConfig
 from console.watch.bench import KEYS as WATCH_KEYS
 from console.watch.bench import table_rows as watch_rows
@@ -105,7 +107,7 @@ TUI_LARGE = 20_000  # the console is measured again on a store grown to this man
 # The console's targets (issue 12): (first screen from launch, filter keystroke, memory) per store size
 TUI_TARGETS = {"": (0.8, 0.05, 250.0), "_20k": (1.2, 0.08, None)}
 UNLIMITED_SESSIONS_PER_MINUTE = 1_000_000
-PARTS = ("scan", "baseline", "store", "tui", "watch")
+PARTS = ("scan", "baseline", "store", "scale", "tui", "watch")
 
 # Every key of the JSON object, in print order (values are null when not measured).
 KEYS: tuple[str, ...] = (
@@ -150,6 +152,7 @@ KEYS: tuple[str, ...] = (
     "store_history_build_s",
     "correction_write_s",
     "store_bytes",
+    *STORE_SCALE_KEYS,
     "tui_first_screen_s",
     "tui_filter_s",
     "tui_rss_mb",
@@ -615,6 +618,12 @@ class _Bench:
             self._store_part()
         else:
             self.note("store", "skipped")
+        if "scale" not in self.skip:  # issue 13: the store at 20,000 agencies after 50 scans
+            from console.bench_store import run_scale
+
+            await run_scale(self)
+        else:
+            self.note("scale", "skipped")
         if "tui" not in self.skip:
             await self._tui_part()
         else:
@@ -1094,6 +1103,8 @@ def format_table(out: dict[str, Any]) -> str:
     row("persist the scan's verdicts", out["persist_scan_s"], " s")
     row("one correction (10 history each)", out["correction_write_s"], " s")
     row("store size", None if out["store_bytes"] is None else out["store_bytes"] / 1e6, " MB")
+    for label, value, unit, target in store_scale_rows(out):
+        row(label, value, unit, target)
     lines.append("console")
     for suffix, (screen, keystroke, memory) in TUI_TARGETS.items():
         size = f"{TUI_LARGE:,}" if suffix else _fmt(out["agencies"])
