@@ -106,14 +106,6 @@ def test_operator_day(tmp_path: Path, sim_config: Path, capsys: pytest.CaptureFi
     assert summary["by_group"]["A1"] == 1 and summary["by_bucket"]["BE"] == 2
     assert summary["areas"]["ตาก"]["total"] == 3
 
-    # A correction not yet rechecked: the old verdict is about the old address (history), as on screen.
-    assert run(capsys, *base, "correct", "326", "saraban@tasailuad.go.th", "--reason", "x", "--no-recheck")[0] == 0
-    run(capsys, *base, "export", "--all", "--format", "json", "-o", str(out_json))
-    objects = {o["seq"]: o for o in map(json.loads, out_json.read_text(encoding="utf-8").splitlines())}
-    assert objects["326"]["stale"] is True and objects["326"]["group"] is None
-    assert objects["326"]["checked_address"] == "Tasailuadmeasod@gmail.com"
-    assert objects["326"]["current_address"] == "saraban@tasailuad.go.th"
-
 
 def test_reimport_keeps_corrections_and_records_source_change(
     tmp_path: Path, sim_config: Path, capsys: pytest.CaptureFixture[str]

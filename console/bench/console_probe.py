@@ -62,7 +62,8 @@ async def _measure_tui(store_path: Path, language: str, config_path: str | None)
         in_app = time.perf_counter() - t_app
         result["tui_first_screen_s"] = _r(on_screen - launched)
         result["notes"]["tui_first_screen_s"] = (
-            f"launch -> {rows_wanted} rows painted; of it, app start -> painted {in_app:.3f} s"
+            f"launch -> {rows_wanted} rows painted; of it, app start -> painted {in_app:.3f} s; "
+            f"CPU used by then {time.process_time():.2f} s, load average {os.getloadavg()[0]:.1f}"
         )
         char = _filter_char([app.records[k].agency for k in app.order])
         rss = _rss_now_mb()
@@ -139,6 +140,7 @@ def _filter_char(agencies: Sequence[Agency]) -> str:
 # ---------------------------------------------------------------------------------------------
 # Output
 # ---------------------------------------------------------------------------------------------
+
 
 def main(argv: Sequence[str]) -> int:
     """`python -m console.bench.console_probe tui-probe STORE LANG [CONFIG]`: one JSON line with the console's figures."""

@@ -74,7 +74,6 @@ from console.tui.screens import (
 from console.tui.state import ConsoleState, ScanProgress, scope_for_group_line
 from console.tui.text import one_line
 from console.tui.topbar import TopBar, topbar_text
-from console.tui.trends import TrendScreen
 from console.tui.view import CALLED_STATES, detail_text, group_label, row_cells, summary_text, with_verdict
 from console.tui.watching import ConsoleWatch, newly_fixed
 from console.watch.lock import WatchLockHeld
@@ -678,6 +677,8 @@ class SarabanApp(App[None]):
 
     def action_trends(self) -> None:
         """A / B–E / W share per scan for the whole store, or the province of the current filter."""
+        from console.tui.trends import TrendScreen  # the chart library loads when first asked for
+
         province = self.state.scope.province
         points = trend_points(self.state.snapshots, self.ruleset.rules, province)
         area = one_line(province) if province else tr("trend.all", self.lang)

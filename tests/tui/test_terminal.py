@@ -36,14 +36,14 @@ def tmux(tmp_path: Path) -> Iterator[Callable[..., str]]:
     run("kill-server")
 
 
-def wait_for(check: Callable[[], bool], what: str, seconds: float = 60.0) -> None:
+def wait_for(check: Callable[[], bool], what: str, seconds: float = 60.0, shown: Callable[[], str] = str) -> None:
     """Poll until `check` holds (the console starts in a second process)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if check():
             return
         time.sleep(0.2)
-    raise AssertionError(f"never happened: {what}")
+    raise AssertionError(f"never happened: {what}\n{shown()}")
 
 
 def test_copy_goes_to_the_clipboard_and_no_escape_retitles_the_terminal(
@@ -62,9 +62,11 @@ def test_copy_goes_to_the_clipboard_and_no_escape_retitles_the_terminal(
 
     wait_for(lambda: "แสดง 9 จาก 9 หน่วยงาน" in screen(), "the agency table on screen")
     tmux("send-keys", "/")
+    wait_for(lambda: "พิมพ์เพื่อค้นหา" in screen(), "the search box open", shown=screen)
     tmux("send-keys", "-l", "999")
+    wait_for(lambda: "999" in screen().splitlines()[2], "the search typed", shown=screen)
     tmux("send-keys", "Enter")
-    wait_for(lambda: "แสดง 1 จาก 9 หน่วยงาน" in screen(), "the hostile agency found and selected")
+    wait_for(lambda: "แสดง 1 จาก 9 หน่วยงาน" in screen(), "the hostile agency found and selected", shown=screen)
     tmux("send-keys", "y")
     wait_for(lambda: "[bold]x[/]" in tmux("show-buffer"), "the summary on the clipboard")
     clipboard = tmux("show-buffer")
