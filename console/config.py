@@ -7,6 +7,7 @@ file, the line and the reason: a typo must never silently fall back to a default
 from __future__ import annotations
 
 import getpass
+import ipaddress
 import itertools
 import math
 import os
@@ -26,7 +27,9 @@ from checks.config import (
     RANGES,
     CanaryConfig,
     DnsConfig,
+    DoctorConfig,
     EngineConfig,
+    PilotConfig,
     PolicyConfig,
     PolitenessConfig,
     Rule,
@@ -82,6 +85,8 @@ _SECTIONS: dict[str, type] = {
     "smtp": SmtpConfig,
     "limits": PolitenessConfig,
     "canary": CanaryConfig,
+    "doctor": DoctorConfig,
+    "pilot": PilotConfig,
 }
 _GENERAL_KEYS: dict[str, type | tuple[type, ...]] = {
     "language": str,
@@ -259,6 +264,24 @@ def _policy(data: dict[str, Any], where: _Located) -> PolicyConfig:
     return replace(defaults, **changes)
 
 
+def _rule_value(key: str, value: object, index: int, where: _Located) -> object:
+    """One key of one [[rules]] table, checked: a list of known finding codes, or text."""
+    kind = _RULE_KEYS.get(key)
+    if kind is None:
+        raise where.error(f"unknown key in rule {index + 1} (known: {', '.join(_RULE_KEYS)})", "rules", key, index)
+    if kind is not list:
+        if not isinstance(value, str):
+            raise where.error(f"rule {index + 1}: must be text", "rules", key, index)
+        return value
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise where.error(f"rule {index + 1}: must be a list of finding codes", "rules", key, index)
+    unknown = [v for v in value if v not in FINDING_CODES]
+    if unknown:
+        known = ", ".join(sorted(FINDING_CODES))
+        raise where.error(f"rule {index + 1}: unknown finding code {unknown[0]!r} (known: {known})", "rules", key, index)
+    return tuple(value)
+
+
 def _rules(data: dict[str, Any], where: _Located, allow_unsafe: bool = False) -> tuple[Rule, ...]:
     raw = data.get("rules")
     if raw is None:
@@ -269,27 +292,7 @@ def _rules(data: dict[str, Any], where: _Located, allow_unsafe: bool = False) ->
     for index, item in enumerate(raw):
         if not isinstance(item, dict):
             raise where.error("each rule must be a table", "rules", None, index)
-        values: dict[str, Any] = {}
-        for key, value in item.items():
-            kind = _RULE_KEYS.get(key)
-            if kind is None:
-                raise where.error(f"unknown key in rule {index + 1} (known: {', '.join(_RULE_KEYS)})", "rules", key, index)
-            if kind is list:
-                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                    raise where.error(f"rule {index + 1}: must be a list of finding codes", "rules", key, index)
-                unknown = [v for v in value if v not in FINDING_CODES]
-                if unknown:
-                    raise where.error(
-                        f"rule {index + 1}: unknown finding code {unknown[0]!r} (known: {', '.join(sorted(FINDING_CODES))})",
-                        "rules",
-                        key,
-                        index,
-                    )
-                values[key] = tuple(value)
-            else:
-                if not isinstance(value, str):
-                    raise where.error(f"rule {index + 1}: must be text", "rules", key, index)
-                values[key] = value
+        values: dict[str, Any] = {key: _rule_value(key, value, index, where) for key, value in item.items()}
         if not values.get("group"):
             raise where.error(f"rule {index + 1} has no group", "rules", None, index)
         for key, value in values.items():
@@ -333,6 +336,53 @@ def _rules(data: dict[str, Any], where: _Located, allow_unsafe: bool = False) ->
     return tuple(rules)
 
 
+_HOST_NAME = re.compile(r"(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))+\.?", re.ASCII)
+
+
+def _doctor(data: dict[str, Any], where: _Located) -> DoctorConfig:
+    """[doctor]: names must be host names and the address an IPv4 address, refused at start otherwise."""
+    doctor = _section(data, "doctor", DoctorConfig, where)
+    for key in ("reference_hosts", "dnsbl_zones"):
+        for name in getattr(doctor, key):
+            if not _HOST_NAME.fullmatch(name):
+                raise where.error(f"{name!r} is not a DNS name (like zen.spamhaus.org)", "doctor", key)
+    if doctor.public_ip:
+        try:
+            ipaddress.IPv4Address(doctor.public_ip)
+        except ValueError:
+            raise where.error(f"{doctor.public_ip!r} is not an IPv4 address", "doctor", "public_ip") from None
+    if doctor.public_ip_type not in ("A", "TXT"):
+        raise where.error('must be "A" or "TXT"', "doctor", "public_ip_type")
+    if doctor.public_ip_port == 0 or doctor.public_ip_port > 65535:
+        raise where.error("must be a port number 1-65535", "doctor", "public_ip_port")
+    if not (_HOST_NAME.fullmatch(doctor.public_ip_resolver) or _is_ip(doctor.public_ip_resolver)):
+        raise where.error("must be a DNS name or an IP address", "doctor", "public_ip_resolver")
+    return doctor
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def default_canary(canary: CanaryConfig, smtp: SmtpConfig, doctor: DoctorConfig) -> CanaryConfig:
+    """The canary is on by default: "" means mail_from's domain / the first reference host's port 25;
+    "off" turns that half off."""
+    resolve, connect = canary.resolve, canary.connect
+    if resolve == "":
+        resolve = smtp.mail_from.rpartition("@")[2]
+    if connect == "" and doctor.reference_hosts:
+        connect = f"{doctor.reference_hosts[0]}:{smtp.port}"
+    return replace(
+        canary,
+        resolve="" if resolve == "off" else resolve,
+        connect="" if connect in ("off", "") else connect,
+    )
+
+
 def unsafe_rules(rules: tuple[Rule, ...] | list[Rule]) -> list[tuple[int, str]]:
     """(rule index, finding code) where a finding of NEVER_READY can end in the A bucket.
 
@@ -374,6 +424,22 @@ def _proxy(value: object, where: _Located) -> SocksProxy | None:
         raise where.error(str(exc), "smtp", "proxy") from None
 
 
+def _general(data: dict[str, Any], where: _Located) -> dict[str, Any]:
+    """`[general]`, checked: known keys of the right types, language th or en."""
+    general = data.get("general", {})
+    if not isinstance(general, dict):
+        raise where.error("must be a table", "general")
+    for key, value in general.items():
+        kind = _GENERAL_KEYS.get(key)
+        if kind is None:
+            raise where.error(f"unknown key (known: {', '.join(_GENERAL_KEYS)})", "general", key)
+        if (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
+            raise where.error(f"must be {_type_name(kind)}, not {value!r}", "general", key)
+    if general.get("language", "th") not in ("th", "en"):
+        raise where.error("must be \"th\" or \"en\"", "general", "language")
+    return general
+
+
 def parse_config(text: str, path: Path) -> AppConfig:
     """Parse and validate TOML text; raises ConfigError naming the line and the reason."""
     where = _Located(path, text)
@@ -385,22 +451,12 @@ def parse_config(text: str, path: Path) -> AppConfig:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
     except RecursionError as exc:
         raise ConfigError(f"{path}: values nested too deeply; a saraban config nests at most a few levels") from exc
-    allowed = {"general", "dns", "smtp", "limits", "canary", "policy", "rules", "keys", "watch"}
+    allowed = {"general", "dns", "smtp", "limits", "canary", "doctor", "pilot", "policy", "rules", "keys", "watch"}
     for key in data:
         if key not in allowed:
             raise where.error(f"unknown section (known: {', '.join(sorted(allowed))})", key)
-    general = data.get("general", {})
-    if not isinstance(general, dict):
-        raise where.error("must be a table", "general")
-    for key, value in general.items():
-        kind = _GENERAL_KEYS.get(key)
-        if kind is None:
-            raise where.error(f"unknown key (known: {', '.join(_GENERAL_KEYS)})", "general", key)
-        if (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
-            raise where.error(f"must be {_type_name(kind)}, not {value!r}", "general", key)
+    general = _general(data, where)
     language = general.get("language", "th")
-    if language not in ("th", "en"):
-        raise where.error("must be \"th\" or \"en\"", "general", "language")
     keys = data.get("keys", {})
     if not isinstance(keys, dict) or not all(isinstance(v, str) for v in keys.values()):
         raise where.error("must be a table of binding_id = \"key\"", "keys")
@@ -417,7 +473,9 @@ def parse_config(text: str, path: Path) -> AppConfig:
         _identity(value, where, "smtp", key, limit)
     smtp = replace(smtp, proxy=_proxy(smtp.proxy, where))
     limits = _section(data, "limits", PolitenessConfig, where)
-    canary = _section(data, "canary", CanaryConfig, where)
+    doctor = _doctor(data, where)
+    pilot = _section(data, "pilot", PilotConfig, where)
+    canary = default_canary(_section(data, "canary", CanaryConfig, where), smtp, doctor)
     if canary.connect and not re.fullmatch(r"[\w.\-\[\]:]+:\d{1,5}", canary.connect, re.ASCII):
         raise where.error("must be host:port", "canary", "connect")
     engine = EngineConfig(
@@ -425,6 +483,8 @@ def parse_config(text: str, path: Path) -> AppConfig:
         smtp=smtp,
         politeness=limits,
         canary=canary,
+        doctor=doctor,
+        pilot=pilot,
         policy=_policy(data, where),
         rules=_rules(data, where, general.get("allow_unsafe_rules", False)),
     )
@@ -462,7 +522,8 @@ def load_config(path: Path | str | None = None) -> AppConfig:
     if path is None:
         candidate = default_config_path()
         if not candidate.exists():
-            return AppConfig()
+            engine = EngineConfig()
+            return AppConfig(engine=replace(engine, canary=default_canary(engine.canary, engine.smtp, engine.doctor)))
         path = candidate
     path = Path(path)
     try:

@@ -97,6 +97,8 @@ def test_operator_day(tmp_path: Path, sim_config: Path, capsys: pytest.CaptureFi
     assert fixed["corrections"][0]["new_address"] == "saraban_663019@dla.go.th"
     assert fixed["corrections"][0]["operator"] == "somchai"
     assert objects["326"]["notes"][0]["text"] == "โทรแล้ว รอแก้ไข"
+    assert fixed["checked_address"] == "saraban_663019@dla.go.th" and fixed["stale"] is False
+
 
     code, out, _ = run(capsys, *base, "report", "--json")
     assert code == 0
@@ -134,6 +136,7 @@ def test_canary_failure_exits_3_and_blames_nobody(tmp_path: Path, capsys: pytest
     config = tmp_path / "down.toml"
     config.write_text(
         "[dns]\nnameservers = [\"127.0.0.1\"]\nport = 9\ntimeout = 0.3\nlifetime = 0.6\n"
+        "[smtp]\nhelo_name = \"probe.saraban.go.th\"\nmail_from = \"saraban-probe@opdc.go.th\"\n"
         "[canary]\nresolve = \"canary.opdc.go.th\"\ntimeout = 1.0\n",
         encoding="utf-8",
     )
