@@ -280,6 +280,26 @@ def _reading(declared: str, address: str | None, ascii_address: str | None, prob
                           _message(problems, notes, reasons, suggestion), None, seen)
 
 
+_LABEL_GAP_COMMA = re.compile(r"(?<=[A-Za-z0-9])\s*,\s*(?=[A-Za-z0-9])", re.ASCII)
+_LABEL_GAP_SPACE = re.compile(r"(?<=[A-Za-z0-9])\s+(?=[A-Za-z0-9])", re.ASCII)
+
+
+def _domain_slip(body: str, mailto: bool, *, comma: bool) -> str | None:
+    """The address with a comma (or a space) between two domain labels read as the dot it stood for,
+    when that gives a valid address; None otherwise."""
+    if body.count("@") != 1:
+        return None
+    local, _, domain = body.partition("@")
+    gap = _LABEL_GAP_COMMA if comma else _LABEL_GAP_SPACE
+    if not gap.search(domain):
+        return None
+    repaired = _strip_token((local + "@" + gap.sub(".", domain)).replace(" ", ""), mailto)
+    tried = _validate(repaired)
+    if tried.address is None or not _is_fixed_point(tried.address):
+        return None
+    return tried.address
+
+
 def read_address(declared: str) -> AddressReading:
     """Read one declared Section 10 address (a spreadsheet cell, exactly as written)."""
     if not isinstance(declared, str):
@@ -309,6 +329,13 @@ def read_address(declared: str) -> AddressReading:
         if tried.address is not None and _is_fixed_point(tried.address):
             return _reading(declared, tried.address, tried.ascii_address, problems, [tried.address], notes,
                             reasons)
+
+    # 1b. One address whose domain has a comma for a dot ("saraban@maeramat,go.th"): a slip, not a list.
+    slipped = _domain_slip(body, mailto, comma=True)
+    if slipped is not None and not (problems & _NO_SUGGESTION):
+        problems.add(BAD_CHARACTERS)
+        reasons[BAD_CHARACTERS] = "a comma where a dot belongs in the domain"
+        return _reading(declared, None, None, problems, [slipped], notes, reasons)
 
     # 2. Token by token: angle brackets, display names, several addresses in one field.
     if _ANGLE.search(body):
@@ -356,7 +383,8 @@ def read_address(declared: str) -> AddressReading:
 
     # 3. Nothing valid as tokens: spaces inside one address ("saraban @ dla.go.th")?
     if len(at_tokens) <= 1 and body.count("@") == 1 and " " in body:
-        joined = _strip_token(body.replace(" ", ""), mailto)
+        # a space between two labels of the domain stood for a dot ("maeramat go.th"); elsewhere it goes
+        joined = _domain_slip(body, mailto, comma=False) or _strip_token(body.replace(" ", ""), mailto)
         tried = _validate(joined)
         if tried.address is not None and _is_fixed_point(tried.address):
             problems.add(BAD_CHARACTERS)

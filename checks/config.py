@@ -21,6 +21,11 @@ class DnsConfig:
     max_concurrent: int = 200  # concurrent lookups (dnspython hangs near ~10,000)
 
 
+# The identity the engine ships with: a real scan refuses to start while either is still this.
+PLACEHOLDER_HELO = "saraban-probe.invalid"
+PLACEHOLDER_MAIL_FROM = "postmaster@invalid.example"
+
+
 @dataclass(frozen=True, slots=True)
 class SocksProxy:
     """A SOCKS5 proxy every SMTP session goes through (`[smtp] proxy = "socks5://[user:pass@]host:port"`)."""
@@ -75,8 +80,8 @@ def parse_socks_url(text: str) -> SocksProxy:
 @dataclass(frozen=True, slots=True)
 class SmtpConfig:
     port: int = 25
-    helo_name: str = "saraban-probe.invalid"
-    mail_from: str = "postmaster@invalid.example"
+    helo_name: str = PLACEHOLDER_HELO
+    mail_from: str = PLACEHOLDER_MAIL_FROM
     timeout: float = 10.0  # seconds per stage (connect, banner, each reply)
     deadline: float = 60.0  # seconds for one address end to end (excluding retry waits)
     retries: int = 2  # extra passes for 4xx / temporary outcomes
@@ -84,6 +89,7 @@ class SmtpConfig:
     starttls: bool = True  # use STARTTLS when offered (self-signed accepted, outcome recorded)
     pipelining: bool = True  # RFC 2920 when the host advertises it
     catch_all_check: bool = True  # one random local part per domain
+    ipv6: bool = False  # probe over IPv6 too; off: hosts often refuse IPv6 clients without reverse DNS
     proxy: SocksProxy | None = None  # every SMTP session through this SOCKS5 proxy; None: direct
 
 
@@ -104,6 +110,38 @@ class CanaryConfig:
     connect: str = ""  # host:port that must accept TCP; empty: skip
     interval: float = 5.0  # seconds between checks during a scan when results await confirmation
     timeout: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class DoctorConfig:
+    """`saraban doctor`: where it looks to tell whether mail hosts will talk to us at all."""
+
+    public_ip: str = ""  # our public IPv4 as hosts see it; empty: discovered over DNS
+    # A "what is my address" service: name, record type (A or TXT) and the resolver that answers it.
+    # OpenDNS: myip.opendns.com A @resolver1.opendns.com; Google: o-o.myaddr.l.google.com TXT @ns1.google.com
+    public_ip_name: str = "myip.opendns.com"
+    public_ip_type: str = "A"
+    public_ip_resolver: str = "resolver1.opendns.com"  # a name (resolved by our resolver) or an IP
+    public_ip_port: int = 53
+    # Mail hosts whose greeting tells whether outbound port 25 works (the first one is the canary's).
+    reference_hosts: tuple[str, ...] = (
+        "gmail-smtp-in.l.google.com",
+        "outlook-com.olc.protection.outlook.com",
+        "mta5.am0.yahoodns.net",
+        "opdc.go.th",
+    )
+    dnsbl_zones: tuple[str, ...] = ("zen.spamhaus.org", "b.barracudacentral.org", "bl.spamcop.net")
+    timeout: float = 8.0  # seconds for each check as a whole
+
+
+@dataclass(frozen=True, slots=True)
+class PilotConfig:
+    """A small sample spread over distinct mail hosts goes first; a scan stops if it says "it is us"."""
+
+    size: int = 40  # agencies in the pilot (0: no pilot)
+    min_agencies: int = 200  # scans smaller than this have no pilot
+    blame_share: float = 0.5  # stop when at least this share of the hosts that answered point at us
+    min_hosts: int = 3  # ... and at least this many distinct hosts did
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,6 +329,8 @@ class EngineConfig:
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
     politeness: PolitenessConfig = field(default_factory=PolitenessConfig)
     canary: CanaryConfig = field(default_factory=CanaryConfig)
+    doctor: DoctorConfig = field(default_factory=DoctorConfig)
+    pilot: PilotConfig = field(default_factory=PilotConfig)
     policy: PolicyConfig = field(default_factory=PolicyConfig)
     rules: tuple[Rule, ...] = DEFAULT_RULES
     fallback_group: str = "E"  # when no rule holds (should not happen with a complete ruleset)
@@ -315,6 +355,8 @@ RANGES: dict[str, dict[str, tuple[float, float]]] = {
         "max_concurrent_sessions": (1, 10000),
     },
     "canary": {"interval": (0.1, 3600), "timeout": (0.1, 300)},
+    "doctor": {"public_ip_port": (1, 65535), "timeout": (0.5, 120)},
+    "pilot": {"size": (0, 1000), "min_agencies": (0, 100_000), "blame_share": (0.01, 1), "min_hosts": (1, 1000)},
 }
 
 # Findings that mean the address cannot receive the public's mail: a ruleset that files any of them

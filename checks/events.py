@@ -59,6 +59,13 @@ class ProberBlocked:
 
 
 @dataclass(frozen=True, slots=True)
+class PreflightWarning:
+    """A doctor check before a full scan warned; the scan goes on (the message is already worded)."""
+
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class ScanPaused:
     reason: str
 
@@ -85,6 +92,7 @@ Event = (
     | CanaryFailed
     | CanaryRestored
     | ProberBlocked
+    | PreflightWarning
     | ScanPaused
     | ScanResumed
     | ScanFinished

@@ -93,6 +93,10 @@ class Agency:
     parent_announcement: bool = False  # ประกาศจาก = ต้นสังกัด → A2
     announced: bool = True  # the ม.๑๐ announcement is in info.go.th
     order_announced: bool | None = None  # the ม.๑๖ order is in info.go.th
+    # The list's own result of an earlier mail round (OPDC's "ปัญหาในการส่ง mail ๐๗/๑๐/๒๕๖๘" column), as
+    # written, and that round's date (ISO, from the column header; "" when unknown). Shown beside ours.
+    previous_result: str = ""
+    previous_round: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -20,16 +20,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import secrets
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from checks import events as ev
 from checks import model as m
 from checks.address import AddressReading, read_address
-from checks.classify import build_verdict
+from checks.classify import build_verdict, first_rule
 from checks.config import EngineConfig
 from checks.connect import ProxyFailed, connector_for, open_stream, proxy_reachable
 from checks.dns import MailResolver
@@ -45,6 +46,7 @@ _MAX_REQUEUES = 6  # a host that keeps dropping sessions without answering hands
 # New sessions per host are counted over a window slightly longer than a minute, so that scheduling
 # jitter can never let a server see more than `sessions_per_minute` connections in any 60 s.
 _RATE_WINDOW_S = 61.0
+_IPV6_ONLY = "ipv6 only (probing uses IPv4; [smtp] ipv6 = true to use it)"
 _SMALL_SCAN = 10  # up to this many agencies, the first canary runs alongside the probes
 
 
@@ -205,6 +207,13 @@ class Scanner:
         proxy = self.config.smtp.proxy
         if cfg.connect:
             host, _, port = cfg.connect.rpartition(":")
+            host = host.strip("[]")
+            if not _is_ip(host):  # a name goes through our own resolver, like every probe
+                ips, status = await self.resolver.addresses(host)
+                usable = [ip for ip in ips if self.config.smtp.ipv6 or ":" not in ip]
+                if not usable:
+                    return f"DNS cannot resolve {host}: {status or 'no IPv4 address'}"
+                host = usable[0]
             try:
                 async with asyncio.timeout(cfg.timeout):
                     # through the SOCKS5 proxy when one is set: the canary must test the path sessions take
@@ -336,18 +345,7 @@ class Scanner:
 
     # ------------------------------------------------------------------ one agency
     def _plan(self, agency: m.Agency) -> _Plan:
-        """Everything about one agency that needs no network: the reading, policy, what to probe."""
-        reading = read_address(agency.declared)
-        policy = self._policy(reading.address, agency.kind) if reading.address else []
-        # What goes on the wire is the ASCII (IDNA) form; the reading keeps the readable one.
-        probe_address = reading.ascii_address if reading.ok and not agency.upgraded else None
-        fix_address = None
-        if reading.suggestion and not agency.upgraded:
-            fix_address = read_address(reading.suggestion).ascii_address
-        if reading.suggestion and not reading.address:
-            # The declared text is unusable; still flag a typo in the domain it was meant to have.
-            policy = [f for f in self._policy(reading.suggestion, agency.kind) if f.code == m.TYPO_SUSPECT]
-        return _Plan(agency, reading, policy, probe_address, fix_address, time.monotonic())
+        return plan_agency(agency, self._policy)
 
     def _policy(self, address: str, kind: str) -> list[m.Finding]:
         """Policy depends only on the domain and the agency kind: computed once per pair per scan."""
@@ -511,12 +509,15 @@ class Scanner:
     async def _routes(self, dns_result: m.DnsResult) -> list[tuple[m.MailHost, str | None, str | None]]:
         """Each mail host with the IP to use; for a name that did not resolve, why (NXDOMAIN is not a timeout)."""
         routes: list[tuple[m.MailHost, str | None, str | None]] = []
+        ipv6 = self.config.smtp.ipv6
         for host in dns_result.hosts:
-            ip = _pick_ip(host)
+            ip = _pick_ip(host, ipv6)
             status = None
             if ip is None:
                 ips, status = await self.resolver.addresses(host.name)
-                ip = _pick_ip(m.MailHost(host.name, host.preference, ips)) if ips else None
+                ip = _pick_ip(m.MailHost(host.name, host.preference, ips), ipv6) if ips else None
+                if ips and ip is None:
+                    status = _IPV6_ONLY  # reachable, but not by us: never "no mail server"
             routes.append((host, ip, status))
         return routes
 
@@ -764,17 +765,78 @@ class Scanner:
             queue.task = self._spawn(self._dispatch(queue))  # type: ignore[assignment]
 
 
+def plan_agency(agency: m.Agency, policy: Callable[[str, str], list[m.Finding]]) -> _Plan:
+    """Everything about one agency that needs no network: the reading, policy, what to probe.
+
+    `policy(address, kind)` gives the policy findings (a scan caches them per domain and kind).
+    """
+    reading = read_address(agency.declared)
+    found = policy(reading.address, agency.kind) if reading.address else []
+    # What goes on the wire is the ASCII (IDNA) form; the reading keeps the readable one.
+    probe_address = reading.ascii_address if reading.ok and not agency.upgraded else None
+    fix_address = None
+    if reading.suggestion and not agency.upgraded:
+        fix_address = read_address(reading.suggestion).ascii_address
+    if reading.suggestion and not reading.address:
+        # The declared text is unusable; still flag a typo in the domain it was meant to have.
+        found = [f for f in policy(reading.suggestion, agency.kind) if f.code == m.TYPO_SUSPECT]
+    return _Plan(agency, reading, found, probe_address, fix_address, time.monotonic())
+
+
+# What a probe of the declared address can add to the findings (checks.classify.probe_finding).
+_PROBE_CODES: tuple[str, ...] = (
+    m.MAIL_ACCEPTED,
+    m.MAILBOX_NOT_FOUND,
+    m.PROBER_BLOCKED,
+    m.TEMPORARY_FAILURE,
+    m.DOMAIN_NOT_FOUND,
+    m.NO_MAIL_SERVER,
+)
+
+
+def offline_verdict(agency: m.Agency, config: EngineConfig) -> m.Verdict | None:
+    """The verdict an agency gets before any network, when no probe answer could change its group
+    under the configured ruleset (Thai digits, free mail, a non-government domain, bad syntax, no
+    announcement, an upgraded unit); None when its group depends on what the network says.
+
+    The verdict has no probe evidence: a later scan still probes the address (and a suggested fix)
+    and adds what it finds, but the operator sees the group as soon as the list is imported.
+    """
+    plan = plan_agency(agency, lambda address, kind: policy_findings(address, kind, config.policy))
+    verdict = build_verdict(
+        agency, plan.reading, plan.policy, None, None, config.rules, fallback_group=config.fallback_group
+    )
+    if verdict.evidence.rule_index < 0:
+        return None  # no rule holds without a probe: the network decides
+    if plan.probe_address is not None:
+        codes = set(verdict.finding_codes)
+        for code in _PROBE_CODES:
+            chosen = first_rule(config.rules, codes | {code})
+            if chosen is None or chosen[1].group != verdict.group:
+                return None
+    return verdict
+
+
 def _too_many(reply: m.SmtpReply) -> bool:
     """452 4.5.3 "too many recipients": a per-session limit of the host, nothing about the mailbox."""
     return reply.code == 452 or reply.enhanced == "4.5.3"
 
 
-def _pick_ip(host: m.MailHost) -> str | None:
-    """Prefer IPv4: most of the mail hosts the console meets are reachable over v4 only."""
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _pick_ip(host: m.MailHost, ipv6: bool = False) -> str | None:
+    """IPv4 first: most hosts the console meets are reachable over v4, and many refuse v6 clients
+    without reverse DNS. IPv6 only with `[smtp] ipv6 = true`."""
     for ip in host.addresses:
         if ":" not in ip:
             return ip
-    return host.addresses[0] if host.addresses else None
+    return host.addresses[0] if host.addresses and ipv6 else None
 
 
 async def check_agencies(

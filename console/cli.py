@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
 import sys
 from collections.abc import Sequence
@@ -136,7 +137,9 @@ def _print_summary(config: AppConfig, groups: Sequence[str | None], finished: ev
         n = summary.by_bucket.get(bucket, 0)
         _out(f"  {title:<3} {n:>6}  {percent(n, summary.checked):>6}  {names[bucket][0 if th else 1]}")
     if finished is not None and finished.stopped:
-        _out(("หยุดก่อนเสร็จ: " if th else "stopped early: ") + finished.stopped)
+        from console.i18n import scan_reason
+
+        _out(("หยุดก่อนเสร็จ: " if th else "stopped early: ") + scan_reason(finished.stopped, config.language))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -149,7 +152,11 @@ def _sim_world(name: str) -> Any:
         return worlds.catalogue_world()
     if name == "national":
         return worlds.national_world()
-    raise CliError(f"unknown simulated world {name!r}: use catalogue or national")
+    if name == "blocked":
+        from checks.sim.field import blocked_world
+
+        return blocked_world()
+    raise CliError(f"unknown simulated world {name!r}: use catalogue, national or blocked")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -182,7 +189,23 @@ async def _scan_agencies(
     return await Scanner(config.engine).run(agencies, on_event)
 
 
+def _refuse_placeholder(config: AppConfig) -> None:
+    """A real probe with the shipped identity is refused (naming the keys, the file and why)."""
+    from console.doctor import identity_refusal
+
+    refusal = identity_refusal(config)
+    if refusal is not None:
+        raise CliError(refusal)
+
+
+def _stopped_by_us(finished: ev.ScanFinished) -> bool:
+    """Stopped because of our own side (network, doctor, pilot): exit 3, nobody blamed."""
+    return bool(finished.stopped and finished.stopped.startswith(("canary", "doctor:", "pilot:")))
+
+
 def cmd_check(args: argparse.Namespace, config: AppConfig) -> int:
+    if not args.sim:
+        _refuse_placeholder(config)
     store = None
     if args.file:
         agencies = _read_file(args.file, args.sheet)
@@ -208,6 +231,8 @@ def cmd_check(args: argparse.Namespace, config: AppConfig) -> int:
                 record["declared"] = declared[event.agency.id]
                 record["corrections"] = corrections.get(event.agency.id, [])
             print(json_text(record), flush=True)
+        if isinstance(event, ev.PreflightWarning):
+            _err(event.message)
         if isinstance(event, ev.CanaryFailed):
             _err(
                 ("เครือข่ายของเครื่องตรวจเองมีปัญหา หยุดการตรวจ: " if config.language == "th" else "our own network is failing, scan stopped: ")
@@ -215,19 +240,38 @@ def cmd_check(args: argparse.Namespace, config: AppConfig) -> int:
             )
 
     if store is not None:
-        from console.runner import Runner
-
         _check_writable(store)
-        runner = Runner(store, config)
         ids = None if args.all_selected else [a.id for a in agencies]
-        finished = asyncio.run(runner.scan(ids, sink))
+        finished = asyncio.run(_scan_store(config, store, ids, args.sim, sink))
     else:
         finished = asyncio.run(_scan_agencies(config, agencies, args.sim, sink))
     if not args.json:
         _print_summary(config, [v.group if (v := verdicts.get(a.id)) else None for a in agencies], finished)
-    if finished.stopped and finished.stopped.startswith("canary"):
-        return EXIT_CANARY
-    return EXIT_OK
+    elif finished.stopped:
+        _err(_reason_text(finished.stopped, config.language))
+    return EXIT_CANARY if _stopped_by_us(finished) else EXIT_OK
+
+
+def _reason_text(reason: str, lang: str) -> str:
+    from console.i18n import scan_reason
+
+    return scan_reason(reason, lang)
+
+
+async def _scan_store(
+    config: AppConfig, store: Any, ids: list[str] | None, sim: str | None, sink: ev.EventSink
+) -> ev.ScanFinished:
+    """A store scan through the runner: the real internet after the doctor's checks, or a simulated one."""
+    from console.doctor import preflight_for
+    from console.runner import Runner
+
+    if sim:
+        from checks.sim.internet import SimInternet
+
+        async with SimInternet(_sim_world(sim)) as internet:
+            sim_config = replace(config, engine=internet.engine_config(config.engine))
+            return await Runner(store, sim_config).scan(ids, sink)
+    return await Runner(store, config, preflight=preflight_for(config)).scan(ids, sink)
 
 
 def _open_store(args: argparse.Namespace, config: AppConfig) -> Any:
@@ -354,6 +398,15 @@ def cmd_import(args: argparse.Namespace, config: AppConfig) -> int:
         + f": added {len(report.added)}, changed {len(report.changed)}, unchanged {len(report.unchanged)}, "
         f"missing {len(report.missing)}, bad rows {len(result.problems)}"
     )
+    from console.runner import Runner
+
+    settled = Runner(store, config).record_offline()
+    if settled:
+        print(
+            f"รู้กลุ่มได้ทันทีโดยไม่ต้องตรวจผ่านเครือข่าย: {settled} หน่วยงาน (เช่น เลขไทย อีเมลฟรี โดเมนที่ไม่ใช่ของรัฐ)"
+            if th
+            else f"Groups known without the network: {settled} agencies (Thai digits, free mail, non-government domains…)"
+        )
     return EXIT_OK
 
 
@@ -367,6 +420,13 @@ def cmd_correct(args: argparse.Namespace, config: AppConfig) -> int:
     reading = read_address(args.address)
     if "crlf" in reading.problems or "control_chars" in reading.problems:
         raise CliError("the new address contains line breaks or control characters; type it again")
+    from console.corrections import other_owners, shared_address_warning
+
+    owners = other_owners(store.records(with_history=False, light=True), record.agency.id, args.address)
+    if owners:
+        _err(shared_address_warning(args.address, owners, config.language))
+    if not args.no_recheck:
+        _refuse_placeholder(config)
     runner = Runner(store, config)
     correction, verdict = asyncio.run(
         runner.correct(record.agency.id, args.address, args.reason, operator, recheck=not args.no_recheck)
@@ -433,6 +493,8 @@ def cmd_export(args: argparse.Namespace, config: AppConfig) -> int:
 
     store = _open_store(args, config)
     records = _export_items(store, args, config)
+    if args.letter:
+        return _export_letter(args, config, store, records)
     fmt = args.format or Path(args.output).suffix.lstrip(".").lower() or "xlsx"
     if fmt not in ("xlsx", "csv", "json"):
         raise CliError(f"--format {fmt!r}: use xlsx, csv or json")
@@ -458,15 +520,50 @@ def cmd_export(args: argparse.Namespace, config: AppConfig) -> int:
         _written(out, export.write_jsonl, out, objects)
     else:
         items = [export.record_item(r) for r in records]
-        rows = export.followup_rows(items, config.engine.rules, lang=config.language)
-        header = list(export.followup_header(config.language))
-        _written(out, export.write_xlsx if fmt == "xlsx" else export.write_csv, out, header, rows)
+        rows = export.followup_records(items, config.engine.rules, lang=config.language)
+        _written(out, export.write_followup, out, rows, lang=config.language, fmt=fmt)
     _out(f"{len(records)} → {out}")
     return EXIT_OK
 
 
+def _export_letter(args: argparse.Namespace, config: AppConfig, store: Any, records: list[Any]) -> int:
+    """`export --letter`: the province's attachment to its districts (console.letter), XLSX only.
+    Without --group it lists the agencies that need follow-up."""
+    from console.letter import letter_records, write_letter
+    from console.rules import Ruleset
+
+    if (args.format or "xlsx") != "xlsx" or Path(args.output).suffix.lower() not in ("", ".xlsx"):
+        raise CliError("--letter writes XLSX only: give -o FILE.xlsx")
+    records = letter_records(records, Ruleset.of(config.engine), chosen=bool(args.group))
+    if not records:
+        raise CliError("no checked agency needs follow-up here: nothing to put in the letter (check first: saraban check)")
+    out = _export_target(args.output if Path(args.output).suffix else args.output + ".xlsx", store, args.force)
+    _written(out, write_letter, out, records, config.engine.rules)
+    _out(f"{len(records)} → {out}")
+    return EXIT_OK
+
+
+def _opdc_sentence(c: Any, th: bool) -> str:
+    """How many agencies changed since OPDC's own mail round (console.opdc), as said on the phone."""
+    from console.thai import be_date
+
+    when = ", ".join(be_date(r) for r in c.rounds)
+    if th:
+        return (
+            f"เทียบกับผลการส่ง mail ของ ก.พ.ร. {when}: สถานะเปลี่ยน {c.changed} หน่วยงาน "
+            f"(ส่งได้แล้ว {c.fixed}, กลับส่งไม่ได้ {c.broke}), เหมือนเดิม {c.same}, "
+            f"ยังเทียบไม่ได้ {c.unknown} (ยังไม่ตรวจหรือยังตรวจสอบไม่ได้) จาก {c.compared} หน่วยงานที่มีผลรอบนั้น"
+        )
+    return (
+        f"Since OPDC's mail round {when}: {c.changed} agencies changed state "
+        f"({c.fixed} now receive mail, {c.broke} no longer do), {c.same} unchanged, "
+        f"{c.unknown} not comparable yet (unchecked or not verifiable) of {c.compared} with that round"
+    )
+
+
 def cmd_report(args: argparse.Namespace, config: AppConfig) -> int:
     from console import report
+    from console.opdc import compare_with_opdc
     from console.rules import Ruleset, group_of, select
 
     store = _open_store(args, config)
@@ -485,11 +582,12 @@ def cmd_report(args: argparse.Namespace, config: AppConfig) -> int:
     previous_counts: dict[str, int] | None = None
     if len(snapshots) >= 2:
         previous_counts = {}
-        for prov, groups in snapshots[-2]["counts"].items():
+        for prov, counts in snapshots[-2]["counts"].items():  # not `groups`: that one is printed below
             if args.province and prov != args.province:
                 continue
-            for g, n in groups.items():
+            for g, n in counts.items():
                 previous_counts[g] = previous_counts.get(g, 0) + n
+    since_opdc = compare_with_opdc(zip((r.agency for r in records), groups, strict=True))
     if args.xlsx:
         target = _export_target(args.xlsx, store, args.force)
         _written(
@@ -506,6 +604,7 @@ def cmd_report(args: argparse.Namespace, config: AppConfig) -> int:
             "percent_by_bucket": {b: report.percent(n, national.checked) for b, n in national.by_bucket.items()},
             "areas": {a: {"total": s.total, "by_group": s.by_group, "by_bucket": s.by_bucket} for a, s in per_area.items()},
             "change_since_previous": report.diff(national.by_group, previous_counts) if previous_counts is not None else None,
+            "since_opdc_round": dataclasses.asdict(since_opdc) | {"changed": since_opdc.changed} if since_opdc.compared else None,
         }
         print(json_text(data, indent=1))
         return EXIT_OK
@@ -514,6 +613,8 @@ def cmd_report(args: argparse.Namespace, config: AppConfig) -> int:
         change = report.diff(national.by_group, previous_counts)
         _out(("เปลี่ยนแปลงจากการตรวจครั้งก่อน: " if config.language == "th" else "change since previous scan: ")
               + ", ".join(f"{g} {n:+d}" for g, n in change.items() if n))
+    if since_opdc.compared:
+        _out(_opdc_sentence(since_opdc, config.language == "th"))
     _out()
     for area, s in per_area.items():
         cells = "  ".join(f"{b} {s.by_bucket.get(b, 0)} ({report.percent(s.by_bucket.get(b, 0), s.checked)})" for b in ("A", "BE", "W"))
@@ -541,41 +642,97 @@ def _report_since(args: argparse.Namespace, config: AppConfig, store: Any) -> in
 
 
 def cmd_tui(args: argparse.Namespace, config: AppConfig) -> int:
+    from console.doctor import preflight_for
+    from console.runner import Runner
     from console.tui.factory import make_app
 
-    make_app(config, _open_store(args, config), read_only=getattr(args, "read_only", False)).run()
+    store = _open_store(args, config)
+    runner = Runner(store, config, preflight=preflight_for(config))  # a full scan runs the doctor first
+    make_app(config, store, runner, read_only=getattr(args, "read_only", False)).run()
     return EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace, config: AppConfig) -> int:
-    """The national sample world on a simulated internet, in the console (or as a CLI scan with --no-tui)."""
+    """The national sample world on a simulated internet, in the console (or as a CLI scan with --no-tui).
+
+    Without --store the demo works in a fresh /tmp directory (~30 MB for the national world) that is
+    removed on exit, unless --keep is given: then its path is printed at the start and at the end.
+    """
+    import shutil
     import tempfile
 
+    scratch = None if args.store else Path(tempfile.mkdtemp(prefix="saraban-demo-"))
+    store_path = scratch / "store.json" if scratch is not None else Path(args.store).expanduser()
+    th = config.language == "th"
+    if scratch is not None and args.keep:
+        print(("ข้อมูลตัวอย่างจะเก็บไว้ที่: " if th else "demo store (kept): ") + str(store_path), flush=True)
+    try:
+        return _run_demo(args, config, store_path)
+    finally:
+        if scratch is not None and not args.keep:
+            shutil.rmtree(scratch, ignore_errors=True)
+        elif scratch is not None:
+            print(("ข้อมูลตัวอย่างเก็บไว้ที่: " if th else "demo store kept: ") + str(store_path))
+
+
+def _run_demo(args: argparse.Namespace, config: AppConfig, store_path: Path) -> int:
     from checks.sim.internet import SimInternetThread
     from checks.sim.worlds import national_world
     from console.runner import Runner
     from console.store import Store
 
     world = national_world(agencies=args.agencies) if args.agencies else national_world()
-    store_path = Path(args.store).expanduser() if args.store else Path(tempfile.mkdtemp(prefix="saraban-demo-")) / "store.json"
     with SimInternetThread(world, delay=args.delay_ms / 1000.0) as internet:
         engine = internet.engine_config(config.engine, dns_timeout=2.0, dns_lifetime=4.0)
         demo_config = replace(config, engine=engine, store_path=store_path)
         store = Store(store_path, history_limit=config.history_limit)
         store.merge_import(world.agencies, source="demo: national sample world", operator=config.operator)
         runner = Runner(store, demo_config)
+        runner.record_offline()
         if args.no_tui:
             progress = _Progress(True)
             finished = asyncio.run(runner.scan(None, progress))
             from console.rules import group_of
 
             _print_summary(demo_config, [group_of(r) for r in store.records()], finished)
-            return EXIT_CANARY if finished.stopped and finished.stopped.startswith("canary") else EXIT_OK
+            return EXIT_CANARY if _stopped_by_us(finished) else EXIT_OK
         from console.tui.factory import make_app
 
         make_app(demo_config, store, runner, title_suffix=" — demo", autostart_scan=not args.no_scan).run()
-    _out(f"demo store: {store_path}")
+    if args.store:
+        _out(f"demo store: {store_path}")
     return EXIT_OK
+
+
+def cmd_doctor(args: argparse.Namespace, config: AppConfig) -> int:
+    """Is this machine ready to probe the real internet? Exit 0 all pass, 1 warnings only, 3 a failure."""
+    from console import doctor
+
+    async def diagnose() -> Any:
+        if not args.sim:
+            return await doctor.diagnose(config.engine)
+        from checks.doctor import run_doctor
+        from checks.sim.field import doctor_world
+        from checks.sim.internet import SimInternet
+
+        situation = args.sim
+        async with SimInternet(doctor_world(situation)) as internet:
+            engine = internet.engine_config(config.engine)
+            if situation == "placeholder":
+                from checks.config import SmtpConfig
+
+                placeholder = SmtpConfig()
+                engine = replace(engine, smtp=replace(engine.smtp, helo_name=placeholder.helo_name,
+                                                      mail_from=placeholder.mail_from))
+            return await run_doctor(engine, ipv6_probe=lambda: None)
+
+    report = asyncio.run(diagnose())
+    if args.json:
+        print(json_text(doctor.as_json(report, config.language), indent=1))
+    else:
+        for line in doctor.render(report, config.language):
+            print(line)
+    return doctor.EXIT_DOCTOR[report.status]
 
 
 def cmd_init(args: argparse.Namespace, config: AppConfig) -> int:
@@ -697,7 +854,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="every agency in the store (the default)")
     _add_scope_args(p)
     p.add_argument("--agency", help="one agency: its id or ลำดับที่")
-    p.add_argument("--sim", choices=("catalogue", "national"), help="check against a simulated internet")
+    p.add_argument("--sim", choices=("catalogue", "national", "blocked"), help="check against a simulated internet")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("import", help="import an agency list (CSV, TSV, XLSX or URL) into the store")
@@ -709,7 +866,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("correct", help="record a corrected address and recheck it at once")
     p.add_argument("agency")
     p.add_argument("address")
-    p.add_argument("--reason", required=True)
+    p.add_argument("--reason", default="", help="why (optional, as in the console): e.g. 'the agency called'")
     p.add_argument("--operator")
     p.add_argument("--no-recheck", action="store_true")
     p.set_defaults(func=cmd_correct)
@@ -723,6 +880,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_scope_args(p)
     p.add_argument("--all", action="store_true", help="every agency in the filters, not only those to follow up")
     p.add_argument("--format", choices=("xlsx", "csv", "json"))
+    p.add_argument("--letter", action="store_true",
+                   help="the province's attachment to its districts: one print-ready sheet per district (XLSX)")
     p.add_argument("-o", "--output", required=True)
     p.add_argument("--force", action="store_true", help="replace the output file if it exists")
     p.set_defaults(func=cmd_export)
@@ -746,7 +905,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--delay-ms", type=float, default=20.0, help="simulated latency per reply")
     p.add_argument("--no-tui", action="store_true", help="scan in the terminal instead of opening the console")
     p.add_argument("--no-scan", action="store_true", help="open the console without starting a scan")
+    p.add_argument("--keep", action="store_true", help="keep the demo's /tmp directory (removed on exit otherwise)")
     p.set_defaults(func=cmd_demo)
+
+    from checks.sim.field import SITUATIONS
+
+    p = sub.add_parser("doctor", help="is this machine ready to probe the internet? (PTR, port 25, blocklists, SPF…)")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--sim", choices=SITUATIONS, help="play one situation on a simulated internet")
+    p.set_defaults(func=cmd_doctor)
 
     p = sub.add_parser("init", help="create the store; --shared GROUP: one store for a whole Unix group")
     p.add_argument("--shared", metavar="GROUP", help="directory 2770 and files 0660 in GROUP, kept on every write")

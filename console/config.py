@@ -7,6 +7,7 @@ file, the line and the reason: a typo must never silently fall back to a default
 from __future__ import annotations
 
 import getpass
+import ipaddress
 import itertools
 import math
 import os
@@ -26,7 +27,9 @@ from checks.config import (
     RANGES,
     CanaryConfig,
     DnsConfig,
+    DoctorConfig,
     EngineConfig,
+    PilotConfig,
     PolicyConfig,
     PolitenessConfig,
     Rule,
@@ -82,6 +85,8 @@ _SECTIONS: dict[str, type] = {
     "smtp": SmtpConfig,
     "limits": PolitenessConfig,
     "canary": CanaryConfig,
+    "doctor": DoctorConfig,
+    "pilot": PilotConfig,
 }
 _GENERAL_KEYS: dict[str, type | tuple[type, ...]] = {
     "language": str,
@@ -333,6 +338,53 @@ def _rules(data: dict[str, Any], where: _Located, allow_unsafe: bool = False) ->
     return tuple(rules)
 
 
+_HOST_NAME = re.compile(r"(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))+\.?", re.ASCII)
+
+
+def _doctor(data: dict[str, Any], where: _Located) -> DoctorConfig:
+    """[doctor]: names must be host names and the address an IPv4 address, refused at start otherwise."""
+    doctor = _section(data, "doctor", DoctorConfig, where)
+    for key in ("reference_hosts", "dnsbl_zones"):
+        for name in getattr(doctor, key):
+            if not _HOST_NAME.fullmatch(name):
+                raise where.error(f"{name!r} is not a DNS name (like zen.spamhaus.org)", "doctor", key)
+    if doctor.public_ip:
+        try:
+            ipaddress.IPv4Address(doctor.public_ip)
+        except ValueError:
+            raise where.error(f"{doctor.public_ip!r} is not an IPv4 address", "doctor", "public_ip") from None
+    if doctor.public_ip_type not in ("A", "TXT"):
+        raise where.error('must be "A" or "TXT"', "doctor", "public_ip_type")
+    if doctor.public_ip_port == 0 or doctor.public_ip_port > 65535:
+        raise where.error("must be a port number 1-65535", "doctor", "public_ip_port")
+    if not (_HOST_NAME.fullmatch(doctor.public_ip_resolver) or _is_ip(doctor.public_ip_resolver)):
+        raise where.error("must be a DNS name or an IP address", "doctor", "public_ip_resolver")
+    return doctor
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def default_canary(canary: CanaryConfig, smtp: SmtpConfig, doctor: DoctorConfig) -> CanaryConfig:
+    """The canary is on by default: "" means mail_from's domain / the first reference host's port 25;
+    "off" turns that half off."""
+    resolve, connect = canary.resolve, canary.connect
+    if resolve == "":
+        resolve = smtp.mail_from.rpartition("@")[2]
+    if connect == "" and doctor.reference_hosts:
+        connect = f"{doctor.reference_hosts[0]}:{smtp.port}"
+    return replace(
+        canary,
+        resolve="" if resolve == "off" else resolve,
+        connect="" if connect in ("off", "") else connect,
+    )
+
+
 def unsafe_rules(rules: tuple[Rule, ...] | list[Rule]) -> list[tuple[int, str]]:
     """(rule index, finding code) where a finding of NEVER_READY can end in the A bucket.
 
@@ -385,7 +437,7 @@ def parse_config(text: str, path: Path) -> AppConfig:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
     except RecursionError as exc:
         raise ConfigError(f"{path}: values nested too deeply; a saraban config nests at most a few levels") from exc
-    allowed = {"general", "dns", "smtp", "limits", "canary", "policy", "rules", "keys", "watch"}
+    allowed = {"general", "dns", "smtp", "limits", "canary", "doctor", "pilot", "policy", "rules", "keys", "watch"}
     for key in data:
         if key not in allowed:
             raise where.error(f"unknown section (known: {', '.join(sorted(allowed))})", key)
@@ -417,7 +469,9 @@ def parse_config(text: str, path: Path) -> AppConfig:
         _identity(value, where, "smtp", key, limit)
     smtp = replace(smtp, proxy=_proxy(smtp.proxy, where))
     limits = _section(data, "limits", PolitenessConfig, where)
-    canary = _section(data, "canary", CanaryConfig, where)
+    doctor = _doctor(data, where)
+    pilot = _section(data, "pilot", PilotConfig, where)
+    canary = default_canary(_section(data, "canary", CanaryConfig, where), smtp, doctor)
     if canary.connect and not re.fullmatch(r"[\w.\-\[\]:]+:\d{1,5}", canary.connect, re.ASCII):
         raise where.error("must be host:port", "canary", "connect")
     engine = EngineConfig(
@@ -425,6 +479,8 @@ def parse_config(text: str, path: Path) -> AppConfig:
         smtp=smtp,
         politeness=limits,
         canary=canary,
+        doctor=doctor,
+        pilot=pilot,
         policy=_policy(data, where),
         rules=_rules(data, where, general.get("allow_unsafe_rules", False)),
     )
@@ -462,7 +518,8 @@ def load_config(path: Path | str | None = None) -> AppConfig:
     if path is None:
         candidate = default_config_path()
         if not candidate.exists():
-            return AppConfig()
+            engine = EngineConfig()
+            return AppConfig(engine=replace(engine, canary=default_canary(engine.canary, engine.smtp, engine.doctor)))
         path = candidate
     path = Path(path)
     try:

@@ -11,6 +11,7 @@ import contextlib
 import csv
 import io
 import json
+import math
 import os
 import re
 import stat
@@ -31,10 +32,13 @@ from checks.model import (
     Agency,
     Verdict,
 )
+from console.findings_text import rule_advice
 from console.i18n import tr
+from console.opdc import opdc_line
 from console.rules import Record, current_address, group_of
 from console.store.atomic import atomic_write
 from console.thai import be_date, cell_safe, safe_text
+from console.watch.schedule import FIXED_VERIFIED
 
 FOLLOWUP_COLUMNS: tuple[str, ...] = (
     "ลำดับที่",
@@ -52,6 +56,7 @@ FOLLOWUP_COLUMNS: tuple[str, ...] = (
     "อีเมลที่แนะนำ",
     "ผลตรวจอีเมลที่แนะนำ",
     "ตรวจล่าสุด (พ.ศ.)",
+    "ผลรอบ ก.พ.ร. เทียบปัจจุบัน",
     "หลักฐาน",
     "ข้อสังเกต",
     "สถานะการติดตาม",
@@ -73,6 +78,7 @@ FOLLOWUP_COLUMNS_EN: tuple[str, ...] = (
     "Suggested address",
     "Suggested address check",
     "Last checked",
+    "OPDC round vs now",
     "Evidence",
     "Flags",
     "Follow-up",
@@ -128,13 +134,13 @@ def _when(iso: str) -> str:
 class ExportRow:
     """One line of the follow-up list, in FOLLOWUP_COLUMNS order."""
 
-    seq: str
+    seq: int | str  # a number when the list's ลำดับที่ is one (so Excel sorts it), else as written
     name: str
     district: str
     province: str
     phone: str
     declared: str
-    current: str
+    current: str  # only when a correction changed it: "" when it is the declared address
     group: str
     group_label: str
     problem: str
@@ -143,6 +149,7 @@ class ExportRow:
     suggested: str
     suggested_result: str
     checked: str
+    opdc: str  # OPDC's own round beside ours: "ก.พ.ร. 07/10/2568: reject:ไม่พบmail — ตอนนี้: A1"
     evidence: str
     flags: str
     followup: str  # "called, waiting for the fix" when an operator marked it
@@ -172,8 +179,7 @@ class ExportRow:
             rule = by_group.get(group)
             if rule is not None:
                 label = (rule.label_en or rule.label_th) if lang == "en" else rule.label_th
-                problem = rule.problem_en if lang == "en" else rule.problem_th
-                fix = rule.fix_en if lang == "en" else rule.fix_th
+                problem, fix = rule_advice(rule, lang, (f.code for f in verdict.findings))
             else:
                 label = group
             if verdict.suggested_fix is not None:
@@ -184,14 +190,15 @@ class ExportRow:
             details = _details(verdict, lang)
             flags = [texts.get(f, f) for f in verdict.flags]
             flags += _other_findings(verdict, rules, texts["also"], lang)
+        seq = agency.seq or ""
         return cls(
-            seq=agency.seq or "",
+            seq=int(seq) if seq.isascii() and seq.isdigit() and len(seq) < 16 else seq,
             name=agency.name,
             district=agency.district,
             province=agency.province,
             phone=agency.phone,
             declared=agency.declared,
-            current=current,
+            current="" if current.strip() == agency.declared.strip() else current,
             group=group,
             group_label=label,
             problem=problem,
@@ -200,17 +207,20 @@ class ExportRow:
             suggested=suggested,
             suggested_result=suggested_result,
             checked=checked,
+            opdc=opdc_line(agency, group or None, lang),
             evidence=evidence,
             flags="; ".join(dict.fromkeys(flags)),
-            followup=tr("followup.called", lang) if followup else "",
+            followup=(tr("followup.fixed_verified" if followup == FIXED_VERIFIED else "followup.called", lang)
+                      if followup else ""),
             notes="; ".join(safe_text(n).strip() for n in notes if n and n.strip()),
         )
 
-    def cells(self) -> list[str]:
+    def cells(self) -> list[int | str]:
         return [
             self.seq, self.name, self.district, self.province, self.phone, self.declared, self.current,
             self.group, self.group_label, self.problem, self.details, self.fix, self.suggested,
-            self.suggested_result, self.checked, self.evidence, self.flags, self.followup, self.notes,
+            self.suggested_result, self.checked, self.opdc, self.evidence, self.flags, self.followup,
+            self.notes,
         ]  # fmt: skip
 
 
@@ -261,6 +271,63 @@ def record_item(rec: Record) -> tuple[Agency, Verdict | None, str, list[str], st
     address the agency no longer uses is history: the row says "not checked yet", as the screen does."""
     verdict = rec.verdict if group_of(rec) is not None else None
     return (rec.agency, verdict, current_address(rec), [note.text for note in rec.notes or ()], rec.followup)
+
+
+def followup_records(items: Iterable[tuple[Any, ...]], rules: Sequence[Rule], *, lang: str = "th") -> list[ExportRow]:
+    """Like followup_rows, as ExportRow objects (the phone sheet takes a few of their fields)."""
+    out: list[ExportRow] = []
+    for agency, verdict, current, notes, *rest in items:
+        followup = rest[0] if rest else None
+        out.append(ExportRow.build(agency, verdict, current, notes, rules, lang=lang, followup=followup))
+    return out
+
+
+PHONE_COLUMNS: tuple[str, ...] = ("ลำดับที่", "หน่วยงาน", "อำเภอ", "โทรศัพท์", "อีเมล", "ปัญหา", "วิธีแก้ไข", "ผลการโทร")
+PHONE_COLUMNS_EN: tuple[str, ...] = ("No.", "Agency", "District", "Phone", "Address", "Problem", "Fix", "Call outcome")
+SHEET_FULL = {"th": "ติดตาม", "en": "Follow-up"}
+SHEET_PHONE = {"th": "สำหรับโทร", "en": "Phone list"}
+
+
+def phone_cells(row: ExportRow, lang: str = "th") -> list[int | str]:
+    """The short phone sheet: who, where to call, what is wrong and what to ask for; an empty
+    outcome column for the officer's pen."""
+    address = row.current or row.declared
+    problem = row.details or row.problem
+    fix = row.fix
+    if row.suggested:
+        fix = f"{fix} ({'suggested' if lang == 'en' else 'แนะนำ'}: {row.suggested}"
+        fix += f", {row.suggested_result})" if row.suggested_result else ")"
+    return [row.seq, row.name, row.district, row.phone, address, problem, fix, ""]
+
+
+def write_followup(
+    path: str | Path, rows: Sequence[ExportRow], *, lang: str = "th", fmt: str | None = None
+) -> None:
+    """The follow-up list: XLSX with the full sheet and the short phone sheet beside it, both
+    print-ready (A4 landscape, fitted to the page width, header row on every page); CSV (`fmt`
+    "csv", or a .csv path): the full list."""
+    header = followup_header(lang)
+    full = [r.cells() for r in rows]
+    if (fmt or Path(path).suffix.lstrip(".").lower()) == "csv":
+        write_csv(path, header, full)
+        return
+    phone_header = list(PHONE_COLUMNS_EN if lang == "en" else PHONE_COLUMNS)
+    key = "en" if lang == "en" else "th"
+    write_xlsx_sheets(
+        path,
+        [
+            Sheet(SHEET_FULL[key], header, full, print_ready=True, wrap_at=28, unwrapped=(6, 7, 13)),
+            Sheet(
+                SHEET_PHONE[key],
+                phone_header,
+                [phone_cells(r, lang) for r in rows],
+                print_ready=True,
+                wrap_at=34,
+                widths=((len(phone_header), 30),),  # room to write the call's outcome by hand
+                unwrapped=(5,),
+            ),
+        ],
+    )
 
 
 def export_suffix(path: Path) -> Path:
@@ -386,52 +453,168 @@ def _display_width(text: str) -> int:
     return sum(0 if unicodedata.combining(c) or unicodedata.category(c) in ("Mn", "Me") else 1 for c in text)
 
 
+# A font every Thai government PC has (the Cabinet's standard document font since 2010); LibreOffice
+# on Debian maps it to its metric twin Laksaman (fonts-tlwg-laksaman), so the pages lay out the same.
+PRINT_FONT = "TH Sarabun New"
+PRINT_FONT_SIZE = 14
+_WRAP_AT = 40  # a print-ready column wider than this wraps its text instead of widening the page
+_UNWRAPPED_MAX = 48
+_HEADER_WRAP = 12  # a print-ready header longer than this wraps over lines
+_CHAR_RATIO = 1.2  # column-width units per print-font character (measured on LibreOffice's pages)
+_LINE_CHAR = 1.08  # width units one character of wrapped print-font text takes, word breaks included
+_LINE_CHAR_BOLD = 1.3
+_MARK = re.compile(r"[/✓\s0-9๐-๙]{0,6}")  # a column of "/" marks or sequence numbers
+_LINE_PT = 22.0  # one line of the print font, in points (Thai needs room above and below)
+_FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
 def _xlsx_value(value: Any) -> Any:
-    if isinstance(value, bool) or value is None:
-        return cell_safe("" if value is None else str(value))
-    if isinstance(value, (int, float)):
+    """Numbers stay numbers; everything else becomes safe text, kept as typed (no "'" prefix:
+    the cell is typed as a string, which is what makes it inert in XLSX)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
         return value
-    return cell_safe(value)
+    return safe_text("" if value is None else str(value))
 
 
-def write_xlsx_sheets(
-    path: str | Path, sheets: Sequence[tuple[str, Sequence[Any], Iterable[Sequence[Any]]]]
-) -> None:
-    """An XLSX with one sheet per (title, header, rows): bold frozen header, autofilter, column widths.
+@dataclass(frozen=True)
+class Sheet:
+    """One sheet of an export: a header row and rows, optionally print-ready.
 
-    Text cells are cell_safe and typed as strings, so nothing in the file is a formula; ints and
-    floats stay numbers.
+    `heading` lines go above the header (a title, the check date), each in its own merged row.
+    `print_ready`: A4 landscape fitted to the page width, the header row repeated on every page,
+    the Thai print font, long columns wrapped, page numbers in the footer.
     """
-    from openpyxl import Workbook
+
+    title: str
+    header: Sequence[Any]
+    rows: Iterable[Sequence[Any]]
+    heading: Sequence[str] = ()
+    print_ready: bool = False
+    wrap_at: int = _WRAP_AT
+    widths: tuple[tuple[int, int], ...] = ()  # (column number, width) fixed instead of fitted
+    unwrapped: tuple[int, ...] = ()  # columns (addresses) fitted up to _UNWRAPPED_MAX: never cut on the phone
+
+
+def _text_cell(cell: Any, value: str) -> None:
+    cell.value = value
+    cell.data_type = "s"  # never "f", whatever the text
+    if value.lstrip(" \u00a0").startswith(_FORMULA_LEAD):
+        cell.quotePrefix = True  # Excel keeps it text when someone edits the cell
+
+
+def _text_width(value: object) -> int:
+    return max((_display_width(line) for line in str(value).splitlines()), default=0)
+
+
+def _lines(value: object, width: float, *, bold: bool = False) -> int:
+    """How many lines a wrapped cell of `width` units takes (Thai breaks between words, so a line
+    ends short of the width; bold is wider). Measured on LibreOffice's pages of the letter."""
+    room = max(1.0, width - 2)
+    per_char = _LINE_CHAR_BOLD if bold else _LINE_CHAR
+    need = [_display_width(line) * per_char for line in str(value).splitlines() or [""]]
+    return sum(max(1, math.ceil(n / room)) for n in need)
+
+
+def _fill_sheet(wb: Any, sheet: Sheet) -> None:
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
+    ws = wb.create_sheet(_sheet_title(sheet.title))
+    header = list(sheet.header)
+    rows = [list(r) for r in sheet.rows]
+    ncols = max([len(header), *(len(r) for r in rows)], default=0)
+    top = len(sheet.heading) + 1  # the header's row number
+    for i, line in enumerate(sheet.heading, start=1):
+        _text_cell(ws.cell(row=i, column=1), safe_text(line))
+        if ncols > 1:
+            ws.merge_cells(start_row=i, start_column=1, end_row=i, end_column=ncols)
+    widths = [0] * ncols
+    for r_idx, row in enumerate([header, *rows], start=top):
+        for c_idx, raw in enumerate(row, start=1):
+            value = _xlsx_value(raw)
+            cell = ws.cell(row=r_idx, column=c_idx)
+            if isinstance(value, str):
+                _text_cell(cell, value)
+            else:
+                cell.value = value
+            width = _text_width(value)
+            if r_idx == top and sheet.print_ready:
+                width = min(width, _HEADER_WRAP)  # a long header wraps over lines, not the page
+            widths[c_idx - 1] = max(widths[c_idx - 1], width)
+    limit = sheet.wrap_at if sheet.print_ready else 60
+    ratio = _CHAR_RATIO if sheet.print_ready else 1.0
+    fixed = dict(sheet.widths)
+    final: list[float] = []
+    for i, w in enumerate(widths, start=1):
+        cap = max(limit, _UNWRAPPED_MAX) if i in sheet.unwrapped else limit
+        final.append(fixed.get(i, min(max(round(w * ratio) + 2, 6), cap)))
+        ws.column_dimensions[get_column_letter(i)].width = final[-1]
+    for cell in ws[top] if ncols else ():
+        cell.font = Font(bold=True)
+    if ncols:
+        ws.freeze_panes = f"A{top + 1}"
+        ws.auto_filter.ref = f"A{top}:{get_column_letter(ncols)}{top + len(rows)}"
+    if sheet.print_ready:
+        _print_setup(ws, top, len(rows), final)
+
+
+def _print_setup(ws: Any, top: int, nrows: int, widths: Sequence[float]) -> None:
+    """A4 landscape fitted to the page width, the header row on every page, the Thai print font,
+    a grid, wrapped text and row heights that hold it (LibreOffice does not re-measure on opening)."""
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.worksheet.page import PageMargins
+
+    size = PRINT_FONT_SIZE
+    body, bold = Font(name=PRINT_FONT, size=size), Font(name=PRINT_FONT, size=size, bold=True)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    centred = Alignment(wrap_text=True, vertical="center", horizontal="center")
+    mark_style = Alignment(vertical="top", horizontal="center")
+    thin = Side(style="thin", color="808080")
+    grid = Border(left=thin, right=thin, top=thin, bottom=thin)
+    shade = PatternFill("solid", fgColor="E7E6E6")
+    for r in range(1, top):
+        ws.cell(row=r, column=1).font = Font(name=PRINT_FONT, size=size + 2, bold=r == 1)
+        ws.row_dimensions[r].height = _LINE_PT + 4
+    # a column of marks ("/") or short numbers is centred
+    short = [
+        all(_MARK.fullmatch(str(c.value or "")) for c in col)
+        for col in ws.iter_cols(min_row=top + 1, max_row=top + nrows, max_col=len(widths))
+    ]
+    for row in ws.iter_rows(min_row=top, max_row=top + nrows, max_col=len(widths)):
+        lines = 1
+        for cell, width, mark in zip(row, widths, short, strict=False):
+            cell.border = grid
+            if cell.row == top:
+                cell.font, cell.alignment, cell.fill = bold, centred, shade
+            else:
+                cell.font, cell.alignment = body, mark_style if mark and nrows else wrap
+            if cell.value not in (None, ""):
+                lines = max(lines, _lines(cell.value, width, bold=cell.row == top))
+        ws.row_dimensions[row[0].row].height = lines * _LINE_PT + 6
+    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0  # as many pages down as it takes
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = f"{top}:{top}"
+    ws.print_options.horizontalCentered = True
+    ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.6, header=0.2, footer=0.3)
+    ws.oddFooter.center.text = "&P / &N"
+
+
+def write_xlsx_sheets(path: str | Path, sheets: Sequence[Sheet | tuple[str, Sequence[Any], Iterable[Sequence[Any]]]]) -> None:
+    """An XLSX with one sheet per `Sheet` (or (title, header, rows)): bold frozen header, autofilter,
+    column widths; print-ready sheets also get the page setup.
+
+    Text cells are safe_text and typed as strings, so nothing in the file is a formula; ints and
+    floats stay numbers.
+    """
+    from openpyxl import Workbook
+
     wb = Workbook()
     wb.remove(wb.active)
-    bold = Font(bold=True)
-    for title, header, rows in sheets:
-        ws = wb.create_sheet(_sheet_title(title))
-        widths: list[int] = []
-        all_rows = [list(header), *(list(r) for r in rows)]
-        for r_idx, row in enumerate(all_rows, start=1):
-            for c_idx, raw in enumerate(row, start=1):
-                value = _xlsx_value(raw)
-                cell = ws.cell(row=r_idx, column=c_idx)
-                cell.value = value
-                if isinstance(value, str):
-                    cell.data_type = "s"  # belt and braces: never "f", whatever the text
-                if r_idx == 1:
-                    cell.font = bold
-                w = _display_width(str(value))
-                if c_idx > len(widths):
-                    widths.append(w)
-                else:
-                    widths[c_idx - 1] = max(widths[c_idx - 1], w)
-        for i, w in enumerate(widths, start=1):
-            ws.column_dimensions[get_column_letter(i)].width = min(max(w + 2, 6), 60)
-        ws.freeze_panes = "A2"
-        if widths:
-            ws.auto_filter.ref = f"A1:{get_column_letter(len(widths))}{max(len(all_rows), 1)}"
+    for spec in sheets:
+        _fill_sheet(wb, spec if isinstance(spec, Sheet) else Sheet(*spec))
     if not wb.worksheets:
         wb.create_sheet("Sheet1")
     buffer = io.BytesIO()

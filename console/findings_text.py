@@ -177,8 +177,9 @@ def dns_text(status: object, lang: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def _probe_sentence(code: str, detail: Mapping[str, Any], lang: str) -> str:
-    address = _one(detail.get("address") or "")
+def _probe_sentence(code: str, detail: Mapping[str, Any], lang: str, declared: str | None = None) -> str:
+    # A compact (history) finding has no detail: the domain then comes from the address checked.
+    address = _one(detail.get("address") or declared or "")
     domain = _one(detail.get("domain") or address.rpartition("@")[2]) or tr("finding.this_domain", lang)
     headline = tr(f"finding.{code}", lang, domain=domain)
     reply = _one(detail.get("reply") or "")
@@ -233,7 +234,7 @@ def finding_text(finding: Any, lang: str, *, declared: str | None = None) -> str
     message = _one(getattr(finding, "message", "") or "", 1000)
     detail = _detail(finding)
     if code in _PROBE_CODES:
-        return _probe_sentence(code, detail, lang)
+        return _probe_sentence(code, detail, lang, declared)
     if code in _FIXED_CODES:
         return tr(f"finding.{code}", lang)
     # A compact (history / list) verdict keeps no detail: the domain comes from the declared text.
@@ -291,3 +292,20 @@ def finding_extras(finding: Any) -> list[tuple[str, str]]:
         shown = _listed(value) if isinstance(value, (list, tuple)) else _one(value)
         out.append((_one(key, 40), shown))
     return out
+
+
+def rule_advice(rule: Any, lang: str, codes: Iterable[str] = ()) -> tuple[str, str]:
+    """The problem and what to do for a verdict, from its rule; one place for every surface.
+
+    A verdict where a mail host refused *our prober* is about our own address, not the agency: its
+    advice says so and what to do (saraban doctor, our administrator), never "call the agency" and
+    never "nothing to do".
+    """
+    if rule is None:
+        return "", ""
+    if "prober_blocked" in set(codes):
+        return tr("advice.prober_blocked.problem", lang), tr("advice.prober_blocked.fix", lang)
+    if lang == "en" and (rule.problem_en or rule.fix_en):
+        return rule.problem_en, rule.fix_en
+    return rule.problem_th, rule.fix_th
+

@@ -7,6 +7,9 @@ comes from here so that switching language (`l`) changes the whole screen. Templ
 
 from __future__ import annotations
 
+from console.i18n_field import EN as _FIELD_EN
+from console.i18n_field import TH as _FIELD_TH
+
 LANGUAGES: tuple[str, ...] = ("th", "en")
 _REASONS = {"paused by operator": "reason.paused_by_operator", "stopped by operator": "reason.stopped_by_operator"}
 DEFAULT_LANGUAGE = "th"
@@ -211,7 +214,7 @@ TH: dict[str, str] = {
     "dlg.correct_title": "แก้ไขอีเมลของ {name}",
     "dlg.correct_current": "อีเมลปัจจุบัน: {address}",
     "dlg.correct_address": "อีเมลใหม่",
-    "dlg.correct_reason": "เหตุผล (เช่น หน่วยงานโทรแจ้ง)",
+    "dlg.correct_reason": "เหตุผล (ไม่บังคับ เช่น หน่วยงานโทรแจ้ง)",
     "dlg.correct_hint": "Enter บันทึกและตรวจทันที · Tab ไปช่องถัดไป · Esc ยกเลิก",
     "dlg.correct_ok": "รูปแบบถูกต้อง: {address}",
     "dlg.correct_problem": "ปัญหา: {problem}",
@@ -310,6 +313,15 @@ TH: dict[str, str] = {
     "followup.excluded.upgraded": "W {n} รายการ (หน่วยงานที่ได้รับการยกฐานะ)",
     "followup.excluded.unchecked": "{n} รายการที่ยังไม่ได้ตรวจ",
     "cli.export_followup_default": "ส่งออกเฉพาะหน่วยงานที่ต้องติดตาม (ใช้ --all หรือ --group เพื่อส่งออกกลุ่มอื่น)",
+    # i14-letter: the letter attachment, corrections that name another agency's address
+    "key.export_letter": "หนังสือแจ้งอำเภอ",
+    "dlg.letter_title": "ไฟล์แนบหนังสือแจ้งอำเภอ: หน่วยงานที่ต้องแก้ไข {n} แห่ง แยกชีตตามอำเภอ",
+    "dlg.letter_hint": "ไฟล์ .xlsx พร้อมพิมพ์ (A4 แนวนอน) · Enter บันทึก · Esc ยกเลิก",
+    "msg.letter_done": "บันทึกไฟล์แนบหนังสือแจ้งอำเภอแล้ว: {n} หน่วยงาน → {path}",
+    "msg.letter_empty": "ยังไม่มีหน่วยงานที่ตรวจแล้วและต้องแก้ไขในตัวกรองนี้",
+    "correct.shared": "{address} เป็นอีเมลของหน่วยงานอื่นอยู่แล้ว: {names} — ตรวจว่าไม่ได้บันทึกอีเมลของหน่วยงานอื่น (เช่น สำนักงานจังหวัด)",
+    "correct.shared_more": " และอีก {n} แห่ง",
+    "correct.shared_confirm": "บันทึกต่อหรือไม่",
 }
 
 EN: dict[str, str] = {
@@ -502,7 +514,7 @@ EN: dict[str, str] = {
     "dlg.correct_title": "Correct the address of {name}",
     "dlg.correct_current": "Current address: {address}",
     "dlg.correct_address": "New address",
-    "dlg.correct_reason": "Reason (e.g. the agency called)",
+    "dlg.correct_reason": "Reason (optional, e.g. the agency called)",
     "dlg.correct_hint": "Enter save and recheck now · Tab next field · Esc cancel",
     "dlg.correct_ok": "Valid: {address}",
     "dlg.correct_problem": "Problem: {problem}",
@@ -598,7 +610,20 @@ EN: dict[str, str] = {
     "followup.excluded.upgraded": "W {n} (upgraded units)",
     "followup.excluded.unchecked": "{n} not checked yet",
     "cli.export_followup_default": "exporting the agencies that need follow-up (--all or --group exports others)",
+    # i14-letter: the letter attachment, corrections that name another agency's address
+    "key.export_letter": "Letter to districts",
+    "dlg.letter_title": "Letter attachment to the districts: {n} agencies to fix, one sheet per district",
+    "dlg.letter_hint": "A print-ready .xlsx (A4 landscape) · Enter save · Esc cancel",
+    "msg.letter_done": "Letter attachment saved: {n} agencies → {path}",
+    "msg.letter_empty": "No checked agency needs fixing in this filter",
+    "correct.shared": "{address} is already another agency's address: {names} — make sure you are not recording another agency's address (e.g. the provincial office's)",
+    "correct.shared_more": " and {n} more",
+    "correct.shared_confirm": "Record it anyway?",
 }
+
+# The field checks (doctor, identity, pilot) keep their strings in their own module.
+TH.update(_FIELD_TH)
+EN.update(_FIELD_EN)
 
 STRINGS: dict[str, dict[str, str]] = {"th": TH, "en": EN}
 
@@ -627,6 +652,15 @@ def scan_reason(reason: str, lang: str) -> str:
         return tr(key, lang)
     if reason.startswith("canary:"):
         return tr("reason.canary", lang, detail=reason.split(":", 1)[1].strip())
+    if reason.startswith("pilot:"):
+        # "pilot: KIND: BLAMED/ANSWERED: examples" (checks.pilot.PilotJudgement.reason)
+        parts = [p.strip() for p in reason.split(":", 3)]
+        if len(parts) >= 3 and "/" in parts[2]:
+            blamed, _, answered = parts[2].partition("/")
+            why = tr(f"pilot.why.{parts[1]}", lang)
+            return tr("reason.pilot", lang, blamed=blamed, answered=answered, why=why)
+    if reason.startswith(("doctor:", "identity:")):  # already worded in the operator's language
+        return tr("reason.doctor", lang, detail=reason.split(":", 1)[1].strip())
     return reason
 
 

@@ -44,10 +44,10 @@ FIELDS: tuple[str, ...] = (
     "code",
     "announced",
     "order_announced",
+    "previous_result",
 )
 PREVIOUS_RESULT = "previous_result"
 IGNORED = "(ignored)"
-IGNORED_PREVIOUS = f"{PREVIOUS_RESULT} {IGNORED}"
 _IGNORE_WORDS = frozenset({"", "-", "ignore", "ignored", "skip", "none", IGNORED, "ไม่ใช้"})
 
 MAX_CELL_CHARS = 2_000
@@ -168,6 +168,26 @@ def guess_field(header: object) -> str | None:
     return None
 
 
+_ROUND_DATE = re.compile(r"(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{2,4})")
+
+
+def round_date(header: object) -> str:
+    """The date a previous-result header names ("ปัญหาในการส่ง mail ๐๗/๑๐/๒๕๖๘"), as an ISO date;
+    "" when it names none. Day first, Buddhist Era years (> 2400) and two-digit BE years understood."""
+    m = _ROUND_DATE.search(to_ascii_digits(safe_text(header)))
+    if m is None:
+        return ""
+    day, month, year = (int(g) for g in m.groups())
+    if year < 100:
+        year += 2500  # "๐๗/๑๐/๖๘": Thai offices write two-digit BE years
+    if year > 2400:
+        year -= 543
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        return ""
+
+
 def _column_letter_index(key: str) -> int | None:
     if re.fullmatch(r"[A-Za-z]{1,3}", key):
         n = 0
@@ -222,9 +242,7 @@ def _map_header(
             continue
         h = headers[i] if i < len(headers) else ""
         guess = guess_field(h)
-        if guess == PREVIOUS_RESULT:
-            labels[i] = IGNORED_PREVIOUS
-        elif guess is None or guess in taken:
+        if guess is None or guess in taken:
             if i < len(norm) and norm[i]:  # columns without a header are not worth listing
                 labels[i] = IGNORED
         else:
@@ -351,6 +369,11 @@ def _build(
     if found is None:
         return None
     pos, fields, report, used = found
+    prev_col = next((i for i, f in fields.items() if f == PREVIOUS_RESULT), None)
+    header_cells = head[pos][1]
+    previous_round = (
+        round_date(cell_text(header_cells[prev_col])) if prev_col is not None and prev_col < len(header_cells) else ""
+    )
     missing = [k for k, _ in overrides if k not in used]
     if missing:
         header_row = head[pos][1]
@@ -389,7 +412,7 @@ def _build(
         if too_long:
             problems.append(RowProblem(number, too_long, f"ข้อความยาวเกิน {MAX_CELL_CHARS:,} ตัวอักษร ข้ามแถวนี้"))
             continue
-        agency, problem = _agency(number, values)
+        agency, problem = _agency(number, values, previous_round)
         if problem:
             problems.append(problem)
             continue
@@ -409,7 +432,7 @@ def _build(
 _TOTALS_ROW = re.compile(r"^\s*(?:รวม|ยอดรวม|total\b|sum\b)", re.IGNORECASE)
 
 
-def _agency(number: int, v: dict[str, Any]) -> tuple[Agency | None, RowProblem | None]:
+def _agency(number: int, v: dict[str, Any], previous_round: str = "") -> tuple[Agency | None, RowProblem | None]:
     name = _clean(v.get("name"))
     if not _visible(name):
         return None, RowProblem(
@@ -444,6 +467,8 @@ def _agency(number: int, v: dict[str, Any]) -> tuple[Agency | None, RowProblem |
         parent_announcement=any(w in by for w in ("ต้นสังกัด", "parent")),
         announced=announced is not False,
         order_announced=order,
+        previous_result=collapse_spaces(_clean(v.get("previous_result"))),
+        previous_round=previous_round if "previous_result" in v else "",
     )
     return agency, None
 

@@ -12,10 +12,13 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from checks import events as ev
+from checks.config import EngineConfig
 from checks.dns import MailResolver
 from checks.model import Agency, Verdict
-from checks.scheduler import Backlog, Scanner
+from checks.pilot import choose_pilot, judge_pilot
+from checks.scheduler import Backlog, Scanner, offline_verdict
 from console.config import AppConfig
+from console.doctor import Preflight, identity_refusal, preflight_stop, preflight_warnings
 from console.store import AgencyRecord, Correction, Store
 from console.trends import save_scan_groups
 
@@ -23,12 +26,22 @@ SAVE_EVERY_S = 5.0  # a scan's verdicts are written at most this often (and at t
 SAVE_BATCH = 1000
 
 
-class Runner:
-    """Runs scans and rechecks for agencies held in a store, saving what they find."""
+class IdentityRefused(Exception):
+    """A real probe with the shipped placeholder identity: the message names the keys, the file and why."""
 
-    def __init__(self, store: Store, config: AppConfig) -> None:
+
+class Runner:
+    """Runs scans and rechecks for agencies held in a store, saving what they find.
+
+    A full scan is guarded: the placeholder identity is refused, the doctor's checks run first when a
+    `preflight` is given (the CLI and console pass one for the real internet), and a large scan begins
+    with a pilot that stops it when the mail hosts say "it is you".
+    """
+
+    def __init__(self, store: Store, config: AppConfig, *, preflight: Preflight | None = None) -> None:
         self.store = store
         self.config = config
+        self.preflight = preflight
         self.scanner: Scanner | None = None
         self._stop_requested = False
         # One resolver for rechecks keeps DNS warm for the "we fixed it" loop; the domain is forgotten first.
@@ -101,6 +114,13 @@ class Runner:
         self._stop_requested = False
         agencies = await asyncio.to_thread(self.agencies_to_check, agency_ids, records)
         total = len(agencies)
+        refused = await self._guard(agencies, agency_ids is None, on_event)
+        if refused is not None:
+            result = ev.ScanFinished(total=total, done=0, stopped=refused,
+                                     unfinished=tuple(a.id for a in agencies))
+            if on_event is not None:
+                on_event(result)
+            return result
         done_before = 0
         pending: list[Verdict] = []
         last_save = time.monotonic()
@@ -191,6 +211,47 @@ class Runner:
             await asyncio.to_thread(save_scan_groups, self.store)  # who moved where: `report --since`
         return result
 
+    def record_offline(self, agency_ids: Sequence[str] | None = None) -> int:
+        """See `record_offline` (module level)."""
+        return record_offline(self.store, self.config.engine, agency_ids)
+
+    async def _guard(self, agencies: list[Agency], full: bool, on_event: ev.EventSink | None) -> str | None:
+        """Why this scan must not go on (identity, doctor, pilot), or None. Nothing is recorded here."""
+        refusal = identity_refusal(self.config)
+        if refusal is not None:
+            return f"identity: {refusal}"
+        lang = self.config.language
+        our_ip: str | None = None
+        if full and self.preflight is not None:
+            report = await self.preflight()
+            our_ip = report.public_ip
+            stop = preflight_stop(report, lang)
+            if stop is not None:
+                return f"doctor: {stop}"
+            if on_event is not None:
+                for warning in preflight_warnings(report, lang):
+                    on_event(ev.PreflightWarning(warning))
+        pilot = self.config.engine.pilot
+        if not full or pilot.size <= 0 or len(agencies) < pilot.min_agencies:
+            return None
+        sample = choose_pilot(agencies, pilot.size)
+        engine = replace(self.config.engine, smtp=replace(self.config.engine.smtp, retries=0))
+        scanner = Scanner(engine)
+        self.scanner = scanner
+
+        def quiet(event: ev.Event) -> None:
+            if isinstance(event, ev.CanaryFailed) and on_event is not None:
+                on_event(event)
+
+        try:
+            finished = await scanner.run(sample, quiet)
+        finally:
+            self.scanner = None
+        if finished.stopped:
+            return finished.stopped
+        judgement = judge_pilot(list(scanner.verdicts.values()), pilot, our_ip)
+        return judgement.reason if judgement.stop else None
+
     def province_counts(self) -> dict[str, dict[str, int]]:
         counts: dict[str, dict[str, int]] = {}
         for record in self.store.records(with_history=False, light=True):
@@ -202,6 +263,9 @@ class Runner:
 
     async def recheck(self, agency_id: str, on_event: ev.EventSink | None = None) -> Verdict | None:
         """Recheck one agency now and save the verdict at once; None when the network canary stopped it."""
+        refusal = identity_refusal(self.config)
+        if refusal is not None:
+            raise IdentityRefused(refusal)
         agencies = await asyncio.to_thread(self.agencies_to_check, [agency_id])
         if not agencies:
             raise KeyError(agency_id)
@@ -229,3 +293,25 @@ class Runner:
                 self.store.set_correction_recheck, correction.id, verdict.group, verdict.checked_at
             )
         return correction, verdict
+
+
+def record_offline(store: Store, engine: EngineConfig, agency_ids: Sequence[str] | None = None) -> int:
+    """Give at once the verdict that needs no network (checks.scheduler.offline_verdict) to the
+    agencies with no verdict about the address they have now; returns how many got one.
+
+    Called after an import, so an officer sees Thai digits, free mail, non-government domains, bad
+    syntax and missing announcements before any check instead of "not checked yet".
+    """
+    wanted = set(agency_ids) if agency_ids is not None else None
+    verdicts: list[Verdict] = []
+    for record in store.records(with_history=False, light=True):
+        if wanted is not None and record.agency.id not in wanted:
+            continue
+        current = record.current_address
+        if record.verdict is not None and record.verdict.evidence.declared == current:
+            continue  # already checked as it is: a real verdict is never replaced by this one
+        agency = record.agency if current == record.agency.declared else replace(record.agency, declared=current)
+        verdict = offline_verdict(agency, engine)
+        if verdict is not None:
+            verdicts.append(verdict)
+    return store.save_verdicts(verdicts, batch_size=SAVE_BATCH) if verdicts else 0

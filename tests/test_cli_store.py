@@ -134,6 +134,7 @@ def test_canary_failure_exits_3_and_blames_nobody(tmp_path: Path, capsys: pytest
     config = tmp_path / "down.toml"
     config.write_text(
         "[dns]\nnameservers = [\"127.0.0.1\"]\nport = 9\ntimeout = 0.3\nlifetime = 0.6\n"
+        "[smtp]\nhelo_name = \"probe.saraban.go.th\"\nmail_from = \"saraban-probe@opdc.go.th\"\n"
         "[canary]\nresolve = \"canary.opdc.go.th\"\ntimeout = 1.0\n",
         encoding="utf-8",
     )

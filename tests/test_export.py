@@ -152,8 +152,11 @@ def test_cell_safe_leaves_ordinary_text() -> None:
 
 def test_followup_rows_say_problem_fix_and_evidence_in_thai() -> None:
     d1, b1, b3, unchecked = followup_rows(_items(), DEFAULT_RULES)
-    assert len(d1) == len(FOLLOWUP_COLUMNS) == 19
-    assert d1[COL["ลำดับที่"]] == "47" and d1[COL["โทรศัพท์"]] == "055-123456"
+    assert len(d1) == len(FOLLOWUP_COLUMNS) == 20
+    # ลำดับที่ is a number (Excel sorts 47 before 326), the phone stays text
+    assert d1[COL["ลำดับที่"]] == 47 and d1[COL["โทรศัพท์"]] == "055-123456"
+    # nothing was corrected: the current address is not the declared one repeated
+    assert d1[COL["อีเมลตามประกาศ"]] == TUNGLUANG.declared and d1[COL["อีเมลปัจจุบัน"]] == ""
     assert d1[COL["กลุ่ม"]] == "D1" and d1[COL["ความหมายกลุ่ม"]] == "ไม่พบโดเมน"
     assert d1[COL["ปัญหา"]] == "ไม่พบโดเมนของอีเมลในระบบ DNS"
     assert d1[COL["วิธีแก้ไข"]].startswith("แก้ไขชื่อโดเมน")
@@ -231,20 +234,24 @@ def test_xlsx_read_back(tmp_path: Path, loose_umask: object) -> None:
     wb = openpyxl.load_workbook(path)
     ws = wb["ติดตาม"]
     assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref == f"A1:S{len(rows) + 1}"
+    assert ws.auto_filter.ref == f"A1:T{len(rows) + 1}"
     assert [c.value for c in ws[1]] == list(FOLLOWUP_COLUMNS)
     values: list[str] = []
     for row in ws.iter_rows():
         for cell in row:
             assert cell.data_type != "f"
             values.append("" if cell.value is None else str(cell.value))
-    _assert_no_formula_text(values)
     assert ws.cell(2, 2).value == "เทศบาลตำบลทุ่งหลวง"
+    assert ws.cell(2, 1).value == 47 and ws.cell(2, 1).data_type == "n"
     assert ws.cell(4, 6).value == "saraban_๖๖๓๐๑๙@dla.go.th"
-    evil = [c.value for c in ws[5]]
-    assert evil[1] == '\'=HYPERLINK("http://evil.example","โทรหาเรา")'
-    assert evil[4] == "'=1+1" and evil[5] == "'+66 1234@x.go.th"
-    assert evil[2] == "'@เมือง" and evil[3] == "'-ตาก"
+    # XLSX cells are typed: text that looks like a formula is kept as written, as a string cell with
+    # Excel's quote prefix (no "'" in the text: that belongs to CSV only)
+    evil = [c for c in ws[5]]
+    assert evil[1].value == '=HYPERLINK("http://evil.example","โทรหาเรา")'
+    assert evil[4].value == "=1+1" and evil[5].value == "+66 1234@x.go.th"
+    assert evil[2].value == "@เมือง" and evil[3].value == "-ตาก"
+    for cell in evil[1:6]:
+        assert cell.data_type == "s" and cell.quotePrefix, cell.coordinate
     assert ws.column_dimensions["B"].width >= 20  # wide enough for a Thai agency name
 
 
@@ -317,4 +324,67 @@ def test_libreoffice_opens_the_export_without_formulas(tmp_path: Path) -> None:
     assert table[0] == list(FOLLOWUP_COLUMNS)
     assert table[1][1] == "เทศบาลตำบลทุ่งหลวง"
     evil = table[4]
-    assert evil[1].startswith("'=HYPERLINK") and evil[4] == "'=1+1"  # shown as text, never evaluated
+    assert evil[1].startswith("=HYPERLINK") and evil[4] == "=1+1"  # read as text, never evaluated
+
+
+# ------------------------------------------------------------------------------------------------
+# the workbook she phones from: the full sheet and the short phone sheet beside it
+# ------------------------------------------------------------------------------------------------
+PHONE_AGENCY = Agency("p-5", "เทศบาลตำบลแม่ระมาด", "saraban@maeramat.go.th", "9", "แม่ระมาด", "ตาก", phone="+66 55 511 141")
+
+
+def _verdict_d2_compact() -> Verdict:
+    """A D2 as the console's list holds it (history form): the finding has no detail."""
+    probe = ProbeResult("saraban@maeramat.go.th", "no_mail_server", DnsResult("maeramat.go.th", DNS_OK))
+    evidence = Evidence("saraban@maeramat.go.th", "saraban@maeramat.go.th", probe, rule="D2")
+    return Verdict("p-5", "D2", (Finding("no_mail_server", "the domain cannot receive mail"),), (), evidence,
+                   checked_at="2025-11-22T14:05:00+07:00")  # fmt: skip
+
+
+def test_d2_names_the_domain_even_from_a_compact_verdict() -> None:
+    row = followup_rows([(PHONE_AGENCY, _verdict_d2_compact(), PHONE_AGENCY.declared, [])], DEFAULT_RULES)[0]
+    assert row[COL["รายละเอียดปัญหา"]].startswith("โดเมน maeramat.go.th รับอีเมลไม่ได้")
+    assert "โดเมนนี้" not in row[COL["รายละเอียดปัญหา"]]
+
+
+def test_followup_workbook_has_a_phone_sheet_beside_the_full_one(tmp_path: Path) -> None:
+    from console.export import PHONE_COLUMNS, followup_records, write_followup
+
+    items = [*_items(), (PHONE_AGENCY, _verdict_d2_compact(), PHONE_AGENCY.declared, [], "called_waiting")]
+    path = tmp_path / "ติดตาม.xlsx"
+    write_followup(path, followup_records(items, DEFAULT_RULES))
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["ติดตาม", "สำหรับโทร"]
+    phone = wb["สำหรับโทร"]
+    assert [c.value for c in phone[1]] == list(PHONE_COLUMNS)
+    rows = [[c.value for c in row] for row in phone.iter_rows(min_row=2)]
+    assert len(rows) == len(items)
+    maeramat = rows[-1]
+    assert maeramat[:5] == [9, "เทศบาลตำบลแม่ระมาด", "แม่ระมาด", "+66 55 511 141", "saraban@maeramat.go.th"]
+    assert maeramat[5].startswith("โดเมน maeramat.go.th รับอีเมลไม่ได้")
+    assert maeramat[6].startswith("ให้ผู้ดูแลระบบแก้ไขเซิร์ฟเวอร์อีเมล")
+    assert maeramat[7] is None  # ผลการโทร: empty, for her pen
+    # the phone is shown as typed: no "'" in the text (a string cell, quote-prefixed for Excel)
+    cell = phone.cell(len(items) + 1, 4)
+    assert cell.value == "+66 55 511 141" and cell.data_type == "s" and cell.quotePrefix
+    # the Thai-digit agency: the corrected address is the one to call about, the suggestion beside the fix
+    nongbua = rows[2]
+    assert nongbua[4] == "saraban_663019@dla.go.th" and "แนะนำ: saraban_663019@dla.go.th, ใช้ได้" in nongbua[6]
+    assert phone.column_dimensions["H"].width >= 30  # room to write the outcome by hand
+    for ws in wb.worksheets:
+        assert ws.page_setup.orientation == "landscape" and str(ws.page_setup.paperSize) == "9"  # A4
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
+        assert ws.page_setup.fitToHeight == 0 and ws.print_title_rows == "$1:$1"
+    full = wb["ติดตาม"]
+    assert full.cell(6, COL["โทรศัพท์"] + 1).value == "+66 55 511 141"
+    assert full.cell(6, COL["สถานะการติดตาม"] + 1).value == "โทรแล้ว รอแก้ไข"
+
+
+def test_followup_csv_keeps_the_quote_for_csv_only(tmp_path: Path) -> None:
+    from console.export import followup_records, write_followup
+
+    path = tmp_path / "ติดตาม.csv"
+    write_followup(path, followup_records([(PHONE_AGENCY, None, PHONE_AGENCY.declared, [])], DEFAULT_RULES))
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        table = list(csv.reader(fh))
+    assert table[1][COL["โทรศัพท์"]] == "'+66 55 511 141"  # CSV has no cell types: the prefix is the protection

@@ -13,7 +13,6 @@ import pytest
 
 from console.importer import (
     IGNORED,
-    IGNORED_PREVIOUS,
     ListReadError,
     agency_id,
     guess_field,
@@ -96,6 +95,9 @@ def test_tak_tsv_exactly() -> None:
     ]
     assert all(a.announced is True and a.order_announced is True for a in result.agencies)
     assert not any(a.upgraded or a.parent_announcement for a in result.agencies)
+    # OPDC's own mail round is kept as the previous round's result, with the date its header names
+    assert [a.previous_result for a in result.agencies] == ["reject:ไม่พบโดเมน", "reject:ไม่พบmail", "reject:ไม่พบmail"]
+    assert {a.previous_round for a in result.agencies} == {"2025-10-07"}
     assert result.mapping == {
         "ลำดับที่": "seq",
         "หน่วยงาน": "name",
@@ -104,7 +106,7 @@ def test_tak_tsv_exactly() -> None:
         "การนำ ประกาศ ม.๑๐ ลงในระบบ info.go.th": "announced",
         "การนำคำสั่ง ม.๑๖ ลงในระบบ info.go.th": "order_announced",
         "email ที่ระบุใน ม.๑๐": "declared",
-        "ปัญหาในการส่ง mail ๐๗/๑๐/๒๕๖๘": IGNORED_PREVIOUS,
+        "ปัญหาในการส่ง mail ๐๗/๑๐/๒๕๖๘": "previous_result",
     }
 
 

@@ -56,16 +56,18 @@ class _Index:
         self.domains: dict[str, str] = {k.lower().rstrip("."): k for k in world.domains}
         self.hosts: dict[str, str] = {k.lower().rstrip("."): k for k in world.hosts}
         self.canary = world.canary_name.lower().rstrip(".")
+        self.records: set[str] = {name.lower().rstrip(".") for name, _ in world.records}
         parents: set[str] = set()
-        for name in (*self.domains, *self.hosts, self.canary):
+        for name in (*self.domains, *self.hosts, self.canary, *self.records):
             labels = name.split(".")
             for i in range(1, len(labels)):
                 parents.add(".".join(labels[i:]))
         self.parents = parents
 
     @staticmethod
-    def _signature(world: World) -> tuple[int, int, int, int, str]:
-        return (id(world.domains), len(world.domains), id(world.hosts), len(world.hosts), world.canary_name)
+    def _signature(world: World) -> tuple[int, int, int, int, str, int, int]:
+        return (id(world.domains), len(world.domains), id(world.hosts), len(world.hosts), world.canary_name,
+                id(world.records), len(world.records))
 
     def stale(self, world: World) -> bool:
         return self._signature(world) != self.signature
@@ -280,6 +282,13 @@ class SimDnsServer:
         host_key = index.hosts.get(name)
         host = self.world.hosts.get(host_key) if host_key is not None else None
 
+        if name in index.records:
+            extra = self.world.records.get((name, dns.rdatatype.to_text(rdtype)))
+            if extra:
+                response.answer.append(self._rrset(qname, dns.rdatatype.to_text(rdtype), extra))
+                return _wire(response)
+            if spec is None and host is None:
+                return _wire(response)  # NODATA: the name has records of other types
         if spec is not None:
             mode = spec.mode
             if mode == DNS_NO_ANSWER:

@@ -42,6 +42,11 @@ class SimInternet:
         if not any(h.ip == world.canary_ip for h in hosts):
             hosts.append(HostSpec(name=world.canary_name, ip=world.canary_ip, behaviour=HOST_NORMAL,
                                   starttls=True, banner="ESMTP canary"))
+        # The sim identity's sender domain must receive mail, as a real office's does (the doctor checks it):
+        # a world that does not serve it gets an MX to the canary host, in its extra records.
+        sender_domain = PROBE_MAIL_FROM.rpartition("@")[2]
+        if sender_domain not in world.domains:
+            world.records.setdefault((sender_domain, "MX"), (f"10 {world.canary_name}.",))
         self.dns = SimDnsServer(world, host="127.0.0.1", port=dns_port, delay=delay)
         self.smtp = SimSmtpServer(hosts, port=smtp_port, delay=delay)
         self._started = False
@@ -110,7 +115,14 @@ class SimInternet:
             timeout=min(base.canary.timeout, 2.0),
             interval=min(base.canary.interval, 1.0),
         )
-        return dataclasses.replace(base, dns=dns, smtp=smtp, canary=canary)
+        doctor = dataclasses.replace(
+            base.doctor,
+            public_ip_resolver="127.0.0.1",  # the sim's DNS plays the "what is my address" service too
+            public_ip_port=self.dns.port,
+            reference_hosts=self.world.reference_hosts or (self.world.canary_name,),
+            timeout=min(base.doctor.timeout, 3.0),
+        )
+        return dataclasses.replace(base, dns=dns, smtp=smtp, canary=canary, doctor=doctor)
 
     def set_network_down(self, down: bool) -> None:
         """Our own outage: DNS drops every query and every SMTP connection is reset."""

@@ -202,7 +202,7 @@ class _Session:
             while True:
                 await self.read_line()
                 await self.send(_garbage())
-        banner = _encode(f"220 {spec.name} {spec.banner}\r\n")
+        banner = _encode(f"220 {spec.greeting_name or spec.name} {spec.banner}\r\n")
         if behaviour == HOST_DRIP:
             for i in range(len(banner)):
                 if i:

@@ -56,6 +56,7 @@ class HostSpec:
     banner: str = "ESMTP ready"  # text after "220 <name> "
     reply_delay: float | None = None  # seconds before each reply; None = the internet's default
     reject_prober: bool = False  # 554 5.7.1 to MAIL FROM (our IP is "blocklisted")
+    greeting_name: str = ""  # the name in the 220 greeting; empty = `name` (an interceptor says its own)
 
 
 @dataclass(slots=True)
@@ -73,6 +74,9 @@ class World:
     agencies: list[Agency] = field(default_factory=list)
     canary_name: str = "canary.opdc.go.th"  # resolves to canary_ip
     canary_ip: str = "127.0.0.1"
+    # Any other records, by (lowercase name, type): PTR, TXT (SPF), blocklist answers, "what is my address"
+    records: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    reference_hosts: tuple[str, ...] = ()  # the doctor's port-25 references; empty = the canary host
     # free-form expectations for tests: agency id → expected group (the generator knows the truth)
     expected: dict[str, str] = field(default_factory=dict)
 

@@ -33,6 +33,7 @@ from checks.events import (
     AgencyChecked,
     CanaryFailed,
     CanaryRestored,
+    PreflightWarning,
     ProberBlocked,
     RetryScheduled,
     ScanFinished,
@@ -40,6 +41,7 @@ from checks.events import (
     ScanResumed,
     ScanStarted,
 )
+from console.corrections import other_owners, shared_address_warning
 from console.i18n import other_language, scan_reason, tr
 from console.rules import (
     UNCHECKED,
@@ -1135,6 +1137,9 @@ class SarabanApp(App[None]):
             if not self._blocked_notified:  # one toast per scan; the log keeps every host
                 self._blocked_notified = True
                 self.notify(message, severity="warning", markup=False)
+        elif isinstance(event, PreflightWarning):  # a doctor check warned before the scan (it goes on)
+            log = Text(one_line(event.message), style="yellow")
+            self.notify(one_line(event.message), severity="warning", markup=False)
         elif isinstance(event, ScanPaused):
             self.scan_state = "paused"
             self.scan_reason = event.reason
@@ -1203,6 +1208,11 @@ class SarabanApp(App[None]):
         self.run_guarded(scan(), "scan", exclusive=True)
 
     def action_scan(self) -> None:
+        if self.watching.round_running and not self.runner.running:  # the pause key holds the watcher too
+            paused = self.watching.toggle_pause()
+            self.notify(tr("msg.scan_paused" if paused else "msg.scan_resumed", self.lang), markup=False)
+            self._refresh_topbar()
+            return
         if self.runner.running:
             if self.scan_state == "paused":
                 self.runner.resume()
@@ -1290,8 +1300,15 @@ class SarabanApp(App[None]):
         agency_id = rec_id(rec)
 
         def done(request: CorrectionRequest | None) -> None:
-            if request is not None:
+            if request is None:
+                return
+            owners = other_owners(self.records.values(), agency_id, request.address)
+            if not owners:
                 self.correct(agency_id, request.address, request.reason)
+                return
+            warning = shared_address_warning(request.address, owners, self.lang)
+            self._confirm(f"{warning}\n{tr('correct.shared_confirm', self.lang)}",
+                          lambda: self.correct(agency_id, request.address, request.reason))  # fmt: skip
 
         self.push_screen(
             CorrectionScreen(rec.agency.name, current_address(rec), self.lang, self.address_reader), done
@@ -1454,16 +1471,65 @@ class SarabanApp(App[None]):
             (rec.agency, rec.verdict, current_address(rec), [note.text for note in rec.notes or ()], rec.followup)
             for rec in items
         ]
-        rows = await self.io(export.followup_rows, entries, self.rules, lang=lang)
-        header = export.followup_header(lang)
-        writer = export.write_csv if path.suffix.lower() == ".csv" else export.write_xlsx
+        rows = await self.io(export.followup_records, entries, self.rules, lang=lang)
         path.parent.mkdir(parents=True, exist_ok=True)
         # never onto the store, a device, a FIFO or a folder (the operator already agreed to replace a file)
         path = await self.io(export.check_target, path, store_path=self.store.path, force=True)
-        await self.io(writer, path, header, rows)
+        await self.io(export.write_followup, path, rows, lang=lang)
         self.notify(
             tr("msg.exported", self.lang, n=len(items), path=one_line(path)), markup=False, timeout=10
         )
+
+    def action_export_letter(self) -> None:
+        """The province's letter attachment to its districts (console.letter), from the palette: the
+        checked agencies in view that need follow-up, one print-ready sheet per district."""
+        items = [rec for rec in self.followup_items() if rec.verdict is not None]
+        if not items:
+            self.notify(tr("msg.letter_empty", self.lang), markup=False)
+            return
+        default = self.default_export_path()
+        default = default.with_name(default.name.replace("followup-", "letter-", 1))
+
+        def done(path: str | None) -> None:
+            if path:
+                self.run_guarded(self._write_letter(path, default.name, items), "export")
+
+        self.push_screen(
+            PromptScreen(
+                tr("dlg.letter_title", self.lang, n=len(items)),
+                tr("dlg.letter_hint", self.lang),
+                value=str(default),
+                prompt_id="export",
+            ),
+            done,
+        )
+
+    async def _write_letter(self, typed: str, default_name: str, items: list[Any]) -> None:
+        from console.export import ExportTargetError, check_target, export_target
+        from console.letter import write_letter
+
+        try:
+            target, exists = await self.io(export_target, typed, default_name)
+            target = target.with_suffix(".xlsx")
+
+            async def write() -> None:
+                # never onto the store, a device, a FIFO or a folder (replacing a file was agreed to)
+                path = await self.io(check_target, target, store_path=self.store.path, force=True)
+                n = await self.io(write_letter, path, items, self.rules)
+                self.notify(tr("msg.letter_done", self.lang, n=n, path=one_line(target)), markup=False, timeout=10)
+
+            if exists:
+                self._confirm(tr("msg.export_exists", self.lang, path=one_line(target)),
+                              lambda: self.run_guarded(write(), "export"))  # fmt: skip
+            else:
+                await write()
+        except (OSError, RuntimeError, ValueError, ExportTargetError) as exc:
+            self.notify(
+                tr("msg.export_bad_path", self.lang, path=one_line(typed), error=one_line(exc)),
+                severity="error",
+                markup=False,
+                timeout=15,
+            )
 
     def action_import_list(self) -> None:
         def done(line: str | None) -> None:
@@ -1484,6 +1550,7 @@ class SarabanApp(App[None]):
         progress log; a file with no readable agency changes nothing in the store.
         """
         from console.importer import ListReadError, parse_import_line, read_agencies
+        from console.runner import record_offline
 
         try:
             request = parse_import_line(line)
@@ -1519,6 +1586,7 @@ class SarabanApp(App[None]):
                 timeout=20,
             )
         report = await self.io(self.store.merge_import, result.agencies, source=result.source, operator=self.operator)
+        await self.io(record_offline, self.store, self.config.engine)  # groups known without the network show at once
 
         def size(value: Any) -> int:
             return value if isinstance(value, int) else len(value or ())
@@ -1598,6 +1666,7 @@ class SarabanApp(App[None]):
                     lambda action=action: self.call_later(self.run_action, action),
                 )
             )
+        entries.append(PaletteEntry(tr("key.export_letter", lang), "", self.action_export_letter))
         entries.append(PaletteEntry(tr("palette.clear_filter", lang), "", lambda: self.set_scope(Scope())))
         entries.append(
             PaletteEntry(

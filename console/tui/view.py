@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -17,8 +17,9 @@ from rich.text import Text
 
 from checks.config import Rule
 from checks.model import Evidence, ProbeResult, Verdict
-from console.findings_text import finding_extras, finding_text, fix_reason_text
+from console.findings_text import finding_extras, finding_text, fix_reason_text, rule_advice
 from console.i18n import tr
+from console.opdc import opdc_line
 from console.rules import (
     BUCKETS,
     UNCHECKED,
@@ -70,12 +71,8 @@ def group_label(rule: Rule | None, lang: str) -> str:
     return rule.label_en if lang == "en" and rule.label_en else rule.label_th
 
 
-def problem_fix(rule: Rule | None, lang: str) -> tuple[str, str]:
-    if rule is None:
-        return "", ""
-    if lang == "en" and (rule.problem_en or rule.fix_en):
-        return rule.problem_en, rule.fix_en
-    return rule.problem_th, rule.fix_th
+def problem_fix(rule: Rule | None, lang: str, codes: Iterable[str] = ()) -> tuple[str, str]:
+    return rule_advice(rule, lang, codes)
 
 
 def seq_number(rec: Record) -> tuple[int, str]:
@@ -392,7 +389,7 @@ def _verdict_section(text: Text, verdict: Verdict, ruleset: Ruleset, lang: str) 
     text.append(f"{tr('detail.group', lang)}: ", style="bold")
     text.append_text(group_text(verdict.group, ruleset))
     text.append(f"  {clean(group_label(rule, lang))}\n", style="bold")
-    problem, fix = problem_fix(rule, lang)
+    problem, fix = problem_fix(rule, lang, (f.code for f in verdict.findings))
     if problem:
         _kv(text, tr("detail.problem", lang), problem)
     if fix:
@@ -476,6 +473,8 @@ def detail_text(rec: Record | None, ruleset: Ruleset, lang: str) -> Text:
     if current != agency.declared:
         _kv(text, tr("detail.current", lang), current, "bold")
     _kv(text, tr("detail.followup", lang), followup_label(rec.followup, lang))
+    if opdc := opdc_line(agency, group_of(rec), lang):  # OPDC's own round beside ours (console.opdc)
+        text.append(one_line(opdc) + "\n")
     verdict = rec.verdict
     if verdict is None:
         text.append(f"{tr('detail.group', lang)}: {tr('detail.not_checked', lang)}\n", style="dim")
@@ -551,7 +550,7 @@ def summary_text(rec: Record, ruleset: Ruleset, lang: str) -> str:
     else:
         rule = ruleset.rule(verdict.group)
         lines.append(f"{tr('detail.group', lang)}: {verdict.group} {group_label(rule, lang)}")
-        problem, fix = problem_fix(rule, lang)
+        problem, fix = problem_fix(rule, lang, (f.code for f in verdict.findings))
         if problem:
             lines.append(f"{tr('detail.problem', lang)}: {problem}")
         if fix:

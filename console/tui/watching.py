@@ -93,11 +93,28 @@ class ConsoleWatch:
             self._lock.release()
             self._lock = None
 
+    @property
+    def round_running(self) -> bool:
+        return self.watcher is not None and self.watcher.busy > 0
+
+    def toggle_pause(self) -> bool:
+        """The pause key while a round runs: pause or resume it as a scan; True when now paused."""
+        watcher = self.watcher
+        if watcher is None:
+            return False
+        if watcher.paused:
+            watcher.resume()
+        else:
+            watcher.pause()
+        return watcher.paused
+
     def status(self, lang: str) -> str | None:
         """The top bar's words: None when off."""
         watcher = self.watcher
         if watcher is None:
             return None
+        if watcher.busy and watcher.paused:
+            return tr("bar.watch_paused", lang, n=watcher.busy)
         if watcher.busy:
             return tr("bar.watch_busy", lang, n=watcher.busy)
         if watcher.next_at is None:

@@ -37,6 +37,12 @@ NXDOMAIN_DOMAIN = f"gone.{NX_ZONE}"
 CANARY_NAME = "canary.itest.go.th"  # A 127.0.0.1
 PROBE_HELO = "probe.itest.go.th"
 PROBE_FROM = f"postmaster@{DOMAIN}"
+# The doctor's view of "us" (documentation addresses, RFC 5737; only DNS data, never connected to).
+OUR_IP = "192.0.2.10"  # PTR → PROBE_HELO, which resolves back; SPF of DOMAIN allows it
+NO_PTR_IP = "192.0.2.11"  # no PTR; SPF of DOMAIN forbids it
+UNCONFIRMED_IP = "192.0.2.12"  # PTR → other.itest.go.th, which resolves elsewhere (no FCrDNS)
+DNSBL_ZONE = f"bl.{DOMAIN}"  # lists OUR_IP (127.0.0.2)
+DNSBL_REFUSING_ZONE = f"zen.{DOMAIN}"  # answers 127.255.255.254 for OUR_IP, as Spamhaus does to public resolvers
 KNOWN_MAILBOXES: tuple[str, ...] = (
     f"saraban@{DOMAIN}",
     f"crlf-ok@{DOMAIN}",
@@ -81,6 +87,25 @@ def run(cmd: list[str], timeout: float = 30.0) -> subprocess.CompletedProcess[st
 # ---------------------------------------------------------------------------------------------- unbound
 
 
+def doctor_zone() -> list[str]:
+    """PTR, FCrDNS, blocklist and SPF data for the doctor's lookups (unbound local-data)."""
+
+    def rev(ip: str) -> str:
+        return ".".join(reversed(ip.split(".")))
+
+    return [
+        'local-zone: "2.0.192.in-addr.arpa." static',
+        f'local-data: "{rev(OUR_IP)}.in-addr.arpa. IN PTR {PROBE_HELO}."',
+        f'local-data: "{PROBE_HELO}. IN A {OUR_IP}"',
+        f'local-data: "{rev(UNCONFIRMED_IP)}.in-addr.arpa. IN PTR other.{DOMAIN}."',
+        f'local-data: "other.{DOMAIN}. IN A 192.0.2.99"',
+        f'local-data: "{rev(OUR_IP)}.{DNSBL_ZONE}. IN A 127.0.0.2"',
+        f'local-data: \'{rev(OUR_IP)}.{DNSBL_ZONE}. IN TXT "listed in the integration blocklist"\'',
+        f'local-data: "{rev(OUR_IP)}.{DNSBL_REFUSING_ZONE}. IN A 127.255.255.254"',
+        f'local-data: \'{DOMAIN}. IN TXT "v=spf1 ip4:{OUR_IP} -all"\'',
+    ]
+
+
 def unbound_conf(base: Path, port: int) -> str:
     """unbound.conf: loopback only, no chroot/user switch, no remote control, only local data.
 
@@ -94,6 +119,7 @@ def unbound_conf(base: Path, port: int) -> str:
         f'local-data: "{NULL_MX_DOMAIN}. IN MX 0 ."',
         f'local-data: "{CANARY_NAME}. IN A 127.0.0.1"',
         f'local-zone: "{NX_ZONE}." static',
+        *doctor_zone(),
         'local-zone: "." static',
     ]
     server = [

@@ -3,8 +3,9 @@
 What an operator must be able to rely on when opening the list in Excel or LibreOffice:
 - `followup_rows`, `write_xlsx`, `write_csv` and `write_jsonl` never crash, on any text (control
   characters, ESC sequences, lone surrogates from decoded SMTP replies, 10 KB notes, Thai);
-- no XLSX or CSV cell can start a formula (no formula cell type, no text starting with = + - @ tab CR
-  LF, not even after the leading spaces a "trim spaces" CSV import removes);
+- no XLSX or CSV cell can start a formula: in XLSX every text cell is a typed string cell (formula-like
+  text also carries Excel's quote prefix, and is otherwise kept as written); in CSV no text starts with
+  = + - @ tab CR LF, not even after the leading spaces a "trim spaces" CSV import removes;
 - the file is created 0600 (it holds phone numbers), replaces an older world-readable one, and
   leaves no temp file behind; one row per agency, the agency's Thai name still readable.
 
@@ -266,7 +267,10 @@ def test_xlsx_export_never_crashes_and_has_no_formula(tmp_path: Path, factor: in
             for cell in row:
                 assert cell.data_type != "f", f"formula cell {cell.coordinate}: {cell.value!r}"
                 if isinstance(cell.value, str):
-                    assert not formula_like(cell.value), f"{cell.coordinate} starts a formula: {cell.value[:40]!r}"
+                    # typed string cells are inert in XLSX; formula-like text also carries the quote prefix
+                    assert cell.data_type == "s", f"{cell.coordinate} is not a string cell"
+                    if formula_like(cell.value):
+                        assert cell.quotePrefix, f"{cell.coordinate} lacks the quote prefix: {cell.value[:40]!r}"
                     assert len(cell.value) <= EXCEL_CELL_LIMIT
         check_names([str(r[1] or "") for r in values[1:]], case_items)
 

@@ -143,3 +143,50 @@ async def test_read_only_console_lists_no_write_key_or_command(tmp_path: Path) -
         assert len(app.screen_stack) == 1
 
 
+
+
+async def test_w_runs_the_watcher_in_the_console_and_the_fix_shows(tmp_path: Path) -> None:
+    from checks.sim.internet import SimInternet
+    from console.watch.schedule import WatchConfig
+    from tests.reliability.simkit import fast_config
+    from tests.watch.simworld import create_mailbox, watch_world
+
+    world = watch_world(greylist_seconds=3600)
+    async with SimInternet(world) as sim:
+        config = AppConfig(engine=fast_config(sim, retries=0), store_path=tmp_path / "store.json", operator="somchai",
+                           watch=WatchConfig(waiting_interval=0.3, e_first_delay=3600, e_max_delay=3600, poll=0.1))
+        store = Store(config.store_path)
+        store.merge_import(world.agencies, source="test", operator="somchai")
+        await Runner(store, config).scan()
+        store.set_followup("wait-1", "called_waiting", "somchai")
+        app = RecordingApp(store, Runner(store, config), config)
+        async with app.run_test(size=(170, 40)) as pilot:
+            await wait_for(pilot, lambda: "wait-1" in app.records)
+            await pilot.press("W")
+            await wait_for(pilot, lambda: "เฝ้าตรวจซ้ำ: เปิด" in str(app.query_one("#topbar").render()))
+            create_mailbox(world, "saraban@tambonfixme.go.th")
+            await wait_for(pilot, lambda: "แก้ไขแล้ว — ยืนยันโดยการตรวจซ้ำ: เทศบาลตำบลรอแก้" in toasts(app))
+            await wait_for(pilot, lambda: "✓แก้แล้ว" in row_text(app, "wait-1"))
+            assert Path(f"{store.path}.watch.owner").exists()
+            await pilot.press("W")  # off: the lock is given back
+            await wait_for(pilot, lambda: not Path(f"{store.path}.watch.owner").exists())
+            await wait_for(pilot, lambda: "เฝ้าตรวจซ้ำ" not in str(app.query_one("#topbar").render()))
+        assert store.record("wait-1").current_address == "saraban@tambonfixme.go.th"
+
+
+async def test_w_says_who_already_watches_the_store(tmp_path: Path) -> None:
+    from console.watch.lock import WatchLock
+
+    store = build_trend_store(tmp_path / "store.json")
+    holder = WatchLock(Path(store.path), "headless")
+    owner = holder.acquire()
+    try:
+        app = make_app(store)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("W")
+            await settle(pilot)
+            assert f"pid {owner.pid} (headless)" in toasts(app)
+            assert "เฝ้าตรวจซ้ำ" not in str(app.query_one("#topbar").render())
+    finally:
+        holder.release()

@@ -98,3 +98,23 @@ def test_a_second_watcher_is_refused_and_told_who_holds_the_store(tmp_path: Path
     finally:
         first.release()
     WatchLock(path, "headless").acquire()  # free again once released
+
+
+async def test_a_watcher_that_loses_the_network_pauses_blames_nobody_and_resumes(setup) -> None:
+    store, config, sim, lines = setup
+    store.set_followup("wait-1", "called_waiting", "somchai")
+    create_mailbox(sim.world, "saraban@tambonfixme.go.th")
+    watcher = Watcher(store, Runner(store, config), replace(FAST, e_first_delay=3600, e_max_delay=3600),
+                      config.engine.rules, operator="watch", lang="en", log=lines.append)
+    await asyncio.sleep(0.35)  # past the waiting interval of the scan's verdict
+    sim.set_network_down(True)  # our own outage, before the round starts
+    try:
+        round_ = asyncio.create_task(watcher.run_once())
+        await until(lambda: any(line.startswith("rechecks paused") for line in lines))
+        assert group(store, "wait-1") == "D3" and store.record("wait-1").followup == "called_waiting"
+    finally:
+        sim.set_network_down(False)
+    fixed = await asyncio.wait_for(round_, 30)
+    assert [f.agency_id for f in fixed] == ["wait-1"]
+    assert "rechecks resumed" in lines
+    assert not [line for line in lines if " recheck " in line and ("→ D" in line or "→ E" in line)]
