@@ -228,7 +228,7 @@ async def check_mail_from(config: EngineConfig, resolver: MailResolver, tried: l
 def check_canary(config: EngineConfig) -> CheckResult:
     canary = config.canary
     asked = (Asked("[canary] resolve / connect", f"{canary.resolve or '-'} / {canary.connect or '-'}"),)
-    if canary.resolve or canary.connect:
+    if canary.resolve or canary.connect or config.smtp.proxy is not None:  # a relay is always checked
         return CheckResult(CHECK_CANARY, PASS, "canary_ok", asked)
     return CheckResult(CHECK_CANARY, WARN, "canary_off", asked)
 
@@ -317,6 +317,7 @@ _REJECTED = "rejected"  # a 4xx/5xx greeting
 _NO_DNS = "no address"
 _BROKEN = "closed"
 _PROXY = "proxy failed"
+_DNS_DEAD = "no DNS answer"  # SERVFAIL or silence, not NXDOMAIN: our resolver is the problem
 
 
 async def _greeting(
@@ -326,7 +327,7 @@ async def _greeting(
     mail = await resolver.mail_hosts(host)
     addresses = [a for h in mail.hosts for a in h.addresses if config.smtp.ipv6 or ":" not in a]
     if not addresses:
-        return _NO_DNS, "", mail.error or mail.status
+        return (_DNS_DEAD if mail.temporary else _NO_DNS), "", mail.error or mail.status
     ip = addresses[0]
     writer: asyncio.StreamWriter | None = None
     try:
@@ -370,8 +371,10 @@ async def check_port25(
     for host, (outcome, host_ip, said) in zip(hosts, results, strict=True):
         tried.append(Asked(f"TCP {host}" + (f" [{host_ip}]" if host_ip else "") + f":{config.smtp.port}", f"{outcome}: {said}"))
     outcomes = [r[0] for r in results]
-    tried_hosts = [o for o in outcomes if o != _NO_DNS]
+    tried_hosts = [o for o in outcomes if o not in (_NO_DNS, _DNS_DEAD)]
     detail = {"port": str(config.smtp.port), "hosts": ", ".join(hosts)}
+    if all(o == _DNS_DEAD for o in outcomes):  # not one large provider's name resolves: our DNS is down
+        return CheckResult(CHECK_PORT25, FAIL, "dns_dead", tuple(tried), detail)
     if not tried_hosts:
         return CheckResult(CHECK_PORT25, UNKNOWN, "port25_no_dns", tuple(tried), detail)
     if config.smtp.proxy is not None:

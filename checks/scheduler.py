@@ -132,6 +132,7 @@ class Scanner:
         self._canary_lock = asyncio.Lock()
         self._policy_cache: dict[tuple[str, str], list[m.Finding]] = {}
         self._network_check: asyncio.Task[None] | None = None
+        self._network_checked = float("-inf")  # when the last check for a failing relay started
 
     # ------------------------------------------------------------------ public control
     def pause(self) -> None:
@@ -414,8 +415,13 @@ class Scanner:
         If the canary (through the proxy) fails, the scan stops exactly as for any outage: what is held
         is discarded, the runner waits for the network and resumes the agencies not done.
         """
-        if self._network_check is None or self._network_check.done():
-            self._network_check = self._spawn(self._check_network())  # type: ignore[assignment]
+        if self._network_check is not None and not self._network_check.done():
+            return
+        now = time.monotonic()
+        if now - self._network_checked < self.config.canary.interval:
+            return  # a relay refusing many destinations must not turn into a canary per session
+        self._network_checked = now
+        self._network_check = self._spawn(self._check_network())  # type: ignore[assignment]
 
     async def _check_network(self) -> None:
         async with self._canary_lock:

@@ -516,6 +516,7 @@ def cmd_export(args: argparse.Namespace, config: AppConfig) -> int:
             obj["current_address"] = r.current_address
             obj["corrections"] = [c.__dict__ for c in r.corrections]
             obj["notes"] = [n.__dict__ for n in r.notes]
+            obj["possible_duplicate_of"] = [seq or other for other, seq in getattr(r, "duplicate_of", ())]
             objects.append(obj)
         _written(out, export.write_jsonl, out, objects)
     else:
@@ -953,7 +954,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--agencies", type=int, default=8286)
     p.add_argument("--delay-ms", type=float, default=50.0)
     p.add_argument("--json", action="store_true")
-    p.add_argument("--skip", action="append", default=[], help="skip a part: scan, baseline, store, tui")
+    p.add_argument("--skip", action="append", default=[], help="skip a part: scan, baseline, store, scale, tui, watch")
     p.add_argument("--baseline-budget", dest="baseline_budget_s", type=float, default=120.0,
                    help="seconds allowed to each slow baseline run before it is extrapolated")
     p.set_defaults(func=cmd_bench)

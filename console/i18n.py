@@ -109,6 +109,7 @@ TH: dict[str, str] = {
     "detail.corrections": "การแก้ไขอีเมล",
     "detail.notes": "บันทึก",
     "detail.followup": "สถานะการติดตาม",
+    "detail.duplicate": "อาจซ้ำกับแถว {row} (saraban same / different)",
     "detail.followup_none": "ยังไม่ได้ติดตาม",
     "detail.source_changes": "การเปลี่ยนแปลงจากรายชื่อนำเข้า",
     "detail.none": "ไม่มี",
@@ -413,6 +414,7 @@ EN: dict[str, str] = {
     "detail.corrections": "Corrections",
     "detail.notes": "Notes",
     "detail.followup": "Follow-up",
+    "detail.duplicate": "possible duplicate of row {row} (saraban same / different)",
     "detail.followup_none": "not followed up",
     "detail.source_changes": "Changes from imported lists",
     "detail.none": "none",
@@ -658,7 +660,8 @@ def scan_reason(reason: str, lang: str) -> str:
         if len(parts) >= 3 and "/" in parts[2]:
             blamed, _, answered = parts[2].partition("/")
             why = tr(f"pilot.why.{parts[1]}", lang)
-            return tr("reason.pilot", lang, blamed=blamed, answered=answered, why=why)
+            advice = tr(f"pilot.advice.{parts[1]}", lang)
+            return tr("reason.pilot", lang, blamed=blamed, answered=answered, why=why, advice=advice)
     if reason.startswith(("doctor:", "identity:")):  # already worded in the operator's language
         return tr("reason.doctor", lang, detail=reason.split(":", 1)[1].strip())
     return reason

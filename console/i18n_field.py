@@ -98,6 +98,8 @@ TH: dict[str, str] = {
     "doctor.spf_no_sender.do": "ตั้ง [smtp] mail_from ก่อน แล้วสั่ง saraban doctor ใหม่",
     "doctor.port25_no_hosts": "ไม่ได้ตั้งเซิร์ฟเวอร์อ้างอิง ([doctor] reference_hosts ว่าง)",
     "doctor.port25_no_hosts.do": "ใส่ชื่อเซิร์ฟเวอร์อีเมลใหญ่ๆ ใน [doctor] reference_hosts",
+    "doctor.dns_dead": "DNS ของเครื่องนี้ไม่ตอบเลย (ถามชื่อเซิร์ฟเวอร์อ้างอิงทุกชื่อแล้วไม่ได้คำตอบ): ถ้าตรวจตอนนี้ ผลจะสะท้อนเพียงปัญหาของเราเอง",
+    "doctor.dns_dead.do": "ขอให้" + _NET_ADMIN_TH + "ตรวจ DNS ของเครื่องนี้ หรือตั้ง [dns] nameservers เป็น DNS ที่ใช้งานได้",
     "doctor.port25_no_dns": "หาหมายเลขของเซิร์ฟเวอร์อ้างอิงไม่ได้เลย ({hosts})",
     "doctor.port25_no_dns.do": "ตรวจว่า DNS ของเครื่องนี้ถามชื่อภายนอกได้ (ถาม" + _NET_ADMIN_TH + ")",
     "doctor.port25_intercepted": "ทุกเซิร์ฟเวอร์ตอบด้วยคำทักทายเดียวกัน “{greeting}”: มีอุปกรณ์กลางทางรับสาย SMTP แทน ผลตรวจจะเป็นของอุปกรณ์นั้น ไม่ใช่ของหน่วยงาน",
@@ -168,8 +170,11 @@ TH: dict[str, str] = {
     "reason.doctor": "{detail}",
     "reason.pilot": (
         "หยุดหลังรอบนำร่อง: เป็นปัญหาฝั่งเรา ไม่ใช่ของหน่วยงาน — เซิร์ฟเวอร์ {blamed} จาก {answered} แห่ง{why} "
-        "ไม่มีหน่วยงานใดถูกบันทึกผลจากรอบนี้ สั่ง saraban doctor และแจ้ง" + _NET_ADMIN_TH
+        "ไม่มีหน่วยงานใดถูกบันทึกผลจากรอบนี้ — {advice}"
     ),
+    "pilot.advice.sender": "ตรวจ [smtp] mail_from: โดเมนต้องมีอยู่และ SPF ต้องอนุญาตหมายเลขเรา (saraban doctor แสดงทั้งสองข้อ) แล้วแจ้ง" + _MAIL_ADMIN_TH,
+    "pilot.advice.policy": "หมายเลขของเราน่าจะติดบัญชีดำหรือไม่มี PTR (saraban doctor ตรวจทั้งสองข้อ) แจ้ง" + _NET_ADMIN_TH,
+    "pilot.advice.silent": "เครือข่ายของเราปิดการออกพอร์ต 25 (saraban doctor: การออกพอร์ต 25) ขอให้" + _NET_ADMIN_TH + "เปิด หรือใช้ relay ([smtp] proxy)",
     "pilot.why.sender": " ปฏิเสธผู้ส่งของเรา (MAIL FROM / SPF)",
     "pilot.why.policy": " ปฏิเสธหมายเลขของเรา (นโยบาย / บัญชีดำ)",
     "pilot.why.silent": " เงียบทั้งหมด (พอร์ต 25 ถูกปิด)",
@@ -246,6 +251,8 @@ EN: dict[str, str] = {
     "doctor.spf_no_sender.do": "Set [smtp] mail_from first, then run saraban doctor again",
     "doctor.port25_no_hosts": "No reference hosts configured ([doctor] reference_hosts is empty)",
     "doctor.port25_no_hosts.do": "List a few large providers' mail hosts in [doctor] reference_hosts",
+    "doctor.dns_dead": "This machine's DNS does not answer (no reference host's name got an answer): a scan now would only measure our own outage",
+    "doctor.dns_dead.do": "Ask your network administrator to check this machine's DNS, or set [dns] nameservers to a working resolver",
     "doctor.port25_no_dns": "None of the reference hosts resolved ({hosts})",
     "doctor.port25_no_dns.do": "Check that this machine's DNS resolves outside names (ask your network administrator)",
     "doctor.port25_intercepted": "Every host answered with the same greeting “{greeting}”: something on our path answers SMTP for them, so verdicts would be about it, not the agencies",
@@ -293,7 +300,7 @@ EN: dict[str, str] = {
     "doctor.timeout": "Did not finish within {seconds} s: could not tell",
     "doctor.timeout.do": "See what was asked without an answer; try again, and if it persists ask your network administrator",
     "identity.refused": (
-        "Not probing the real internet: {keys} in {file} still the placeholder ({values}). Mail hosts reject a "
+        "Not probing the real internet: {keys} in {file} still hold the placeholder ({values}). Mail hosts reject a "
         "sender whose domain does not exist and a HELO name under .invalid, so every result would be about us, "
         "not the agencies. Set this machine's real name and a real office address (ask your network "
         "administrator), then run saraban doctor; to try saraban, use saraban demo or --sim"
@@ -307,8 +314,11 @@ EN: dict[str, str] = {
     "reason.doctor": "{detail}",
     "reason.pilot": (
         "Stopped after the pilot: it is our side, not the agencies' — {blamed} of {answered} mail hosts{why}. "
-        "No agency was recorded from the pilot. Run saraban doctor and tell your network administrator"
+        "No agency was recorded from the pilot. {advice}"
     ),
+    "pilot.advice.sender": "Check [smtp] mail_from: its domain must exist and its SPF must allow our address (saraban doctor shows both); tell your mail administrator",
+    "pilot.advice.policy": "Our address is likely blocklisted or lacks reverse DNS (saraban doctor checks both); tell your network administrator",
+    "pilot.advice.silent": "Our network blocks outbound port 25 (saraban doctor: outbound port 25); ask your network administrator to open it, or use a relay ([smtp] proxy)",
     "pilot.why.sender": " refused our sender (MAIL FROM / SPF)",
     "pilot.why.policy": " refused our address (policy / blocklist)",
     "pilot.why.silent": " stayed silent (port 25 blocked)",

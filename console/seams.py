@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from checks.config import EngineConfig
 from checks.events import EventSink, ScanFinished
 from checks.model import Agency, Verdict
-from checks.scheduler import Backlog
 from console.rules import Record
+
+if TYPE_CHECKING:  # the scheduler (DNS, SMTP) is imported when a scan starts, not when the console opens
+    from checks.scheduler import Backlog
 
 
 class ImportOutcome(Protocol):

@@ -45,7 +45,8 @@ def test_placeholder_identity_refusal_in_thai_names_the_keys(tmp_path: Path, cap
     config.write_text('[smtp]\nhelo_name = "probe.tak.go.th"\n', encoding="utf-8")
     code, _, err = run(capsys, "--config", str(config), "check", str(DATA / "tak-2568.tsv"))
     assert code == 2
-    assert "ไม่เริ่มตรวจอินเทอร์เน็ตจริง: [smtp] mail_from" in err and "helo_name" not in err.split("ใน")[0]
+    assert "ไม่เริ่มตรวจอินเทอร์เน็ตจริง: [smtp] mail_from ใน" in err
+    assert "[smtp] helo_name" not in err  # that one is set: only the placeholder key is named
 
 
 def test_placeholder_identity_is_accepted_for_sim_and_demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -187,3 +188,26 @@ def test_pilot_stops_when_every_host_is_silent(tmp_path: Path) -> None:
     finished = asyncio.run(scan())
     assert finished.stopped is not None and finished.stopped.startswith("pilot: silent: 10/10")
     assert finished.done == 0
+
+
+# ---------------------------------------------------------------------------------------------- IPv6
+def test_an_ipv6_only_mail_host_is_not_probed_by_default_and_never_d2() -> None:
+    from checks.scheduler import Scanner
+    from checks.sim.world import DNS_MX, DomainSpec, HostSpec
+
+    world = World()
+    world.hosts["mx6.tambon6.go.th"] = HostSpec(name="mx6.tambon6.go.th", ip="::1")
+    world.domains["tambon6.go.th"] = DomainSpec("tambon6.go.th", DNS_MX, ((10, "mx6.tambon6.go.th"),))
+    agency = Agency(id="v6", name="อบต.หกหก", declared="saraban@tambon6.go.th")
+
+    async def scan() -> str:
+        async with SimInternet(world) as internet:
+            scanner = Scanner(internet.engine_config(retries=0))
+            await scanner.run([agency])
+            verdict = scanner.verdicts["v6"]
+            assert verdict.evidence.probe is not None
+            attempts = verdict.evidence.probe.attempts
+            assert attempts and all(a.ip is None and a.outcome == "timeout" for a in attempts)  # not tried
+            return verdict.group
+
+    assert asyncio.run(scan()) == "E"

@@ -174,11 +174,17 @@ def test_malformed_proxy_url_is_refused_at_start_naming_file_line_and_key(tmp_pa
     assert "s:cret" not in repr(good.engine.smtp)
 
 
+def one_session_at_a_time(internet: SimInternet, proxy: SimSocks5Server) -> EngineConfig:
+    """Through `proxy`, one RCPT per session and one session per host: a scan is a long row of proxied
+    sessions, so the proxy dying lands in the middle of it."""
+    config = via(internet.engine_config(timeout=1.0, retries=1, retry_delay=0.3), proxy)
+    return replace(config, politeness=replace(config.politeness, max_sessions_per_host=1, rcpt_per_session=1),
+                   canary=replace(config.canary, interval=0.2, timeout=1.0))
+
+
 async def _scan_with_proxy_dying(world: World, proxy: SimSocks5Server, internet: SimInternet,
                                  events: list[ev.Event]) -> tuple[Scanner, ev.ScanFinished]:
-    config = via(internet.engine_config(timeout=1.0, retries=1, retry_delay=0.3), proxy)
-    config = replace(config, politeness=replace(config.politeness, max_sessions_per_host=1, rcpt_per_session=1),
-                     canary=replace(config.canary, interval=0.2, timeout=1.0))
+    config = one_session_at_a_time(internet, proxy)
     seen = 0
 
     def sink(event: ev.Event) -> None:
@@ -216,9 +222,7 @@ async def test_runner_waits_for_the_proxy_and_resumes_with_true_groups(tmp_path:
     async with SimInternet(world) as internet:
         proxy = SimSocks5Server()
         await proxy.start()
-        config = via(internet.engine_config(timeout=1.0, retries=1, retry_delay=0.3), proxy)
-        config = replace(config, politeness=replace(config.politeness, max_sessions_per_host=1, rcpt_per_session=1),
-                         canary=replace(config.canary, interval=0.2, timeout=1.0))
+        config = one_session_at_a_time(internet, proxy)
         runner = Runner(store, AppConfig(engine=config, store_path=tmp_path / "store.json"))
         loop = asyncio.get_running_loop()
         seen = 0

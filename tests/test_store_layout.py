@@ -248,6 +248,11 @@ def test_duplicate_rows_are_all_agencies_flagged_until_the_operator_decides(tmp_
     assert records["tak-1"].duplicate_of == (("tak-1~2", "2"),)
     assert records["tak-1~2"].duplicate_of == (("tak-1", "1"),)
     assert records["tak-3"].duplicate_of == (("tak-4", "4"),)
+    out = tmp_path / "all.json"
+    exported = saraban("--store", str(store.path), "export", "--all", "--format", "json", "-o", str(out))
+    assert exported.returncode == 0, exported.stderr
+    shown = {o["id"]: o["possible_duplicate_of"] for o in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
+    assert shown == {"tak-1": ["2"], "tak-1~2": ["1"], "tak-3": ["4"], "tak-4": ["3"]}
     store.confirm_different("tak-3", "tak-4", "somchai")
     store.add_note("tak-1~2", "called the second office", "somchai")
     store.save_verdicts([make_verdict("tak-1~2", "D3", "2026-01-01T09:00:00+07:00")])
@@ -270,7 +275,7 @@ def test_check_json_prints_one_line_for_every_row(tmp_path: Path) -> None:
     lines.append("7\tอบต.แม่ตาว\tแม่สอด\tตาก\tsaraban@")
     source = tmp_path / "dups.tsv"
     source.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    result = saraban("check", str(source), "--json")
+    result = saraban("check", str(source), "--json", "--sim", "catalogue")  # no real probe without an identity
     assert result.returncode == 0, result.stderr
     out = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
     assert len(out) == 7 and len({o["id"] for o in out}) == 7
@@ -351,3 +356,35 @@ def test_backup_is_a_store_that_opens_and_reports(tmp_path: Path) -> None:
     assert report.returncode == 0 and json.loads(report.stdout)["total"] == 3
     again = saraban("--store", str(store.path), "backup", str(dest))
     assert again.returncode == 2 and "already exists" in again.stderr
+
+
+def test_backup_in_the_middle_of_a_scan_has_every_correction_made_before_it(tmp_path: Path) -> None:
+    from checks.sim.worlds import national_world
+
+    world = national_world(agencies=1500)
+    path = tmp_path / "live" / "store.json"
+    store = Store(path)
+    store.merge_import(world.agencies, source="demo: national sample world", operator="somchai")
+    scan = subprocess.Popen(
+        [sys.executable, "-m", "console.cli", "--store", str(path), "demo", "--no-tui", "--agencies", "1500",
+         "--delay-ms", "100"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        ids = [a.id for a in world.agencies]
+        before = [store.add_correction(aid, f"saraban@{aid}.go.th", "called", "somchai") for aid in ids[:20]]
+        while scan.poll() is None and not list(store.verdicts_dir.glob("*.json")):
+            store.add_note(ids[0], "waiting for the first saved batch", "somchai")  # keeps writing meanwhile
+        assert scan.poll() is None, "the scan ended before the backup: nothing was tested"
+        copy = store.backup(tmp_path / "copy" / "store.json")  # begun while the scan is saving
+        after = [store.add_correction(aid, f"later@{aid}.go.th", "called", "somchai") for aid in ids[20:25]]
+    finally:
+        _, err = scan.communicate(timeout=300)
+    assert scan.returncode == 0, err
+    restored = Store(copy)
+    saved = {c.id for r in restored.records(with_history=False) for c in r.corrections}
+    assert {c.id for c in before} <= saved
+    assert not {c.id for c in after} & saved
+    assert len(restored.records(with_history=False)) == 1500
+    report = saraban("--store", str(copy), "report", "--json")
+    assert report.returncode == 0, report.stderr

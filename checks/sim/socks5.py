@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import os
 import socket
 import struct
-import threading
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 REPLY_OK = 0x00
 REPLY_GENERAL_FAILURE = 0x01
@@ -45,18 +47,19 @@ class SimSocks5Server:
         self.connections = 0  # CONNECT requests relayed
         self._server: asyncio.Server | None = None
         self._handlers: set[asyncio.Task[None]] = set()
+        self._transports: set[asyncio.BaseTransport] = set()  # both sides of every relayed connection
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
-        """Close the listener and every relayed connection (a proxy that dies mid-session)."""
+        """Close the listener and cut every relayed connection (a proxy that dies mid-session)."""
         server, self._server = self._server, None
         if server is not None:
             server.close()
-        for task in list(self._handlers):
-            task.cancel()
+        for transport in list(self._transports):
+            transport.abort()
         if self._handlers:
             await asyncio.gather(*self._handlers, return_exceptions=True)
         if server is not None:
@@ -79,12 +82,14 @@ class SimSocks5Server:
         task = asyncio.current_task()
         assert task is not None
         self._handlers.add(task)
+        self._transports.add(writer.transport)
         try:
             await self._serve(reader, writer)
         except (OSError, asyncio.IncompleteReadError, ValueError):
             pass
         finally:
             self._handlers.discard(task)
+            self._transports.discard(writer.transport)
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
@@ -132,9 +137,11 @@ class SimSocks5Server:
             return self._reply(writer, REPLY_HOST_UNREACHABLE)
         self.connections += 1
         self._reply(writer, REPLY_OK)
+        self._transports.add(up_writer.transport)
         try:
             await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
         finally:
+            self._transports.discard(up_writer.transport)
             up_writer.close()
 
     @staticmethod
@@ -162,57 +169,59 @@ async def _pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> Non
 
 
 
-class SimSocks5Thread:
-    """The same server in its own thread and event loop, so relaying does not slow the engine's loop
-    (the bench's "through a SOCKS5 proxy" line measures the proxy path, not a shared loop)."""
 
-    def __init__(self, **server_kwargs: object) -> None:
-        self.server = SimSocks5Server(**server_kwargs)  # type: ignore[arg-type]
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._ready = threading.Event()
-        self._stop: asyncio.Event | None = None
-        self._error: BaseException | None = None
+class SimSocks5Process:
+    """The same server in a child process (`python -m checks.sim.socks5`), as a real relay is another
+    machine: the bench's "through a SOCKS5 proxy" line then measures the proxy path, not a Python
+    relay sharing the engine's process and CPU."""
 
-    def __enter__(self) -> SimSocks5Server:
-        self._thread = threading.Thread(target=self._run, name="saraban-sim-socks5", daemon=True)
-        self._thread.start()
-        if not self._ready.wait(10.0) or self._error is not None:
-            self.__exit__()
-            raise RuntimeError(f"the simulated SOCKS5 proxy did not start: {self._error}")
-        return self.server
+    def __init__(self, start_timeout: float = 20.0) -> None:
+        self.start_timeout = start_timeout
+        self.port = 0
+        self.proc: asyncio.subprocess.Process | None = None
 
-    def __exit__(self, *exc: object) -> None:
-        loop, stop, thread = self._loop, self._stop, self._thread
-        if loop is not None and stop is not None and not loop.is_closed():
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(stop.set)
-        if thread is not None:
-            thread.join(10.0)
-        self._thread = None
+    @property
+    def url(self) -> str:
+        return f"socks5://127.0.0.1:{self.port}"
 
-    def _run(self) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
+    async def __aenter__(self) -> SimSocks5Process:
+        root = str(Path(__file__).resolve().parent.parent.parent)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "checks.sim.socks5", stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE, env=env)
+        assert self.proc.stdout is not None
         try:
-            loop.run_until_complete(self._main())
-        finally:
-            loop.close()
-            self._ready.set()
+            async with asyncio.timeout(self.start_timeout):
+                line = await self.proc.stdout.readline()
+            self.port = int(line.split()[-1])
+        except (TimeoutError, ValueError, IndexError):
+            await self.__aexit__()
+            raise RuntimeError("the simulated SOCKS5 proxy did not start") from None
+        return self
 
-    async def _main(self) -> None:
-        self._stop = asyncio.Event()
-        try:
-            await self.server.start()
-        except BaseException as exc:
-            self._error = exc
-            self._ready.set()
+    async def __aexit__(self, *exc: object) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None or proc.returncode is not None:
             return
-        self._ready.set()
+        if proc.stdin is not None:
+            proc.stdin.close()  # the child stops when its stdin closes
         try:
-            await self._stop.wait()
-        finally:
-            await self.server.stop()
+            async with asyncio.timeout(10.0):
+                await proc.wait()
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
 
 
-__all__ = ["SimSocks5Server", "SimSocks5Thread"]
+async def _serve_until_stdin_closes() -> None:
+    async with SimSocks5Server() as server:
+        print(f"listening {server.port}", flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+
+
+__all__ = ["SimSocks5Process", "SimSocks5Server"]
+
+if __name__ == "__main__":
+    asyncio.run(_serve_until_stdin_closes())

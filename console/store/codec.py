@@ -58,11 +58,24 @@ def parse_json(raw: bytes | str, *, fast: bool = True) -> Any:
 
 
 def dumps(data: Any) -> str:
+    """Compact JSON text, Thai readable. orjson when it can (a national scan encodes ~40,000 verdict
+    texts: ~5x faster); the standard library for what orjson refuses (a lone surrogate, an integer
+    beyond 64 bits), with the same separators, so the text is the same either way."""
+    if _orjson is not None:
+        try:
+            return _orjson.dumps(data).decode("utf-8")
+        except TypeError:
+            pass
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def dump_bytes(data: Any) -> bytes:
-    return dumps(data).encode("utf-8")
+    if _orjson is not None:
+        try:
+            return _orjson.dumps(data)
+        except TypeError:
+            pass
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def verdict_texts(verdict: Verdict) -> tuple[str, str]:

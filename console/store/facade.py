@@ -56,6 +56,7 @@ from console.store.layer import (
     stable_id,
     table_of,
     transaction,
+    write_error,
 )
 from console.store.layer import stamp as file_stamp
 from console.store.merge import merge_agencies
@@ -746,18 +747,14 @@ class Store:
         except PermissionError as exc:
             raise permission_error(self.history_dir, exc) from exc
         except OSError as exc:
-            raise StoreError(
-                f"cannot write the history in {self.history_dir}: {exc.strerror or exc}"
-            ) from exc
+            raise write_error(self.history_dir, exc) from exc
 
     def _prune(self, index: int, keep: int) -> None:
         """Retention: the shard's full history becomes a whole new segment with the last `keep` each."""
         try:
             history.prune(self.history_dir, index, keep, modes=self.modes)
         except OSError as exc:
-            raise StoreError(
-                f"cannot write the history in {self.history_dir}: {exc.strerror or exc}"
-            ) from exc
+            raise write_error(self.history_dir, exc) from exc
 
     @staticmethod
     def _trim_counts(table: Any, updates: dict[int, dict[str, Any]], keep: int) -> None:
@@ -923,7 +920,7 @@ class Store:
             except PermissionError as exc:
                 raise permission_error(self.history_dir, exc) from exc
             except OSError as exc:
-                raise StoreError(f"cannot write {self.history_dir}: {exc.strerror or exc}") from exc
+                raise write_error(self.history_dir, exc) from exc
 
     # -- backup ----------------------------------------------------------------------------
     def backup(self, dest: Path | str) -> Path:

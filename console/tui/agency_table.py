@@ -13,8 +13,9 @@ Widths are Rich cell widths: Thai combining marks take no cell.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -146,6 +147,8 @@ class AgencyTable(ScrollView, can_focus=True):
         self._cells: dict[str, Sequence[Text]] = {}  # made on first draw, dropped when the row changes
         self._lines: dict[tuple[object, ...], Strip] = {}
         self._cursor = 0
+        self._paint: _Paint | None = None
+        self._text_styles: dict[str, Style] = {}
 
     # -- what the app asks -----------------------------------------------------------------------
     @property
@@ -228,14 +231,15 @@ class AgencyTable(ScrollView, can_focus=True):
         The cursor's row keeps its line on screen when it moves in the order (a streamed result, a
         re-sort), so the operator's place never jumps. Costs O(rows) for the key index only.
         """
-        if len(set(keys)) != len(keys):
+        index = {key: i for i, key in enumerate(keys)}
+        if len(index) != len(keys):
             raise ValueError("an agency is given twice")
         keep = keep if keep is not None else self.current_key()
         had_rows = bool(self._keys)
         on_screen = self._cursor - round(self.scroll_y) if had_rows else None
         old_row = self._cursor
         self._keys = list(keys)
-        self._index = {key: i for i, key in enumerate(self._keys)}
+        self._index = index
         self._cells_of = cells_of
         self._cells.clear()
         self._lines.clear()
@@ -357,6 +361,29 @@ class AgencyTable(ScrollView, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._lines.clear()  # theme, focus or dark mode: every line is drawn anew
+        self._paint = None
+        self._text_styles.clear()
+
+    def _styles(self) -> _Paint:
+        """The table's styles for its current state (focus changes them), worked out once per state:
+        asking Textual for a widget's style walks its ancestors, which cost more than drawing a row."""
+        state = self.get_pseudo_class_state()
+        paint = self._paint
+        if paint is None or paint.state != state:
+            component = self.get_component_styles
+            cursor = self.get_component_rich_style("agency-table--cursor")
+            paint = self._paint = _Paint(
+                state,
+                self.rich_style,
+                component("agency-table--header").rich_style,
+                component("agency-table--even-row").rich_style,
+                component("agency-table--odd-row").rich_style,
+                cursor,
+                # the cell's own colour wins (group colours stay readable), the cursor's background wins
+                Style.from_color(bgcolor=cursor.bgcolor),
+            )
+            self._lines.clear()
+        return paint
 
     def _drop_lines(self, key: str) -> None:
         for cache_key in [k for k in self._lines if k[0] == key]:
@@ -364,20 +391,34 @@ class AgencyTable(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
+        paint = self._styles()
         if y < HEADER_LINES:
-            return self._header_line(width)
+            return self._header_line(width, paint)
         row = round(self.scroll_y) + y - HEADER_LINES
         if not 0 <= row < len(self._keys):
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, paint.base)
         key = self._keys[row]
         cursor = row == self._cursor
-        cache_key = (key, row % 2, cursor, width, self.has_focus, self._fitted)
+        cache_key = (key, row % 2, cursor, width, self._fitted)
         strip = self._lines.get(cache_key)
         if strip is None:
             if len(self._lines) >= _LINE_CACHE_MAX:
                 self._lines.clear()
-            strip = self._lines[cache_key] = self._row_line(key, row, cursor, width)
+            strip = self._lines[cache_key] = self._row_line(key, row, cursor, width, paint)
         return strip
+
+    def _fit_cell(self, text: Text, width: int) -> list[Segment]:
+        """`fit_cell`, with a short cut for what most cells are: one style, short enough, one line."""
+        plain = text.plain
+        inner = width - 2 * CELL_PADDING
+        length = cell_len(plain)
+        if text.spans or length > inner or "\n" in plain or "\t" in plain:
+            return fit_cell(text, width, self._render_text)
+        style = self._text_styles.get(text.style) if isinstance(text.style, str) else text.style
+        if style is None:
+            style = self._text_styles[text.style] = self.app.console.get_style(text.style) if text.style else _NULL
+        fill = inner - length + CELL_PADDING
+        return [Segment(" " * CELL_PADDING, _NULL), Segment(plain, style), Segment(" " * fill, _NULL)]
 
     def _render_text(self, text: Text) -> list[Segment]:
         console = self.app.console
@@ -386,30 +427,41 @@ class AgencyTable(ScrollView, can_focus=True):
             segments = list(Segment.apply_style(segments, style=console.get_style(text.style)))
         return segments
 
-    def _header_line(self, width: int) -> Strip:
-        style = self.get_component_styles("agency-table--header").rich_style
+    def _header_line(self, width: int, paint: _Paint) -> Strip:
+        style = paint.header
         segments: list[Segment] = []
         for column, cells in self._fitted:
             label = Text(self._labels.get(column, column), style="bold", no_wrap=True, end="")
             segments += Segment.apply_style(fit_cell(label, cells + 2 * CELL_PADDING, self._render_text), style)
         used = sum(seg.cell_length for seg in segments)
         segments.append(Segment(" " * max(width - used, 0), style))
-        return Strip(segments).adjust_cell_length(width, self.rich_style).simplify()
+        return Strip(segments).adjust_cell_length(width, paint.base).simplify()
 
-    def _row_line(self, key: str, row: int, cursor: bool, width: int) -> Strip:
-        row_style = self.get_component_styles(
-            "agency-table--odd-row" if row % 2 else "agency-table--even-row"
-        ).rich_style
+    def _row_line(self, key: str, row: int, cursor: bool, width: int, paint: _Paint) -> Strip:
+        row_style = paint.odd if row % 2 else paint.even
         post: Style | None = None
         if cursor:
-            cursor_style = self.get_component_rich_style("agency-table--cursor")
-            row_style += cursor_style
-            # the cell's own colour wins (group colours stay readable), the cursor's background wins
-            post = Style.from_color(bgcolor=cursor_style.bgcolor)
+            row_style += paint.cursor
+            post = paint.cursor_background
         segments: list[Segment] = []
+        used = 0
         for text, (_, cells) in zip(self._row_cells(key), self._fitted, strict=False):
-            fitted = fit_cell(text, cells + 2 * CELL_PADDING, self._render_text)
+            fitted = self._fit_cell(text, cells + 2 * CELL_PADDING)
             segments += Segment.apply_style(fitted, style=row_style, post_style=post)
-        used = sum(seg.cell_length for seg in segments)
-        segments.append(Segment(" " * max(width - used, 0), row_style))
-        return Strip(segments).adjust_cell_length(width, self.rich_style).simplify()
+            used += cells + 2 * CELL_PADDING  # every fitted cell is exactly this wide
+        if used <= width:  # the usual case: the line's width is known, nothing to measure or crop
+            segments.append(Segment(" " * (width - used), row_style))
+            return Strip(segments, width)
+        return Strip(segments).adjust_cell_length(width, paint.base)
+
+
+class _Paint(NamedTuple):
+    """The styles a line is drawn with, for one state of the table (focused or not, theme)."""
+
+    state: object
+    base: Style
+    header: Style
+    even: Style
+    odd: Style
+    cursor: Style
+    cursor_background: Style

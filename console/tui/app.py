@@ -70,7 +70,6 @@ from console.tui.screens import (
     default_reader,
 )
 from console.tui.text import one_line
-from console.tui.trends import TrendScreen
 from console.tui.view import (
     CALLED_STATES,
     SORTABLE,
@@ -933,6 +932,8 @@ class SarabanApp(App[None]):
 
     def action_trends(self) -> None:
         """A / B–E / W share per scan for the whole store, or the province of the current filter."""
+        from console.tui.trends import TrendScreen  # the chart library loads when first asked for
+
         province = self.scope.province
         points = trend_points(self.snapshots, self.rules, province)
         area = one_line(province) if province else tr("trend.all", self.lang)

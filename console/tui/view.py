@@ -473,6 +473,8 @@ def detail_text(rec: Record | None, ruleset: Ruleset, lang: str) -> Text:
     if current != agency.declared:
         _kv(text, tr("detail.current", lang), current, "bold")
     _kv(text, tr("detail.followup", lang), followup_label(rec.followup, lang))
+    for other_id, other_seq in getattr(rec, "duplicate_of", None) or ():  # the store's flag (issue 13)
+        text.append(tr("detail.duplicate", lang, row=other_seq or other_id) + "\n", style="yellow")
     if opdc := opdc_line(agency, group_of(rec), lang):  # OPDC's own round beside ours (console.opdc)
         text.append(one_line(opdc) + "\n")
     verdict = rec.verdict

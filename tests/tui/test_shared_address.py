@@ -1,5 +1,6 @@
-"""A correction to an address that is already another agency's: the console warns and asks (the same
-check as `saraban correct`, console/corrections.py); the reason may be left empty, as in the CLI."""
+"""The console paths of i14-letter: a correction to an address that is already another agency's is
+warned about and asked (the same check as `saraban correct`, console/corrections.py), the reason may
+be left empty as in the CLI, and the province's letter is written from the palette."""
 
 from __future__ import annotations
 
@@ -52,3 +53,27 @@ async def test_an_address_nobody_else_has_is_recorded_without_a_question(
         await pilot.press("enter")
         await wait_until(pilot, app, lambda: bool(store.record("tak-326").corrections))
         assert "เป็นอีเมลของหน่วยงานอื่น" not in screen_text(app)
+
+
+async def test_the_letter_from_the_palette(make_app: Callable[..., SarabanApp], config: Any) -> None:
+    """ctrl+p, "หนังสือ", Enter, Enter: the province's attachment, one sheet per district."""
+    import openpyxl
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press("ctrl+p")
+        await type_text(pilot, "หนังสือแจ้งอำเภอ")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "ไฟล์แนบหนังสือแจ้งอำเภอ" in screen_text(app)
+        expected = config.export_dir / "letter-all-2568-10-08.xlsx"
+        assert app.screen.query_one("#export-input").value == str(expected)
+        await pilot.press("enter")
+        await wait_until(pilot, app, expected.exists)
+        wb = openpyxl.load_workbook(expected)
+        assert "แม่สอด" in wb.sheetnames and all(ws.page_setup.orientation == "landscape" for ws in wb.worksheets)
+        names = {c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row}
+        assert "องค์การบริหารส่วนตำบลท่าสายลวด" in names
+        assert "องค์การบริหารส่วนจังหวัดตาก" not in names  # A1: not in a letter about what to fix
