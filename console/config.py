@@ -264,6 +264,24 @@ def _policy(data: dict[str, Any], where: _Located) -> PolicyConfig:
     return replace(defaults, **changes)
 
 
+def _rule_value(key: str, value: object, index: int, where: _Located) -> object:
+    """One key of one [[rules]] table, checked: a list of known finding codes, or text."""
+    kind = _RULE_KEYS.get(key)
+    if kind is None:
+        raise where.error(f"unknown key in rule {index + 1} (known: {', '.join(_RULE_KEYS)})", "rules", key, index)
+    if kind is not list:
+        if not isinstance(value, str):
+            raise where.error(f"rule {index + 1}: must be text", "rules", key, index)
+        return value
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise where.error(f"rule {index + 1}: must be a list of finding codes", "rules", key, index)
+    unknown = [v for v in value if v not in FINDING_CODES]
+    if unknown:
+        known = ", ".join(sorted(FINDING_CODES))
+        raise where.error(f"rule {index + 1}: unknown finding code {unknown[0]!r} (known: {known})", "rules", key, index)
+    return tuple(value)
+
+
 def _rules(data: dict[str, Any], where: _Located, allow_unsafe: bool = False) -> tuple[Rule, ...]:
     raw = data.get("rules")
     if raw is None:
@@ -274,27 +292,7 @@ def _rules(data: dict[str, Any], where: _Located, allow_unsafe: bool = False) ->
     for index, item in enumerate(raw):
         if not isinstance(item, dict):
             raise where.error("each rule must be a table", "rules", None, index)
-        values: dict[str, Any] = {}
-        for key, value in item.items():
-            kind = _RULE_KEYS.get(key)
-            if kind is None:
-                raise where.error(f"unknown key in rule {index + 1} (known: {', '.join(_RULE_KEYS)})", "rules", key, index)
-            if kind is list:
-                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                    raise where.error(f"rule {index + 1}: must be a list of finding codes", "rules", key, index)
-                unknown = [v for v in value if v not in FINDING_CODES]
-                if unknown:
-                    raise where.error(
-                        f"rule {index + 1}: unknown finding code {unknown[0]!r} (known: {', '.join(sorted(FINDING_CODES))})",
-                        "rules",
-                        key,
-                        index,
-                    )
-                values[key] = tuple(value)
-            else:
-                if not isinstance(value, str):
-                    raise where.error(f"rule {index + 1}: must be text", "rules", key, index)
-                values[key] = value
+        values: dict[str, Any] = {key: _rule_value(key, value, index, where) for key, value in item.items()}
         if not values.get("group"):
             raise where.error(f"rule {index + 1} has no group", "rules", None, index)
         for key, value in values.items():
@@ -426,6 +424,22 @@ def _proxy(value: object, where: _Located) -> SocksProxy | None:
         raise where.error(str(exc), "smtp", "proxy") from None
 
 
+def _general(data: dict[str, Any], where: _Located) -> dict[str, Any]:
+    """`[general]`, checked: known keys of the right types, language th or en."""
+    general = data.get("general", {})
+    if not isinstance(general, dict):
+        raise where.error("must be a table", "general")
+    for key, value in general.items():
+        kind = _GENERAL_KEYS.get(key)
+        if kind is None:
+            raise where.error(f"unknown key (known: {', '.join(_GENERAL_KEYS)})", "general", key)
+        if (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
+            raise where.error(f"must be {_type_name(kind)}, not {value!r}", "general", key)
+    if general.get("language", "th") not in ("th", "en"):
+        raise where.error("must be \"th\" or \"en\"", "general", "language")
+    return general
+
+
 def parse_config(text: str, path: Path) -> AppConfig:
     """Parse and validate TOML text; raises ConfigError naming the line and the reason."""
     where = _Located(path, text)
@@ -441,18 +455,8 @@ def parse_config(text: str, path: Path) -> AppConfig:
     for key in data:
         if key not in allowed:
             raise where.error(f"unknown section (known: {', '.join(sorted(allowed))})", key)
-    general = data.get("general", {})
-    if not isinstance(general, dict):
-        raise where.error("must be a table", "general")
-    for key, value in general.items():
-        kind = _GENERAL_KEYS.get(key)
-        if kind is None:
-            raise where.error(f"unknown key (known: {', '.join(_GENERAL_KEYS)})", "general", key)
-        if (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
-            raise where.error(f"must be {_type_name(kind)}, not {value!r}", "general", key)
+    general = _general(data, where)
     language = general.get("language", "th")
-    if language not in ("th", "en"):
-        raise where.error("must be \"th\" or \"en\"", "general", "language")
     keys = data.get("keys", {})
     if not isinstance(keys, dict) or not all(isinstance(v, str) for v in keys.values()):
         raise where.error("must be a table of binding_id = \"key\"", "keys")

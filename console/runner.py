@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from checks import events as ev
@@ -24,6 +24,67 @@ from console.trends import save_scan_groups
 
 SAVE_EVERY_S = 5.0  # a scan's verdicts are written at most this often (and at the end): each save touches every shard
 SAVE_BATCH = 1000
+
+
+class _BatchSaver:
+    """A scan's verdicts saved in batches (every SAVE_BATCH or SAVE_EVERY_S), one write after another, off the loop."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.pending: list[Verdict] = []
+        self.last_save = time.monotonic()
+        self.saving: asyncio.Future[object] | None = None
+
+    def add(self, verdict: Verdict) -> None:
+        self.pending.append(verdict)
+        if len(self.pending) >= SAVE_BATCH or time.monotonic() - self.last_save >= SAVE_EVERY_S:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        batch, self.pending = self.pending, []
+        self.last_save = time.monotonic()
+        previous = self.saving
+
+        async def chained() -> None:
+            if previous is not None:
+                await previous
+            await asyncio.to_thread(self.store.save_verdicts, batch, batch_size=SAVE_BATCH)
+
+        self.saving = asyncio.ensure_future(chained())
+
+    def failed(self) -> bool:
+        """A save has failed (full disk...): results can no longer be kept."""
+        saving = self.saving
+        return bool(saving is not None and saving.done() and not saving.cancelled() and saving.exception())
+
+    async def close(self) -> None:
+        self.flush()
+        if self.saving is not None:
+            await self.saving
+
+
+class _Relay:
+    """The events of a scan's passes as one scan: verdicts saved, counts continued, one start and end."""
+
+    def __init__(self, saver: _BatchSaver, total: int, on_event: ev.EventSink | None, stop: Callable[[], None]):
+        self.saver, self.total, self.on_event, self.stop = saver, total, on_event, stop
+        self.done_before = 0
+        self.first_pass = True
+
+    def __call__(self, event: ev.Event) -> None:
+        if self.saver.failed():
+            self.stop()  # results can no longer be saved (full disk...): stop probing; the error follows
+        if isinstance(event, ev.AgencyChecked):
+            self.saver.add(event.verdict)
+            event = ev.AgencyChecked(event.agency, event.verdict, self.done_before + event.done, self.total)
+        elif isinstance(event, ev.ScanStarted) and not self.first_pass:
+            return  # a resumed pass continues the same scan
+        elif isinstance(event, ev.ScanFinished):
+            return  # reported once, at the end
+        if self.on_event is not None:
+            self.on_event(event)
 
 
 class IdentityRefused(Exception):
@@ -44,6 +105,7 @@ class Runner:
         self.preflight = preflight
         self.scanner: Scanner | None = None
         self._stop_requested = False
+        self._scanning = False  # from the call to scan() to its end, agencies' loading included
         # One resolver for rechecks keeps DNS warm for the "we fixed it" loop; the domain is forgotten first.
         self._recheck_resolver = MailResolver(config.engine.dns)
 
@@ -71,7 +133,9 @@ class Runner:
         return self.scanner.backlog() if self.scanner is not None else None
 
     def stop(self) -> None:
-        self._stop_requested = True
+        """Stop the scan under way, also while it is still reading its agencies (idle: nothing to stop)."""
+        if self._scanning:
+            self._stop_requested = True
         if self.scanner is not None:
             self.scanner.stop()
 
@@ -112,93 +176,55 @@ class Runner:
         if self.scanner is not None:
             raise RuntimeError("a scan is already running")
         self._stop_requested = False
-        agencies = await asyncio.to_thread(self.agencies_to_check, agency_ids, records)
+        self._scanning = True
+        try:
+            agencies = await asyncio.to_thread(self.agencies_to_check, agency_ids, records)
+        except BaseException:
+            self._scanning = False
+            raise
         total = len(agencies)
-        refused = await self._guard(agencies, agency_ids is None, on_event)
+        stopped = "stopped by operator" if self._stop_requested else None  # while its agencies were read
+        refused = stopped or await self._guard(agencies, agency_ids is None, on_event)
         if refused is not None:
+            self._scanning = False
             result = ev.ScanFinished(total=total, done=0, stopped=refused,
                                      unfinished=tuple(a.id for a in agencies))
             if on_event is not None:
                 on_event(result)
             return result
-        done_before = 0
-        pending: list[Verdict] = []
-        last_save = time.monotonic()
-        saving: asyncio.Future[object] | None = None
-        loop = asyncio.get_running_loop()
+        saver = _BatchSaver(self.store)
         started = time.monotonic()
-
-        def flush() -> None:
-            nonlocal pending, last_save, saving
-            if not pending:
-                return
-            batch, pending = pending, []
-            last_save = time.monotonic()
-            previous = saving
-
-            def write() -> None:
-                self.store.save_verdicts(batch, batch_size=SAVE_BATCH)
-
-            async def chained() -> None:
-                if previous is not None:
-                    await previous
-                await loop.run_in_executor(None, write)
-
-            saving = asyncio.ensure_future(chained())
-
+        sink = _Relay(saver, total, on_event, self.stop)
         first_pass = True
-
-        def sink(event: ev.Event) -> None:
-            if saving is not None and saving.done() and not saving.cancelled() and saving.exception():
-                self.stop()  # results can no longer be saved (full disk...): stop probing; the error follows
-            if isinstance(event, ev.AgencyChecked):
-                pending.append(event.verdict)
-                if len(pending) >= SAVE_BATCH or time.monotonic() - last_save >= SAVE_EVERY_S:
-                    flush()
-                event = ev.AgencyChecked(event.agency, event.verdict, done_before + event.done, total)
-            elif isinstance(event, ev.ScanStarted) and not first_pass:
-                return  # a resumed pass continues the same scan
-            elif isinstance(event, ev.ScanFinished):
-                return  # reported once, below
-            if on_event is not None:
-                on_event(event)
-
         counts: dict[str, int] = {}
         remaining = agencies
         try:
             while True:
+                if self._stop_requested and first_pass:  # stopped during the doctor's checks or the pilot
+                    ids = tuple(a.id for a in remaining)
+                    finished = ev.ScanFinished(total, 0, {}, 0.0, "stopped by operator", unfinished=ids)
+                    break
                 scanner = Scanner(self.config.engine)
                 self.scanner = scanner
                 finished = await scanner.run(remaining, sink)
-                first_pass = False
+                first_pass = sink.first_pass = False
                 for verdict in scanner.verdicts.values():
                     counts[verdict.group] = counts.get(verdict.group, 0) + 1
-                done_before += finished.done
+                sink.done_before += finished.done
                 outage = bool(finished.stopped and finished.stopped.startswith("canary"))
                 if not (wait_for_network and outage) or self._stop_requested or not finished.unfinished:
                     break
-                if on_event is not None:
-                    on_event(ev.ScanPaused(finished.stopped or "canary"))
-                began = time.monotonic()
-                while not self._stop_requested:
-                    await asyncio.sleep(max(0.05, self.config.engine.canary.interval))
-                    if await scanner.canary() is None:
-                        break
-                if self._stop_requested:
+                if not await self._network_back(scanner, finished.stopped or "canary", on_event):
                     break
-                if on_event is not None:
-                    on_event(ev.CanaryRestored(time.monotonic() - began))
-                    on_event(ev.ScanResumed())
                 unfinished = set(finished.unfinished)
                 remaining = [a for a in remaining if a.id in unfinished]
         finally:
-            flush()
-            if saving is not None:
-                await saving
+            await saver.close()
             self.scanner = None
+            self._scanning = False
         result = ev.ScanFinished(
             total=total,
-            done=done_before,
+            done=sink.done_before,
             counts=counts,
             elapsed_s=time.monotonic() - started,
             stopped=finished.stopped,
@@ -210,6 +236,22 @@ class Runner:
             await asyncio.to_thread(self.store.save_snapshot, self.province_counts(), label="scan")
             await asyncio.to_thread(save_scan_groups, self.store)  # who moved where: `report --since`
         return result
+
+    async def _network_back(self, scanner: Scanner, reason: str, on_event: ev.EventSink | None) -> bool:
+        """Paused by a failed canary: retry it every `canary.interval`; False when stopped meanwhile."""
+        if on_event is not None:
+            on_event(ev.ScanPaused(reason))
+        began = time.monotonic()
+        while not self._stop_requested:
+            await asyncio.sleep(max(0.05, self.config.engine.canary.interval))
+            if await scanner.canary() is None:
+                break
+        if self._stop_requested:
+            return False
+        if on_event is not None:
+            on_event(ev.CanaryRestored(time.monotonic() - began))
+            on_event(ev.ScanResumed())
+        return True
 
     def record_offline(self, agency_ids: Sequence[str] | None = None) -> int:
         """See `record_offline` (module level)."""

@@ -97,6 +97,8 @@ def test_operator_day(tmp_path: Path, sim_config: Path, capsys: pytest.CaptureFi
     assert fixed["corrections"][0]["new_address"] == "saraban_663019@dla.go.th"
     assert fixed["corrections"][0]["operator"] == "somchai"
     assert objects["326"]["notes"][0]["text"] == "โทรแล้ว รอแก้ไข"
+    assert fixed["checked_address"] == "saraban_663019@dla.go.th" and fixed["stale"] is False
+
 
     code, out, _ = run(capsys, *base, "report", "--json")
     assert code == 0

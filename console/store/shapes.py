@@ -39,26 +39,29 @@ def agency_of(doc: object) -> str | None:
     return aid if isinstance(aid, str) and aid else None
 
 
+def _agency_problem(doc: dict[str, Any]) -> str | None:
+    """Why an agencies document is not well formed; None when it is."""
+    agency = doc.get("agency")
+    if not isinstance(agency, dict):
+        return "no agency in the document"
+    if not isinstance(agency.get("id"), str) or not agency["id"]:
+        return "the agency has no id"
+    if not all(isinstance(agency.get(key), str) for key in ("name", "declared")):
+        return "the agency has no name or declared address"
+    if not _PLAIN.issuperset(map(type, agency.values())):  # a HugeNumber is not a plain str
+        return "a field of the agency is neither text, a yes/no nor a number"
+    changes = doc.get("source_changes")
+    if changes is not None and (not isinstance(changes, list) or not all(isinstance(c, dict) for c in changes)):
+        return "its source changes are not a list of changes"
+    return None
+
+
 def problem(table: str, doc: object) -> str | None:
     """Why `doc` is not a well-formed document of `table`; None when it is."""
     if not isinstance(doc, dict):
         return f"a {type(doc).__name__} where a document belongs"
     if table == "agencies":
-        agency = doc.get("agency")
-        if not isinstance(agency, dict):
-            return "no agency in the document"
-        if not isinstance(agency.get("id"), str) or not agency["id"]:
-            return "the agency has no id"
-        if not all(isinstance(agency.get(key), str) for key in ("name", "declared")):
-            return "the agency has no name or declared address"
-        if not _PLAIN.issuperset(map(type, agency.values())):  # a HugeNumber is not a plain str
-            return "a field of the agency is neither text, a yes/no nor a number"
-        changes = doc.get("source_changes")
-        if changes is not None and (
-            not isinstance(changes, list) or not all(isinstance(c, dict) for c in changes)
-        ):
-            return "its source changes are not a list of changes"
-        return None
+        return _agency_problem(doc)
     huge = next((k for k, v in doc.items() if isinstance(v, HugeNumber)), None)
     if huge is not None:
         return f"{huge!r} holds a number of {len(doc[huge])} digits"

@@ -1,4 +1,4 @@
-"""Command palette (ctrl+p and `:`): every action of the console plus quick filters.
+"""The console's keys and its command palette (ctrl+p and `:`): every binding, and quick filters.
 
 Prompts are built as `rich.text.Text` because the palette parses plain strings as markup and
 quick-filter titles contain data (province and district names) that must show literally.
@@ -7,33 +7,137 @@ quick-filter titles contain data (province and district names) that must show li
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Protocol
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from console.i18n import tr
+from console.rules import Scope
+from console.tui.state import ConsoleState
 from console.tui.text import one_line
+from console.tui.view import group_label
 
-if TYPE_CHECKING:
-    from console.tui.app import SarabanApp
+# (key, action, binding id, shown in the footer). Descriptions come from i18n ("key.<id>").
+BINDING_SPECS: tuple[tuple[str, str, str, bool], ...] = (
+    ("slash", "search", "filter", True),
+    ("ctrl+p,colon", "command_palette", "palette", False),
+    ("question_mark", "help", "help", True),
+    ("1", "pane('agencies')", "pane_agencies", False),
+    ("2", "pane('groups')", "pane_groups", False),
+    ("3", "pane('detail')", "pane_detail", False),
+    ("4", "pane('progress')", "pane_progress", False),
+    ("space", "mark", "mark", False),
+    ("escape", "back_out", "back", False),
+    ("q", "quit_app", "quit", True),
+    ("r", "recheck", "recheck", True),
+    ("R", "recheck_scope", "recheck_scope", False),
+    ("s", "scan", "scan", True),
+    ("x", "stop", "stop", False),
+    ("c", "correct", "correct", True),
+    ("n", "note", "note", True),
+    ("w", "called", "called", True),
+    ("e", "export", "export", True),
+    ("i", "import_list", "import", False),
+    ("l", "language", "language", True),
+    ("y", "copy", "copy", False),
+    ("f", "filters", "filters", True),
+    ("o", "sort", "sort", False),
+    ("O", "sort_reverse", "sort_reverse", False),
+    ("M", "clear_marks", "clear_marks", False),
+    ("5", "trends", "pane_trends", False),
+    ("W", "watch", "watch", False),
+)
+# What a supervisor's read-only console (saraban serve) must not do: these keys and palette entries
+# are absent there, and the app refuses the actions if they are sent anyway (check_action).
+WRITE_ACTIONS: frozenset[str] = frozenset(
+    {"recheck", "recheck_scope", "scan", "stop", "correct", "note", "called", "export", "import_list", "watch"}
+)
+BINDING_IDS: frozenset[str] = frozenset(binding_id for _, _, binding_id, _ in BINDING_SPECS)
+
+
+def make_bindings(lang: str = "th") -> list[Binding]:
+    return [
+        Binding(
+            key,
+            action,
+            tr(f"key.{binding_id}", lang),
+            show=show,
+            id=binding_id,
+            priority=action == "command_palette",
+        )
+        for key, action, binding_id, show in BINDING_SPECS
+    ]
+
+
+def binding_order(binding_id: str) -> int:
+    """Where a binding stands in the help screen (ours in BINDING_SPECS order, Textual's after)."""
+    order = {b: i for i, (_, _, b, _) in enumerate(BINDING_SPECS)}
+    return order.get(binding_id, len(order))
 
 
 @dataclass(frozen=True, slots=True)
 class PaletteEntry:
     title: str  # may contain data: always shown as Text
     help: str  # constant (translated) text only
-    run: Callable[[], Any]
+    run: Callable[[], object]
     discover: bool = True  # listed before anything is typed
+
+
+class PaletteHost(Protocol):
+    """What the palette needs of the app: the state, the language, and two ways to act."""
+
+    state: ConsoleState
+    lang: str
+
+    def key_label(self, binding_id: str, default: str) -> str: ...
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None: ...
+    def run_bound_action(self, action: str) -> None: ...
+    def set_scope(self, scope: Scope) -> None: ...
+
+
+def palette_entries(host: PaletteHost) -> list[PaletteEntry]:
+    """Every binding as a command, then quick filters (follow-up, group, province, district)."""
+    lang = host.lang
+    state = host.state
+    entries = [
+        PaletteEntry(
+            f"{tr(f'key.{binding_id}', lang)} ({host.key_label(binding_id, key)})",
+            "",
+            partial(host.run_bound_action, action),
+        )
+        for key, action, binding_id, _ in BINDING_SPECS
+        if binding_id not in ("palette", "back") and host.check_action(action, ())
+    ]
+
+    def scoped(**changes: object) -> Callable[[], None]:
+        return lambda: host.set_scope(replace(state.scope, **changes))  # type: ignore[arg-type]
+
+    entries.append(PaletteEntry(tr("key.export_letter", lang), "", partial(host.run_bound_action, "export_letter")))
+    entries.append(PaletteEntry(tr("palette.clear_filter", lang), "", lambda: host.set_scope(Scope())))
+    entries.append(PaletteEntry(tr("palette.followup", lang), "", scoped(followup_only=True)))
+    for rule in state.ruleset.rules:
+        title = tr("palette.filter_group", lang, group=rule.group, label=group_label(rule, lang))
+        entries.append(PaletteEntry(title, "", scoped(group=rule.group, bucket=None)))
+    agencies = [r.agency for r in state.records.values()]
+    for province in sorted({a.province for a in agencies if a.province}):
+        title = f"{tr('palette.filter_province', lang)}: {province}"
+        entries.append(PaletteEntry(title, "", scoped(province=province, district=None), discover=False))
+    for province, district in sorted({(a.province, a.district) for a in agencies if a.district}):
+        title = f"{tr('palette.filter_district', lang)}: {district} ({province})"
+        entries.append(PaletteEntry(title, "", scoped(province=province, district=district), discover=False))
+    return entries
 
 
 class ActionsProvider(Provider):
     """Commands for every binding of the app and filters by group, province and district."""
 
     def _entries(self) -> Iterable[PaletteEntry]:
-        app: SarabanApp = self.app  # type: ignore[assignment]
-        return app.palette_entries()
+        host: PaletteHost = self.app  # type: ignore[assignment]
+        return palette_entries(host)
 
     async def discover(self) -> Hits:
         for entry in self._entries():

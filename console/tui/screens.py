@@ -6,7 +6,7 @@ Screens return the operator's answer with `dismiss()`; the app does the work (an
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -361,10 +361,11 @@ class FilterScreen(ModalScreen[Scope | None]):
     def result(self) -> Scope:
         """The chosen scope; ValueError when the changed-since date cannot be read."""
         changed = parse_since(self.query_one("#filter-changed", Input).value)
-        return Scope(
-            search=self.scope.search,
-            group=self._value("filter-group"),
-            bucket=None,
+        group = self._value("filter-group")
+        return replace(
+            self.scope,
+            group=group,
+            bucket=None if group else self.scope.bucket,  # a bucket chosen in the groups pane stays
             province=self._value("filter-province"),
             district=self._value("filter-district"),
             kind=self._value("filter-kind"),

@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 from console.i18n import tr
@@ -44,12 +44,12 @@ class TrendPane(Vertical):
         plt = plot.plt
         plt.clear_figure()
         if not points:
-            caption.update(tr("trend.empty", lang, area=area))
+            caption.update(tr("trend.back", lang) + "  " + tr("trend.empty", lang, area=area))
             plot.refresh()
             return
         last = points[-1]
         caption.update(
-            tr(
+            tr("trend.back", lang) + "  " + tr(
                 "trend.caption",
                 lang,
                 area=area,
@@ -76,7 +76,7 @@ class TrendScreen(Screen[None]):
     """The chart over the whole screen (readable at 80×24); esc, 5 or q go back."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,5,q", "app.pop_screen", "Back", show=True),
+        Binding("escape,5,q", "app.pop_screen", "Back", show=False),  # said in the caption, in the operator's language
     ]
 
     def __init__(self, points: Sequence[TrendPoint], area: str, lang: str) -> None:
@@ -87,7 +87,6 @@ class TrendScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield TrendPane(id="trend-pane")
-        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one(TrendPane).show(self.points, self.area, self.lang)

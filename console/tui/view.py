@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from rich.text import Text
 
 from checks.config import Rule
-from checks.model import Evidence, ProbeResult, Verdict
+from checks.model import DnsResult, Evidence, HostAttempt, ProbeResult, Verdict
 from console.findings_text import finding_extras, finding_text, fix_reason_text, rule_advice
 from console.i18n import tr
 from console.opdc import opdc_line
@@ -331,6 +331,47 @@ def _kv(text: Text, label: str, value: object, style: str = "") -> None:
     text.append("\n")
 
 
+def _dns_lines(out: Text, dns: DnsResult, lang: str, indent: str) -> None:
+    out.append(f"{indent}{tr('detail.dns', lang)} {one_line(dns.domain)}: ", style="bold")
+    out.append(one_line(dns.status))
+    if dns.implicit_mx:
+        out.append(" (implicit MX)")
+    if dns.error:
+        out.append(f" — {one_line(dns.error)}", style="red")
+    out.append(f"  {dns.elapsed_ms:.0f} ms\n", style="dim")
+    for host in dns.hosts:
+        addrs = ", ".join(one_line(a) for a in host.addresses) or "—"
+        out.append(f"{indent}  MX {host.preference} {one_line(host.name)}  [{addrs}]\n")
+
+
+def _transcript_lines(out: Text, attempt: HostAttempt, lang: str, indent: str) -> None:
+    for exchange in attempt.transcript:
+        out.append(f"{indent}    > {one_line(exchange.command)}\n", style="cyan")
+        if exchange.reply is None:
+            out.append(f"{indent}    < {tr('detail.no_reply', lang)}\n", style="dim")
+            continue
+        lines = str(exchange.reply.text).splitlines() or [""]
+        for i, line in enumerate(lines):
+            prefix = f"{exchange.reply.code}{'-' if i < len(lines) - 1 else ' '}"
+            if i == 0 and exchange.reply.enhanced:
+                prefix += f"{one_line(exchange.reply.enhanced)} "
+            out.append(f"{indent}    < {prefix}{one_line(line)}\n")
+
+
+def _attempt_lines(out: Text, attempt: HostAttempt, lang: str, indent: str) -> None:
+    out.append(f"{indent}{tr('detail.host', lang)} ", style="bold")
+    out.append(f"{one_line(attempt.host)} {one_line(attempt.ip or '—')}:{attempt.port}")
+    out.append(f"  → {one_line(attempt.outcome)}")
+    if attempt.starttls is True:
+        out.append("  STARTTLS")
+    elif attempt.starttls is False:
+        out.append("  no STARTTLS", style="yellow")
+    if attempt.tls_error:
+        out.append(f"  TLS: {one_line(attempt.tls_error)}", style="yellow")
+    out.append(f"  {attempt.elapsed_ms:.0f} ms\n", style="dim")
+    _transcript_lines(out, attempt, lang, indent)
+
+
 def probe_lines(probe: ProbeResult, lang: str, indent: str = "  ") -> Text:
     """The evidence of one probe: DNS answers, hosts tried with IPs, SMTP transcript."""
     out = Text(end="")
@@ -339,40 +380,10 @@ def probe_lines(probe: ProbeResult, lang: str, indent: str = "  ") -> Text:
     if probe.tries > 1:
         out.append(f"  ({tr('detail.tries', lang)} {probe.tries})", style="dim")
     out.append(f"  {probe.elapsed_ms:.0f} ms\n", style="dim")
-    dns = probe.dns
-    if dns is not None:
-        out.append(f"{indent}{tr('detail.dns', lang)} {one_line(dns.domain)}: ", style="bold")
-        out.append(one_line(dns.status))
-        if dns.implicit_mx:
-            out.append(" (implicit MX)")
-        if dns.error:
-            out.append(f" — {one_line(dns.error)}", style="red")
-        out.append(f"  {dns.elapsed_ms:.0f} ms\n", style="dim")
-        for host in dns.hosts:
-            addrs = ", ".join(one_line(a) for a in host.addresses) or "—"
-            out.append(f"{indent}  MX {host.preference} {one_line(host.name)}  [{addrs}]\n")
+    if probe.dns is not None:
+        _dns_lines(out, probe.dns, lang, indent)
     for attempt in probe.attempts:
-        out.append(f"{indent}{tr('detail.host', lang)} ", style="bold")
-        out.append(f"{one_line(attempt.host)} {one_line(attempt.ip or '—')}:{attempt.port}")
-        out.append(f"  → {one_line(attempt.outcome)}")
-        if attempt.starttls is True:
-            out.append("  STARTTLS")
-        elif attempt.starttls is False:
-            out.append("  no STARTTLS", style="yellow")
-        if attempt.tls_error:
-            out.append(f"  TLS: {one_line(attempt.tls_error)}", style="yellow")
-        out.append(f"  {attempt.elapsed_ms:.0f} ms\n", style="dim")
-        for exchange in attempt.transcript:
-            out.append(f"{indent}    > {one_line(exchange.command)}\n", style="cyan")
-            if exchange.reply is None:
-                out.append(f"{indent}    < {tr('detail.no_reply', lang)}\n", style="dim")
-            else:
-                lines = str(exchange.reply.text).splitlines() or [""]
-                for i, line in enumerate(lines):
-                    prefix = f"{exchange.reply.code}{'-' if i < len(lines) - 1 else ' '}"
-                    if i == 0 and exchange.reply.enhanced:
-                        prefix += f"{one_line(exchange.reply.enhanced)} "
-                    out.append(f"{indent}    < {prefix}{one_line(line)}\n")
+        _attempt_lines(out, attempt, lang, indent)
     if probe.rcpt is not None:
         out.append(f"{indent}RCPT: ", style="bold")
         out.append(one_line(probe.rcpt.one_line()) + "\n")
@@ -443,12 +454,9 @@ def _verdict_section(text: Text, verdict: Verdict, ruleset: Ruleset, lang: str) 
         text.append_text(probe_lines(evidence.fix_probe, lang))
 
 
-def detail_text(rec: Record | None, ruleset: Ruleset, lang: str) -> Text:
-    """Everything known about one agency, as literal text (untrusted parts never become markup)."""
-    if rec is None:
-        return Text(tr("detail.empty", lang), style="dim", end="")
+def _agency_section(text: Text, rec: Record, lang: str) -> None:
+    """Name, area, phone, what the list says, the address to check, the follow-up state."""
     agency = rec.agency
-    text = Text(end="")
     text.append(one_line(agency.name), style="bold reverse")
     text.append("\n")
     facts = [
@@ -462,12 +470,14 @@ def detail_text(rec: Record | None, ruleset: Ruleset, lang: str) -> Text:
     _kv(text, tr("detail.phone", lang), agency.phone or "—")
     if agency.code:
         _kv(text, tr("detail.code", lang), agency.code)
-    if agency.upgraded:
-        text.append(tr("detail.upgraded", lang) + "\n", style="blue")
-    if not agency.announced:
-        text.append(tr("detail.announced_no", lang) + "\n", style="red")
-    if agency.parent_announcement:
-        text.append(tr("detail.parent", lang) + "\n")
+    notes = [
+        (agency.upgraded, "detail.upgraded", "blue"),
+        (not agency.announced, "detail.announced_no", "red"),
+        (agency.parent_announcement, "detail.parent", ""),
+    ]
+    for shown, key, style in notes:
+        if shown:
+            text.append(tr(key, lang) + "\n", style=style)
     _kv(text, tr("detail.declared", lang), agency.declared or "—")
     current = current_address(rec)
     if current != agency.declared:
@@ -477,59 +487,76 @@ def detail_text(rec: Record | None, ruleset: Ruleset, lang: str) -> Text:
         text.append(tr("detail.duplicate", lang, row=other_seq or other_id) + "\n", style="yellow")
     if opdc := opdc_line(agency, group_of(rec), lang):  # OPDC's own round beside ours (console.opdc)
         text.append(one_line(opdc) + "\n")
+
+
+def _corrections_section(text: Text, rec: Record, lang: str) -> None:
+    _heading(text, tr("detail.corrections", lang))
+    for corr in rec.corrections:
+        text.append(f"  {be_long(field(corr, 'at', ''), lang)} {one_line(field(corr, 'operator', ''))}: ", style="dim")
+        text.append(f"{one_line(field(corr, 'old_address', ''))} → {one_line(field(corr, 'new_address', ''))}")
+        reason = field(corr, "reason", "")
+        if reason:
+            text.append(f"  ({one_line(reason)})")
+        group = field(corr, "recheck_group")
+        if group:
+            text.append(f"  → {one_line(group)}", style="bold")
+        text.append("\n")
+
+
+def _notes_section(text: Text, rec: Record, lang: str) -> None:
+    _heading(text, tr("detail.notes", lang))
+    for note in rec.notes:
+        text.append(f"  {be_long(field(note, 'at', ''), lang)} {one_line(field(note, 'operator', ''))}: ", style="dim")
+        text.append(one_line(field(note, "text", "")) + "\n")
+
+
+def _history_section(text: Text, history: Sequence[object], ruleset: Ruleset, lang: str) -> None:
+    _heading(text, tr("detail.history", lang))
+    for entry in history[:20]:  # newest first
+        at = field(entry, "checked_at") or field(entry, "at") or ""
+        group = field(entry, "group") or ""
+        address = field(entry, "address") or field(entry, "declared") or ""
+        text.append(f"  {be_long(str(at), lang)}  ", style="dim")
+        text.append_text(group_text(str(group) if group else None, ruleset))
+        if address:
+            text.append(f"  {one_line(address)}")
+        text.append("\n")
+
+
+def _source_changes_section(text: Text, changes: Sequence[object], lang: str) -> None:
+    _heading(text, tr("detail.source_changes", lang))
+    for change in changes[-10:]:
+        if isinstance(change, dict):
+            parts = [f"{k}={one_line(v)}" for k, v in change.items() if k != "at"]
+            text.append(f"  {be_long(str(change.get('at', '')), lang)} " + "; ".join(parts) + "\n")
+        else:
+            text.append(f"  {one_line(change)}\n")
+
+
+def detail_text(rec: Record | None, ruleset: Ruleset, lang: str) -> Text:
+    """Everything known about one agency, as literal text (untrusted parts never become markup)."""
+    if rec is None:
+        return Text(tr("detail.empty", lang), style="dim", end="")
+    text = Text(end="")
+    _agency_section(text, rec, lang)
     verdict = rec.verdict
     if verdict is None:
         text.append(f"{tr('detail.group', lang)}: {tr('detail.not_checked', lang)}\n", style="dim")
     else:
         if is_stale(rec):  # the list now declares another address: this verdict is history
-            text.append(
-                tr("detail.stale", lang, address=one_line(verdict.evidence.declared)) + "\n", style="bold yellow"
-            )
+            stale = tr("detail.stale", lang, address=one_line(verdict.evidence.declared))
+            text.append(stale + "\n", style="bold yellow")
         _verdict_section(text, verdict, ruleset, lang)
     if rec.corrections:
-        _heading(text, tr("detail.corrections", lang))
-        for corr in rec.corrections:
-            text.append(
-                f"  {be_long(field(corr, 'at', ''), lang)} {one_line(field(corr, 'operator', ''))}: ", style="dim"
-            )
-            text.append(
-                f"{one_line(field(corr, 'old_address', ''))} → {one_line(field(corr, 'new_address', ''))}"
-            )
-            reason = field(corr, "reason", "")
-            if reason:
-                text.append(f"  ({one_line(reason)})")
-            group = field(corr, "recheck_group")
-            if group:
-                text.append(f"  → {one_line(group)}", style="bold")
-            text.append("\n")
+        _corrections_section(text, rec, lang)
     if rec.notes:
-        _heading(text, tr("detail.notes", lang))
-        for note in rec.notes:
-            text.append(
-                f"  {be_long(field(note, 'at', ''), lang)} {one_line(field(note, 'operator', ''))}: ", style="dim"
-            )
-            text.append(one_line(field(note, "text", "")) + "\n")
-    history = list(rec.history or ())  # newest first
+        _notes_section(text, rec, lang)
+    history = list(rec.history or ())
     if history:
-        _heading(text, tr("detail.history", lang))
-        for entry in history[:20]:
-            at = field(entry, "checked_at") or field(entry, "at") or ""
-            group = field(entry, "group") or ""
-            address = field(entry, "address") or field(entry, "declared") or ""
-            text.append(f"  {be_long(str(at), lang)}  ", style="dim")
-            text.append_text(group_text(str(group) if group else None, ruleset))
-            if address:
-                text.append(f"  {one_line(address)}")
-            text.append("\n")
-    changes = list(getattr(rec, "source_changes", None) or ())
+        _history_section(text, history, ruleset, lang)
+    changes = list(rec.source_changes or ())
     if changes:
-        _heading(text, tr("detail.source_changes", lang))
-        for change in changes[-10:]:
-            if isinstance(change, dict):
-                parts = [f"{k}={one_line(v)}" for k, v in change.items() if k != "at"]
-                text.append(f"  {be_long(str(change.get('at', '')), lang)} " + "; ".join(parts) + "\n")
-            else:
-                text.append(f"  {one_line(change)}\n")
+        _source_changes_section(text, changes, lang)
     return text
 
 

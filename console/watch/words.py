@@ -75,6 +75,7 @@ TH.update(
         "trend.caption": "{area}: {n} ครั้งที่ตรวจ · ล่าสุด {when}: A {a}% · B–E {be}% · W {w}%",
         "trend.empty": "{area}: ยังไม่มีผลการตรวจครบทั้งชุดที่บันทึกไว้ (กด s เพื่อเริ่มตรวจ)",
         "trend.all": "ทั้งหมด",
+        "trend.back": "[esc กลับ]",
         "key.pane_trends": "แนวโน้ม",
     }
 )
@@ -87,6 +88,7 @@ EN.update(
         "trend.caption": "{area}: {n} scans · latest {when}: A {a}% · B–E {be}% · W {w}%",
         "trend.empty": "{area}: no full scan recorded yet (press s to scan)",
         "trend.all": "whole store",
+        "trend.back": "[esc back]",
         "key.pane_trends": "Trends",
     }
 )

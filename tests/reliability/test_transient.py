@@ -258,8 +258,6 @@ async def test_pause_starts_no_lookup_or_session_until_resumed() -> None:
         cfg = replace(cfg, canary=replace(cfg.canary, resolve="", connect=""))  # only the agencies query DNS
         scanner = Scanner(cfg)
         events: list[ev.Event] = []
-        counts: dict[str, int] = {}
-
         def sink(event: ev.Event) -> None:
             events.append(event)
             if isinstance(event, ev.ScanStarted):
@@ -267,13 +265,12 @@ async def test_pause_starts_no_lookup_or_session_until_resumed() -> None:
 
         run = asyncio.ensure_future(scanner.run(world.agencies, sink))
 
-        async def parked() -> None:  # every agency's lookup is waiting for the operator to resume
-            while len(getattr(scanner._running, "_waiters", ())) < 20 and not run.done():
-                await asyncio.sleep(0.01)
-
-        await asyncio.wait_for(parked(), 10)
-        counts["dns"] = sim.dns.queries
-        assert sim.dns.queries == counts["dns"] == 0
+        # Let every agency's task run as far as it can: a lookup sent now would reach the simulated DNS
+        # server (same loop, loopback) within a few turns; a paused scan sends none.
+        for _ in range(500):
+            await asyncio.sleep(0)
+        assert not run.done()
+        assert sim.dns.queries == 0
         assert sim.smtp.received == []  # no SMTP command reached any host
         assert not any(isinstance(e, ev.AgencyChecked) for e in events)
         scanner.resume()

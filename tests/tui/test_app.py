@@ -236,7 +236,7 @@ async def test_other_operators_changes_are_picked_up(make_app: Callable[..., Sar
         await select(pilot, app, "tak-12")
         other = Store(store.path)
         other.add_note("tak-12", "ผู้ใช้อีกคนโทรแล้ว", "วิภา")
-        app._poll()
+        app.poll()
         await wait_until(pilot, app, lambda: "ผู้ใช้อีกคนโทรแล้ว" in str(app.query_one("#detail-body").render()))
         assert table(app).current_key() == "tak-12"
 
@@ -302,6 +302,7 @@ async def test_command_palette_runs_an_action(make_app: Callable[..., SarabanApp
             await pilot.pause(0.02)
             if "English (l)" in screen_text(app):
                 break
+        assert "English (l)" in screen_text(app)  # the hit is on screen: Enter runs it, not something else
         await pilot.press("enter")
         await settle(pilot, app)
         assert app.lang == "en"

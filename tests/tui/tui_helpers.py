@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
 from textual import events
 from textual.keys import _character_to_key
 from textual.pilot import Pilot
+from textual.worker import WorkerCancelled
 
 from console.tui.app import SarabanApp
 from console.tui.widgets import AgencyTable
@@ -26,7 +28,8 @@ async def settle(pilot: Pilot[Any], app: SarabanApp) -> None:
         # a scan worker may be held at a gate on purpose: wait for everything else
         others = [w for w in app.workers if w.group != "scan"]
         if others:  # an empty list would mean "all workers"
-            await app.workers.wait_for_complete(others)
+            with contextlib.suppress(WorkerCancelled):  # a newer one took its place (the detail pane's)
+                await app.workers.wait_for_complete(others)
         await pilot.pause()
     app.flush_pending()
     await pilot.pause()

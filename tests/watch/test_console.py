@@ -87,14 +87,14 @@ async def test_trend_follows_the_province_filter(tmp_path: Path) -> None:
         await pilot.press("5")
         await settle(pilot)
         caption = str(app.screen.query_one("#trend-caption", Static).render())
-        assert caption.startswith("น่าน: 5 ครั้งที่ตรวจ · ล่าสุด 24/10/2568: A 80.0% · B–E 20.0% · W 0.0%")
+        assert caption.startswith("[esc กลับ]  น่าน: 5 ครั้งที่ตรวจ · ล่าสุด 24/10/2568: A 80.0% · B–E 20.0% · W 0.0%")
         await pilot.press("escape")
         await settle(pilot)
         app.set_scope(Scope())
         await pilot.press("5")
         await settle(pilot)
         caption = str(app.screen.query_one("#trend-caption", Static).render())
-        assert caption.startswith("ทั้งหมด: 5 ครั้งที่ตรวจ")  # 164 A of 200 checked
+        assert caption.startswith("[esc กลับ]  ทั้งหมด: 5 ครั้งที่ตรวจ")  # 164 A of 200 checked
         assert "A 82.0%" in caption
 
 

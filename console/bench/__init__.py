@@ -57,36 +57,22 @@ import asyncio
 import contextlib
 import dataclasses
 import json
-import math
 import os
-import resource
-import statistics
 import sys
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from checks import events as ev
-from checks.address import read_address
 from checks.config import EngineConfig, PolitenessConfig
 from checks.model import Agency, Verdict
 from checks.scheduler import Scanner
-from checks.sim.world import (
-    DNS_A_ONLY,
-    DNS_MX,
-    DNS_NO_ANSWER,
-    DNS_SERVFAIL,
-    HOST_GREETING_421,
-    HOST_NORMAL,
-    HOST_REFUSE,
-    MAILBOX_OK,
-    HostSpec,
-    World,
-)
+from checks.sim.world import World
+from console.bench.bounds import Bound, HostLoad, host_loads, lower_bound
+from console.bench.measure import LAUNCHED_ENV, TUI_TIMEOUT_S, _peak_rss_mb, _r
 from console.bench_store import KEYS as STORE_SCALE_KEYS
 from console.bench_store import table_rows as store_scale_rows
 from console.config import AppConfig
@@ -100,9 +86,6 @@ SIM_START_TIMEOUT_S = 60.0
 SAMPLE_EVERY_S = 0.5  # the busiest host's progress is sampled this often (for extrapolation)
 PROGRESS_EVERY_S = 10.0  # a progress line on stderr this often
 STORE_HISTORY = 10  # history entries per agency for the correction figure
-TUI_TIMEOUT_S = 180.0
-LAUNCHED_ENV = "SARABAN_BENCH_LAUNCHED"  # epoch seconds at which the bench launched the console probe
-FILTER_KEYSTROKES = 7  # timed keystrokes in the search box (median reported)
 TUI_LARGE = 20_000  # the console is measured again on a store grown to this many agencies
 # The console's targets (issue 12): (first screen from launch, filter keystroke, memory) per store size
 TUI_TARGETS = {"": (0.8, 0.05, 250.0), "_20k": (1.2, 0.08, None)}
@@ -164,172 +147,6 @@ KEYS: tuple[str, ...] = (
     "notes",
 )
 
-
-# ---------------------------------------------------------------------------------------------
-# The lower bound
-# ---------------------------------------------------------------------------------------------
-@dataclass(slots=True)
-class HostLoad:
-    """The RCPT work one mail host must answer in a scan, and what each of its sessions costs."""
-
-    ip: str
-    name: str
-    delay: float  # seconds per reply
-    base_replies: int  # banner, EHLO, [STARTTLS, EHLO], MAIL, QUIT
-    pipelining: bool
-    rcpt: int = 0
-    rejected: int = 0
-
-
-@dataclass(slots=True)
-class Bound:
-    """The lower bound of a scan, and which host (or chain) sets it."""
-
-    seconds: float
-    host: str  # "name (ip)", "retry chain" or "all hosts"
-    busiest_ip: str | None
-    busiest_rcpt: int
-    per_host: dict[str, float] = field(default_factory=dict)
-
-
-def host_loads(world: World, agencies: Sequence[Agency], engine: EngineConfig, delay: float,
-               ) -> tuple[dict[str, HostLoad], float]:
-    """RCPT per mail host for a scan of `agencies`, and the longest retry chain (seconds)."""
-    smtp = engine.smtp
-    domains = {k.lower().rstrip("."): v for k, v in world.domains.items()}
-    hosts = {k.lower().rstrip("."): v for k, v in world.hosts.items()}
-    by_ip = world.host_by_ip()
-    addresses: dict[str, None] = {}
-    for agency in agencies:
-        if agency.upgraded:
-            continue
-        reading = read_address(agency.declared)
-        if reading.ok and reading.ascii_address:
-            addresses[reading.ascii_address] = None
-        if reading.suggestion:
-            fix = read_address(reading.suggestion).ascii_address
-            if fix:
-                addresses[fix] = None
-
-    loads: dict[str, HostLoad] = {}
-    chain = 0.0
-    retry_chain = smtp.retries * smtp.retry_delay
-    catch_all_done: set[str] = set()
-
-    def first_host(domain: str) -> tuple[bool, HostSpec | None]:
-        """(DNS answers OK, the first MX that accepts connections)."""
-        spec = domains.get(domain.lower().rstrip("."))
-        if spec is None:
-            return False, None
-        if spec.mode == DNS_MX and spec.mx:
-            for _pref, name in sorted(spec.mx, key=lambda p: p[0]):
-                host = hosts.get(name.lower().rstrip("."))
-                if host is not None and host.behaviour != HOST_REFUSE:
-                    return True, host
-            return True, None
-        if spec.mode == DNS_A_ONLY and spec.a:
-            host = by_ip.get(spec.a[0])
-            return True, host if host is not None and host.behaviour != HOST_REFUSE else None
-        return False, None
-
-    def load_of(host: HostSpec) -> HostLoad:
-        load = loads.get(host.ip)
-        if load is None:
-            tls = host.starttls and smtp.starttls
-            load = loads[host.ip] = HostLoad(
-                ip=host.ip,
-                name=host.name,
-                delay=host.reply_delay if host.reply_delay is not None else delay,
-                base_replies=6 if tls else 4,
-                pipelining=host.pipelining and smtp.pipelining,
-            )
-        return load
-
-    for address in addresses:
-        domain = address.rpartition("@")[2]
-        spec = domains.get(domain.lower().rstrip("."))
-        if spec is not None and spec.mode in (DNS_SERVFAIL, DNS_NO_ANSWER):
-            chain = max(chain, retry_chain)
-            continue
-        dns_ok, host = first_host(domain)
-        if host is None:
-            continue
-        if host.behaviour == HOST_GREETING_421:
-            chain = max(chain, retry_chain)
-            continue
-        if host.behaviour != HOST_NORMAL or host.reject_prober:
-            continue
-        load = load_of(host)
-        load.rcpt += 1
-        if host.greylist_seconds > 0:
-            load.rejected += 1
-            needed = min(smtp.retries, math.ceil(host.greylist_seconds / max(smtp.retry_delay, 1e-9)))
-            chain = max(chain, needed * smtp.retry_delay)
-        else:
-            state = host.mailboxes.get(address.lower())
-            if not (state == MAILBOX_OK or (state is None and host.catch_all)):
-                load.rejected += 1
-        if smtp.catch_all_check and dns_ok and domain not in catch_all_done:
-            catch_all_done.add(domain)
-            load.rcpt += 1
-            if not host.catch_all or host.greylist_seconds > 0:
-                load.rejected += 1
-    return loads, chain
-
-
-def _host_seconds(load: HostLoad, limits: PolitenessConfig, delay_model: str) -> tuple[float, float]:
-    """(lower bound for this host excluding DNS, reply-seconds of all its sessions)."""
-    n, d, base = load.rcpt, load.delay, load.base_replies
-    per_session = max(1, limits.rcpt_per_session)
-    per_rejections = limits.rejections_per_session
-    concurrent = max(1, limits.max_sessions_per_host)
-    per_minute = max(1, limits.sessions_per_minute)
-    sessions = max(1, math.ceil(n / per_session))
-    if per_rejections > 0:
-        sessions = max(sessions, math.ceil(load.rejected / per_rejections))
-
-    def rcpt_replies(rcpt: int, sess: int) -> int:
-        if delay_model == "per_flight" and load.pipelining:
-            chunk = per_rejections if per_rejections > 0 else per_session
-            return max(sess, math.ceil(rcpt / max(1, chunk)))
-        return rcpt
-
-    replies = sessions * base + rcpt_replies(n, sessions)
-    work = max(replies * d / concurrent, (base + math.ceil(rcpt_replies(n, sessions) / sessions)) * d)
-    windows = (sessions - 1) // per_minute
-    rem_s = sessions - windows * per_minute
-    rem_n = max(rem_s, n - windows * per_minute * per_session)
-    window = windows * 60.0 + (rem_s * base + rcpt_replies(rem_n, rem_s)) * d / concurrent
-    return max(work, window), replies * d
-
-
-def lower_bound(world: World, agencies: Sequence[Agency], engine: EngineConfig, delay: float,
-                delay_model: str = "per_reply") -> Bound:
-    """The least time a scan can take under `engine`'s politeness limits (see the module docstring)."""
-    loads, chain = host_loads(world, agencies, engine, delay)
-    limits = engine.politeness
-    dns = 2 * delay
-    per_host: dict[str, float] = {}
-    total_reply_seconds = 0.0
-    for ip, load in loads.items():
-        seconds, reply_seconds = _host_seconds(load, limits, delay_model)
-        per_host[ip] = seconds + dns
-        total_reply_seconds += reply_seconds
-    everything = total_reply_seconds / max(1, limits.max_concurrent_sessions) + dns
-    busiest = max(per_host, key=lambda ip: per_host[ip], default=None)
-    best = per_host[busiest] if busiest is not None else 0.0
-    label = f"{loads[busiest].name} ({busiest})" if busiest is not None else "none"
-    if everything > best:
-        best, label = everything, "all hosts (max_concurrent_sessions)"
-    if chain > best:
-        best, label = chain, "retry chain (retries x retry_delay)"
-    return Bound(
-        seconds=best,
-        host=label,
-        busiest_ip=busiest,
-        busiest_rcpt=loads[busiest].rcpt if busiest is not None else 0,
-        per_host=per_host,
-    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -542,27 +359,13 @@ def extrapolate(run: Run, needed: int) -> float | None:
     return t_end + max(0, needed - done_end) / rate
 
 
-def _rss_now_mb() -> float | None:
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024.0
-    except OSError:
-        return None
-    return None
 
 
-def _peak_rss_mb() -> float:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024.0 * 1024.0) if sys.platform == "darwin" else peak / 1024.0
 
 
 # ---------------------------------------------------------------------------------------------
 # The parts
 # ---------------------------------------------------------------------------------------------
-def _r(value: float | None, digits: int = 3) -> float | None:
-    return None if value is None else round(value, digits)
 
 
 def _ratio(a: float | None, b: float | None) -> float | None:
@@ -744,34 +547,28 @@ class _Bench:
         per_address = dataclasses.replace(cfg, politeness=dataclasses.replace(cfg.politeness, rcpt_per_session=1))
         pa_bound = lower_bound(self.world, self.agencies, per_address, self.delay, model)
         out["per_address_lower_bound_s"] = _r(pa_bound.seconds)
-        self.progress(f"  one address per session (budget {self.budget:g} s)...")
-        run = await timed_scan(sim, self.agencies, per_address, "per-address", budget=self.budget,
-                               watch_ip=pa_bound.busiest_ip, progress=self.progress)
-        self.violations += run.violations
-        if run.capped:
-            out["per_address_scan_s"] = _r(self._extrapolated(run, pa_bound, "per_address_scan_s"))
-            out["per_address_extrapolated"] = True
-        else:
-            out["per_address_scan_s"] = _r(run.elapsed)
-            out["per_address_extrapolated"] = False
+        await self._baseline(sim, per_address, "per_address", "one address per session", pa_bound.busiest_ip,
+                             lambda: pa_bound)
         out["per_address_speedup"] = _ratio(out["per_address_scan_s"], out["scan_s"])
-
         unpipelined = dataclasses.replace(cfg, smtp=dataclasses.replace(cfg.smtp, pipelining=False))
-        self.progress(f"  without pipelining (budget {self.budget:g} s)...")
-        run = await timed_scan(sim, self.agencies, unpipelined, "unpipelined", budget=self.budget,
-                               watch_ip=bound.busiest_ip, progress=self.progress)
-        self.violations += run.violations
-        if run.capped:
-            unpipelined_bound = lower_bound(self.world, self.agencies, unpipelined, self.delay, model)
-            out["unpipelined_scan_s"] = _r(self._extrapolated(run, unpipelined_bound, "unpipelined_scan_s"))
-            out["unpipelined_extrapolated"] = True
-        else:
-            out["unpipelined_scan_s"] = _r(run.elapsed)
-            out["unpipelined_extrapolated"] = False
+        await self._baseline(sim, unpipelined, "unpipelined", "without pipelining", bound.busiest_ip,
+                             lambda: lower_bound(self.world, self.agencies, unpipelined, self.delay, model))
         out["pipelining_speedup"] = _ratio(out["unpipelined_scan_s"], out["scan_s"])
         if model == "per_reply":
             self.note("pipelining_speedup", "the simulator sleeps the delay before every reply, one command "
                       "after another, so pipelining cannot save delay here (only client round trips)")
+
+    async def _baseline(
+        self, sim: SimProcess, cfg: EngineConfig, key: str, what: str, watch_ip: str | None, bound: Callable[[], Bound]
+    ) -> None:
+        """One slow baseline run within the budget; `<key>_scan_s`, extrapolated when the budget ran out."""
+        self.progress(f"  {what} (budget {self.budget:g} s)...")
+        label = key.replace("_", "-")
+        run = await timed_scan(sim, self.agencies, cfg, label, budget=self.budget, watch_ip=watch_ip, progress=self.progress)
+        self.violations += run.violations
+        seconds = self._extrapolated(run, bound(), f"{key}_scan_s") if run.capped else run.elapsed
+        self.out[f"{key}_scan_s"] = _r(seconds)
+        self.out[f"{key}_extrapolated"] = run.capped
 
     def _extrapolated(self, run: Run, bound: Bound, key: str) -> float:
         """The extrapolation, but never below the run's own lower bound (a short budget sees only bursts)."""
@@ -842,7 +639,7 @@ class _Bench:
         env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         env[LAUNCHED_ENV] = repr(time.time())  # the probe's first screen counts from here: start-up included
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "console.bench", "tui-probe", str(path), self.config.language,
+            sys.executable, "-m", "console.bench.console_probe", "tui-probe", str(path), self.config.language,
             *([str(self.config.source)] if self.config.source else []),
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
         )
@@ -928,121 +725,6 @@ def build_scanned_store(path: Path, agencies: Sequence[Agency], verdicts: Sequen
         store.save_verdicts([dataclasses.replace(v, checked_at=stamp) for v in verdicts])
 
 
-async def _measure_tui(store_path: Path, language: str, config_path: str | None) -> dict[str, Any]:
-    """The console on a store: time to a full agency table, time for a filter keystroke, and RSS."""
-    from console.config import load_config
-    from console.store import Store
-    from console.tui.factory import make_app
-    from console.tui.widgets import AgencyTable
-
-    result: dict[str, Any] = {"tui_first_screen_s": None, "tui_filter_s": None, "tui_rss_mb": None, "notes": {}}
-    # What the operator waits for is launch -> table on screen: Python's start-up, the imports and
-    # opening the store count. The parent passes its clock at launch; run by hand, this process's start.
-    launched = _launched_at()
-    config = dataclasses.replace(load_config(config_path), store_path=store_path, language=language)
-    store = Store(store_path)
-    t_app = time.perf_counter()
-    app = make_app(config, store)
-    async with app.run_test(size=(120, 40)) as pilot:
-        table: AgencyTable | None = None
-        rows_wanted = 0
-
-        def full() -> bool:
-            # loaded: every record is in; the table then holds every one of them (no filter at start)
-            return table is not None and app.loaded and 0 < len(app.records) == table.row_count
-
-        while time.perf_counter() - t_app < TUI_TIMEOUT_S and not full():
-            with contextlib.suppress(Exception):
-                table = app.screen.query_one("#agencies", AgencyTable)
-            await asyncio.sleep(0.005)
-        if table is None or not full():
-            result["notes"]["tui_first_screen_s"] = f"the agency table was not filled in {TUI_TIMEOUT_S:g} s"
-            return result
-        rows_wanted = table.row_count
-        painted: asyncio.Future[float] = asyncio.get_running_loop().create_future()
-        app.call_after_refresh(lambda: painted.done() or painted.set_result(time.time()))
-        on_screen = await asyncio.wait_for(painted, 30.0)
-        in_app = time.perf_counter() - t_app
-        result["tui_first_screen_s"] = _r(on_screen - launched)
-        result["notes"]["tui_first_screen_s"] = (
-            f"launch -> {rows_wanted} rows painted; of it, app start -> painted {in_app:.3f} s; "
-            f"CPU used by then {time.process_time():.2f} s, load average {os.getloadavg()[0]:.1f}"
-        )
-        char = _filter_char([app.records[k].agency for k in app.order])
-        rss = _rss_now_mb()
-        result["tui_rss_mb"] = round(rss, 1) if rss is not None else None
-        await pilot.press("slash")  # open the search box first: the figure is the keystroke, not the box
-        await pilot.pause(0.3)
-        # Typing narrows the table, backspace widens it back to every agency: both are keystrokes an
-        # operator waits for. The figure is the median of FILTER_KEYSTROKES; the note lists them all.
-        times: list[float] = []
-        narrowed = rows_wanted
-        for n in range(FILTER_KEYSTROKES):
-            key = char if n % 2 == 0 else "backspace"
-            took = await _time_keystroke(app, pilot, table, key)
-            if took is None:
-                result["notes"]["tui_filter_s"] = f"pressing {key!r} did not change the row count"
-                return result
-            times.append(took)
-            narrowed = min(narrowed, table.row_count)
-            await pilot.pause(0.3)  # slower than the search throttle: every keystroke updates the table
-        result["tui_filter_s"] = _r(statistics.median(times))
-        result["notes"]["tui_filter_s"] = (
-            f"median of {len(times)} keystrokes in the open search box ({char!r} then backspace: "
-            f"{rows_wanted} <-> {narrowed} rows), key typed -> new rows painted; each: "
-            + ", ".join(f"{t:.3f}" for t in times)
-        )
-    return result
-
-
-def _launched_at() -> float:
-    """Epoch seconds when this process was launched: the parent's word for it, else the kernel's."""
-    given = os.environ.get(LAUNCHED_ENV)
-    if given:
-        with contextlib.suppress(ValueError):
-            return float(given)
-    try:  # /proc/self/stat field 22: start time in clock ticks after boot; /proc/uptime: now, after boot
-        started = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19]) / os.sysconf("SC_CLK_TCK")
-        uptime = float(Path("/proc/uptime").read_text().split()[0])
-        return time.time() - max(uptime - started, 0.0)
-    except (OSError, ValueError, IndexError):
-        return time.time()
-
-
-async def _time_keystroke(app: Any, pilot: Any, table: Any, key: str) -> float | None:
-    """Seconds from pressing `key` to the screen refresh that shows the changed table (None: no change).
-
-    Pilot.press returns only once the whole process has been idle for a while, so the key is pressed
-    in a task and the table watched beside it; the end is the app's next refresh after the change.
-    """
-    before = table.row_count
-    t0 = time.perf_counter()
-    press = asyncio.create_task(pilot.press(key))
-    while table.row_count == before and time.perf_counter() - t0 < 60.0:
-        await asyncio.sleep(0.002)
-    took = None
-    if table.row_count != before:
-        painted: asyncio.Future[float] = asyncio.get_running_loop().create_future()
-        app.call_after_refresh(lambda: painted.done() or painted.set_result(time.perf_counter()))
-        took = await asyncio.wait_for(painted, 30.0) - t0
-    await press
-    return took
-
-
-def _filter_char(agencies: Sequence[Agency]) -> str:
-    """A Thai letter found in some names but not most, so one keystroke visibly narrows the table."""
-    if not agencies:
-        return "ก"
-    counts: Counter[str] = Counter()
-    for a in agencies:
-        counts.update({ch for ch in a.name if "\u0e01" <= ch <= "\u0e2e"})
-    target = 0.25 * len(agencies)
-    return min(counts, key=lambda ch: abs(counts[ch] - target), default="ก")
-
-
-# ---------------------------------------------------------------------------------------------
-# Output
-# ---------------------------------------------------------------------------------------------
 def _fmt(value: Any, unit: str = "") -> str:
     if value is None:
         return "—"
@@ -1137,20 +819,6 @@ def run_bench(args: argparse.Namespace, config: AppConfig) -> int:
     else:
         print(format_table(out))
     return 0
-
-
-def _probe_main(argv: Sequence[str]) -> int:
-    """`python -m console.bench tui-probe STORE LANG [CONFIG]`: one JSON line with the console's figures."""
-    if len(argv) not in (3, 4) or argv[0] != "tui-probe":
-        print("usage: python -m console.bench tui-probe STORE LANG [CONFIG]", file=sys.stderr)
-        return 2
-    result = asyncio.run(_measure_tui(Path(argv[1]), argv[2], argv[3] if len(argv) == 4 else None))
-    print(json.dumps(result, ensure_ascii=True))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(_probe_main(sys.argv[1:]))
 
 
 __all__ = ["BASELINE_BUDGET_S", "KEYS", "Bound", "HostLoad", "SimProcess", "host_loads", "lower_bound", "run_bench"]

@@ -1,0 +1,86 @@
+"""The groups pane: counts and shares per bucket and group for the scope, the change since the
+previous scan; choosing a line filters the table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.message import Message
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from console.i18n import tr
+from console.rules import Record
+from console.tui.state import ConsoleState, group_line_key
+from console.tui.text import be_long
+from console.tui.view import GroupLine, group_line_text, group_lines, snapshot_counts
+
+
+def groups_view(
+    state: ConsoleState, lang: str, in_scope: list[Record] | None = None
+) -> tuple[list[GroupLine], str, str]:
+    """The pane's lines, its footer (what the change is measured from) and the line to mark."""
+    counts = state.group_counts(in_scope)
+    previous_snapshot = state.previous_snapshot(counts)
+    previous = snapshot_counts(previous_snapshot, state.scope.without_group()) if previous_snapshot else None
+    lines = group_lines(counts, previous, state.ruleset, lang)
+    if previous_snapshot:
+        footer = tr("groups.since", lang, at=be_long(str(previous_snapshot.get("at", "")), lang))
+    else:
+        footer = tr("groups.no_snapshot", lang)
+    return lines, footer, group_line_key(state.scope)
+
+
+class GroupsPane(OptionList):
+    """Counts and shares per group and bucket for the scope; selecting a line filters the table."""
+
+    class Chosen(Message):
+        def __init__(self, key: str) -> None:
+            super().__init__()
+            self.key = key
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(markup=False, **kwargs)  # type: ignore[arg-type]
+        self._keys: list[str] = []
+        self._shown: tuple[Sequence[GroupLine], str, str | None] | None = None
+        self._shown_bar_width = 0
+
+    def on_resize(self) -> None:
+        """Bars fit the pane's width, which is only known once it is on screen."""
+        if self._shown is not None and self._bar_width() != self._shown_bar_width:
+            self.show(*self._shown)
+
+    def _bar_width(self) -> int:
+        return 8 if self.size.width < 60 else 16
+
+    def show(self, lines: Sequence[GroupLine], footer: str, selected: str | None) -> None:
+        self._shown = (lines, footer, selected)
+        self._shown_bar_width = self._bar_width()
+        highlighted = self.highlighted
+        current = (
+            self._keys[highlighted] if highlighted is not None and highlighted < len(self._keys) else None
+        )
+        options: list[Option] = []
+        self._keys = []
+        for line in lines:
+            text = group_line_text(line, self._shown_bar_width)
+            if selected is not None and line.key == selected:
+                text.stylize("reverse", 0, 1)
+                text = Text("▶", style="bold", end="") + text
+            else:
+                text = Text(" ", end="") + text
+            options.append(Option(text, id=line.key))
+            self._keys.append(line.key)
+        self.border_subtitle = Text(footer, style="dim", end="")  # in the border: one more line for groups
+        self.clear_options()
+        self.add_options(options)
+        if current in self._keys:
+            self.highlighted = self._keys.index(current)
+        elif self._keys:
+            self.highlighted = 0
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id:
+            self.post_message(self.Chosen(event.option.id))

@@ -1,0 +1,100 @@
+"""The console's state without a screen: rows in scope, sort, marks, what stays on screen, scan progress."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from test_rules import RULESET, agency, record, verdict
+
+from checks import events as ev
+from console.rules import UNCHECKED, Scope
+from console.tui.state import ConsoleState, ScanProgress, group_line_key, scope_for_group_line
+
+NOW = datetime(2025, 10, 8, 15, 0, tzinfo=timezone(timedelta(hours=7)))
+
+
+def state_with(*groups: str | None) -> ConsoleState:
+    state = ConsoleState(RULESET)
+    state.apply_records([record(agency(f"t-{i + 1}"), g) for i, g in enumerate(groups)])
+    return state
+
+
+def test_rows_follow_scope_and_sort() -> None:
+    state = state_with("B1", "A1", "D3", None)
+    assert state.visible_ids() == ["t-1", "t-2", "t-3", "t-4"]
+    state.scope = Scope(bucket="BE")
+    assert state.visible_ids() == ["t-1", "t-3"]
+    assert [r.agency.id for r in state.in_scope()] == ["t-1", "t-2", "t-3", "t-4"]  # the groups pane counts all
+    state.sort_column, state.sort_reverse = "seq", True
+    assert state.visible_ids() == ["t-3", "t-1"]
+    assert state.next_sort() == ("name", False)
+    assert state.header_sort("seq") == ("seq", False) and state.header_sort("flags") is None
+
+
+def test_an_agency_acted_on_stays_until_the_view_changes() -> None:
+    state = state_with("B1", "A1")
+    state.scope = Scope(followup_only=True)
+    state.keep_on_screen("t-1")
+    state.apply_verdict("t-1", verdict(agency("t-1"), "A1"))
+    assert state.visible_ids() == ["t-1"]  # fixed, and still seen
+    state.scope = Scope()
+    state.visible_ids()
+    state.scope = Scope(followup_only=True)
+    assert state.visible_ids() == []
+
+
+def test_reload_keeps_a_streamed_verdict_newer_than_the_store() -> None:
+    state = state_with("B1")
+    state.apply_verdict("t-1", verdict(agency("t-1"), "A1", at="2025-12-01T00:00:00+07:00"))
+    state.take_pending()
+    state.apply_records([record(agency("t-1"), "B1")])  # the runner has not saved its batch yet
+    assert state.records["t-1"].verdict is not None and state.records["t-1"].verdict.group == "A1"
+    assert state.take_pending() == set()  # nothing to redraw
+
+
+def test_marks_decide_the_targets() -> None:
+    state = state_with("B1", "D3", "C")
+    state.order = state.visible_ids()
+    assert state.targets("t-2") == ["t-2"]
+    assert state.toggle_mark("t-3") and state.toggle_mark("t-1")
+    assert state.targets("t-2") == ["t-1", "t-3"]  # table order
+    assert not state.toggle_mark("t-1")
+    assert state.followup_items() == [state.records[k] for k in ("t-1", "t-2", "t-3")]
+
+
+def test_group_lines_and_scopes_round_trip() -> None:
+    for key in ("all", "unchecked", "bucket:BE", "group:B3"):
+        assert group_line_key(scope_for_group_line(Scope(province="ตาก"), key)) == key
+    assert scope_for_group_line(Scope(group="B1"), "bucket:A") == Scope(bucket="A")
+    assert scope_for_group_line(Scope(), "unchecked").bucket == UNCHECKED
+
+
+def test_previous_snapshot_skips_the_one_that_is_shown_now() -> None:
+    state = state_with("B1", "A1")
+    older = {"at": "2025-09-01", "counts": {"ตาก": {"B1": 2}}}
+    latest = {"at": "2025-10-01", "counts": {"ตาก": {"B1": 1, "A1": 1}}}
+    state.snapshots = [older, latest]
+    assert state.previous_snapshot(state.group_counts()) is older
+    state.snapshots = [latest, older]
+    assert state.previous_snapshot(state.group_counts()) is older
+
+
+def test_scan_progress_follows_the_runner() -> None:
+    progress = ScanProgress()
+    progress.begin(3, NOW)
+    assert progress.active and progress.state == "loading"
+    progress.apply(ev.ScanStarted(3, "x"), NOW)
+    a = agency("t-1")
+    progress.apply(ev.RetryScheduled(a.declared, "mx", 1, 5.0, "421"), NOW)
+    assert progress.retries == {a.declared: 1}
+    progress.apply(ev.AgencyChecked(a, verdict(a, "B1"), 1, 3), NOW + timedelta(seconds=2))
+    assert progress.retries == {} and progress.tallies["B1"] == 1
+    rate, eta = progress.rate_eta(NOW + timedelta(seconds=2))
+    assert rate == 0.5 and eta == 4.0
+    progress.apply(ev.CanaryFailed("port 25", 2), NOW)
+    assert progress.canary == ("port 25", 2)
+    progress.apply(ev.ScanPaused("canary"), NOW)
+    assert progress.toggle_pause() == "running"
+    finished = ev.ScanFinished(3, 1, {"B1": 1}, 9.0, "stopped by operator")
+    assert progress.finish(finished) and not progress.finish(finished)  # reported twice: taken once
+    assert progress.state == "stopped" and not progress.active and progress.reason == "stopped by operator"
