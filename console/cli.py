@@ -833,17 +833,39 @@ def cmd_bench(args: argparse.Namespace, config: AppConfig) -> int:
 # ---------------------------------------------------------------------------------------------
 # argument parsing
 # ---------------------------------------------------------------------------------------------
+# argparse's help in Thai when the operator's language is Thai (--lang th, or the config's language);
+# the English text is the key, so a help without a translation stays readable.
+_HELP_TH: dict[str, str] = {'Check the Section 10 email addresses of Thai state agencies and follow up on them.': 'ตรวจอีเมลตามมาตรา ๑๐ ของหน่วยงานรัฐ แบ่งกลุ่ม และติดตามให้แก้ไข', 'the JSON store (default: the user data dir)': 'ไฟล์ข้อมูล (ค่าเริ่มต้น: โฟลเดอร์ข้อมูลของผู้ใช้)', 'config TOML (default: the user config dir, else built-in defaults)': 'ไฟล์ตั้งค่า TOML (ค่าเริ่มต้น: โฟลเดอร์ตั้งค่าของผู้ใช้ หรือค่าในตัวโปรแกรม)', 'language of operator-facing text': 'ภาษาของข้อความ (th หรือ en)', 'check agencies of a CSV/TSV/XLSX file, or of the store': 'ตรวจหน่วยงานจากไฟล์ CSV/TSV/XLSX หรือจากข้อมูลที่นำเข้าแล้ว', 'import an agency list (CSV, TSV, XLSX or URL) into the store': 'นำเข้ารายชื่อหน่วยงาน (CSV, TSV, XLSX หรือ URL)', 'record a corrected address and recheck it at once': 'บันทึกอีเมลที่แก้ไขแล้วและตรวจซ้ำทันที', 'add a note to an agency': 'เพิ่มบันทึกให้หน่วยงาน', 'export the follow-up list (or, with --all / --group, other agencies)': 'ส่งออกรายชื่อที่ต้องติดตาม (หรือ --all / --group สำหรับกลุ่มอื่น)', 'OPDC-style summary: buckets, groups, per province': 'สรุปแบบ สพร.: กลุ่มใหญ่ กลุ่มย่อย รายจังหวัด', 'open the console (the default)': 'เปิดหน้าจอหลัก (ค่าเริ่มต้น)', 'the console on the national sample world and a simulated internet': 'ทดลองใช้หน้าจอกับข้อมูลตัวอย่างทั้งประเทศและอินเทอร์เน็ตจำลอง', 'is this machine ready to probe the internet? (PTR, port 25, blocklists, SPF…)': 'เครื่องนี้พร้อมตรวจหรือยัง (PTR, พอร์ต 25, blocklist, SPF…)', 'create the store; --shared GROUP: one store for a whole Unix group': 'สร้างไฟล์ข้อมูล; --shared GROUP: ใช้ร่วมกันทั้งกลุ่มผู้ใช้', 'a consistent copy of the store while others work (open it with --store)': 'สำรองข้อมูลขณะคนอื่นทำงานอยู่ (เปิดด้วย --store)', 'two rows flagged as possible duplicates are one agency: merge them': 'สองแถวที่สงสัยว่าซ้ำเป็นหน่วยงานเดียวกัน: รวมเป็นหนึ่ง', 'two rows flagged as possible duplicates are different agencies': 'สองแถวที่สงสัยว่าซ้ำเป็นคนละหน่วยงาน', 'set the follow-up mark of several agencies in one write': 'ตั้งสถานะการติดตามของหลายหน่วยงานในครั้งเดียว', 'recheck waiting and E agencies on a schedule (headless, for systemd)': 'ตรวจซ้ำหน่วยงานที่รอแก้ไขและกลุ่ม E ตามรอบเวลา (ไม่มีหน้าจอ สำหรับ systemd)', 'the console in a browser, read-only, for supervisors': 'หน้าจอในเบราว์เซอร์ อ่านอย่างเดียว สำหรับผู้บังคับบัญชา', 'measure speed, politeness and memory on the simulated internet': 'วัดความเร็ว ความสุภาพต่อเซิร์ฟเวอร์ และหน่วยความจำ บนอินเทอร์เน็ตจำลอง', 'the XLSX sheet to read, by its name (when the workbook has several)': 'ชื่อชีตใน XLSX ที่จะอ่าน (เมื่อมีหลายชีต)'}
+_HELP_LANG = ["en"]
+
+
+def _h(text: str) -> str:
+    return _HELP_TH.get(text, text) if _HELP_LANG[0] == "th" else text
+
+
+def _help_language(argv: Sequence[str] | None) -> str:
+    """The language of --help: --lang if given, else the config's (quietly English when it cannot be read)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if "--lang" in args[:-1]:
+        return args[args.index("--lang") + 1]
+    config_path = args[args.index("--config") + 1] if "--config" in args[:-1] else None
+    try:
+        return load_config(config_path).language
+    except Exception:  # a broken config is reported when the command runs, not while printing help
+        return "en"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="saraban",
-        description="Check the Section 10 email addresses of Thai state agencies and follow up on them.",
+        description=_h("Check the Section 10 email addresses of Thai state agencies and follow up on them."),
     )
-    parser.add_argument("--store", help="the JSON store (default: the user data dir)")
-    parser.add_argument("--config", help="config TOML (default: the user config dir, else built-in defaults)")
-    parser.add_argument("--lang", choices=("th", "en"), help="language of operator-facing text")
+    parser.add_argument("--store", help=_h("the JSON store (default: the user data dir)"))
+    parser.add_argument("--config", help=_h("config TOML (default: the user config dir, else built-in defaults)"))
+    parser.add_argument("--lang", choices=("th", "en"), help=_h("language of operator-facing text"))
     sub = parser.add_subparsers(dest="command")
 
-    p = sub.add_parser("check", help="check agencies of a CSV/TSV/XLSX file, or of the store")
+    p = sub.add_parser("check", help=_h("check agencies of a CSV/TSV/XLSX file, or of the store"))
     p.add_argument("file", nargs="?", help="a list to check without a store")
     p.add_argument("--sheet")
     p.add_argument("--json", action="store_true", help="one JSON object per agency per line")
@@ -853,13 +875,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sim", choices=("catalogue", "national", "blocked"), help="check against a simulated internet")
     p.set_defaults(func=cmd_check)
 
-    p = sub.add_parser("import", help="import an agency list (CSV, TSV, XLSX or URL) into the store")
+    p = sub.add_parser("import", help=_h("import an agency list (CSV, TSV, XLSX or URL) into the store"))
     p.add_argument("source")
-    p.add_argument("--sheet", metavar="NAME", help="the XLSX sheet to read, by its name (when the workbook has several)")
+    p.add_argument("--sheet", metavar="NAME", help=_h("the XLSX sheet to read, by its name (when the workbook has several)"))
     p.add_argument("--map", action="append", metavar="COLUMN=FIELD", help="read this column header as this field when the header is not recognised, e.g. --map \"อีเมลสารบรรณ=declared\" (repeatable)")
     p.set_defaults(func=cmd_import)
 
-    p = sub.add_parser("correct", help="record a corrected address and recheck it at once")
+    p = sub.add_parser("correct", help=_h("record a corrected address and recheck it at once"))
     p.add_argument("agency")
     p.add_argument("address")
     p.add_argument("--reason", default="", help="why (optional, as in the console): e.g. 'the agency called'")
@@ -867,12 +889,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-recheck", action="store_true")
     p.set_defaults(func=cmd_correct)
 
-    p = sub.add_parser("note", help="add a note to an agency")
+    p = sub.add_parser("note", help=_h("add a note to an agency"))
     p.add_argument("agency")
     p.add_argument("text")
     p.set_defaults(func=cmd_note)
 
-    p = sub.add_parser("export", help="export the follow-up list (or, with --all / --group, other agencies)")
+    p = sub.add_parser("export", help=_h("export the follow-up list (or, with --all / --group, other agencies)"))
     _add_scope_args(p)
     p.add_argument("--all", action="store_true", help="every agency in the filters, not only those to follow up")
     p.add_argument("--format", choices=("xlsx", "csv", "json"))
@@ -882,7 +904,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace the output file if it exists")
     p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("report", help="OPDC-style summary: buckets, groups, per province")
+    p = sub.add_parser("report", help=_h("OPDC-style summary: buckets, groups, per province"))
     _add_scope_args(p)
     p.add_argument("--json", action="store_true")
     p.add_argument("--xlsx", help="also write the Section 22 summary as XLSX")
@@ -892,11 +914,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="with --since --format xlsx: the file to write")
     p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("tui", help="open the console (the default)")
+    p = sub.add_parser("tui", help=_h("open the console (the default)"))
     p.add_argument("--read-only", action="store_true", help="no corrections, notes, scans, imports, exports")
     p.set_defaults(func=cmd_tui)
 
-    p = sub.add_parser("demo", help="the console on the national sample world and a simulated internet")
+    p = sub.add_parser("demo", help=_h("the console on the national sample world and a simulated internet"))
     p.add_argument("--agencies", type=int, default=0, help="size of the sample world (default 8,286)")
     p.add_argument("--delay-ms", type=float, default=20.0, help="simulated latency per reply")
     p.add_argument("--no-tui", action="store_true", help="scan in the terminal instead of opening the console")
@@ -906,46 +928,46 @@ def build_parser() -> argparse.ArgumentParser:
 
     from checks.sim.field import SITUATIONS
 
-    p = sub.add_parser("doctor", help="is this machine ready to probe the internet? (PTR, port 25, blocklists, SPF…)")
+    p = sub.add_parser("doctor", help=_h("is this machine ready to probe the internet? (PTR, port 25, blocklists, SPF…)"))
     p.add_argument("--json", action="store_true")
     p.add_argument("--sim", choices=SITUATIONS, help="play one situation on a simulated internet")
     p.set_defaults(func=cmd_doctor)
 
-    p = sub.add_parser("init", help="create the store; --shared GROUP: one store for a whole Unix group")
+    p = sub.add_parser("init", help=_h("create the store; --shared GROUP: one store for a whole Unix group"))
     p.add_argument("--shared", metavar="GROUP", help="directory 2770 and files 0660 in GROUP, kept on every write")
     p.set_defaults(func=cmd_init)
 
-    p = sub.add_parser("backup", help="a consistent copy of the store while others work (open it with --store)")
+    p = sub.add_parser("backup", help=_h("a consistent copy of the store while others work (open it with --store)"))
     p.add_argument("dest", help="the new store path of the copy")
     p.set_defaults(func=cmd_backup)
 
-    p = sub.add_parser("same", help="two rows flagged as possible duplicates are one agency: merge them")
+    p = sub.add_parser("same", help=_h("two rows flagged as possible duplicates are one agency: merge them"))
     p.add_argument("keep", help="the agency to keep (id or ลำดับที่)")
     p.add_argument("other", help="the row merged into it")
     p.set_defaults(func=cmd_same)
 
-    p = sub.add_parser("different", help="two rows flagged as possible duplicates are different agencies")
+    p = sub.add_parser("different", help=_h("two rows flagged as possible duplicates are different agencies"))
     p.add_argument("first")
     p.add_argument("second")
     p.set_defaults(func=cmd_different)
 
-    p = sub.add_parser("followup", help="set the follow-up mark of several agencies in one write")
+    p = sub.add_parser("followup", help=_h("set the follow-up mark of several agencies in one write"))
     p.add_argument("state", help="e.g. called_waiting; '-' clears it")
     p.add_argument("agencies", nargs="+", help="ids or ลำดับที่")
     p.set_defaults(func=cmd_followup)
 
-    p = sub.add_parser("watch", help="recheck waiting and E agencies on a schedule (headless, for systemd)")
+    p = sub.add_parser("watch", help=_h("recheck waiting and E agencies on a schedule (headless, for systemd)"))
     p.add_argument("--once", action="store_true", help="one round of whoever is due now, then exit")
     p.set_defaults(func=cmd_watch)
 
-    p = sub.add_parser("serve", help="the console in a browser, read-only, for supervisors")
+    p = sub.add_parser("serve", help=_h("the console in a browser, read-only, for supervisors"))
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: use an SSH tunnel)")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--token", help="the token the URL must carry (made for you on any non-loopback address)")
     p.add_argument("--public-url", help="the address browsers use, when it differs from --host:--port")
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("bench", help="measure speed, politeness and memory on the simulated internet")
+    p = sub.add_parser("bench", help=_h("measure speed, politeness and memory on the simulated internet"))
     p.add_argument("--agencies", type=int, default=8286)
     p.add_argument("--delay-ms", type=float, default=50.0)
     p.add_argument("--json", action="store_true")
@@ -957,6 +979,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if {"-h", "--help"} & set(sys.argv[1:] if argv is None else argv):
+        _HELP_LANG[0] = _help_language(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
