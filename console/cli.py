@@ -666,14 +666,14 @@ def cmd_demo(args: argparse.Namespace, config: AppConfig) -> int:
     store_path = scratch / "store.json" if scratch is not None else Path(args.store).expanduser()
     th = config.language == "th"
     if scratch is not None and args.keep:
-        print(("ข้อมูลตัวอย่างจะเก็บไว้ที่: " if th else "demo store (kept): ") + str(store_path), flush=True)
+        print(("ข้อมูลตัวอย่างจะเก็บไว้ที่: " if th else "demo store (kept): ") + shown(store_path), flush=True)
     try:
         return _run_demo(args, config, store_path)
     finally:
         if scratch is not None and not args.keep:
             shutil.rmtree(scratch, ignore_errors=True)
         elif scratch is not None:
-            print(("ข้อมูลตัวอย่างเก็บไว้ที่: " if th else "demo store kept: ") + str(store_path))
+            print(("ข้อมูลตัวอย่างเก็บไว้ที่: " if th else "demo store kept: ") + shown(store_path))
 
 
 def _run_demo(args: argparse.Namespace, config: AppConfig, store_path: Path) -> int:
@@ -732,7 +732,7 @@ def cmd_doctor(args: argparse.Namespace, config: AppConfig) -> int:
         print(json_text(doctor.as_json(report, config.language), indent=1))
     else:
         for line in doctor.render(report, config.language):
-            print(line)
+            _out(line)
     return doctor.EXIT_DOCTOR[report.status]
 
 

@@ -67,6 +67,11 @@ def commands(store: Path, place: Path, config: Path) -> dict[str, list[str]]:
         "report": [*base, "report", "--xlsx", str(place / "report.xlsx")],
         "tui": [*base, "tui"],
         "watch": [*base, "watch", "--once"],
+        "init": [*base, "init"],
+        "backup": [*base, "backup", str(place / "copy.json")],
+        "same": [*base, "same", "1", "2"],
+        "different": [*base, "different", "1", "2"],
+        "followup": [*base, "followup", "called_waiting", "1", "2"],
         "demo": [*base, "demo", "--no-tui", "--agencies", "5", "--delay-ms", "0"],
     }
 
@@ -102,7 +107,8 @@ def test_a_damaged_store_is_a_message_for_every_command(tmp_path: Path, sim_conf
     kept = operator_file.read_bytes()
     store.write_bytes(store.read_bytes()[:100])  # cut short, as by a full disk or a copy interrupted
     cmds = commands(store, tmp_path, sim_config)
-    names = ["check", "import", "correct", "note", "export", "report", "tui", "watch", "demo"]
+    names = ["check", "import", "correct", "note", "export", "report", "tui", "watch", "demo", "init", "backup",
+             "same", "different", "followup"]  # fmt: skip
     for name, result in run_all(cmds, names).items():
         assert_clean_failure(name, result)
         assert "store.json" in result.err
@@ -134,7 +140,7 @@ def test_a_read_only_place_is_a_message_and_check_probes_nothing(tmp_path: Path,
         check = run_cli(*cmds["check"])
         assert_clean_failure("check", check)
         assert "Nothing was checked" in check.err and time.monotonic() - started < 30
-        results = run_all(cmds, ["import", "correct", "note", "export", "report"])
+        results = run_all(cmds, ["import", "correct", "note", "export", "report", "backup", "followup", "different"])
         for name, result in results.items():
             assert_clean_failure(name, result)
         assert snapshot(store_files(store)) == before
@@ -148,7 +154,7 @@ def test_a_full_disk_is_a_message_for_every_command_that_writes(tmp_path: Path, 
         before = snapshot(store_files(store))
         fill(place)
         cmds = commands(store, place, sim_config)
-        results = run_all(cmds, ["check", "import", "correct", "note", "export", "report"])
+        results = run_all(cmds, ["check", "import", "correct", "note", "export", "report", "backup", "followup"])
         for name, result in results.items():
             assert_clean_failure(name, result)
         assert "disk is full" in results["export"].err
