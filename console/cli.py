@@ -371,6 +371,7 @@ def _find_one(store: Any, key: str) -> Any:
 
 
 def cmd_import(args: argparse.Namespace, config: AppConfig) -> int:
+    from console.i18n import tr
     from console.importer import ListReadError, read_agencies
 
     mapping = {}
@@ -388,16 +389,14 @@ def cmd_import(args: argparse.Namespace, config: AppConfig) -> int:
     for header, fieldname in result.mapping.items():
         _out(f"  {header} → {fieldname}")
     for problem in result.problems:
-        _err(f"row {problem.row}: {problem.field}: {problem.message}")
+        _err(tr("msg.import_row", config.language, row=problem.row, field=problem.field, message=problem.message))
     if not result.agencies:
         raise CliError(f"{result.source}: no agency rows could be read; nothing imported")
     store = _open_store(args, config)
     report = store.merge_import(result.agencies, source=result.source, operator=config.operator)
-    _out(
-        ("นำเข้าแล้ว" if th else "Imported")
-        + f": added {len(report.added)}, changed {len(report.changed)}, unchanged {len(report.unchanged)}, "
-        f"missing {len(report.missing)}, bad rows {len(result.problems)}"
-    )
+    counts = {"added": len(report.added), "changed": len(report.changed), "unchanged": len(report.unchanged),
+              "missing": len(report.missing), "bad": len(result.problems)}
+    _out(tr("cli.imported", config.language, **counts))
     from console.runner import Runner
 
     settled = Runner(store, config).record_offline()
@@ -464,7 +463,9 @@ def cmd_note(args: argparse.Namespace, config: AppConfig) -> int:
 def _export_items(store: Any, args: argparse.Namespace, config: AppConfig) -> list[Any]:
     """The records to export. Without --group, --bucket, --followup or --all: the agencies that need
     follow-up (the phone list), said on stderr with what that leaves out."""
-    from console.rules import Ruleset, followup_exclusions, select
+    from console.followup_text import count_followup
+    from console.i18n import tr
+    from console.rules import Ruleset, select
 
     scope = scope_from_args(args)
     ruleset = Ruleset.of(config.engine)
@@ -473,18 +474,9 @@ def _export_items(store: Any, args: argparse.Namespace, config: AppConfig) -> li
     if not (args.all or scope.groups or scope.bucket or scope.followup_only):
         in_area = select(records, scope, ruleset)
         scope = replace(scope, followup_only=True)
-        _err(_followup_default_message(config, followup_exclusions(in_area, ruleset)))
+        _err(f"{tr('cli.export_followup_default', config.language)}: {count_followup(in_area, ruleset).sentence(config.language)}")
         return select(in_area, scope, ruleset)
     return select(records, scope, ruleset)
-
-
-def _followup_default_message(config: AppConfig, exclusions: Sequence[Any]) -> str:
-    from console.i18n import tr
-
-    lang = config.language
-    left_out = ", ".join(tr(f"followup.excluded.{e.reason}", lang, n=e.count) for e in exclusions)
-    message = tr("cli.export_followup_default", lang)
-    return f"{message} ({tr('followup.excludes', lang, what=left_out)})" if left_out else message
 
 
 def cmd_export(args: argparse.Namespace, config: AppConfig) -> int:
@@ -564,6 +556,7 @@ def _opdc_sentence(c: Any, th: bool) -> str:
 
 def cmd_report(args: argparse.Namespace, config: AppConfig) -> int:
     from console import report
+    from console.followup_text import count_followup
     from console.opdc import compare_with_opdc
     from console.rules import Ruleset, group_of, select
 
@@ -606,10 +599,12 @@ def cmd_report(args: argparse.Namespace, config: AppConfig) -> int:
             "areas": {a: {"total": s.total, "by_group": s.by_group, "by_bucket": s.by_bucket} for a, s in per_area.items()},
             "change_since_previous": report.diff(national.by_group, previous_counts) if previous_counts is not None else None,
             "since_opdc_round": dataclasses.asdict(since_opdc) | {"changed": since_opdc.changed} if since_opdc.compared else None,
+            "needs_followup": count_followup(records, Ruleset.of(config.engine)).count,
         }
         print(json_text(data, indent=1))
         return EXIT_OK
     _print_summary(config, groups, None)
+    _out(count_followup(records, Ruleset.of(config.engine)).sentence(config.language))  # the console's number
     if previous_counts is not None:
         change = report.diff(national.by_group, previous_counts)
         _out(("เปลี่ยนแปลงจากการตรวจครั้งก่อน: " if config.language == "th" else "change since previous scan: ")
@@ -860,8 +855,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("import", help="import an agency list (CSV, TSV, XLSX or URL) into the store")
     p.add_argument("source")
-    p.add_argument("--sheet")
-    p.add_argument("--map", action="append", metavar="COLUMN=FIELD")
+    p.add_argument("--sheet", metavar="NAME", help="the XLSX sheet to read, by its name (when the workbook has several)")
+    p.add_argument("--map", action="append", metavar="COLUMN=FIELD", help="read this column header as this field when the header is not recognised, e.g. --map \"อีเมลสารบรรณ=declared\" (repeatable)")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("correct", help="record a corrected address and recheck it at once")

@@ -49,6 +49,14 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class ConsoleSettings:
+    """[console]: how the console opens. `province`: the filter it starts with and Esc comes back to
+    (a provincial helpdesk works on its own province); empty = every agency."""
+
+    province: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class AppConfig:
     engine: EngineConfig = field(default_factory=EngineConfig)
     store_path: Path = field(default_factory=lambda: default_store_path())
@@ -59,6 +67,7 @@ class AppConfig:
     export_dir: Path = field(default_factory=Path.cwd)
     source: Path | None = None  # the file it came from
     watch: WatchConfig = field(default_factory=WatchConfig)  # [watch]: the watcher's schedule
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)  # [console]: the opening filter
 
     def rule(self, group: str) -> Rule | None:
         return next((r for r in self.engine.rules if r.group == group), None)
@@ -451,7 +460,7 @@ def parse_config(text: str, path: Path) -> AppConfig:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
     except RecursionError as exc:
         raise ConfigError(f"{path}: values nested too deeply; a saraban config nests at most a few levels") from exc
-    allowed = {"general", "dns", "smtp", "limits", "canary", "doctor", "pilot", "policy", "rules", "keys", "watch"}
+    allowed = {"general", "dns", "smtp", "limits", "canary", "doctor", "pilot", "policy", "rules", "keys", "watch", "console"}
     for key in data:
         if key not in allowed:
             raise where.error(f"unknown section (known: {', '.join(sorted(allowed))})", key)
@@ -506,7 +515,15 @@ def parse_config(text: str, path: Path) -> AppConfig:
         export_dir=Path(export_dir).expanduser() if export_dir else Path.cwd(),
         source=path,
         watch=_watch(data, where),
+        console=_console(data, where),
     )
+
+
+def _console(data: dict[str, Any], where: _Located) -> ConsoleSettings:
+    settings = _section(data, "console", ConsoleSettings, where)
+    if _has_controls(settings.province) or len(settings.province) > _MAX_OPERATOR:
+        raise where.error("must be a province name (one line of text)", "console", "province")
+    return replace(settings, province=settings.province.strip())
 
 
 def _watch(data: dict[str, Any], where: _Located) -> WatchConfig:

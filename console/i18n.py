@@ -673,3 +673,10 @@ from console.watch.words import TH as _WATCH_TH  # noqa: E402
 
 TH.update(_WATCH_TH)
 EN.update(_WATCH_EN)
+
+# issue 15 (the console's follow-up view, filter dialog, legend): strings beside their code
+from console.tui.words import EN as _TUI_EN  # noqa: E402
+from console.tui.words import TH as _TUI_TH  # noqa: E402
+
+TH.update(_TUI_TH)
+EN.update(_TUI_EN)

@@ -19,6 +19,7 @@ from typing import Protocol
 from checks.config import EngineConfig, Rule
 from checks.model import Agency, Verdict
 from console.thai import to_ascii_digits
+from console.watch.schedule import FIXED_VERIFIED  # set by the watcher after a recheck found it fixed
 
 # OPDC's three buckets: A (ready), BE (no announcement, wrong format, undeliverable), W (upgraded units).
 BUCKET_READY = "A"
@@ -220,6 +221,25 @@ def followup_exclusions(records: Iterable[Record], ruleset: Ruleset) -> list[Exc
 
 
 # ---------------------------------------------------------------------------------------------
+# Where the phoning stands: not called, called and waiting for the fix, fixed (verified by a recheck)
+# ---------------------------------------------------------------------------------------------
+
+FOLLOWUP_NONE = "none"
+FOLLOWUP_WAITING = "waiting"
+FOLLOWUP_FIXED = "fixed"
+FOLLOWUP_STATUSES: tuple[str, ...] = (FOLLOWUP_NONE, FOLLOWUP_WAITING, FOLLOWUP_FIXED)
+
+
+def followup_status(rec: Record) -> str:
+    """Where the phoning of this agency stands (one of FOLLOWUP_STATUSES); any stored state other than
+    "fixed — verified" means someone called and waits for the fix."""
+    state = rec.followup
+    if not state:
+        return FOLLOWUP_NONE
+    return FOLLOWUP_FIXED if state == FIXED_VERIFIED else FOLLOWUP_WAITING
+
+
+# ---------------------------------------------------------------------------------------------
 # "Changed since": the group changed (or an operator or the list changed the address)
 # ---------------------------------------------------------------------------------------------
 
@@ -354,6 +374,7 @@ class Scope:
     district: str | None = None
     kind: str | None = None
     followup_only: bool = False
+    followup_status: str | None = None  # one of FOLLOWUP_STATUSES: where the phoning stands
     changed_since: str | None = None  # ISO date (YYYY-MM-DD) or timestamp: the group changed since then
     groups: frozenset[str] = frozenset()  # several groups (the CLI's --group A,B); UNCHECKED for none
 
@@ -382,6 +403,9 @@ def _group_tests(scope: Scope, ruleset: Ruleset) -> list[Callable[[Record], bool
         tests.append(lambda rec: bucket_of(rec, ruleset) == wanted_bucket)
     if scope.followup_only:
         tests.append(lambda rec: needs_followup(rec, ruleset))
+    if scope.followup_status:
+        status = scope.followup_status
+        tests.append(lambda rec: followup_status(rec) == status)
     return tests
 
 

@@ -18,6 +18,7 @@ from console.rules import Record
 
 if TYPE_CHECKING:  # the scheduler (DNS, SMTP) is imported when a scan starts, not when the console opens
     from checks.scheduler import Backlog
+    from console.config import ConsoleSettings
 
 
 class ImportOutcome(Protocol):
@@ -90,3 +91,5 @@ class ConsoleConfig(Protocol):
     def keys(self) -> Mapping[str, str]: ...
     @property
     def export_dir(self) -> Path: ...
+    @property
+    def console(self) -> ConsoleSettings: ...

@@ -46,7 +46,7 @@ def test_operator_day(tmp_path: Path, sim_config: Path, capsys: pytest.CaptureFi
 
     code, out, _ = run(capsys, *base, "import", str(DATA / "tak-2568.tsv"))
     assert code == 0
-    assert "added 3" in out and "email ที่ระบุใน ม.๑๐ → declared" in out
+    assert "นำเข้าแล้ว: เพิ่ม 3 " in out and "email ที่ระบุใน ม.๑๐ → declared" in out  # the summary all in Thai
 
     code, out, _ = run(capsys, *base, "check", "--all", "--json")
     assert code == 0
@@ -119,7 +119,7 @@ def test_reimport_keeps_corrections_and_records_source_change(
     text = (DATA / "tak-2568.tsv").read_text(encoding="utf-8")
     newer.write_text(text.replace("saraban@tambonthungluang.co.th", "saraban@tambonthungluang.go.th"), encoding="utf-8")
     code, out, _ = run(capsys, *base, "import", str(newer))
-    assert code == 0 and "changed 1" in out and "unchanged 2" in out
+    assert code == 0 and "เปลี่ยน 1 " in out and "เหมือนเดิม 2 " in out
     code, _, _ = run(capsys, *base, "export", "--all", "--format", "json", "-o", str(tmp_path / "x.jsonl"))
     objects = {o["seq"]: o for o in map(json.loads, (tmp_path / "x.jsonl").read_text(encoding="utf-8").splitlines())}
     assert objects["47"]["declared"] == "saraban@tambonthungluang.go.th"

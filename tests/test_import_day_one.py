@@ -89,7 +89,7 @@ def test_import_shows_the_tak_groups_at_once(tmp_path: Path, capsys: pytest.Capt
     assert data["by_bucket"]["unchecked"] == 0
     # importing the same list again changes nothing and decides nothing twice
     code, out, _ = run(capsys, *base, "import", str(DATA / "tak-2568.tsv"))
-    assert "unchanged 3" in out and "รู้กลุ่มได้ทันที" not in out
+    assert "เหมือนเดิม 3 " in out and "รู้กลุ่มได้ทันที" not in out
 
 
 # ------------------------------------------------------------------------------------------------

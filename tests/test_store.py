@@ -428,6 +428,30 @@ def test_write_failure_is_a_store_error(tmp_path: Path, monkeypatch: pytest.Monk
     assert not list(store.path.parent.glob(".*tmp-*"))
 
 
+def test_history_running_out_of_space_says_the_verdicts_were_saved_and_keeps_it_readable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = new_store(tmp_path)
+    store.save_verdicts([make_verdict("tak-1", "D3", "2026-01-05T10:00:00+07:00")])
+    real_write = os.write
+
+    def half_then_full(fd: int, data: bytes) -> int:  # the disk fills in the middle of a history record
+        if len(data) > 1:
+            return real_write(fd, bytes(data)[: len(data) // 2])
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "write", half_then_full)
+    with pytest.raises(StoreError) as caught:
+        store.save_verdicts([make_verdict("tak-1", "B3", "2026-01-06T10:00:00+07:00")])
+    monkeypatch.undo()
+    message = str(caught.value)
+    assert "No space left on device" in message and "were saved" in message and "intact" in message
+    assert Store(store.path).record("tak-1").verdict.group == "B3"  # what the message says was saved
+    store.save_verdicts([make_verdict("tak-1", "A1", "2026-01-07T10:00:00+07:00")])
+    # the torn record was cut off: the next scan's history line is readable after it
+    assert [g for _, g in Store(store.path).group_history("tak-1")] == ["D3", "A1"]
+
+
 # ---------------------------------------------------------------------------------------------
 # Several processes
 # ---------------------------------------------------------------------------------------------

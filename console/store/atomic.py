@@ -98,14 +98,22 @@ def atomic_write(
 def append_durably(path: Path, data: bytes, *, modes: Modes = PRIVATE) -> None:
     """Append `data` to `path` (created if absent) and fsync: for files that only ever grow.
 
-    A crash may leave a partial last record; readers skip a record they cannot decode."""
+    A crash may leave a partial last record; readers skip a record they cannot decode. A failed append
+    (a full disk mid-record) is cut off again, so the file is what it was and later appends stay
+    readable (a torn record in the middle would hide every record after it)."""
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, modes.file)
     try:
-        if os.fstat(fd).st_size == 0:
-            apply_modes(fd, modes)
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
+        size = os.fstat(fd).st_size
+        try:
+            if size == 0:
+                apply_modes(fd, modes)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, size)  # shrinking needs no space
+            raise
     finally:
         os.close(fd)

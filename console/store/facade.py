@@ -46,6 +46,7 @@ from console.store.layer import (
     Txn,
     check_meta,
     check_store_file,
+    history_error,
     load_json,
     meta_of,
     permission_error,
@@ -746,8 +747,8 @@ class Store:
             history.append(self.history_dir, index, entries, keep_full=keep > 0, modes=self.modes)
         except PermissionError as exc:
             raise permission_error(self.history_dir, exc) from exc
-        except OSError as exc:
-            raise write_error(self.history_dir, exc) from exc
+        except OSError as exc:  # after the commit: the verdicts are saved, say so
+            raise history_error(self.history_dir, exc) from exc
 
     def _prune(self, index: int, keep: int) -> None:
         """Retention: the shard's full history becomes a whole new segment with the last `keep` each."""

@@ -210,6 +210,17 @@ def write_error(path: Path, exc: OSError) -> StoreError:
     )
 
 
+def history_error(path: Path, exc: OSError) -> StoreError:
+    """The message for a history append that failed after the verdicts were committed: they are saved,
+    only their history lines are not (the append was cut back, so the history file is as it was)."""
+    cls = StoreNoSpace if exc.errno in (errno.ENOSPC, errno.EDQUOT) else StoreError
+    return cls(
+        f"cannot write {path}: {exc.strerror or exc}. The new verdicts were saved and everything saved "
+        "before is intact; only their lines in the group history were not kept. Free some space (or make "
+        f"{path} writable); the next save keeps history again and nothing needs to be redone."
+    )
+
+
 class AtomicJSONStorage(Storage):
     """TinyDB storage for one transaction: reads the file by path once, writes it once at commit.
 

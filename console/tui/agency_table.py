@@ -140,6 +140,7 @@ class AgencyTable(ScrollView, can_focus=True):
         self.column_ids: tuple[str, ...] = ()
         self._candidates: tuple[str, ...] = ()
         self._labels: dict[str, str] = {}
+        self._prefer: tuple[str, ...] = ()
         self._fitted: tuple[tuple[str, int], ...] = ()
         self._keys: list[str] = []
         self._index: dict[str, int] = {}
@@ -187,15 +188,17 @@ class AgencyTable(ScrollView, can_focus=True):
         return self._fitted
 
     # -- columns ---------------------------------------------------------------------------------
-    def set_columns(self, candidates: Sequence[str], labels: dict[str, str]) -> None:
-        """Offer these columns (and their header labels); the ones that fit the width are shown."""
+    def set_columns(self, candidates: Sequence[str], labels: dict[str, str], prefer: Sequence[str] = ()) -> None:
+        """Offer these columns (and their header labels); the ones that fit the width are shown,
+        optional ones in `prefer` first (see columns.fit_columns)."""
         self._candidates = tuple(candidates)
         self._labels = dict(labels)
+        self._prefer = tuple(prefer)
         self._apply_fit(self._fit())
 
     def _fit(self) -> tuple[tuple[str, int], ...]:
         label_widths = {column: Text(label).cell_len for column, label in self._labels.items()}
-        return fit_columns(self._available_width(), self._candidates, label_widths)
+        return fit_columns(self._available_width(), self._candidates, label_widths, self._prefer)
 
     def _available_width(self) -> int:
         """Cells for the columns: the scrollbar's gutter is always reserved (see DEFAULT_CSS)."""

@@ -12,7 +12,7 @@ import asyncio
 import dataclasses
 import gc
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -20,7 +20,7 @@ from typing import Any, ClassVar, TypeVar
 
 from rich.text import Text
 from textual import on
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
@@ -33,18 +33,22 @@ from checks import events as ev
 from checks.model import Verdict
 from checks.scheduler import Backlog
 from console.corrections import other_owners, shared_address_warning
+from console.followup_text import count_followup
 from console.i18n import other_language, tr
-from console.rules import Record, Ruleset, Scope, current_address, rec_id
+from console.rules import UNCHECKED, Record, Ruleset, Scope, current_address, rec_id
 from console.seams import ConsoleConfig, ConsoleRunner, ConsoleStore, ImportOutcome
 from console.trends import trend_points
 from console.tui.agency_table import AgencyTable
 from console.tui.columns import ALL_COLUMNS
 from console.tui.commands import (
     BINDING_IDS,
+    FOOTER_IDS,
+    WIDE_FOOTER_ONLY,
     WRITE_ACTIONS,
     ActionsProvider,
     PaletteEntry,
     binding_order,
+    footer_label,
     make_bindings,
     palette_entries,
 )
@@ -107,7 +111,7 @@ class MainScreen(Screen[None]):
                 yield GroupsPane(id="groups")
                 yield DetailPane(id="detail")
         yield ProgressPane(id="progress")
-        yield Footer()
+        yield Footer(compact=True)  # at 80 columns the essential keys fit whole
 
     def on_mount(self) -> None:
         app = self.app
@@ -118,6 +122,9 @@ class MainScreen(Screen[None]):
         app = self.app
         if isinstance(app, SarabanApp):
             app.width_changed(event.size.width)
+
+
+FULL_FOOTER_FROM = 100  # columns: below this the footer keeps the keys an officer phones with, whole
 
 
 class SarabanApp(App[None]):
@@ -153,6 +160,7 @@ class SarabanApp(App[None]):
         self.operator: str = config.operator or ""
         self.ruleset = Ruleset.of(config.engine)
         self.state = ConsoleState(self.ruleset)
+        self.state.scope = self.home_scope()
         self.progress = ScanProgress()
         self._full: dict[str, Record] = {}  # agency id → full record (evidence, history) for the detail pane
         self.loaded = False
@@ -161,6 +169,9 @@ class SarabanApp(App[None]):
         self.pane = "agencies"
         self._progress_dirty = True
         self._search_timer: Timer | None = None
+        self._column_prefer: tuple[str, ...] = ()  # what the table was last offered (_set_columns)
+        self._column_labels: dict[str, str] = {}
+        self._short_footer = False  # under FULL_FOOTER_FROM columns: q and l leave the footer (help has them)
         self._search_applied_at = 0.0  # time.monotonic() of the last search applied to the table
         self._polling = False
         self._frozen = False
@@ -262,6 +273,10 @@ class SarabanApp(App[None]):
         except NoMatches:
             return  # not composed yet: on_mount calls again
         narrow, wide = width < NARROW_BELOW, width >= WIDE_FROM
+        short_footer = width < FULL_FOOTER_FROM
+        if short_footer != self._short_footer:
+            self._short_footer = short_footer
+            self._localise_bindings()
         first = not table.column_ids
         self.query_one("#topbar").screen.set_class(wide, "-xwide")  # the main screen, even under a dialog
         if narrow != self.narrow or wide != self.wide or first:
@@ -288,16 +303,33 @@ class SarabanApp(App[None]):
         for selector, narrow_display in shown.items():
             self.query_one(selector).display = narrow_display or not self.narrow
 
-    def _set_columns(self) -> None:
-        """Offer every column; the table shows the ones its width holds (the group always)."""
-        self.table.set_columns(ALL_COLUMNS, {c: tr(f"col.{c}", self.lang) for c in ALL_COLUMNS})
+    def _set_columns(self, shown: Sequence[Record] = ()) -> None:
+        """Offer every column; the table shows the ones its width holds (the group always). A search
+        whose rows span provinces puts the province first (two "อบต.ทุ่งหิน" told apart); a follow-up
+        view puts the follow-up column before the district."""
+        prefer: list[str] = []
+        if self.state.scope.search and len({r.agency.province for r in shown}) > 1:
+            prefer.append("province")
+        scope = self.state.scope
+        if scope.followup_status or scope.followup_only or (scope.search and any(r.followup for r in shown)):
+            prefer.append("followup")  # a follow-up view: its status before the district
+        labels = {c: tr(f"col.{c}", self.lang) for c in ALL_COLUMNS}
+        if tuple(prefer) != self._column_prefer or labels != self._column_labels:
+            self._column_prefer, self._column_labels = tuple(prefer), labels
+            self.table.set_columns(ALL_COLUMNS, labels, prefer)
 
     def _localise_bindings(self) -> None:
         """Binding descriptions (footer, help, palette) in the current language; keys and ids unchanged."""
         key_to_bindings = self._bindings.key_to_bindings
         for key, bindings in list(key_to_bindings.items()):
             key_to_bindings[key] = [
-                dataclasses.replace(b, description=tr(f"key.{b.id}", self.lang)) if b.id in BINDING_IDS else b
+                dataclasses.replace(
+                    b,
+                    description=footer_label(b.id, self.lang),
+                    show=FOOTER_IDS.get(b.id, False) and not (self._short_footer and b.id in WIDE_FOOTER_ONLY),
+                )
+                if b.id in BINDING_IDS
+                else b
                 for b in bindings
             ]
         self.refresh_bindings()
@@ -400,11 +432,15 @@ class SarabanApp(App[None]):
             return []
         return row_cells(rec, self.table.column_ids, self.lang, key in self.state.marked, self.ruleset)
 
-    def _rebuild_table(self) -> None:
+    def _rebuild_table(self, to_first: bool = False) -> None:
+        """Show the scope's rows; `to_first`: the cursor goes to the first row (a new search's first hit)."""
         table = self.table
         in_scope = self.state.in_scope()
-        self.state.order = [rec_id(r) for r in self.state.visible(in_scope)]
-        table.rebuild(self.state.order, self.cells_of, keep=self.state.selected_id)
+        shown = self.state.visible(in_scope)
+        self.state.order = [rec_id(r) for r in shown]
+        first_row = self.state.order[0] if to_first and self.state.order else None
+        self._set_columns(shown)
+        table.rebuild(self.state.order, self.cells_of, keep=first_row or self.state.selected_id)
         self.state.pending.clear()
         self.state.selected_id = table.current_key()
         self._refresh_groups(in_scope)
@@ -515,9 +551,11 @@ class SarabanApp(App[None]):
     # ------------------------------------------------------------------------------------------
 
     def _search_for(self, value: str) -> None:
+        """A changed search shows its first hit (not the row selected before, which was the last hit
+        of the previous search after an Esc)."""
         if value != self.state.scope.search:
             self.state.scope = dataclasses.replace(self.state.scope, search=value)
-            self._rebuild_table()
+            self._rebuild_table(to_first=bool(value))
 
     def _stop_search_timer(self) -> None:
         if self._search_timer is not None:
@@ -611,11 +649,27 @@ class SarabanApp(App[None]):
             self.action_pane("agencies")
         elif self.state.marked:
             self.action_clear_marks()
-        elif self.state.scope.active:
-            self.set_scope(Scope())
-            self.notify(tr("msg.filter_cleared", self.lang), markup=False)
+        elif self.state.scope != self.home_scope():
+            self._clear_filters()
         elif self.focused is not self.table:
             self.action_pane("agencies")
+
+    def home_scope(self) -> Scope:
+        """Where the console opens and Esc ends: the config's `[console] province` (a helpdesk works
+        on one), else everything."""
+        return Scope(province=self.config.console.province or None)
+
+    def _clear_filters(self) -> None:
+        """Esc: every filter but the province goes; Esc again (only the province left) returns to the
+        config's province; ctrl+p "clear all filters" clears everything."""
+        target = Scope(province=self.state.scope.province)
+        if self.state.scope == target:
+            target = self.home_scope()
+        self.set_scope(target)
+        if target.province:
+            self.notify(tr("msg.filter_kept_province", self.lang, province=one_line(target.province)), markup=False)
+        else:
+            self.notify(tr("msg.filter_cleared", self.lang), markup=False)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Read-only (saraban serve): the write actions are disabled and hidden, wherever they come from."""
@@ -646,8 +700,16 @@ class SarabanApp(App[None]):
             self.notify(tr("notify.watch_on", self.lang), markup=False)
         self._refresh_topbar()
 
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's own commands (Theme, Keys, Screenshot…) still answer when typed, but the palette
+        opens on ours: the officer's list is not headed by English window commands."""
+        for command in super().get_system_commands(screen):
+            yield SystemCommand(command.title, command.help, command.callback, discover=False)
+
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(self.help_rows(), self.lang))
+        legend = [(rule.group, group_label(rule, self.lang)) for rule in self.ruleset.rules]
+        legend.append((UNCHECKED, tr("groups.unchecked", self.lang)))
+        self.push_screen(HelpScreen(self.help_rows(), self.lang, legend))
 
     def help_rows(self) -> list[tuple[str, str, str]]:
         """Key, description and id of every active binding (after the config's keymap)."""
@@ -658,7 +720,8 @@ class SarabanApp(App[None]):
             if not binding.description or binding.system or not self.check_action(binding.action, ()):
                 continue
             ident = binding.id or binding.action
-            description = binding.description
+            # ours: the full description (the footer shows a shorter one)
+            description = tr(f"key.{binding.id}", self.lang) if binding.id in BINDING_IDS else binding.description
             if binding.id is None:  # Textual's own: described in the operator's language too
                 translated = tr(f"textual.{binding.action}", self.lang)
                 description = binding.description if translated == f"textual.{binding.action}" else translated
@@ -714,10 +777,12 @@ class SarabanApp(App[None]):
         key = table.current_key()
         if key is None:
             return
-        self.state.toggle_mark(key)
+        marked = self.state.toggle_mark(key)
         table.update_row(key)
-        if table.cursor_row < table.row_count - 1:
-            table.move_cursor(row=table.cursor_row + 1, animate=False)
+        # The cursor stays on the row just marked: an operator presses ↓ to go on, and `↓ space ↓ space`
+        # marks two rows in a row instead of skipping one. The mark glyph and this count are the sign.
+        message = "msg.marked" if marked else "msg.unmarked"
+        self.notify(tr(message, self.lang, n=len(self.state.marked)), markup=False, timeout=2)
         self._refresh_topbar()
 
     def action_clear_marks(self) -> None:
@@ -988,11 +1053,17 @@ class SarabanApp(App[None]):
             return
         dialog = PromptScreen(
             tr("dlg.export_title", self.lang, n=len(items)),
-            tr("dlg.export_hint", self.lang),
+            " · ".join(filter(None, (self._export_excludes(), tr("dlg.export_hint", self.lang)))),
             value=str(self.default_export_path()),
             prompt_id="export",
         )
         self.push_screen(dialog, lambda path: self.run_guarded(self._export_to_typed(path, items), "export") if path else None)
+
+    def _export_excludes(self) -> str:
+        """What the phone list leaves out of the rows on screen, in the words the groups pane and
+        `saraban export`/`report` use (console.followup_text)."""
+        shown = [r for key in self.state.order if (r := self.state.records.get(key)) is not None]
+        return count_followup(shown, self.ruleset).excludes(self.lang)
 
     async def _export_to_typed(self, typed: str, items: list[Record]) -> None:
         """The path as typed: a directory gets the default name; an existing file is overwritten only

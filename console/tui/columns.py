@@ -18,17 +18,19 @@ ALL_COLUMNS: tuple[str, ...] = (
     "province",
     "address",
     "group",
+    "followup",
     "flags",
     "checked",
 )
 REQUIRED: frozenset[str] = frozenset({"mark", "seq", "name", "address", "group"})
-OPTIONAL_BY_PRIORITY: tuple[str, ...] = ("district", "flags", "province", "checked")
+OPTIONAL_BY_PRIORITY: tuple[str, ...] = ("district", "followup", "flags", "province", "checked")
 FIXED_WIDTHS: dict[str, int] = {
     "mark": 1,
     "seq": 5,
     "district": 10,
     "province": 8,
     "group": 3,
+    "followup": 7,  # "รอแก้ไข", "✓แก้แล้ว"
     "flags": 9,  # "โทรแล้ว" and the start of what follows; the detail pane lists every flag
     "checked": 16,  # "01/12/2569 19:23"
 }
@@ -41,11 +43,16 @@ CELL_PADDING = 1  # DataTable's default, on each side of every cell
 
 
 def fit_columns(
-    width: int, candidates: Sequence[str] = ALL_COLUMNS, label_widths: Mapping[str, int] | None = None
+    width: int,
+    candidates: Sequence[str] = ALL_COLUMNS,
+    label_widths: Mapping[str, int] | None = None,
+    prefer: Sequence[str] = (),
 ) -> tuple[tuple[str, int], ...]:
     """The columns (in display order) and their content widths for a table `width` cells wide.
 
     `label_widths`: a fixed column is at least as wide as its header ("Group" is wider than "A1").
+    `prefer`: optional columns that matter most for what is on screen now (the province when the rows
+    span provinces, the follow-up when someone was called), offered before the usual order.
     """
     pad = 2 * CELL_PADDING
     fixed = {c: max(w, (label_widths or {}).get(c, 0)) for c, w in FIXED_WIDTHS.items()}
@@ -56,7 +63,8 @@ def fit_columns(
     def used() -> int:
         return sum(widths.values()) + pad * len(widths)
 
-    for column in OPTIONAL_BY_PRIORITY:
+    order = [c for c in prefer if c in OPTIONAL_BY_PRIORITY] + [c for c in OPTIONAL_BY_PRIORITY if c not in prefer]
+    for column in order:
         if column in candidates and used() + fixed[column] + pad <= width:
             widths[column] = fixed[column]
     flexible = [c for c in ("name", "address") if c in widths]

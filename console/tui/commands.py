@@ -16,35 +16,38 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from console.i18n import tr
-from console.rules import Scope
+from console.rules import FOLLOWUP_FIXED, FOLLOWUP_NONE, FOLLOWUP_WAITING, Scope
 from console.tui.state import ConsoleState
 from console.tui.text import one_line
 from console.tui.view import group_label
 
 # (key, action, binding id, shown in the footer). Descriptions come from i18n ("key.<id>").
+# (key, action, binding id, shown in the footer). Descriptions come from i18n ("key.<id>"; the footer's
+# shorter "keyf.<id>" where one exists). Footer keys come first, most needed first: at 80 columns the
+# footer is cut on the right, so what an officer phones with (/, f, w, c, e) is never the part cut.
 BINDING_SPECS: tuple[tuple[str, str, str, bool], ...] = (
     ("slash", "search", "filter", True),
-    ("ctrl+p,colon", "command_palette", "palette", False),
+    ("f", "filters", "filters", True),
+    ("w", "called", "called", True),
+    ("c", "correct", "correct", True),
+    ("e", "export", "export", True),
+    ("r", "recheck", "recheck", True),
+    ("n", "note", "note", True),
     ("question_mark", "help", "help", True),
+    ("s", "scan", "scan", True),
+    ("q", "quit_app", "quit", True),
+    ("l", "language", "language", True),
+    ("ctrl+p,colon", "command_palette", "palette", False),
     ("1", "pane('agencies')", "pane_agencies", False),
     ("2", "pane('groups')", "pane_groups", False),
     ("3", "pane('detail')", "pane_detail", False),
     ("4", "pane('progress')", "pane_progress", False),
     ("space", "mark", "mark", False),
     ("escape", "back_out", "back", False),
-    ("q", "quit_app", "quit", True),
-    ("r", "recheck", "recheck", True),
     ("R", "recheck_scope", "recheck_scope", False),
-    ("s", "scan", "scan", True),
     ("x", "stop", "stop", False),
-    ("c", "correct", "correct", True),
-    ("n", "note", "note", True),
-    ("w", "called", "called", True),
-    ("e", "export", "export", True),
     ("i", "import_list", "import", False),
-    ("l", "language", "language", True),
     ("y", "copy", "copy", False),
-    ("f", "filters", "filters", True),
     ("o", "sort", "sort", False),
     ("O", "sort_reverse", "sort_reverse", False),
     ("M", "clear_marks", "clear_marks", False),
@@ -57,6 +60,14 @@ WRITE_ACTIONS: frozenset[str] = frozenset(
     {"recheck", "recheck_scope", "scan", "stop", "correct", "note", "called", "export", "import_list", "watch"}
 )
 BINDING_IDS: frozenset[str] = frozenset(binding_id for _, _, binding_id, _ in BINDING_SPECS)
+FOOTER_IDS: dict[str, bool] = {binding_id: show for _, _, binding_id, show in BINDING_SPECS}
+WIDE_FOOTER_ONLY: frozenset[str] = frozenset({"quit", "language"})  # known keys, in help and the palette
+
+
+def footer_label(binding_id: str, lang: str) -> str:
+    """The footer's word for a key: short where the help's description is long."""
+    short = tr(f"keyf.{binding_id}", lang)
+    return short if short != f"keyf.{binding_id}" else tr(f"key.{binding_id}", lang)
 
 
 def make_bindings(lang: str = "th") -> list[Binding]:
@@ -64,7 +75,7 @@ def make_bindings(lang: str = "th") -> list[Binding]:
         Binding(
             key,
             action,
-            tr(f"key.{binding_id}", lang),
+            footer_label(binding_id, lang),
             show=show,
             id=binding_id,
             priority=action == "command_palette",
@@ -85,6 +96,9 @@ class PaletteEntry:
     help: str  # constant (translated) text only
     run: Callable[[], object]
     discover: bool = True  # listed before anything is typed
+    # a key's command that writes (w marks "called") ranks below a filter the same words find: typing
+    # "รอแก้ไข" is asking for the list, not marking the selected agency
+    weight: float = 1.0
 
 
 class PaletteHost(Protocol):
@@ -108,6 +122,7 @@ def palette_entries(host: PaletteHost) -> list[PaletteEntry]:
             f"{tr(f'key.{binding_id}', lang)} ({host.key_label(binding_id, key)})",
             "",
             partial(host.run_bound_action, action),
+            weight=0.9 if action in WRITE_ACTIONS else 1.0,
         )
         for key, action, binding_id, _ in BINDING_SPECS
         if binding_id not in ("palette", "back") and host.check_action(action, ())
@@ -119,6 +134,9 @@ def palette_entries(host: PaletteHost) -> list[PaletteEntry]:
     entries.append(PaletteEntry(tr("key.export_letter", lang), "", partial(host.run_bound_action, "export_letter")))
     entries.append(PaletteEntry(tr("palette.clear_filter", lang), "", lambda: host.set_scope(Scope())))
     entries.append(PaletteEntry(tr("palette.followup", lang), "", scoped(followup_only=True)))
+    for status in (FOLLOWUP_WAITING, FOLLOWUP_FIXED, FOLLOWUP_NONE):  # "รอแก้ไข" finds who she called
+        title = tr("palette.followup_status", lang, value=tr(f"followup.status.{status}", lang))
+        entries.append(PaletteEntry(title, "", scoped(followup_status=status)))
     for rule in state.ruleset.rules:
         title = tr("palette.filter_group", lang, group=rule.group, label=group_label(rule, lang))
         entries.append(PaletteEntry(title, "", scoped(group=rule.group, bucket=None)))
@@ -150,7 +168,7 @@ class ActionsProvider(Provider):
         matcher = self.matcher(query)
         for entry in self._entries():
             title = one_line(entry.title)
-            score = matcher.match(title)
+            score = matcher.match(title) * entry.weight
             if score <= 0:
                 continue
             display = Text(title, end="")

@@ -10,6 +10,7 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from console.followup_text import count_followup
 from console.i18n import tr
 from console.rules import Record
 from console.tui.state import ConsoleState, group_line_key
@@ -25,6 +26,16 @@ def groups_view(
     previous_snapshot = state.previous_snapshot(counts)
     previous = snapshot_counts(previous_snapshot, state.scope.without_group()) if previous_snapshot else None
     lines = group_lines(counts, previous, state.ruleset, lang)
+    records = state.in_scope() if in_scope is None else in_scope
+    if records:
+        phone = count_followup(records, state.ruleset)
+        total = len(records)
+        label = tr("groups.followup", lang)  # the pane is narrow: the waiting groups by code and count
+        waiting = [e for e in phone.excluded if e.reason == "waiting"]
+        if waiting:
+            label += " " + tr("groups.followup_excl", lang, what=" ".join(f"{'/'.join(e.groups)} {e.count}" for e in waiting))
+        at = next((i + 1 for i, line in enumerate(lines) if line.key == "bucket:BE"), len(lines))
+        lines.insert(at, GroupLine("followup", "", label, phone.count, 100.0 * phone.count / total, None, "BE"))
     if previous_snapshot:
         footer = tr("groups.since", lang, at=be_long(str(previous_snapshot.get("at", "")), lang))
     else:
@@ -52,7 +63,10 @@ class GroupsPane(OptionList):
             self.show(*self._shown)
 
     def _bar_width(self) -> int:
-        return 8 if self.size.width < 60 else 16
+        """No bar in a narrow pane (120 columns): the group's label is what an officer reads, and the
+        bar's cells would cut it ("ใช้อีเมลส่วน…"); the count and share stay."""
+        width = self.size.width
+        return 0 if width < 56 else 8 if width < 70 else 16
 
     def show(self, lines: Sequence[GroupLine], footer: str, selected: str | None) -> None:
         self._shown = (lines, footer, selected)

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -19,7 +20,7 @@ from textual.widgets import Button, Checkbox, DataTable, Input, Select, Static
 
 from console.findings_text import problems_text
 from console.i18n import tr
-from console.rules import Scope, parse_since
+from console.rules import FOLLOWUP_STATUSES, Scope, parse_since
 from console.tui.text import cell, clean, one_line
 
 
@@ -32,10 +33,14 @@ class HelpScreen(ModalScreen[None]):
         Binding("q", "dismiss_help", show=False),
     ]
 
-    def __init__(self, rows: Sequence[tuple[str, str, str]], lang: str) -> None:
+    def __init__(
+        self, rows: Sequence[tuple[str, str, str]], lang: str, legend: Sequence[tuple[str, str]] = ()
+    ) -> None:
+        """`legend`: (group code, what it means) for every group, listed after the keys."""
         super().__init__()
         self.rows = list(rows)
         self.lang = lang
+        self.legend = list(legend)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-box", classes="dialog"):
@@ -52,6 +57,10 @@ class HelpScreen(ModalScreen[None]):
         table.add_column(Text(tr("help.id", self.lang), style="bold"), key="id")
         for key, description, binding_id in self.rows:
             table.add_row(cell(key, "bold"), cell(description), cell(binding_id, "dim"))
+        if self.legend:
+            table.add_row(cell(""), cell(tr("help.legend", self.lang), "bold underline"), cell(""))
+            for code, meaning in self.legend:
+                table.add_row(cell(code, "bold"), cell(meaning), cell(""))
         table.focus()
 
     def action_dismiss_help(self) -> None:
@@ -258,12 +267,33 @@ class CorrectionScreen(ModalScreen[CorrectionRequest | None]):
 _ANY = "__any__"
 
 
+class TickBox(Checkbox):
+    """A checkbox whose glyph says on (✓) or off (blank), not only its colour (a monochrome SSH
+    terminal drew the same X both ways)."""
+
+    def __init__(self, label: str, value: bool, **kwargs: Any) -> None:
+        super().__init__(label, value, **kwargs)
+        self.BUTTON_INNER = "✓" if value else " "
+
+    @on(Checkbox.Changed)
+    def _glyph(self, event: Checkbox.Changed) -> None:
+        self.BUTTON_INNER = "✓" if event.value else " "
+        self.refresh()
+
+
 class FilterScreen(ModalScreen[Scope | None]):
-    """Province, district, kind, group, needs-follow-up and changed-since in one dialog."""
+    """Province, district, kind, group, follow-up and changed-since in one dialog.
+
+    Enter applies from any field, as the button says; only an open dropdown takes Enter to choose
+    its option. Fields are one line each (compact) so the whole dialog fits 80x24.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", show=False),
         Binding("ctrl+s", "apply", show=False),
+        Binding("enter", "apply_on_enter", show=False, priority=True),
+        Binding("down", "focus_next", show=False),
+        Binding("up", "focus_previous", show=False),
     ]
 
     def __init__(
@@ -295,7 +325,9 @@ class FilterScreen(ModalScreen[Scope | None]):
     ) -> Select[str]:
         options = self._options(values, label)
         known = {v for _, v in options}
-        return Select(options, value=current if current in known else _ANY, allow_blank=False, id=select_id)
+        return Select(
+            options, value=current if current in known else _ANY, allow_blank=False, id=select_id, compact=True
+        )
 
     def compose(self) -> ComposeResult:
         lang = self.lang
@@ -303,7 +335,13 @@ class FilterScreen(ModalScreen[Scope | None]):
             yield Static(Text(tr("dlg.filters_title", lang), style="bold", end=""), classes="dialog-title")
             with VerticalScroll():
                 # the phone list first: at 80x24 it must not be below the fold
-                yield Checkbox(tr("dlg.followup_only", lang), self.scope.followup_only, id="filter-followup")
+                yield TickBox(tr("dlg.followup_only", lang), self.scope.followup_only, id="filter-followup", compact=True)
+                yield self._select(
+                    [(s, tr(f"followup.status.{s}", lang)) for s in FOLLOWUP_STATUSES],
+                    self.scope.followup_status,
+                    "filter-followup-status",
+                    tr("dlg.followup_status", lang),
+                )
                 yield self._select(
                     [(g, f"{g} {label}") for g, label in self.groups],
                     self.scope.group,
@@ -329,6 +367,7 @@ class FilterScreen(ModalScreen[Scope | None]):
                     value=self.scope.changed_since or "",
                     placeholder=tr("dlg.changed_since", lang),
                     id="filter-changed",
+                    compact=True,
                 )
             yield Static(id="filter-error", markup=False)  # outside the scroll: always in view
             with Horizontal(classes="dialog-buttons"):
@@ -370,6 +409,7 @@ class FilterScreen(ModalScreen[Scope | None]):
             district=self._value("filter-district"),
             kind=self._value("filter-kind"),
             followup_only=self.query_one("#filter-followup", Checkbox).value,
+            followup_status=self._value("filter-followup-status"),
             changed_since=changed,
         )
 
@@ -386,6 +426,22 @@ class FilterScreen(ModalScreen[Scope | None]):
             self.query_one("#filter-changed", Input).focus()
             return
         self.dismiss(scope)
+
+    def action_apply_on_enter(self) -> None:
+        """Enter applies, except in an open dropdown (it picks the option) or on a button (it presses it)."""
+        if isinstance(self.focused, Button) or any(select.expanded for select in self.query(Select)):
+            raise SkipAction()
+        self.action_apply()
+
+    def action_focus_next(self) -> None:
+        if any(select.expanded for select in self.query(Select)):
+            raise SkipAction()
+        self.focus_next()
+
+    def action_focus_previous(self) -> None:
+        if any(select.expanded for select in self.query(Select)):
+            raise SkipAction()
+        self.focus_previous()
 
     @on(Button.Pressed, "#filter-cancel")
     def action_cancel(self) -> None:

@@ -15,18 +15,22 @@ from typing import Any
 
 from checks import events as ev
 from checks.model import Verdict
+from console.i18n import LANGUAGES, tr
 from console.rules import (
+    FOLLOWUP_NONE,
     UNCHECKED,
     Record,
     Ruleset,
     Scope,
     count_groups,
     current_address,
+    followup_status,
     group_of,
     needs_followup,
     rec_id,
     scope_filter,
     search_haystack,
+    search_key,
 )
 from console.tui.view import SORTABLE, snapshot_counts, sort_records, with_verdict
 
@@ -51,6 +55,9 @@ def _signature(rec: Record) -> tuple[object, ...]:
 
 def scope_for_group_line(scope: Scope, key: str) -> Scope:
     """The scope after choosing a line of the groups pane ("all", "unchecked", "bucket:BE", "group:B3")."""
+    if key == "followup":  # the phone list: B–E without what waits for an answer (console.rules)
+        return replace(scope, group=None, bucket=None, followup_only=True)
+    scope = replace(scope, followup_only=False)
     if key == "all":
         return replace(scope, group=None, bucket=None)
     if key == "unchecked":
@@ -69,7 +76,9 @@ def group_line_key(scope: Scope) -> str:
         return f"group:{scope.group}"
     if scope.bucket == UNCHECKED:
         return "unchecked"
-    return f"bucket:{scope.bucket}" if scope.bucket else "all"
+    if scope.bucket:
+        return f"bucket:{scope.bucket}"
+    return "followup" if scope.followup_only else "all"
 
 
 @dataclass
@@ -145,6 +154,9 @@ class ConsoleState:
         if cached is not None and cached[0] is rec:
             return cached[1]
         text = search_haystack(rec)
+        status = followup_status(rec)
+        if status != FOLLOWUP_NONE:  # "/รอแก้ไข" finds the agencies she called, in either language
+            text += " " + " ".join(search_key(tr(f"followup.status.{status}", lang)) for lang in LANGUAGES)
         self._haystacks[key] = (rec, text)
         return text
 
@@ -244,8 +256,8 @@ class ConsoleState:
         latest = self.snapshots[-1]
         current = Counter({g: n for g, n in counts.items() if g != UNCHECKED and n})
         latest_counts = Counter({g: n for g, n in (snapshot_counts(latest, scope) or Counter()).items() if n})
-        if latest_counts == current and len(self.snapshots) > 1:
-            return self.snapshots[-2]
+        if latest_counts == current:  # the latest is this very scan: compare with the one before, if any
+            return self.snapshots[-2] if len(self.snapshots) > 1 else None
         return latest
 
 

@@ -49,7 +49,7 @@ def topbar_text(
     text.append("  ·  ")
     text.append(tr("status.sort", lang, col=tr(f"col.{state.sort_column}", lang)), style="dim")
     if operator:
-        text.append(f"  ·  {one_line(operator)}", style="dim")
+        text.append("  ·  " + tr("status.operator", lang, name=one_line(operator)), style="dim")
     return text
 
 

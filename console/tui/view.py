@@ -22,11 +22,14 @@ from console.i18n import tr
 from console.opdc import opdc_line
 from console.rules import (
     BUCKETS,
+    FOLLOWUP_FIXED,
+    FOLLOWUP_NONE,
     UNCHECKED,
     Record,
     Ruleset,
     Scope,
     current_address,
+    followup_status,
     group_of,
     is_stale,
     short_name,
@@ -59,6 +62,8 @@ def describe_scope(scope: Scope, lang: str) -> str:
             parts.append(tr(f"filter.{name}", lang, value=one_line(value)))
     if scope.followup_only:
         parts.append(tr("filter.followup", lang))
+    if scope.followup_status:
+        parts.append(tr("filter.followup_status", lang, value=tr(f"followup.status.{scope.followup_status}", lang)))
     if scope.changed_since:
         shown = be_date(scope.changed_since) if lang == "th" else scope.changed_since
         parts.append(tr("filter.changed", lang, value=shown))
@@ -154,6 +159,14 @@ def followup_label(state: str | None, lang: str) -> str:
     return tr("followup.called", lang) if state in CALLED_STATES else one_line(state)
 
 
+def followup_cell(rec: Record, lang: str) -> Text:
+    """The follow-up column: blank until someone called, then waiting (yellow) or fixed (green)."""
+    status = followup_status(rec)
+    if status == FOLLOWUP_NONE:
+        return Text("", end="")
+    return cell(tr(f"followup.cell.{status}", lang), style="green" if status == FOLLOWUP_FIXED else "yellow")
+
+
 def group_text(group: str | None, ruleset: Ruleset) -> Text:
     if group is None:
         return Text(UNCHECKED, style="dim", end="")
@@ -174,6 +187,7 @@ def row_cells(
         "province": cell(agency.province),
         "address": cell(current_address(rec)),
         "group": group_text(group_of(rec), ruleset),
+        "followup": followup_cell(rec, lang),
         "flags": cell(", ".join(flag_labels(rec, lang)), style="yellow"),
         "checked": cell(be_short(verdict.checked_at, lang) if verdict else "", style="dim"),
     }
@@ -205,6 +219,8 @@ def snapshot_counts(snapshot: dict[str, Any] | None, scope: Scope) -> Counter[st
     if not snapshot:
         return None
     if scope.search or scope.district or scope.kind or scope.followup_only or scope.changed_since:
+        return None
+    if scope.followup_status:
         return None
     counts: Counter[str] = Counter()
     per_province = snapshot.get("counts") or {}
@@ -295,11 +311,12 @@ def group_line_text(line: GroupLine, bar_width: int = 8) -> Text:
     """One line of the groups pane: code, count, share, bar, change since the previous scan, label."""
     style = GROUP_STYLES.get(line.bucket, "bold")
     is_bucket = not line.key.startswith("group:")
-    code = {"all": "∑", "bucket:BE": "B–E"}.get(line.key, line.code)
+    code = {"all": "∑", "bucket:BE": "B–E", "followup": "โทร"}.get(line.key, line.code)
     text = Text(end="", no_wrap=True, overflow="ellipsis")
     text.append(f"{code:<3} ", style=style if line.key != "all" else "bold")
     text.append(f"{line.count:>5} {line.percent:5.1f}% ", style="bold" if is_bucket else "")
-    text.append(bar(line.percent, bar_width), style=style or "bold")
+    if bar_width:
+        text.append(bar(line.percent, bar_width), style=style or "bold")
     if line.delta is None or line.delta == 0:
         text.append("     ", style="dim")
     else:
@@ -426,23 +443,16 @@ def _verdict_section(text: Text, verdict: Verdict, ruleset: Ruleset, lang: str) 
         _kv(
             text,
             tr("detail.flags", lang),
-            ", ".join(f"{tr(f'flag.{f}', lang)} ({f})" for f in verdict.flags),
+            ", ".join(tr(f'flag.{f}', lang) for f in verdict.flags),
             "yellow",
         )
     _kv(text, tr("detail.checked_at", lang), be_long(verdict.checked_at, lang))
-    rule_name = evidence.rule or verdict.group
-    _kv(
-        text,
-        tr("detail.rule", lang),
-        f"{rule_name} (#{evidence.rule_index + 1})" if evidence.rule_index >= 0 else rule_name,
-    )
     if verdict.findings:
         _heading(text, tr("detail.findings", lang))
         for finding in verdict.findings:
-            # the sentence in the operator's language, then the code operators quote to supervisors
+            # the sentence in the operator's language; the finding's code is for supervisors (`y` copies it)
             text.append("  • ")
             text.append(one_line(finding_text(finding, lang, declared=evidence.declared)))
-            text.append(f" ({one_line(finding.code)})", style="dim")
             text.append("\n")
             for key, value in finding_extras(finding):
                 text.append(f"      {one_line(key)} = {one_line(value)}\n", style="dim")
@@ -539,6 +549,8 @@ def detail_text(rec: Record | None, ruleset: Ruleset, lang: str) -> Text:
         return Text(tr("detail.empty", lang), style="dim", end="")
     text = Text(end="")
     _agency_section(text, rec, lang)
+    if rec.notes:  # what the operator was told on the phone: near the top, not below the SMTP transcript
+        _notes_section(text, rec, lang)
     verdict = rec.verdict
     if verdict is None:
         text.append(f"{tr('detail.group', lang)}: {tr('detail.not_checked', lang)}\n", style="dim")
@@ -549,8 +561,6 @@ def detail_text(rec: Record | None, ruleset: Ruleset, lang: str) -> Text:
         _verdict_section(text, verdict, ruleset, lang)
     if rec.corrections:
         _corrections_section(text, rec, lang)
-    if rec.notes:
-        _notes_section(text, rec, lang)
     history = list(rec.history or ())
     if history:
         _history_section(text, history, ruleset, lang)

@@ -34,7 +34,11 @@ async def test_marks_then_bulk_recheck_asks_first(
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
-        await pilot.press("space", "space")  # marks tak-1 and pyo-5 (the cursor moves down)
+        await pilot.press("space")  # marks tak-1; the cursor stays on it, with a sign
+        await settle(pilot, app)
+        assert app.marked == {"tak-1"} and table(app).current_key() == "tak-1"
+        assert "เลือกไว้ 1" in screen_text(app) and "●" in screen_text(app)
+        await pilot.press("down", "space")  # ↓ space ↓ space marks neighbours, skipping none
         await settle(pilot, app)
         assert app.marked == {"tak-1", "pyo-5"}
         assert "เลือกไว้ 2" in screen_text(app)
@@ -60,7 +64,7 @@ async def test_marks_then_mark_called(make_app: Callable[..., SarabanApp], store
     async with app.run_test(size=(160, 50)) as pilot:
         await settle(pilot, app)
         await select(pilot, app, "tak-12")
-        await pilot.press("space", "space")
+        await pilot.press("space", "down", "space")
         await pilot.press("w")
         await pilot.pause()
         assert "โทรแล้ว รอแก้ไข" in screen_text(app) and "2 หน่วยงาน?" in screen_text(app)

@@ -98,3 +98,35 @@ def test_scan_in_progress(snap_compare: Any, store: Any, config: Config) -> None
         await _settle(pilot)
 
     assert snap_compare(_app(store, config, runner), terminal_size=(120, 40), run_before=run)
+
+
+def _followup_view() -> Callable[[Pilot[Any]], Any]:
+    """The agencies she called: `/` รอแก้ไข Enter (issue 15)."""
+
+    async def run(pilot: Pilot[Any]) -> None:
+        from tui_helpers import type_text
+
+        await _settle(pilot)
+        await pilot.press("slash")
+        await type_text(pilot, "รอแก้ไข")
+        await pilot.press("enter")
+        await _settle(pilot)
+
+    return run
+
+
+def test_followup_view_120x40(snap_compare: Any, store: Any, config: Config) -> None:
+    assert snap_compare(_app(store, config), terminal_size=(120, 40), run_before=_followup_view())
+
+
+def test_followup_view_80x24(snap_compare: Any, store: Any, config: Config) -> None:
+    assert snap_compare(_app(store, config), terminal_size=(80, 24), run_before=_followup_view())
+
+
+def test_filter_dialog_80x24(snap_compare: Any, store: Any, config: Config) -> None:
+    async def run(pilot: Pilot[Any]) -> None:
+        await _settle(pilot)
+        await pilot.press("f")
+        await _settle(pilot)
+
+    assert snap_compare(_app(store, config), terminal_size=(80, 24), run_before=run)

@@ -112,7 +112,7 @@ async def test_progress_names_the_host_that_holds_the_scan_up(store: Any, tmp_pa
         app.flush_pending()
         await pilot.pause()
         text = screen_text(app)
-        assert "รอ mx.dla.go.th[red] อีก 1,795 ที่อยู่" in text
+        assert "รอส่งไปที่ mx.dla.go.th[red] อีก 1,795 ที่อยู่" in text  # plain Thai, no "per-minute cap"
         assert "\x1b" not in text and "\u202e" not in text and "pwned" not in app.title
         assert "เหลือประมาณ 0:01:35" in text  # the host's limits, not the fast start, set the ETA
         gate.set()

@@ -22,14 +22,25 @@ def screen_text(app: SarabanApp) -> str:
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
+async def wait_for_workers(app: SarabanApp) -> None:
+    """Wait until no worker but a scan is running, counting those started while we wait.
+
+    A scan worker may be held at a gate on purpose, so it is left alone. An exclusive worker (the detail
+    pane's load) is cancelled by design when a newer one replaces it: that one has ended, and we go on
+    to wait for its replacement. `WorkerManager.wait_for_complete` cannot be used here: it raises on
+    the first cancelled worker and stops waiting for the others. A worker that failed still raises.
+    """
+    while running := [w for w in app.workers if w.group != "scan" and not w.is_finished]:
+        for worker in running:
+            # superseded, not failed: the loop waits for its replacement
+            with contextlib.suppress(WorkerCancelled):
+                await worker.wait()
+
+
 async def settle(pilot: Pilot[Any], app: SarabanApp) -> None:
     """Let workers finish and the screen catch up (the table flushes every 300 ms)."""
     for _ in range(2):
-        # a scan worker may be held at a gate on purpose: wait for everything else
-        others = [w for w in app.workers if w.group != "scan"]
-        if others:  # an empty list would mean "all workers"
-            with contextlib.suppress(WorkerCancelled):  # a newer one took its place (the detail pane's)
-                await app.workers.wait_for_complete(others)
+        await wait_for_workers(app)
         await pilot.pause()
     app.flush_pending()
     await pilot.pause()
@@ -49,7 +60,7 @@ async def type_text(pilot: Pilot[Any], text: str) -> None:
     app = pilot.app
     for ch in text:
         key = ch if ch.isalnum() else _character_to_key(ch)
-        app._driver.send_message(events.Key(key, ch))
+        app.post_message(events.Key(key, ch))
     await pilot.pause()
 
 
