@@ -60,8 +60,10 @@ except ListReadError as exc:
     outcome = "refused: " + str(exc)
 except MemoryError:
     outcome = "MemoryError"
-print(json.dumps({"outcome": outcome, "seconds": time.perf_counter() - started,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+# VmHWM, not ru_maxrss: Linux carries a parent's peak across fork+exec into ru_maxrss, so under a big
+# pytest process the child would report the parent's size. VmHWM belongs to this process's own memory.
+peak_kb = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(json.dumps({"outcome": outcome, "seconds": time.perf_counter() - started, "peak_mb": peak_kb / 1024}))
 """
 
 
