@@ -761,28 +761,30 @@ def cmd_backup(args: argparse.Namespace, config: AppConfig) -> int:
     return EXIT_OK
 
 
-def cmd_same(args: argparse.Namespace, config: AppConfig) -> int:
-    """Two rows flagged as possible duplicates are one agency: merge OTHER into KEEP (both histories kept)."""
+def _confirm_pair(args: argparse.Namespace, config: AppConfig, first: str, second: str, same: bool) -> int:
+    """The operator's call on two rows flagged as possible duplicates (one place for both answers)."""
     store = _open_store(args, config)
-    keep, other = _find_one(store, args.keep), _find_one(store, args.other)
+    a, b = _find_one(store, first), _find_one(store, second)
+    confirm = store.confirm_same if same else store.confirm_different
     try:
-        store.confirm_same(keep.agency.id, other.agency.id, config.operator)
+        confirm(a.agency.id, b.agency.id, config.operator)
     except ValueError as exc:
         raise CliError(str(exc)) from exc
-    _out(f"{other.agency.id} merged into {keep.agency.id} (corrections, notes and history of both kept)")
+    if same:
+        _out(f"{b.agency.id} merged into {a.agency.id} (corrections, notes and history of both kept)")
+    else:
+        _out(f"{a.agency.id} and {b.agency.id} are different agencies: no longer flagged as duplicates")
     return EXIT_OK
+
+
+def cmd_same(args: argparse.Namespace, config: AppConfig) -> int:
+    """Two rows flagged as possible duplicates are one agency: merge OTHER into KEEP (both histories kept)."""
+    return _confirm_pair(args, config, args.keep, args.other, same=True)
 
 
 def cmd_different(args: argparse.Namespace, config: AppConfig) -> int:
     """Two rows flagged as possible duplicates are different agencies: the flag goes, also on re-import."""
-    store = _open_store(args, config)
-    a, b = _find_one(store, args.first), _find_one(store, args.second)
-    try:
-        store.confirm_different(a.agency.id, b.agency.id, config.operator)
-    except ValueError as exc:
-        raise CliError(str(exc)) from exc
-    _out(f"{a.agency.id} and {b.agency.id} are different agencies: no longer flagged as duplicates")
-    return EXIT_OK
+    return _confirm_pair(args, config, args.first, args.second, same=False)
 
 
 def cmd_followup(args: argparse.Namespace, config: AppConfig) -> int:

@@ -22,15 +22,11 @@ from console.export import Sheet, write_xlsx_sheets
 from console.findings_text import finding_text
 from console.opdc import DELIVERED, opdc_state
 from console.rules import Ruleset, group_of, needs_followup
-from console.thai import be_date, safe_text, to_ascii_digits, to_thai_digits
+from console.thai import be_date, safe_text, thai_long_date, to_ascii_digits, to_thai_digits
 
 if TYPE_CHECKING:
     from console.store import AgencyRecord
 
-THAI_MONTHS = (
-    "มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน",
-    "กรกฎาคม", "สิงหาคม", "กันยายน", "ตุลาคม", "พฤศจิกายน", "ธันวาคม",
-)  # fmt: skip
 
 TITLE = "รายชื่อหน่วยงานที่ต้องแก้ไขไปรษณีย์อิเล็กทรอนิกส์ตามประกาศ ม.๑๐"
 SUBTITLE = "ตามพระราชบัญญัติการปฏิบัติราชการทางอิเล็กทรอนิกส์ พ.ศ. ๒๕๖๕"
@@ -79,11 +75,6 @@ def thai_sort_key(text: str) -> str:
         else:
             i += 1
     return "".join(chars)
-
-
-def thai_long_date(day: date) -> str:
-    """ "๓ ธันวาคม ๒๕๖๙": the date as a Thai letter writes it."""
-    return to_thai_digits(f"{day.day} {THAI_MONTHS[day.month - 1]} {day.year + 543}")
 
 
 def _day(iso: str) -> date | None:

@@ -49,6 +49,17 @@ def _parse_when(iso: str | date | datetime) -> date | datetime:
         return date.fromisoformat(text[:10])
 
 
+THAI_MONTHS = (
+    "มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน",
+    "กรกฎาคม", "สิงหาคม", "กันยายน", "ตุลาคม", "พฤศจิกายน", "ธันวาคม",
+)  # fmt: skip
+
+
+def thai_long_date(day: date) -> str:
+    """ "๓ ธันวาคม ๒๕๖๙": the date as a Thai letter writes it (beside be_date, the one BE rule)."""
+    return to_thai_digits(f"{day.day} {THAI_MONTHS[day.month - 1]} {day.year + BE_OFFSET}")
+
+
 def be_date(iso: str | date | datetime, *, thai_digits: bool = False, with_time: bool = False) -> str:
     """An ISO date/datetime as a Thai Buddhist Era date, "22/11/2569" (optionally " 14:05").
 
