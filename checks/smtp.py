@@ -316,9 +316,11 @@ class _Stop(Exception):
 class _Run:
     def __init__(self, host: str, ip: str, recipients: tuple[str, ...], config: SmtpConfig,
                  max_rejections: int, pipelining: bool,
-                 on_answers: Callable[[SessionResult], None] | None = None) -> None:
+                 on_answers: Callable[[SessionResult], None] | None = None,
+                 more: Callable[[int], Sequence[str]] | None = None) -> None:
         self.host, self.ip, self.recipients, self.config = host, ip, recipients, config
         self.on_answers = on_answers
+        self.more = more
         self.started = time.monotonic()
         self.max_rejections = max_rejections
         self.pipelining = pipelining
@@ -523,8 +525,12 @@ class _Run:
         rejections = 0
         limit = self.max_rejections if self.max_rejections > 0 else len(pending) + 1
         timeout = self.config.timeout
-        while pending and rejections < limit:
+        while rejections < limit:
             size = (limit - rejections) if pipelined else 1
+            if len(pending) < size and self.more is not None:
+                pending += self.pull(size - len(pending))
+            if not pending:
+                break
             chunk, pending = pending[:size], pending[size:]
             if transport.is_closing():
                 raise self.fail(HOST_DROPPED, reader.closed or "connection lost")
@@ -553,6 +559,16 @@ class _Run:
             if not transport.is_closing():
                 transport.write(b"QUIT\r\n")
                 await reader.next_reply(min(timeout, QUIT_TIMEOUT))
+
+    def pull(self, wanted: int) -> list[str]:
+        """Up to `wanted` more recipients from the caller's queue, taken only when about to be sent."""
+        assert self.more is not None
+        held = set(self.recipients)
+        got = [r for r in dict.fromkeys(self.more(wanted)) if r not in held][:wanted]
+        for r in got:
+            _require_safe(r, "recipient")
+        self.recipients += tuple(got)
+        return got
 
     def result(self, elapsed_ms: float) -> SessionResult:
         unattempted = tuple(r for r in self.recipients if r not in self.rcpt)
@@ -611,6 +627,7 @@ async def probe_session(
     max_rejections: int = 8,
     pipelining: bool | None = None,
     on_answers: Callable[[SessionResult], None] | None = None,
+    more: Callable[[int], Sequence[str]] | None = None,
 ) -> SessionResult:
     """Probe `recipients` on one mail host in one session (never DATA), bounded by `config.deadline`.
 
@@ -620,6 +637,12 @@ async def probe_session(
     without an answer come back in `unattempted` for the caller to requeue. `on_answers`, when given,
     receives the result as soon as the last RCPT is answered, before the polite QUIT; the function
     still returns only when the connection is closed, so the caller's session count stays honest.
+    `more(n)`, when given, is asked for at most n further recipients whenever the session has sent
+    all it holds and may send more (the rejection cap not reached): a host's sessions then share one
+    queue, taking work only when ready to send it, instead of each holding a batch it may never
+    reach (the rest of a batch cut by the rejection cap would wait for that session to end). Pulled
+    recipients are in the result like the others (answered, or `unattempted`); an empty answer ends
+    the RCPT stage.
     """
     rcpts = tuple(dict.fromkeys(recipients))  # one RCPT per distinct recipient, order kept
     for r in rcpts:
@@ -627,7 +650,7 @@ async def probe_session(
     if config.mail_from:
         _require_safe(config.mail_from, "sender")
     run = _Run(host, ip, rcpts, config, max_rejections,
-               config.pipelining if pipelining is None else pipelining, on_answers)
+               config.pipelining if pipelining is None else pipelining, on_answers, more)
     t0 = time.monotonic()
     try:
         async with asyncio.timeout(config.deadline):
@@ -635,7 +658,7 @@ async def probe_session(
     except _Stop:
         pass
     except TimeoutError:
-        if not (run.reached_rcpt and len(run.rcpt) == len(rcpts)):
+        if not (run.reached_rcpt and len(run.rcpt) == len(run.recipients)):
             run.fail(HOST_TIMEOUT, f"session deadline of {config.deadline:g} s reached")
     finally:
         run.close()
