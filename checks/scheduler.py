@@ -7,7 +7,9 @@ How a scan flows:
 3. DNS runs for every domain at once (bounded by the resolver's semaphore); as soon as a domain's
    mail hosts are known its targets join the queue of its first reachable host, so DNS and SMTP overlap;
 4. one dispatcher per mail host (IP) opens sessions up to the host's limits (concurrent sessions,
-   new sessions per minute) and sends many RCPT per session; a dropped session's unanswered
+   new sessions per minute) and sends many RCPT per session: a session starts with one flight of
+   recipients and takes more from its host's queue as it sends them, so when a host's rejection cap
+   ends sessions early no session sits on recipients another could send; a dropped session's unanswered
    recipients are requeued, a refusing host hands its recipients to the next MX, a 4xx is retried
    after `retry_delay` up to `retries` times;
 5. each agency's verdict is built by the ruleset as soon as its targets are final. A verdict that

@@ -68,6 +68,7 @@ MAX_REPLY_LINE = 8192  # bytes; a longer reply line is a protocol error (as in a
 MAX_REPLY = 32768  # bytes for one whole (multi-line) reply
 MAX_STORED_TEXT = 1000  # characters of reply text kept as evidence
 QUIT_TIMEOUT = 2.0
+UNCAPPED_FLIGHT = 100  # recipients asked for at once from the queue when rejections are not capped (RFC 5321's minimum)
 
 
 def _probe_tls_context() -> ssl.SSLContext:
@@ -523,10 +524,15 @@ class _Run:
         transport.set_protocol(reader)
         pending = list(self.recipients)
         rejections = 0
-        limit = self.max_rejections if self.max_rejections > 0 else len(pending) + 1
+        capped = self.max_rejections > 0
         timeout = self.config.timeout
-        while rejections < limit:
-            size = (limit - rejections) if pipelined else 1
+        while not capped or rejections < self.max_rejections:
+            if not pipelined:
+                size = 1
+            elif capped:
+                size = self.max_rejections - rejections
+            else:  # no cap: everything held goes in one flight, topped up from the queue
+                size = max(len(pending), UNCAPPED_FLIGHT)
             if len(pending) < size and self.more is not None:
                 pending += self.pull(size - len(pending))
             if not pending:

@@ -206,6 +206,19 @@ async def test_a_session_takes_more_recipients_from_the_queue_only_as_it_sends_t
     assert asked == ([2, 1] if pipelining else [1, 1, 1])
 
 
+async def test_without_a_rejection_cap_a_session_takes_from_the_queue_until_it_is_empty() -> None:
+    h = host(10)
+    queue = [f"u{i}@{D}" for i in range(30)]
+
+    def more(wanted: int) -> list[str]:
+        taken, queue[:] = queue[:wanted], queue[wanted:]
+        return taken
+
+    async with sim(h) as (_, cfg):
+        res = await probe(h, cfg, [OK], max_rejections=0, more=more)
+    assert len(res.rcpt) == 31 and res.unattempted == () and queue == []
+
+
 async def test_a_session_whose_queue_is_empty_says_goodbye() -> None:
     h = host(9)
     async with sim(h) as (server, cfg):
