@@ -13,7 +13,8 @@ hold: a crash between the two replaces, a copy, a restore, or a write by an olde
 stale, and the reader reads the source itself (slower, never wrong). Opening a writable store rebuilds
 missing or stale indexes. Because a damaged index is only ever stale, it is not fsynced.
 
-File: line 1 a JSON header {"v", "stamp", "len", "crc"}; then the body (orjson).
+File: line 1 a JSON header {"v", "stamp", "len", "tail", "crc"}; then the body (orjson), then a tail
+that is kept as bytes and parsed only when asked (a shard's compact probes, `records.ProbeBook`).
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ from typing import Any
 from checks.model import Agency, Finding, SuggestedFix
 from console.store import codec
 from console.store.atomic import PRIVATE, Modes, atomic_write
-from console.store.codec import dump_bytes, dumps, parse_json
-from console.store.records import EvidenceSummary, VerdictSummary
+from console.store.codec import dump_bytes, parse_json
+from console.store.records import EvidenceSummary, ProbeBook, VerdictSummary
 
 FORMAT = 1
 SUFFIX = ".list"
@@ -38,7 +39,7 @@ AGENCY_FIELDS = tuple(Agency.__dataclass_fields__)
 Stamp = tuple[int, int, int, int]
 # A verdict row before pooling: (agency id, group, findings ((code, message), ...), flags, fix
 # (address, works, reason) or None, checked_at, declared, normalized, rule, rule_index, evidence
-# checked_at, compact probe text, compact fix-probe text, group_changed_at)
+# checked_at, compact probe, compact fix probe, group_changed_at)
 Row = tuple[Any, ...]
 
 
@@ -60,11 +61,13 @@ def _identity(stamp: Stamp) -> list[int]:
 
 
 def write(path: Path, source_stamp: Stamp, body: dict[str, Any], *, modes: Modes = PRIVATE) -> None:
-    data = dump_bytes(body)
-    header = dump_bytes(
-        {"v": FORMAT, "stamp": _identity(source_stamp), "len": len(data), "crc": zlib.crc32(data)}
-    )
-    atomic_write(path, header + b"\n" + data, modes=modes, durable=False)
+    """Write an index; a body's "tail" (JSON-able) goes after it, read back as bytes."""
+    body = dict(body)
+    tail = dump_bytes(body.pop("tail")) if "tail" in body else b""
+    data = dump_bytes(body) + tail
+    header = {"v": FORMAT, "stamp": _identity(source_stamp), "len": len(data) - len(tail), "tail": len(tail)}
+    header["crc"] = zlib.crc32(data)
+    atomic_write(path, dump_bytes(header) + b"\n" + data, modes=modes, durable=False)
 
 
 def _header(raw: bytes) -> dict[str, Any] | None:
@@ -95,11 +98,13 @@ def read(path: Path, source_stamp: Stamp) -> dict[str, Any] | None:
     if header is None or header.get("stamp") != _identity(source_stamp):
         return None
     data = memoryview(raw)[cut + 1 :]
-    if header.get("len") != len(data) or header.get("crc") != zlib.crc32(data):
+    size, tail = header.get("len"), header.get("tail", 0)
+    if not isinstance(size, int) or size + tail != len(data) or header.get("crc") != zlib.crc32(data):
         return None
     with contextlib.suppress(ValueError, RecursionError):
-        body = parse_json(bytes(data))
+        body = parse_json(bytes(data[:size]))
         if isinstance(body, dict):
+            body["tail"] = bytes(data[size:])
             return body
     return None
 
@@ -123,8 +128,8 @@ def verdict_row(agency_id: str, compact: dict[str, Any], changed: str | None) ->
         evidence.get("rule", ""),
         int(evidence.get("rule_index", -1)),
         evidence.get("checked_at", ""),
-        dumps(probe) if probe else None,
-        dumps(fix_probe) if fix_probe else None,
+        probe,
+        fix_probe,
         changed,
     )
 
@@ -154,19 +159,27 @@ def shard_body(
     findings: dict[Any, int] = {}
     flags: dict[Any, int] = {}
     fixes: dict[Any, int] = {}
+    probes: dict[str, list[Any]] = {}
     out = []
-    for row in rows:
-        fix = row[4]
+    for aid, group, found, flagged, fix, at, declared, normalized, rule, index, ev_at, probe, fix_probe, changed in rows:
         out.append(
             [
-                row[0],
-                row[1],
-                findings.setdefault(row[2], len(findings)),
-                flags.setdefault(row[3], len(flags)),
+                aid,
+                group,
+                findings.setdefault(found, len(findings)),
+                flags.setdefault(flagged, len(flags)),
                 -1 if fix is None else fixes.setdefault(fix, len(fixes)),
-                *row[5:],
+                at,
+                declared,
+                normalized,
+                rule,
+                index,
+                ev_at,
+                changed,
             ]
         )
+        if probe is not None or fix_probe is not None:
+            probes[aid] = [probe, fix_probe]
     return {
         "findings": list(findings),
         "flags": list(flags),
@@ -174,7 +187,19 @@ def shard_body(
         "rows": out,
         "bad": [list(b) for b in bad],
         "unreadable": list(unreadable),
+        "tail": probes,
     }
+
+
+def _tail(body: dict[str, Any]) -> dict[str, Any]:
+    tail = body.get("tail")
+    if isinstance(tail, dict):
+        return tail
+    with contextlib.suppress(ValueError, RecursionError):
+        parsed = parse_json(tail) if tail else {}
+        if isinstance(parsed, dict):
+            return parsed
+    return {}
 
 
 def shard_rows(body: dict[str, Any]) -> dict[str, Row]:
@@ -182,10 +207,14 @@ def shard_rows(body: dict[str, Any]) -> dict[str, Row]:
     findings = [tuple(tuple(f) for f in entry) for entry in body["findings"]]
     flags = [tuple(entry) for entry in body["flags"]]
     fixes = [tuple(entry) for entry in body["fixes"]]
-    return {
-        row[0]: (row[0], row[1], findings[row[2]], flags[row[3]], fixes[row[4]] if row[4] >= 0 else None, *row[5:])
-        for row in body["rows"]
-    }
+    probes = _tail(body)
+    out: dict[str, Row] = {}
+    for aid, group, fi, fl, fx, at, declared, normalized, rule, index, ev_at, changed in body["rows"]:
+        probe, fix_probe = probes.get(aid) or (None, None)
+        fix = fixes[fx] if fx >= 0 else None
+        row = (aid, group, findings[fi], flags[fl], fix, at, declared, normalized, rule, index, ev_at)
+        out[aid] = (*row, probe, fix_probe, changed)
+    return out
 
 
 def shard_view(body: dict[str, Any]) -> dict[str, tuple[VerdictSummary, str | None]]:
@@ -193,11 +222,11 @@ def shard_view(body: dict[str, Any]) -> dict[str, tuple[VerdictSummary, str | No
     findings = [tuple(Finding(code, message, {}) for code, message in entry) for entry in body["findings"]]
     flags = [tuple(entry) for entry in body["flags"]]
     fixes = [SuggestedFix(*entry) for entry in body["fixes"]]
+    tail = body.get("tail")
+    book = ProbeBook(tail if isinstance(tail, bytes) else dump_bytes(tail or {}))
     out: dict[str, tuple[VerdictSummary, str | None]] = {}
-    for aid, group, fi, fl, fx, at, declared, normalized, rule, index, ev_at, probe, fix_probe, changed in body[
-        "rows"
-    ]:
-        evidence = EvidenceSummary(declared, normalized, rule, index, ev_at, probe, fix_probe)
+    for aid, group, fi, fl, fx, at, declared, normalized, rule, index, ev_at, changed in body["rows"]:
+        evidence = EvidenceSummary(declared, normalized, rule, index, ev_at, aid, book)
         out[aid] = (
             VerdictSummary(aid, group, findings[fi], flags[fl], evidence, fixes[fx] if fx >= 0 else None, at),
             changed,

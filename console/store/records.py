@@ -35,10 +35,35 @@ class Note:
     login: str = ""
 
 
+class ProbeBook:
+    """The compact probes of one verdict shard's list view, kept as the JSON bytes they were read as and
+    parsed on the first question: a table of 20,000 rows never asks, a phone line or the watcher asks
+    for a few. Shared by the summaries of that shard."""
+
+    __slots__ = ("_parsed", "_raw")
+
+    def __init__(self, raw: bytes) -> None:
+        self._raw = raw
+        self._parsed: dict[str, Any] | None = None
+
+    def probes(self, agency_id: str) -> tuple[ProbeResult | None, ProbeResult | None]:
+        """(probe, fix probe) of the agency's current verdict, compact."""
+        if self._parsed is None:
+            try:
+                parsed = parse_json(self._raw) if self._raw else {}
+            except (ValueError, RecursionError):
+                parsed = {}
+            self._parsed = parsed if isinstance(parsed, dict) else {}
+        pair = self._parsed.get(agency_id) or (None, None)
+        return tuple(ProbeResult.from_json(p) if p else None for p in pair)  # type: ignore[return-value]
+
+
+NO_PROBES = ProbeBook(b"")
+
+
 @dataclass(slots=True, eq=False)
 class EvidenceSummary:
-    """A list view's evidence: what was declared and decided; the compact probes are parsed only when
-    read (a table of 20,000 rows never reads them; a phone line or the watcher reads a few).
+    """A list view's evidence: what was declared and decided, and the compact probes when read.
 
     Read-only by convention (not frozen: building 20,000 frozen objects costs a list view ~0.1 s)."""
 
@@ -47,28 +72,25 @@ class EvidenceSummary:
     rule: str
     rule_index: int
     checked_at: str
-    probe_text: str | None = None  # the compact probe as JSON text
-    fix_probe_text: str | None = None
+    agency_id: str = ""
+    book: ProbeBook = NO_PROBES
     elapsed_ms: float = 0.0
 
     @property
     def probe(self) -> ProbeResult | None:
-        return ProbeResult.from_json(parse_json(self.probe_text)) if self.probe_text else None
+        return self.book.probes(self.agency_id)[0]
 
     @property
     def fix_probe(self) -> ProbeResult | None:
-        return ProbeResult.from_json(parse_json(self.fix_probe_text)) if self.fix_probe_text else None
+        return self.book.probes(self.agency_id)[1]
 
     def evidence(self) -> Evidence:
         """The same evidence as a `checks.model.Evidence` (compact probes)."""
-        return Evidence(
-            self.declared, self.normalized, self.probe, self.fix_probe, self.rule, self.rule_index, self.checked_at
-        )
+        probe, fix_probe = self.book.probes(self.agency_id)
+        return Evidence(self.declared, self.normalized, probe, fix_probe, self.rule, self.rule_index, self.checked_at)
 
     def one_line(self) -> str:
         """`Evidence.one_line()` of the compact evidence (the same text as for the full verdict)."""
-        if not (self.probe_text or self.fix_probe_text):
-            return ""
         return self.evidence().one_line()
 
 
