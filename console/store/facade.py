@@ -25,7 +25,7 @@ import pwd
 import shutil
 import stat
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -91,8 +91,8 @@ from console.store.text import (
 )
 
 _T = TypeVar("_T")
-# A verdict on its way to a shard: full text, compact text, compact data, group, checked_at
-_Saved = tuple[str, str, dict[str, Any], str, str]
+# A verdict on its way to a shard: full text, compact text, compact data, group, checked_at, stable id
+_Saved = tuple[str, str, dict[str, Any], str, str, int]
 MAX_BULK = 10_000  # agencies in one bulk action
 
 # One agency in a verdict shard: current verdict JSON, its compact form, and when its group last
@@ -907,17 +907,19 @@ class Store:
         A damaged entry is left untouched (named in `problems()`). Returns how many verdicts were handled.
         """
         with bulk():
-            items = [(v.agency_id, (*verdict_parts(v), v.group, v.checked_at)) for v in verdicts]
+            items = [
+                (v.agency_id, (*verdict_parts(v), v.group, v.checked_at, stable_id(v.agency_id))) for v in verdicts
+            ]
         if not items:
             return 0
         self._ensure_dir(self.verdicts_dir)
         self._ensure_dir(self.history_dir)
         saved = 0
-        for batch in _shard_batches(items, max(1, int(batch_size))):
+        for batch in _shard_batches(items, max(1, int(batch_size)), lambda item: item[1][-1] % SHARDS):
             at = now_iso()
             by_shard: dict[int, list[tuple[str, _Saved]]] = {}
             for agency_id, parts in batch:
-                by_shard.setdefault(shard_of(agency_id), []).append((agency_id, parts))
+                by_shard.setdefault(parts[-1] % SHARDS, []).append((agency_id, parts))
             with bulk(), self._transaction(self._lock) as txn:
                 for index, entries in by_shard.items():
                     self._save_shard(txn, index, entries, at)
@@ -935,14 +937,14 @@ class Store:
         updates: dict[int, dict[str, Any]] = {}
         rows: dict[str, listindex.Row] = {}
         appended: list[tuple[str, str, str, str]] = []
-        for agency_id, (text, short, data, group, checked_at) in entries:
+        for agency_id, (text, short, data, group, checked_at, sid) in entries:
             if storage.damaged_agency("verdicts", agency_id) is not None:
                 self._problems[(path, agency_id)] = (
                     f"{path}: the verdict entry of agency {agency_id} is damaged; it was left "
                     "untouched and the new verdict was not saved. Restore the file from a backup."
                 )
                 continue
-            doc_id, found = slot(table, "agency_id", agency_id, updates, reserved)
+            doc_id, found = slot(table, "agency_id", agency_id, updates, reserved, start=sid)
             doc = found or {}
             if doc.get("current") == text:
                 continue
@@ -1193,11 +1195,13 @@ class Store:
         return target
 
 
-def _shard_batches(items: list[tuple[str, _T]], batch_size: int) -> Iterator[list[tuple[str, _T]]]:
+def _shard_batches(
+    items: list[tuple[str, _T]], batch_size: int, shard: Callable[[tuple[str, _T]], int] | None = None
+) -> Iterator[list[tuple[str, _T]]]:
     """Batches of about `batch_size` that never split a shard needlessly (each file written once)."""
     groups: dict[int, list[tuple[str, _T]]] = {}
     for item in items:
-        groups.setdefault(shard_of(item[0]), []).append(item)  # keeps order within an agency
+        groups.setdefault(shard(item) if shard else shard_of(item[0]), []).append(item)  # keeps order within an agency
     batch: list[tuple[str, _T]] = []
     for index in sorted(groups):
         group = groups[index]

@@ -385,11 +385,12 @@ def slot(
     key: str,
     pending: dict[int, dict[str, Any]] | None = None,
     reserved: set[int] | frozenset[int] = frozenset(),
+    start: int | None = None,
 ) -> tuple[int, dict[str, Any] | None]:
     """The stable doc id for `key` and its document (newest: `pending` writes of this transaction
     first). On the rare hash collision the next free id is used (open addressing); `reserved` ids
-    (damaged documents) count as taken."""
-    doc_id = stable_id(key)
+    (damaged documents) count as taken. `start` is `stable_id(key)` when the caller has it."""
+    doc_id = stable_id(key) if start is None else start
     while True:
         if doc_id in reserved:
             doc_id += 1
