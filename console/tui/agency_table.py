@@ -12,7 +12,7 @@ Widths are Rich cell widths: Thai combining marks take no cell.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import ClassVar, NamedTuple
 
 from rich.cells import cell_len
@@ -33,6 +33,7 @@ FALLBACK_WIDTH = 76  # before the first layout: an 80-column terminal
 HEADER_LINES = 1
 _NULL = Style()
 _LINE_CACHE_MAX = 400  # rendered lines kept (a screen is ~50): cleared wholesale when full
+_CELL_CACHE_MAX = 2_000  # rows' cells kept across rebuilds (a search and its backspace): likewise
 
 
 def _no_cells(key: str) -> Sequence[Text]:
@@ -228,9 +229,13 @@ class AgencyTable(ScrollView, can_focus=True):
         self.virtual_size = Size(width, len(self._keys) + HEADER_LINES)
 
     # -- rows ------------------------------------------------------------------------------------
-    def rebuild(self, keys: Sequence[str], cells_of: CellsOf, keep: str | None = None) -> None:
+    def rebuild(
+        self, keys: Sequence[str], cells_of: CellsOf, keep: str | None = None, changed: Collection[str] | None = None
+    ) -> None:
         """Show the rows `keys` in this order; the cursor stays on `keep` (or on its row number).
 
+        `changed`: the rows whose content changed since they were last drawn (None: any row may
+        have); the others keep their drawn cells, so a search keystroke redraws only new rows.
         The cursor's row keeps its line on screen when it moves in the order (a streamed result, a
         re-sort), so the operator's place never jumps. Costs O(rows) for the key index only.
         """
@@ -244,8 +249,13 @@ class AgencyTable(ScrollView, can_focus=True):
         self._keys = list(keys)
         self._index = index
         self._cells_of = cells_of
-        self._cells.clear()
-        self._lines.clear()
+        if changed is None or len(self._cells) > _CELL_CACHE_MAX:
+            self._cells.clear()
+            self._lines.clear()
+        else:
+            for key in changed:
+                self._cells.pop(key, None)
+                self._drop_lines(key)
         self._update_virtual_size()
         if not self._keys:
             self._cursor = 0

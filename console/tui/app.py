@@ -12,7 +12,7 @@ import asyncio
 import dataclasses
 import gc
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -432,16 +432,22 @@ class SarabanApp(App[None]):
             return []
         return row_cells(rec, self.table.column_ids, self.lang, key in self.state.marked, self.ruleset)
 
-    def _rebuild_table(self, to_first: bool = False) -> None:
-        """Show the scope's rows; `to_first`: the cursor goes to the first row (a new search's first hit)."""
+    def _rebuild_table(self, to_first: bool = False, changed: Collection[str] | None = None) -> None:
+        """Show the scope's rows; `to_first`: the cursor goes to the first row (a new search's first hit).
+        `changed`: the records changed since the table last drew them (None: any may have; a new
+        filter or sort changes none, so rows already drawn are not drawn again)."""
         table = self.table
+        pending = self.state.take_pending()  # drawn now, in their new order and with their new cells
+        for key in pending:
+            self._full.pop(key, None)
+        if changed is not None:
+            changed = {*changed, *pending}
         in_scope = self.state.in_scope()
         shown = self.state.visible(in_scope)
-        self.state.order = [rec_id(r) for r in shown]
+        self.state.order = [r.agency.id for r in shown]  # rec_id, inlined: once per agency per keystroke
         first_row = self.state.order[0] if to_first and self.state.order else None
         self._set_columns(shown)
-        table.rebuild(self.state.order, self.cells_of, keep=first_row or self.state.selected_id)
-        self.state.pending.clear()
+        table.rebuild(self.state.order, self.cells_of, keep=first_row or self.state.selected_id, changed=changed)
         self.state.selected_id = table.current_key()
         self._refresh_groups(in_scope)
         self._refresh_topbar()
@@ -454,7 +460,7 @@ class SarabanApp(App[None]):
             for key in pending:
                 self._full.pop(key, None)  # reload the selected one's history and evidence
             if self.state.visible_ids() != self.state.order:
-                self._rebuild_table()
+                self._rebuild_table(changed=pending)
             else:
                 for key in pending:
                     if key in self.state.records:
@@ -542,7 +548,7 @@ class SarabanApp(App[None]):
     @on(GroupsPane.Chosen)
     def group_chosen(self, event: GroupsPane.Chosen) -> None:
         self.state.scope = scope_for_group_line(self.state.scope, event.key)
-        self._rebuild_table()
+        self._rebuild_table(changed=())
         if self.narrow:
             self.action_pane("agencies")
 
@@ -555,7 +561,7 @@ class SarabanApp(App[None]):
         of the previous search after an Esc)."""
         if value != self.state.scope.search:
             self.state.scope = dataclasses.replace(self.state.scope, search=value)
-            self._rebuild_table(to_first=bool(value))
+            self._rebuild_table(to_first=bool(value), changed=())
 
     def _stop_search_timer(self) -> None:
         if self._search_timer is not None:
@@ -611,7 +617,7 @@ class SarabanApp(App[None]):
         if search.value != scope.search:
             search.value = scope.search
         search.set_class(bool(scope.search), "visible")
-        self._rebuild_table()
+        self._rebuild_table(changed=())
 
     def action_filters(self) -> None:
         agencies = [r.agency for r in self.state.records.values()]
@@ -797,7 +803,7 @@ class SarabanApp(App[None]):
 
     def set_sort(self, column: str, reverse: bool) -> None:
         self.state.sort_column, self.state.sort_reverse = column, reverse
-        self._rebuild_table()
+        self._rebuild_table(changed=())
         label = tr(f"col.{column}", self.lang) + (" ↓" if reverse else "")
         self.notify(tr("msg.sorted", self.lang, col=label), markup=False, timeout=2)
 
@@ -1063,7 +1069,7 @@ class SarabanApp(App[None]):
         """What the phone list leaves out of the rows on screen, in the words the groups pane and
         `saraban export`/`report` use (console.followup_text)."""
         shown = [r for key in self.state.order if (r := self.state.records.get(key)) is not None]
-        return count_followup(shown, self.ruleset).excludes(self.lang)
+        return count_followup(shown, self.ruleset, self.state.group).excludes(self.lang)
 
     async def _export_to_typed(self, typed: str, items: list[Record]) -> None:
         """The path as typed: a directory gets the default name; an existing file is overwritten only

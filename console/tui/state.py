@@ -98,6 +98,7 @@ class ConsoleState:
     snapshots: list[Snapshot] = field(default_factory=list)
     _sticky: tuple[Scope, frozenset[str]] = field(default_factory=lambda: (Scope(), frozenset()))
     _haystacks: dict[str, tuple[Record, str]] = field(default_factory=dict)
+    _groups: dict[str, tuple[Record, str | None]] = field(default_factory=dict)
     _sort_cache: tuple[tuple[str, bool], list[str]] | None = None
 
     # -- records ----------------------------------------------------------------------------
@@ -120,6 +121,7 @@ class ConsoleState:
         self.marked &= set(new)
         for key in removed:
             self._haystacks.pop(key, None)
+            self._groups.pop(key, None)
         self.pending |= changed
         return bool(removed)
 
@@ -147,9 +149,20 @@ class ConsoleState:
 
     # -- scope and order --------------------------------------------------------------------
 
+    def group(self, rec: Record) -> str | None:
+        """The record's effective group (console.rules.group_of), worked out once per record object:
+        the groups pane and the group filters ask it of every agency at each keystroke."""
+        key = rec.agency.id  # rec_id without the call: this runs for every agency at each keystroke
+        cached = self._groups.get(key)
+        if cached is not None and cached[0] is rec:
+            return cached[1]
+        group = group_of(rec)
+        self._groups[key] = (rec, group)
+        return group
+
     def haystack(self, rec: Record) -> str:
         """The record's search text, made once per record object (a keystroke tests every agency)."""
-        key = rec_id(rec)
+        key = rec.agency.id  # as in group()
         cached = self._haystacks.get(key)
         if cached is not None and cached[0] is rec:
             return cached[1]
@@ -188,7 +201,7 @@ class ConsoleState:
 
     def in_scope(self) -> list[Record]:
         """Records in the scope ignoring its group (what the groups pane counts), in sort order."""
-        test = scope_filter(self.scope.without_group(), self.ruleset, self.haystack)
+        test = scope_filter(self.scope.without_group(), self.ruleset, self.haystack, self.group)
         kept = self.kept()
         records = self.records
         chosen = ((key, records.get(key)) for key in self.sorted_ids())
@@ -199,7 +212,7 @@ class ConsoleState:
         base = self.in_scope() if in_scope is None else in_scope
         if not (self.scope.group or self.scope.bucket):
             return base
-        test = scope_filter(self.scope, self.ruleset, self.haystack)
+        test = scope_filter(self.scope, self.ruleset, self.haystack, self.group)
         kept = self.kept()
         return [r for r in base if test(r) or rec_id(r) in kept]
 
@@ -237,16 +250,16 @@ class ConsoleState:
 
     def followup_items(self) -> list[Record]:
         """The rows on screen that need follow-up (console.rules): what `e` exports."""
-        return [r for key in self.order if (r := self.records.get(key)) is not None and needs_followup(r, self.ruleset)]
+        return [r for key in self.order if (r := self.records.get(key)) is not None and needs_followup(r, self.ruleset, self.group)]
 
     def unchecked_of(self, ids: Iterable[str]) -> list[str]:
         """Of these agencies, those with no verdict about the address they declare now."""
-        return [k for k in dict.fromkeys(ids) if k in self.records and group_of(self.records[k]) is None]
+        return [k for k in dict.fromkeys(ids) if k in self.records and self.group(self.records[k]) is None]
 
     # -- the groups pane's comparison ---------------------------------------------------------
 
     def group_counts(self, in_scope: list[Record] | None = None) -> Counter[str]:
-        return count_groups(self.in_scope() if in_scope is None else in_scope)
+        return count_groups(self.in_scope() if in_scope is None else in_scope, self.group)
 
     def previous_snapshot(self, counts: Counter[str]) -> Snapshot | None:
         """The snapshot to compare with: the latest, unless it is what is shown now (then the one before)."""
