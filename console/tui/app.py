@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, 
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from rich.text import Text
 from textual import on
@@ -31,7 +31,6 @@ from textual.widgets import Footer, Input
 
 from checks import events as ev
 from checks.model import Verdict
-from checks.scheduler import Backlog
 from console.corrections import other_owners, shared_address_warning
 from console.followup_text import count_followup
 from console.i18n import other_language, tr
@@ -77,6 +76,9 @@ from console.tui.topbar import TopBar, topbar_text
 from console.tui.view import CALLED_STATES, detail_text, group_label, row_cells, summary_text, with_verdict
 from console.tui.watching import ConsoleWatch, newly_fixed
 from console.watch.lock import WatchLockHeld
+
+if TYPE_CHECKING:
+    from checks.scheduler import Backlog
 
 NARROW_BELOW = 120  # columns: below this one pane at a time, at or above it side by side
 WIDE_FROM = 160  # columns: from here every table column and a wider side pane
@@ -366,24 +368,32 @@ class SarabanApp(App[None]):
     async def _reload(self) -> None:
         """Read every record again. The store's generation is read first: a write that lands while the
         records are read moves it past what is kept here, so the next poll reads again."""
-        generation = await self.io(self.store.generation)
-        # The table needs group and flags only: light records skip the probe transcripts and history,
-        # which the detail pane loads for the one selected agency.
-        records = await self.io(self.store.records, with_history=False, light=True)
-        self._full.clear()
+        # A national store is millions of long-lived objects. While the first load makes them, the
+        # cyclic GC would walk them again and again (a fifth of the load's time); afterwards every
+        # full collection would walk them all (~0.1 s) and land in a keystroke. So the first load
+        # runs without it and what it made is frozen. Once: later reloads replace only what changed,
+        # and freezing again on every poll would pin each old copy for good.
+        first = not self._frozen and gc.isenabled()
+        if first:
+            gc.disable()
         try:
-            snapshots = list(await self.io(self.store.snapshots))
-        except Exception:
-            snapshots = []
-        self.state.generation = generation
-        self.state.snapshots = snapshots
-        self.apply_records(records)
-        if not self._frozen:
-            # A national store is millions of long-lived objects; without this every full collection of
-            # the cyclic GC walks them all (~0.1 s) and lands in a keystroke. Once: later reloads replace
-            # only what changed, and freezing again on every poll would pin each old copy for good.
-            self._frozen = True
-            gc.freeze()
+            generation = await self.io(self.store.generation)
+            # The table needs group and flags only: light records skip the probe transcripts and
+            # history, which the detail pane loads for the one selected agency.
+            records = await self.io(self.store.records, with_history=False, light=True)
+            self._full.clear()
+            try:
+                snapshots = list(await self.io(self.store.snapshots))
+            except Exception:
+                snapshots = []
+            self.state.generation = generation
+            self.state.snapshots = snapshots
+            self.apply_records(records)
+        finally:
+            if first:
+                self._frozen = True
+                gc.freeze()
+                gc.enable()
 
     async def _reload_one(self, agency_id: str) -> None:
         """One record read again after this console changed it. The store's generation is left alone:
@@ -422,8 +432,10 @@ class SarabanApp(App[None]):
         for rec in newly_fixed(old, self.state.records):  # type: ignore[arg-type]  # the watcher verified a fix
             self.notify(tr("notify.fixed", self.lang, name=one_line(rec.agency.name)), markup=False, timeout=15)
         if removed or not self.state.order:
-            self._rebuild_table()
-        self.flush_pending(force_groups=True)
+            self._rebuild_table()  # every pane drawn anew
+            self.flush_pending()
+        else:
+            self.flush_pending(force_groups=True)
 
     def cells_of(self, key: str) -> list[Text]:
         """One row's cells, asked for by the table only when it draws that row."""
