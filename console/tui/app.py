@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from rich.text import Text
 from textual import on
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
+from textual.binding import ActiveBinding, Binding
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.events import Resize
@@ -41,13 +41,11 @@ from console.tui.agency_table import AgencyTable
 from console.tui.columns import ALL_COLUMNS
 from console.tui.commands import (
     BINDING_IDS,
-    FOOTER_IDS,
-    WIDE_FOOTER_ONLY,
     WRITE_ACTIONS,
     ActionsProvider,
     PaletteEntry,
     binding_order,
-    footer_label,
+    localised,
     make_bindings,
     palette_entries,
 )
@@ -120,6 +118,16 @@ class MainScreen(Screen[None]):
         if isinstance(app, SarabanApp):
             app.main_ready()
 
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        """Textual's answer, with our keys' footer words in the operator's current language (the
+        footer and the help screen read this; which key runs what is left to Textual)."""
+        active = super().active_bindings
+        app = self.app
+        if not isinstance(app, SarabanApp):
+            return active
+        return {key: found._replace(binding=app.localised(found.binding)) for key, found in active.items()}
+
     def on_resize(self, event: Resize) -> None:
         app = self.app
         if isinstance(app, SarabanApp):
@@ -174,6 +182,7 @@ class SarabanApp(App[None]):
         self._column_prefer: tuple[str, ...] = ()  # what the table was last offered (_set_columns)
         self._column_labels: dict[str, str] = {}
         self._short_footer = False  # under FULL_FOOTER_FROM columns: q and l leave the footer (help has them)
+        self.key_overrides: dict[str, str] = {}  # the config's keymap (binding id -> keys), as given to Textual
         self._search_applied_at = 0.0  # time.monotonic() of the last search applied to the table
         self._polling = False
         self._frozen = False
@@ -239,9 +248,9 @@ class SarabanApp(App[None]):
         return MainScreen(id="main")
 
     def on_mount(self) -> None:
-        self._localise_bindings()
         keys = dict(self.config.keys)
         if keys:
+            self.key_overrides = keys
             self.set_keymap(keys)
             unknown = sorted(str(k) for k in keys if k not in BINDING_IDS)
             if unknown:
@@ -278,7 +287,7 @@ class SarabanApp(App[None]):
         short_footer = width < FULL_FOOTER_FROM
         if short_footer != self._short_footer:
             self._short_footer = short_footer
-            self._localise_bindings()
+            self.refresh_bindings()  # the footer asks MainScreen.active_bindings again
         first = not table.column_ids
         self.query_one("#topbar").screen.set_class(wide, "-xwide")  # the main screen, even under a dialog
         if narrow != self.narrow or wide != self.wide or first:
@@ -320,21 +329,9 @@ class SarabanApp(App[None]):
             self._column_prefer, self._column_labels = tuple(prefer), labels
             self.table.set_columns(ALL_COLUMNS, labels, prefer)
 
-    def _localise_bindings(self) -> None:
-        """Binding descriptions (footer, help, palette) in the current language; keys and ids unchanged."""
-        key_to_bindings = self._bindings.key_to_bindings
-        for key, bindings in list(key_to_bindings.items()):
-            key_to_bindings[key] = [
-                dataclasses.replace(
-                    b,
-                    description=footer_label(b.id, self.lang),
-                    show=FOOTER_IDS.get(b.id, False) and not (self._short_footer and b.id in WIDE_FOOTER_ONLY),
-                )
-                if b.id in BINDING_IDS
-                else b
-                for b in bindings
-            ]
-        self.refresh_bindings()
+    def localised(self, binding: Binding) -> Binding:
+        """`binding` as the footer shows it now (language, width): see MainScreen.active_bindings."""
+        return localised(binding, self.lang, self._short_footer)
 
     def _relabel(self) -> None:
         """Pane titles and placeholders in the current language."""
@@ -752,7 +749,7 @@ class SarabanApp(App[None]):
 
     def key_label(self, binding_id: str, default: str) -> str:
         """The key as the operator presses it, after the config's keymap."""
-        keys = self._keymap.get(binding_id) or default
+        keys = self.key_overrides.get(binding_id) or default
         return self.get_key_display(Binding(keys.split(",")[0].strip(), ""))
 
     def run_bound_action(self, action: str) -> None:
@@ -1214,7 +1211,7 @@ class SarabanApp(App[None]):
 
     def action_language(self) -> None:
         self.lang = other_language(self.lang)
-        self._localise_bindings()
+        self.refresh_bindings()  # footer words in the new language (MainScreen.active_bindings)
         self._relabel()
         self._set_columns()
         self._rebuild_table()
