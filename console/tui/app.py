@@ -27,7 +27,7 @@ from textual.css.query import NoMatches
 from textual.events import Resize
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from checks import events as ev
 from checks.model import Verdict
@@ -50,6 +50,7 @@ from console.tui.commands import (
     palette_entries,
 )
 from console.tui.detail_pane import DetailPane
+from console.tui.footer import KeyFooter
 from console.tui.groups_pane import GroupsPane, groups_view
 from console.tui.progress_pane import (
     ProgressPane,
@@ -111,7 +112,7 @@ class MainScreen(Screen[None]):
                 yield GroupsPane(id="groups")
                 yield DetailPane(id="detail")
         yield ProgressPane(id="progress")
-        yield Footer(compact=True)  # at 80 columns the essential keys fit whole
+        yield KeyFooter(compact=True)  # at 80 columns the essential keys fit whole
 
     def on_mount(self) -> None:
         app = self.app
