@@ -422,6 +422,17 @@ def _group_tests(scope: Scope, ruleset: Ruleset, group_of: GroupOf) -> list[Call
     return tests
 
 
+def search_matcher(search: str) -> Callable[[str], bool] | None:
+    """What a search asks of a record's `search_haystack`: every word typed is in it (None: no search)."""
+    words = search_key(search).split()
+    if len(words) == 1:
+        word = words[0]
+        return lambda text: word in text
+    if words:
+        return lambda text: all(w in text for w in words)
+    return None
+
+
 def scope_filter(
     scope: Scope,
     ruleset: Ruleset,
@@ -439,12 +450,9 @@ def scope_filter(
     if scope.changed_since:
         since = scope.changed_since
         tests.append(lambda rec: changed_since(rec, since))
-    words = search_key(scope.search).split() if scope.search else []
-    if len(words) == 1:
-        word = words[0]
-        tests.append(lambda rec: word in haystack(rec))
-    elif words:
-        tests.append(lambda rec: all(w in haystack(rec) for w in words))
+    match = search_matcher(scope.search)
+    if match is not None:
+        tests.append(lambda rec: match(haystack(rec)))
     if not tests:
         return lambda rec: True
     if len(tests) == 1:
@@ -460,4 +468,13 @@ def select(records: Iterable[Record], scope: Scope, ruleset: Ruleset) -> list[Re
 
 def count_groups(records: Iterable[Record], group_of: GroupOf = group_of) -> Counter[str]:
     """Records per effective group (UNCHECKED for none): what the groups pane and the report count."""
-    return Counter(group_of(rec) or UNCHECKED for rec in records)
+    return tally_groups([group_of(rec) for rec in records])
+
+
+def tally_groups(groups: Iterable[str | None]) -> Counter[str]:
+    """Effective groups already worked out, counted as `count_groups` counts them."""
+    counts: Counter[str | None] = Counter(groups)
+    unchecked = counts.pop(None, 0)
+    if unchecked:
+        counts[UNCHECKED] += unchecked
+    return counts  # type: ignore[return-value]  # None is gone

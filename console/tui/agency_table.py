@@ -12,6 +12,7 @@ Widths are Rich cell widths: Thai combining marks take no cell.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Collection, Sequence
 from typing import ClassVar, NamedTuple
 
@@ -144,7 +145,7 @@ class AgencyTable(ScrollView, can_focus=True):
         self._prefer: tuple[str, ...] = ()
         self._fitted: tuple[tuple[str, int], ...] = ()
         self._keys: list[str] = []
-        self._index: dict[str, int] = {}
+        self._index: dict[str, int] | None = {}  # key -> row, made when first asked (None: not yet)
         self._cells_of: CellsOf = _no_cells
         self._cells: dict[str, Sequence[Text]] = {}  # made on first draw, dropped when the row changes
         self._lines: dict[tuple[object, ...], Strip] = {}
@@ -171,11 +172,18 @@ class AgencyTable(ScrollView, can_focus=True):
 
     def get_row_index(self, key: str) -> int:
         """The row showing agency `key` (KeyError when it is not shown)."""
-        return self._index[key]
+        return self._row_index()[key]
+
+    def _row_index(self) -> dict[str, int]:
+        """Key -> row, made once per rebuild when first needed: a filter keystroke replaces every row
+        and most keystrokes never ask."""
+        if self._index is None:
+            self._index = {key: i for i, key in enumerate(self._keys)}
+        return self._index
 
     def get_cell(self, key: str, column: str) -> Text:
         """What the row of `key` shows in `column` (KeyError for a row or column not shown)."""
-        if key not in self._index:
+        if key not in self._row_index():
             raise KeyError(key)
         return self._row_cells(key)[self.column_ids.index(column)]
 
@@ -237,17 +245,16 @@ class AgencyTable(ScrollView, can_focus=True):
         `changed`: the rows whose content changed since they were last drawn (None: any row may
         have); the others keep their drawn cells, so a search keystroke redraws only new rows.
         The cursor's row keeps its line on screen when it moves in the order (a streamed result, a
-        re-sort), so the operator's place never jumps. Costs O(rows) for the key index only.
+        re-sort), so the operator's place never jumps. Costs O(rows) in C (a set of the keys).
         """
-        index = {key: i for i, key in enumerate(keys)}
-        if len(index) != len(keys):
+        if len(set(keys)) != len(keys):
             raise ValueError("an agency is given twice")
         keep = keep if keep is not None else self.current_key()
         had_rows = bool(self._keys)
         on_screen = self._cursor - round(self.scroll_y) if had_rows else None
         old_row = self._cursor
         self._keys = list(keys)
-        self._index = index
+        self._index = None
         self._cells_of = cells_of
         if changed is None or len(self._cells) > _CELL_CACHE_MAX:
             self._cells.clear()
@@ -262,7 +269,10 @@ class AgencyTable(ScrollView, can_focus=True):
             self.scroll_to(y=0, animate=False, force=True)
             self.refresh()
             return
-        row = self._index.get(keep, min(old_row, len(self._keys) - 1)) if keep else min(old_row, len(self._keys) - 1)
+        row = min(old_row, len(self._keys) - 1)
+        if keep:
+            with contextlib.suppress(ValueError):  # not shown any more: the cursor keeps its row number
+                row = self._keys.index(keep)  # one scan in C, cheaper than building the index
         self._cursor = row
         visible = self._visible_rows()
         if on_screen is not None and 0 <= on_screen < visible:
@@ -274,7 +284,7 @@ class AgencyTable(ScrollView, can_focus=True):
 
     def update_row(self, key: str) -> bool:
         """Make the row `key` again from `cells_of` when next drawn; False when the row is not shown."""
-        row = self._index.get(key)
+        row = self._row_index().get(key)
         if row is None:
             return False
         self._cells.pop(key, None)

@@ -320,8 +320,10 @@ class SarabanApp(App[None]):
         whose rows span provinces puts the province first (two "อบต.ทุ่งหิน" told apart); a follow-up
         view puts the follow-up column before the district."""
         prefer: list[str] = []
-        if self.state.scope.search and len({r.agency.province for r in shown}) > 1:
-            prefer.append("province")
+        if self.state.scope.search and shown:
+            first = shown[0].agency.province  # stops at the first row of another province
+            if any(r.agency.province != first for r in shown):
+                prefer.append("province")
         scope = self.state.scope
         if scope.followup_status or scope.followup_only or (scope.search and any(r.followup for r in shown)):
             prefer.append("followup")  # a follow-up view: its status before the district

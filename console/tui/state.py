@@ -22,7 +22,6 @@ from console.rules import (
     Record,
     Ruleset,
     Scope,
-    count_groups,
     current_address,
     followup_status,
     group_of,
@@ -31,6 +30,8 @@ from console.rules import (
     scope_filter,
     search_haystack,
     search_key,
+    search_matcher,
+    tally_groups,
 )
 from console.tui.view import SORTABLE, snapshot_counts, sort_records, with_verdict
 
@@ -100,6 +101,9 @@ class ConsoleState:
     _haystacks: dict[str, tuple[Record, str]] = field(default_factory=dict)
     _groups: dict[str, tuple[Record, str | None]] = field(default_factory=dict)
     _sort_cache: tuple[tuple[str, bool], list[str]] | None = None
+    _version: int = 0  # moves whenever a record is replaced
+    _sorts: int = 0  # moves whenever the order is worked out again
+    _search_rows: tuple[object, list[tuple[str, Record, str]]] | None = None
 
     # -- records ----------------------------------------------------------------------------
 
@@ -117,6 +121,7 @@ class ConsoleState:
         changed = {k for k, r in new.items() if k not in old_records or _signature(old_records[k]) != _signature(r)}
         removed = set(old_records) - set(new)
         self.records = new
+        self._version += 1
         self._sort_cache = None
         self.marked &= set(new)
         for key in removed:
@@ -129,6 +134,7 @@ class ConsoleState:
         """One record read again (after a recheck, a note, a correction)."""
         key = rec_id(rec)
         self.records[key] = rec
+        self._version += 1
         self.pending.add(key)
 
     def apply_verdict(self, agency_id: str, verdict: Verdict) -> bool:
@@ -137,6 +143,7 @@ class ConsoleState:
         if rec is None:
             return False
         self.records[agency_id] = with_verdict(rec, verdict)
+        self._version += 1
         self.pending.add(agency_id)
         return True
 
@@ -175,8 +182,18 @@ class ConsoleState:
 
     def prepare_search(self) -> None:
         """Make every search text now, not on the first keystroke."""
-        for rec in self.records.values():
-            self.haystack(rec)
+        self.searchable()
+
+    def searchable(self) -> list[tuple[str, Record, str]]:
+        """(id, record, search text) of every agency in sort order, made once per change of the
+        records or the sort: a keystroke then tests each text, not each record through its cache."""
+        ids = self.sorted_ids()
+        stamp = (self._version, self._sorts)
+        if self._search_rows is None or self._search_rows[0] != stamp:
+            records = self.records
+            rows = [(key, rec, self.haystack(rec)) for key in ids if (rec := records.get(key)) is not None]
+            self._search_rows = (stamp, rows)
+        return self._search_rows[1]
 
     def sorted_ids(self) -> list[str]:
         """Every agency id in sort order, sorted once and reused until the records change."""
@@ -184,6 +201,7 @@ class ConsoleState:
         if self._sort_cache is None or self._sort_cache[0] != key:
             ordered = sort_records(list(self.records.values()), self.sort_column, self.sort_reverse, self.ruleset)
             self._sort_cache = (key, [rec_id(r) for r in ordered])
+            self._sorts += 1
         return self._sort_cache[1]
 
     def kept(self) -> frozenset[str]:
@@ -201,8 +219,17 @@ class ConsoleState:
 
     def in_scope(self) -> list[Record]:
         """Records in the scope ignoring its group (what the groups pane counts), in sort order."""
-        test = scope_filter(self.scope.without_group(), self.ruleset, self.haystack, self.group)
+        scope = self.scope.without_group()
         kept = self.kept()
+        match = search_matcher(scope.search)
+        if match is not None:  # the search first, over the texts made once (searchable)
+            rest = replace(scope, search="")
+            test = scope_filter(rest, self.ruleset, self.haystack, self.group) if rest.active else None
+            return [
+                rec for key, rec, text in self.searchable()
+                if (match(text) and (test is None or test(rec))) or key in kept
+            ]
+        test = scope_filter(scope, self.ruleset, self.haystack, self.group)
         records = self.records
         chosen = ((key, records.get(key)) for key in self.sorted_ids())
         return [r for key, r in chosen if r is not None and (test(r) or key in kept)]
@@ -259,7 +286,14 @@ class ConsoleState:
     # -- the groups pane's comparison ---------------------------------------------------------
 
     def group_counts(self, in_scope: list[Record] | None = None) -> Counter[str]:
-        return count_groups(self.in_scope() if in_scope is None else in_scope, self.group)
+        """count_groups of the scope, from the groups kept per record (every keystroke counts them all)."""
+        records = self.in_scope() if in_scope is None else in_scope
+        kept = self._groups
+        groups = [
+            cached[1] if (cached := kept.get(rec.agency.id)) is not None and cached[0] is rec else self.group(rec)
+            for rec in records
+        ]
+        return tally_groups(groups)
 
     def previous_snapshot(self, counts: Counter[str]) -> Snapshot | None:
         """The snapshot to compare with: the latest, unless it is what is shown now (then the one before)."""
