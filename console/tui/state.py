@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from checks import events as ev
@@ -35,6 +36,7 @@ from console.rules import (
 )
 from console.tui.view import SORTABLE, snapshot_counts, sort_records, with_verdict
 
+Row = tuple[str, Record, "str | None"]  # (agency id, record, effective group)
 AGENCY_SORTS = frozenset({"seq", "name", "district", "province"})  # orders a verdict cannot change
 Snapshot = Mapping[str, Any]
 
@@ -103,7 +105,9 @@ class ConsoleState:
     _sort_cache: tuple[tuple[str, bool], list[str]] | None = None
     _version: int = 0  # moves whenever a record is replaced
     _sorts: int = 0  # moves whenever the order is worked out again
-    _search_rows: tuple[object, list[tuple[str, Record, str]]] | None = None
+    _rows: tuple[object, list[Row]] | None = None  # rows(), with what they were made from
+    _texts: tuple[list[Row], list[str]] | None = None  # search_texts(), for one rows() list
+    _picked: tuple[list[Record], list[Row]] | None = None  # in_scope()'s last answer and its rows
 
     # -- records ----------------------------------------------------------------------------
 
@@ -182,18 +186,24 @@ class ConsoleState:
 
     def prepare_search(self) -> None:
         """Make every search text now, not on the first keystroke."""
-        self.searchable()
+        self.search_texts()
 
-    def searchable(self) -> list[tuple[str, Record, str]]:
-        """(id, record, search text) of every agency in sort order, made once per change of the
-        records or the sort: a keystroke then tests each text, not each record through its cache."""
+    def rows(self) -> list[Row]:
+        """(id, record, effective group) of every agency in sort order, made once per change of the
+        records or the order: a keystroke then reads these, not each record through its caches."""
         ids = self.sorted_ids()
         stamp = (self._version, self._sorts)
-        if self._search_rows is None or self._search_rows[0] != stamp:
+        if self._rows is None or self._rows[0] != stamp:
             records = self.records
-            rows = [(key, rec, self.haystack(rec)) for key in ids if (rec := records.get(key)) is not None]
-            self._search_rows = (stamp, rows)
-        return self._search_rows[1]
+            self._rows = (stamp, [(key, rec, self.group(rec)) for key in ids if (rec := records.get(key)) is not None])
+        return self._rows[1]
+
+    def search_texts(self) -> list[str]:
+        """The search text of each of `rows()`, in the same order (made when a search is first typed)."""
+        rows = self.rows()
+        if self._texts is None or self._texts[0] is not rows:
+            self._texts = (rows, [self.haystack(rec) for _, rec, _ in rows])
+        return self._texts[1]
 
     def sorted_ids(self) -> list[str]:
         """Every agency id in sort order, sorted once and reused until the records change."""
@@ -221,18 +231,22 @@ class ConsoleState:
         """Records in the scope ignoring its group (what the groups pane counts), in sort order."""
         scope = self.scope.without_group()
         kept = self.kept()
+        rows = self.rows()
         match = search_matcher(scope.search)
-        if match is not None:  # the search first, over the texts made once (searchable)
-            rest = replace(scope, search="")
-            test = scope_filter(rest, self.ruleset, self.haystack, self.group) if rest.active else None
-            return [
-                rec for key, rec, text in self.searchable()
-                if (match(text) and (test is None or test(rec))) or key in kept
+        rest = replace(scope, search="") if match is not None else scope
+        test = scope_filter(rest, self.ruleset, self.haystack, self.group) if rest.active else None
+        if match is not None:  # the search first, one test per text
+            picked = [
+                row for row, text in zip(rows, self.search_texts(), strict=True)
+                if (match(text) and (test is None or test(row[1]))) or row[0] in kept
             ]
-        test = scope_filter(scope, self.ruleset, self.haystack, self.group)
-        records = self.records
-        chosen = ((key, records.get(key)) for key in self.sorted_ids())
-        return [r for key, r in chosen if r is not None and (test(r) or key in kept)]
+        elif test is not None:
+            picked = [row for row in rows if test(row[1]) or row[0] in kept]
+        else:
+            picked = rows
+        chosen = [row[1] for row in picked]
+        self._picked = (chosen, picked)  # group_counts reads the groups from here
+        return chosen
 
     def visible(self, in_scope: list[Record] | None = None) -> list[Record]:
         """The table's rows in order; pass `in_scope()` when already computed (one pass per keystroke)."""
@@ -288,12 +302,9 @@ class ConsoleState:
     def group_counts(self, in_scope: list[Record] | None = None) -> Counter[str]:
         """count_groups of the scope, from the groups kept per record (every keystroke counts them all)."""
         records = self.in_scope() if in_scope is None else in_scope
-        kept = self._groups
-        groups = [
-            cached[1] if (cached := kept.get(rec.agency.id)) is not None and cached[0] is rec else self.group(rec)
-            for rec in records
-        ]
-        return tally_groups(groups)
+        if self._picked is not None and self._picked[0] is records:  # the rows in_scope() just chose
+            return tally_groups(map(itemgetter(2), self._picked[1]))
+        return tally_groups(map(self.group, records))
 
     def previous_snapshot(self, counts: Counter[str]) -> Snapshot | None:
         """The snapshot to compare with: the latest, unless it is what is shown now (then the one before)."""
