@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from checks.sim.internet import SimInternetThread
 from checks.sim.worlds import catalogue_world
@@ -15,6 +16,14 @@ from tests.simconfig import write_sim_config
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--slow", action="store_true", default=False, help="also run tests marked slow")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Hypothesis: no example database (the tree must not grow a .hypothesis directory), a short run by
+    default and the full count with --slow, for every @given test without its own max_examples."""
+    settings.register_profile("saraban", database=None, deadline=None, max_examples=300)
+    settings.register_profile("saraban-slow", database=None, deadline=None, max_examples=2500)
+    settings.load_profile("saraban-slow" if config.getoption("--slow") else "saraban")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
