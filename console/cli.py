@@ -11,7 +11,7 @@ import asyncio
 import dataclasses
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -652,26 +652,31 @@ def cmd_demo(args: argparse.Namespace, config: AppConfig) -> int:
     """The national sample world on a simulated internet, in the console (or as a CLI scan with --no-tui).
 
     Without --store the demo works in a fresh /tmp directory (~30 MB for the national world) that is
-    removed on exit, unless --keep is given: then its path is printed at the start and at the end.
+    removed on exit, also when the demo is killed (SIGTERM) or its SSH connection drops (SIGHUP), unless
+    --keep is given: then its path is printed at the start and at the end.
     """
-    import shutil
-    import tempfile
+    if args.store:
+        return _run_demo(args, config, Path(args.store).expanduser())
+    from console.scratch import scratch_dir
 
-    scratch = None if args.store else Path(tempfile.mkdtemp(prefix="saraban-demo-"))
-    store_path = scratch / "store.json" if scratch is not None else Path(args.store).expanduser()
     th = config.language == "th"
-    if scratch is not None and args.keep:
-        print(("ข้อมูลตัวอย่างจะเก็บไว้ที่: " if th else "demo store (kept): ") + shown(store_path), flush=True)
-    try:
-        return _run_demo(args, config, store_path)
-    finally:
-        if scratch is not None and not args.keep:
-            shutil.rmtree(scratch, ignore_errors=True)
-        elif scratch is not None:
-            print(("ข้อมูลตัวอย่างเก็บไว้ที่: " if th else "demo store kept: ") + shown(store_path))
+    with scratch_dir(keep=args.keep) as scratch:
+        store_path = scratch.path / "store.json"
+        if args.keep:
+            print(("ข้อมูลตัวอย่างจะเก็บไว้ที่: " if th else "demo store (kept): ") + shown(store_path), flush=True)
+        try:
+            return scratch.exit_code(_run_demo(args, config, store_path, scratch.on_signal))
+        finally:
+            if args.keep:
+                print(("ข้อมูลตัวอย่างเก็บไว้ที่: " if th else "demo store kept: ") + shown(store_path), flush=True)
 
 
-def _run_demo(args: argparse.Namespace, config: AppConfig, store_path: Path) -> int:
+def _run_demo(
+    args: argparse.Namespace,
+    config: AppConfig,
+    store_path: Path,
+    on_signal: Callable[[Callable[[], object] | None], None] | None = None,
+) -> int:
     from checks.sim.internet import SimInternetThread
     from checks.sim.worlds import national_world
     from console.runner import Runner
@@ -694,7 +699,14 @@ def _run_demo(args: argparse.Namespace, config: AppConfig, store_path: Path) -> 
             return EXIT_CANARY if _stopped_by_us(finished) else EXIT_OK
         from console.tui.factory import make_app
 
-        make_app(demo_config, store, runner, title_suffix=" — demo", autostart_scan=not args.no_scan).run()
+        app = make_app(demo_config, store, runner, title_suffix=" — demo", autostart_scan=not args.no_scan)
+        if on_signal is not None:
+            on_signal(app.exit)  # SIGTERM / SIGHUP: quit as on `q` (the terminal restored), then clean up
+        try:
+            app.run()
+        finally:
+            if on_signal is not None:
+                on_signal(None)
     if args.store:
         _out(f"demo store: {store_path}")
     return EXIT_OK
