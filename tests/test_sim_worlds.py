@@ -149,6 +149,15 @@ def test_national_world_has_opdc_scale(nation: World) -> None:
     assert set(nation.expected) == {a.id for a in nation.agencies}
 
 
+def test_national_rows_are_numbered_like_one_list(nation: World) -> None:
+    """ลำดับที่ runs 1..n over the whole list in list order (as the national list behind the Tak rows
+    does), so a national store sorted by ลำดับที่ shows distinct numbers, not 77 rows of "1"."""
+    assert [a.seq for a in nation.agencies] == [str(i) for i in range(1, len(nation.agencies) + 1)]
+    provinces = [a.province for a in nation.agencies]
+    runs = [p for i, p in enumerate(provinces) if i == 0 or provinces[i - 1] != p]
+    assert len(runs) == 77  # each province's rows are together: its sheet is one block with gaps
+
+
 def test_national_world_group_mix_matches_opdc(nation: World) -> None:
     buckets = Counter(BUCKET.get(g, "BE") for g in nation.expected.values())
     for bucket, share in OPDC_SHARES.items():
