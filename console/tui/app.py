@@ -22,6 +22,7 @@ from rich.text import Text
 from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import ActiveBinding, Binding
+from textual.command import CommandPalette
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.events import Resize
@@ -50,6 +51,7 @@ from console.tui.commands import (
     palette_entries,
 )
 from console.tui.detail_pane import DetailPane
+from console.tui.duplicates import Answer, DuplicateScreen, duplicate_partner
 from console.tui.footer import KeyFooter
 from console.tui.groups_pane import GroupsPane, groups_view
 from console.tui.progress_pane import (
@@ -188,6 +190,7 @@ class SarabanApp(App[None]):
         self._polling = False
         self._frozen = False
         self._watch_shown: str | None = None
+        self._duplicate_key_shown = False  # `d` is in the footer while the selected row is flagged
         self.watching = ConsoleWatch(
             store, config, busy=lambda: self.runner.running,  # type: ignore[arg-type]
             on_fixed=lambda fixed: self.call_later(self._refresh_topbar), clock=self.clock,
@@ -542,6 +545,7 @@ class SarabanApp(App[None]):
         if event.key != self.state.selected_id:
             self.state.selected_id = event.key
             self._refresh_detail()
+            self._sync_duplicate_key()
 
     @on(AgencyTable.RowSelected, "#agencies")
     def row_selected(self, event: AgencyTable.RowSelected) -> None:
@@ -690,8 +694,11 @@ class SarabanApp(App[None]):
             self.notify(tr("msg.filter_cleared", self.lang), markup=False)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Read-only (saraban serve): the write actions are disabled and hidden, wherever they come from."""
-        return not (self.read_only and action in WRITE_ACTIONS)
+        """Read-only (saraban serve): the write actions are disabled and hidden, wherever they come from.
+        `d` (same agency or not) is offered only on a row flagged as a possible duplicate."""
+        if self.read_only and action in WRITE_ACTIONS:
+            return False
+        return action != "duplicate" or duplicate_partner(self.selected_record()) is not None
 
     def action_trends(self) -> None:
         """A / B–E / W share per scan for the whole store, or the province of the current filter."""
@@ -747,6 +754,8 @@ class SarabanApp(App[None]):
                 continue
             seen.add((ident, binding.key))
             rows.append((self.get_key_display(binding), description, ident))
+        if not self.read_only and all(r[2] != "duplicate" for r in rows):  # documented on every row
+            rows.append((self.key_label("duplicate", "d"), tr("key.duplicate", self.lang), "duplicate"))
         rows.sort(key=lambda r: (binding_order(r[2]), r[0]))
         return rows
 
@@ -758,6 +767,12 @@ class SarabanApp(App[None]):
     def run_bound_action(self, action: str) -> None:
         """A palette entry runs the same action as its key, after the palette has closed."""
         self.call_later(self.run_action, action)
+
+    def action_command_palette(self) -> None:
+        """Textual's palette, with its search line in the operator's language."""
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            placeholder = tr("palette.placeholder", self.lang)
+            self.push_screen(CommandPalette(id="--command-palette", placeholder=placeholder))
 
     async def action_quit(self) -> None:
         """Textual's ctrl+q: the same question as q while a scan runs."""
@@ -1045,6 +1060,40 @@ class SarabanApp(App[None]):
                 self.notify(tr("msg.called", self.lang, n=len(targets)), markup=False)
 
         self.run_guarded(work(), "followup")
+
+    def _sync_duplicate_key(self) -> None:
+        """Show or hide `d` in the footer when the selected row's duplicate flag changes."""
+        flagged = duplicate_partner(self.selected_record()) is not None
+        if flagged != self._duplicate_key_shown:
+            self._duplicate_key_shown = flagged
+            self.refresh_bindings()
+
+    def action_duplicate(self) -> None:
+        """A row flagged "possible duplicate of row N": the operator says same agency, or different."""
+        rec = self._need_selection()
+        other_id = duplicate_partner(rec)
+        other = self.state.records.get(other_id) if other_id else None
+        if rec is None or other_id is None or other is None:
+            if rec is not None:
+                self.notify(tr("dup.none", self.lang), markup=False)
+            return
+        agency_id = rec_id(rec)
+
+        def decided(answer: Answer | None) -> None:
+            if answer is not None:
+                self.run_guarded(self._decide_duplicate(agency_id, other_id, answer), "duplicate")
+
+        self.push_screen(DuplicateScreen(rec, other, self.lang), decided)
+
+    async def _decide_duplicate(self, agency_id: str, other_id: str, answer: Answer) -> None:
+        """The same store call as `saraban same` / `saraban different`, off the event loop."""
+        other_row = one_line(self.state.records[other_id].agency.seq or other_id)
+        confirm = self.store.confirm_same if answer == "same" else self.store.confirm_different
+        await self.io(confirm, agency_id, other_id, self.operator)
+        await self._reload()
+        self._sync_duplicate_key()
+        message = "msg.dup_same" if answer == "same" else "msg.dup_different"
+        self.notify(tr(message, self.lang, name=self._agency_name(agency_id), other=other_row), markup=False)
 
     # ------------------------------------------------------------------------------------------
     # Export, import, language, clipboard
