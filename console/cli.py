@@ -11,13 +11,14 @@ import asyncio
 import dataclasses
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from checks import events as ev
 from checks.model import Agency, Verdict, verdict_record
+from console.cli_words import HELP_TH as _HELP_TH
 from console.config import AppConfig, ConfigError, load_config
 from console.rules import Scope
 from console.terminal import json_text, shown
@@ -279,7 +280,7 @@ def _open_store(args: argparse.Namespace, config: AppConfig) -> Any:
 
     path = Path(args.store).expanduser() if args.store else config.store_path
     try:
-        store = Store(path, history_limit=config.history_limit)
+        store = Store(path, history_limit=config.history_limit, lock_timeout=config.lock_timeout)
     except StoreError as exc:
         raise CliError(str(exc)) from exc
     for notice in store.notices:
@@ -326,16 +327,16 @@ def _select_records(store: Any, args: argparse.Namespace, config: AppConfig) -> 
 
 def _add_scope_args(p: argparse.ArgumentParser) -> None:
     """The console's filters as flags: `check`, `export` and `report` select exactly what the console shows."""
-    p.add_argument("--group", action="append", help="only these groups (repeat or comma-separate; '-' for not checked)")
-    p.add_argument("--bucket", choices=("A", "BE", "W", "-"), help="only one of OPDC's buckets ('-': not checked)")
-    p.add_argument("--province")
-    p.add_argument("--district")
-    p.add_argument("--kind")
-    p.add_argument("--search", help="the console's search: words of the name, area, address or ลำดับที่")
-    p.add_argument("--followup", action="store_true", help="only agencies that need follow-up (B–E, not E)")
+    p.add_argument("--group", action="append", help=_h("only these groups (repeat or comma-separate; '-' for not checked)"))
+    p.add_argument("--bucket", choices=("A", "BE", "W", "-"), help=_h("only one of OPDC's buckets ('-': not checked)"))
+    p.add_argument("--province", help=_h("only this province"))
+    p.add_argument("--district", help=_h("only this district"))
+    p.add_argument("--kind", help=_h("only this kind of agency (e.g. องค์การบริหารส่วนตำบล)"))
+    p.add_argument("--search", help=_h("the console's search: words of the name, area, address or ลำดับที่"))
+    p.add_argument("--followup", action="store_true", help=_h("only agencies that need follow-up (B–E, not E)"))
     p.add_argument(
         "--changed-since",
-        help="only agencies whose group or address changed since this date (2026-01-31 or 31/01/2569)",
+        help=_h("only agencies whose group or address changed since this date (2026-01-31 or 31/01/2569)"),
     )
 
 
@@ -652,26 +653,31 @@ def cmd_demo(args: argparse.Namespace, config: AppConfig) -> int:
     """The national sample world on a simulated internet, in the console (or as a CLI scan with --no-tui).
 
     Without --store the demo works in a fresh /tmp directory (~30 MB for the national world) that is
-    removed on exit, unless --keep is given: then its path is printed at the start and at the end.
+    removed on exit, also when the demo is killed (SIGTERM) or its SSH connection drops (SIGHUP), unless
+    --keep is given: then its path is printed at the start and at the end.
     """
-    import shutil
-    import tempfile
+    if args.store:
+        return _run_demo(args, config, Path(args.store).expanduser())
+    from console.scratch import scratch_dir
 
-    scratch = None if args.store else Path(tempfile.mkdtemp(prefix="saraban-demo-"))
-    store_path = scratch / "store.json" if scratch is not None else Path(args.store).expanduser()
     th = config.language == "th"
-    if scratch is not None and args.keep:
-        print(("ข้อมูลตัวอย่างจะเก็บไว้ที่: " if th else "demo store (kept): ") + shown(store_path), flush=True)
-    try:
-        return _run_demo(args, config, store_path)
-    finally:
-        if scratch is not None and not args.keep:
-            shutil.rmtree(scratch, ignore_errors=True)
-        elif scratch is not None:
-            print(("ข้อมูลตัวอย่างเก็บไว้ที่: " if th else "demo store kept: ") + shown(store_path))
+    with scratch_dir(keep=args.keep) as scratch:
+        store_path = scratch.path / "store.json"
+        if args.keep:
+            print(("ข้อมูลตัวอย่างจะเก็บไว้ที่: " if th else "demo store (kept): ") + shown(store_path), flush=True)
+        try:
+            return scratch.exit_code(_run_demo(args, config, store_path, scratch.on_signal))
+        finally:
+            if args.keep:
+                print(("ข้อมูลตัวอย่างเก็บไว้ที่: " if th else "demo store kept: ") + shown(store_path), flush=True)
 
 
-def _run_demo(args: argparse.Namespace, config: AppConfig, store_path: Path) -> int:
+def _run_demo(
+    args: argparse.Namespace,
+    config: AppConfig,
+    store_path: Path,
+    on_signal: Callable[[Callable[[], object] | None], None] | None = None,
+) -> int:
     from checks.sim.internet import SimInternetThread
     from checks.sim.worlds import national_world
     from console.runner import Runner
@@ -681,7 +687,7 @@ def _run_demo(args: argparse.Namespace, config: AppConfig, store_path: Path) -> 
     with SimInternetThread(world, delay=args.delay_ms / 1000.0) as internet:
         engine = internet.engine_config(config.engine, dns_timeout=2.0, dns_lifetime=4.0)
         demo_config = replace(config, engine=engine, store_path=store_path)
-        store = Store(store_path, history_limit=config.history_limit)
+        store = Store(store_path, history_limit=config.history_limit, lock_timeout=config.lock_timeout)
         store.merge_import(world.agencies, source="demo: national sample world", operator=config.operator)
         runner = Runner(store, demo_config)
         runner.record_offline()
@@ -694,7 +700,14 @@ def _run_demo(args: argparse.Namespace, config: AppConfig, store_path: Path) -> 
             return EXIT_CANARY if _stopped_by_us(finished) else EXIT_OK
         from console.tui.factory import make_app
 
-        make_app(demo_config, store, runner, title_suffix=" — demo", autostart_scan=not args.no_scan).run()
+        app = make_app(demo_config, store, runner, title_suffix=" — demo", autostart_scan=not args.no_scan)
+        if on_signal is not None:
+            on_signal(app.exit)  # SIGTERM / SIGHUP: quit as on `q` (the terminal restored), then clean up
+        try:
+            app.run()
+        finally:
+            if on_signal is not None:
+                on_signal(None)
     if args.store:
         _out(f"demo store: {store_path}")
     return EXIT_OK
@@ -837,7 +850,6 @@ def cmd_bench(args: argparse.Namespace, config: AppConfig) -> int:
 # ---------------------------------------------------------------------------------------------
 # argparse's help in Thai when the operator's language is Thai (--lang th, or the config's language);
 # the English text is the key, so a help without a translation stays readable.
-_HELP_TH: dict[str, str] = {'Check the Section 10 email addresses of Thai state agencies and follow up on them.': 'ตรวจอีเมลตามมาตรา ๑๐ ของหน่วยงานรัฐ แบ่งกลุ่ม และติดตามให้แก้ไข', 'the JSON store (default: the user data dir)': 'ไฟล์ข้อมูล (ค่าเริ่มต้น: โฟลเดอร์ข้อมูลของผู้ใช้)', 'config TOML (default: the user config dir, else built-in defaults)': 'ไฟล์ตั้งค่า TOML (ค่าเริ่มต้น: โฟลเดอร์ตั้งค่าของผู้ใช้ หรือค่าในตัวโปรแกรม)', 'language of operator-facing text': 'ภาษาของข้อความ (th หรือ en)', 'check agencies of a CSV/TSV/XLSX file, or of the store': 'ตรวจหน่วยงานจากไฟล์ CSV/TSV/XLSX หรือจากข้อมูลที่นำเข้าแล้ว', 'import an agency list (CSV, TSV, XLSX or URL) into the store': 'นำเข้ารายชื่อหน่วยงาน (CSV, TSV, XLSX หรือ URL)', 'record a corrected address and recheck it at once': 'บันทึกอีเมลที่แก้ไขแล้วและตรวจซ้ำทันที', 'add a note to an agency': 'เพิ่มบันทึกให้หน่วยงาน', 'export the follow-up list (or, with --all / --group, other agencies)': 'ส่งออกรายชื่อที่ต้องติดตาม (หรือ --all / --group สำหรับกลุ่มอื่น)', 'OPDC-style summary: buckets, groups, per province': 'สรุปแบบ สพร.: กลุ่มใหญ่ กลุ่มย่อย รายจังหวัด', 'open the console (the default)': 'เปิดหน้าจอหลัก (ค่าเริ่มต้น)', 'the console on the national sample world and a simulated internet': 'ทดลองใช้หน้าจอกับข้อมูลตัวอย่างทั้งประเทศและอินเทอร์เน็ตจำลอง', 'is this machine ready to probe the internet? (PTR, port 25, blocklists, SPF…)': 'เครื่องนี้พร้อมตรวจหรือยัง (PTR, พอร์ต 25, blocklist, SPF…)', 'create the store; --shared GROUP: one store for a whole Unix group': 'สร้างไฟล์ข้อมูล; --shared GROUP: ใช้ร่วมกันทั้งกลุ่มผู้ใช้', 'a consistent copy of the store while others work (open it with --store)': 'สำรองข้อมูลขณะคนอื่นทำงานอยู่ (เปิดด้วย --store)', 'two rows flagged as possible duplicates are one agency: merge them': 'สองแถวที่สงสัยว่าซ้ำเป็นหน่วยงานเดียวกัน: รวมเป็นหนึ่ง', 'two rows flagged as possible duplicates are different agencies': 'สองแถวที่สงสัยว่าซ้ำเป็นคนละหน่วยงาน', 'set the follow-up mark of several agencies in one write': 'ตั้งสถานะการติดตามของหลายหน่วยงานในครั้งเดียว', 'recheck waiting and E agencies on a schedule (headless, for systemd)': 'ตรวจซ้ำหน่วยงานที่รอแก้ไขและกลุ่ม E ตามรอบเวลา (ไม่มีหน้าจอ สำหรับ systemd)', 'the console in a browser, read-only, for supervisors': 'หน้าจอในเบราว์เซอร์ อ่านอย่างเดียว สำหรับผู้บังคับบัญชา', 'measure speed, politeness and memory on the simulated internet': 'วัดความเร็ว ความสุภาพต่อเซิร์ฟเวอร์ และหน่วยความจำ บนอินเทอร์เน็ตจำลอง', 'the XLSX sheet to read, by its name (when the workbook has several)': 'ชื่อชีตใน XLSX ที่จะอ่าน (เมื่อมีหลายชีต)'}
 _HELP_LANG = ["en"]
 
 
@@ -857,125 +869,138 @@ def _help_language(argv: Sequence[str] | None) -> str:
         return "en"
 
 
+def _add_help(parser: argparse.ArgumentParser) -> None:
+    """argparse's own -h, with its words in the operator's language too."""
+    parser.add_argument("-h", "--help", action="help", help=_h("show this help message and exit"))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="saraban",
         description=_h("Check the Section 10 email addresses of Thai state agencies and follow up on them."),
+        add_help=False,
     )
+    _add_help(parser)
     parser.add_argument("--store", help=_h("the JSON store (default: the user data dir)"))
     parser.add_argument("--config", help=_h("config TOML (default: the user config dir, else built-in defaults)"))
     parser.add_argument("--lang", choices=("th", "en"), help=_h("language of operator-facing text"))
     sub = parser.add_subparsers(dest="command")
 
-    p = sub.add_parser("check", help=_h("check agencies of a CSV/TSV/XLSX file, or of the store"))
-    p.add_argument("file", nargs="?", help="a list to check without a store")
-    p.add_argument("--sheet")
-    p.add_argument("--json", action="store_true", help="one JSON object per agency per line")
-    p.add_argument("--all", action="store_true", help="every agency in the store (the default)")
+    def subcommand(name: str, text: str) -> argparse.ArgumentParser:
+        """A subcommand whose --help starts with its description, all in the operator's language."""
+        p: argparse.ArgumentParser = sub.add_parser(name, help=_h(text), description=_h(text), add_help=False)
+        _add_help(p)
+        return p
+
+    p = subcommand("check", "check agencies of a CSV/TSV/XLSX file, or of the store")
+    p.add_argument("file", nargs="?", help=_h("a list to check without a store"))
+    p.add_argument("--sheet", metavar="NAME", help=_h("the XLSX sheet to read, by its name (when the workbook has several)"))
+    p.add_argument("--json", action="store_true", help=_h("one JSON object per agency per line"))
+    p.add_argument("--all", action="store_true", help=_h("every agency in the store (the default)"))
     _add_scope_args(p)
-    p.add_argument("--agency", help="one agency: its id or ลำดับที่")
-    p.add_argument("--sim", choices=("catalogue", "national", "blocked"), help="check against a simulated internet")
+    p.add_argument("--agency", help=_h("one agency: its id or ลำดับที่"))
+    p.add_argument("--sim", choices=("catalogue", "national", "blocked"), help=_h("check against a simulated internet"))
     p.set_defaults(func=cmd_check)
 
-    p = sub.add_parser("import", help=_h("import an agency list (CSV, TSV, XLSX or URL) into the store"))
-    p.add_argument("source")
+    p = subcommand("import", "import an agency list (CSV, TSV, XLSX or URL) into the store")
+    p.add_argument("source", help=_h("the list: a CSV, TSV or XLSX file, or an http(s) URL"))
     p.add_argument("--sheet", metavar="NAME", help=_h("the XLSX sheet to read, by its name (when the workbook has several)"))
-    p.add_argument("--map", action="append", metavar="COLUMN=FIELD", help="read this column header as this field when the header is not recognised, e.g. --map \"อีเมลสารบรรณ=declared\" (repeatable)")
+    p.add_argument("--map", action="append", metavar="COLUMN=FIELD", help=_h("read this column header as this field when the header is not recognised, e.g. --map \"อีเมลสารบรรณ=declared\" (repeatable)"))
     p.set_defaults(func=cmd_import)
 
-    p = sub.add_parser("correct", help=_h("record a corrected address and recheck it at once"))
-    p.add_argument("agency")
-    p.add_argument("address")
-    p.add_argument("--reason", default="", help="why (optional, as in the console): e.g. 'the agency called'")
-    p.add_argument("--operator")
-    p.add_argument("--no-recheck", action="store_true")
+    p = subcommand("correct", "record a corrected address and recheck it at once")
+    p.add_argument("agency", help=_h("the agency: its id or ลำดับที่"))
+    p.add_argument("address", help=_h("the corrected address"))
+    p.add_argument("--reason", default="", help=_h("why (optional, as in the console): e.g. 'the agency called'"))
+    p.add_argument("--operator", help=_h("who records it (default: the config's operator)"))
+    p.add_argument("--no-recheck", action="store_true", help=_h("record the correction only; recheck later"))
     p.set_defaults(func=cmd_correct)
 
-    p = sub.add_parser("note", help=_h("add a note to an agency"))
-    p.add_argument("agency")
-    p.add_argument("text")
+    p = subcommand("note", "add a note to an agency")
+    p.add_argument("agency", help=_h("the agency: its id or ลำดับที่"))
+    p.add_argument("text", help=_h("the note's text"))
     p.set_defaults(func=cmd_note)
 
-    p = sub.add_parser("export", help=_h("export the follow-up list (or, with --all / --group, other agencies)"))
+    p = subcommand("export", "export the follow-up list (or, with --all / --group, other agencies)")
     _add_scope_args(p)
-    p.add_argument("--all", action="store_true", help="every agency in the filters, not only those to follow up")
-    p.add_argument("--format", choices=("xlsx", "csv", "json"))
+    p.add_argument("--all", action="store_true", help=_h("every agency in the filters, not only those to follow up"))
+    p.add_argument("--format", choices=("xlsx", "csv", "json"), help=_h("the file's format (default: from the ending of -o)"))
     p.add_argument("--letter", action="store_true",
-                   help="the province's attachment to its districts: one print-ready sheet per district (XLSX)")
-    p.add_argument("-o", "--output", required=True)
-    p.add_argument("--force", action="store_true", help="replace the output file if it exists")
+                   help=_h("the province's attachment to its districts: one print-ready sheet per district (XLSX)"))
+    p.add_argument("-o", "--output", required=True, help=_h("the file to write"))
+    p.add_argument("--force", action="store_true", help=_h("replace the output file if it exists"))
     p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("report", help=_h("OPDC-style summary: buckets, groups, per province"))
+    p = subcommand("report", "OPDC-style summary: buckets, groups, per province")
     _add_scope_args(p)
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--xlsx", help="also write the Section 22 summary as XLSX")
-    p.add_argument("--force", action="store_true", help="replace the --xlsx / -o file if it exists")
-    p.add_argument("--since", metavar="DATE", help="who moved between the scan of DATE (2026-11-01 or BE 01/11/2569) and the latest")
-    p.add_argument("--format", choices=("text", "xlsx"), default="text", help="with --since: print, or write -o FILE")
-    p.add_argument("-o", "--output", help="with --since --format xlsx: the file to write")
+    p.add_argument("--json", action="store_true", help=_h("print JSON instead of text"))
+    p.add_argument("--xlsx", help=_h("also write the Section 22 summary as XLSX"))
+    p.add_argument("--force", action="store_true", help=_h("replace the --xlsx / -o file if it exists"))
+    p.add_argument("--since", metavar="DATE", help=_h("who moved between the scan of DATE (2026-11-01 or BE 01/11/2569) and the latest"))
+    p.add_argument("--format", choices=("text", "xlsx"), default="text", help=_h("with --since: print, or write -o FILE"))
+    p.add_argument("-o", "--output", help=_h("with --since --format xlsx: the file to write"))
     p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("tui", help=_h("open the console (the default)"))
-    p.add_argument("--read-only", action="store_true", help="no corrections, notes, scans, imports, exports")
+    p = subcommand("tui", "open the console (the default)")
+    p.add_argument("--read-only", action="store_true", help=_h("no corrections, notes, scans, imports, exports"))
     p.set_defaults(func=cmd_tui)
 
-    p = sub.add_parser("demo", help=_h("the console on the national sample world and a simulated internet"))
-    p.add_argument("--agencies", type=int, default=0, help="size of the sample world (default 8,286)")
-    p.add_argument("--delay-ms", type=float, default=20.0, help="simulated latency per reply")
-    p.add_argument("--no-tui", action="store_true", help="scan in the terminal instead of opening the console")
-    p.add_argument("--no-scan", action="store_true", help="open the console without starting a scan")
-    p.add_argument("--keep", action="store_true", help="keep the demo's /tmp directory (removed on exit otherwise)")
+    p = subcommand("demo", "the console on the national sample world and a simulated internet")
+    p.add_argument("--agencies", type=int, default=0, help=_h("size of the sample world (default 8,286)"))
+    p.add_argument("--delay-ms", type=float, default=20.0, help=_h("simulated latency per reply, in milliseconds"))
+    p.add_argument("--no-tui", action="store_true", help=_h("scan in the terminal instead of opening the console"))
+    p.add_argument("--no-scan", action="store_true", help=_h("open the console without starting a scan"))
+    p.add_argument("--keep", action="store_true", help=_h("keep the demo's /tmp directory (removed on exit otherwise)"))
     p.set_defaults(func=cmd_demo)
 
     from checks.sim.field import SITUATIONS
 
-    p = sub.add_parser("doctor", help=_h("is this machine ready to probe the internet? (PTR, port 25, blocklists, SPF…)"))
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--sim", choices=SITUATIONS, help="play one situation on a simulated internet")
+    p = subcommand("doctor", "is this machine ready to probe the internet? (PTR, port 25, blocklists, SPF…)")
+    p.add_argument("--json", action="store_true", help=_h("the result as JSON"))
+    p.add_argument("--sim", choices=SITUATIONS, help=_h("play one situation on a simulated internet"))
     p.set_defaults(func=cmd_doctor)
 
-    p = sub.add_parser("init", help=_h("create the store; --shared GROUP: one store for a whole Unix group"))
-    p.add_argument("--shared", metavar="GROUP", help="directory 2770 and files 0660 in GROUP, kept on every write")
+    p = subcommand("init", "create the store; --shared GROUP: one store for a whole Unix group")
+    p.add_argument("--shared", metavar="GROUP", help=_h("directory 2770 and files 0660 in GROUP, kept on every write"))
     p.set_defaults(func=cmd_init)
 
-    p = sub.add_parser("backup", help=_h("a consistent copy of the store while others work (open it with --store)"))
-    p.add_argument("dest", help="the new store path of the copy")
+    p = subcommand("backup", "a consistent copy of the store while others work (open it with --store)")
+    p.add_argument("dest", help=_h("the new store path of the copy"))
     p.set_defaults(func=cmd_backup)
 
-    p = sub.add_parser("same", help=_h("two rows flagged as possible duplicates are one agency: merge them"))
-    p.add_argument("keep", help="the agency to keep (id or ลำดับที่)")
-    p.add_argument("other", help="the row merged into it")
+    p = subcommand("same", "two rows flagged as possible duplicates are one agency: merge them")
+    p.add_argument("keep", help=_h("the agency to keep (id or ลำดับที่)"))
+    p.add_argument("other", help=_h("the row merged into it"))
     p.set_defaults(func=cmd_same)
 
-    p = sub.add_parser("different", help=_h("two rows flagged as possible duplicates are different agencies"))
-    p.add_argument("first")
-    p.add_argument("second")
+    p = subcommand("different", "two rows flagged as possible duplicates are different agencies")
+    p.add_argument("first", help=_h("one of the two rows (id or ลำดับที่)"))
+    p.add_argument("second", help=_h("the other row"))
     p.set_defaults(func=cmd_different)
 
-    p = sub.add_parser("followup", help=_h("set the follow-up mark of several agencies in one write"))
-    p.add_argument("state", help="e.g. called_waiting; '-' clears it")
-    p.add_argument("agencies", nargs="+", help="ids or ลำดับที่")
+    p = subcommand("followup", "set the follow-up mark of several agencies in one write")
+    p.add_argument("state", help=_h("e.g. called_waiting; '-' clears it"))
+    p.add_argument("agencies", nargs="+", help=_h("ids or ลำดับที่"))
     p.set_defaults(func=cmd_followup)
 
-    p = sub.add_parser("watch", help=_h("recheck waiting and E agencies on a schedule (headless, for systemd)"))
-    p.add_argument("--once", action="store_true", help="one round of whoever is due now, then exit")
+    p = subcommand("watch", "recheck waiting and E agencies on a schedule (headless, for systemd)")
+    p.add_argument("--once", action="store_true", help=_h("one round of whoever is due now, then exit"))
     p.set_defaults(func=cmd_watch)
 
-    p = sub.add_parser("serve", help=_h("the console in a browser, read-only, for supervisors"))
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: use an SSH tunnel)")
-    p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--token", help="the token the URL must carry (made for you on any non-loopback address)")
-    p.add_argument("--public-url", help="the address browsers use, when it differs from --host:--port")
+    p = subcommand("serve", "the console in a browser, read-only, for supervisors")
+    p.add_argument("--host", default="127.0.0.1", help=_h("address to listen on (default 127.0.0.1: use an SSH tunnel)"))
+    p.add_argument("--port", type=int, default=8000, help=_h("port to listen on (default 8000)"))
+    p.add_argument("--token", help=_h("the token the URL must carry (made for you on any non-loopback address)"))
+    p.add_argument("--public-url", help=_h("the address browsers use, when it differs from --host:--port"))
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("bench", help=_h("measure speed, politeness and memory on the simulated internet"))
-    p.add_argument("--agencies", type=int, default=8286)
-    p.add_argument("--delay-ms", type=float, default=50.0)
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--skip", action="append", default=[], help="skip a part: scan, baseline, store, scale, tui, watch")
+    p = subcommand("bench", "measure speed, politeness and memory on the simulated internet")
+    p.add_argument("--agencies", type=int, default=8286, help=_h("size of the simulated world (default 8,286)"))
+    p.add_argument("--delay-ms", type=float, default=50.0, help=_h("simulated latency per reply, in milliseconds"))
+    p.add_argument("--json", action="store_true", help=_h("the figures as JSON"))
+    p.add_argument("--skip", action="append", default=[], help=_h("skip a part: scan, baseline, store, scale, tui, watch"))
     p.add_argument("--baseline-budget", dest="baseline_budget_s", type=float, default=120.0,
-                   help="seconds allowed to each slow baseline run before it is extrapolated")
+                   help=_h("seconds allowed to each slow baseline run before it is extrapolated"))
     p.set_defaults(func=cmd_bench)
     return parser
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import ipaddress
+import threading
 import unicodedata
 from collections import Counter
 from pathlib import Path
@@ -146,6 +147,15 @@ def test_national_world_has_opdc_scale(nation: World) -> None:
     assert len(local) == 7842
     assert len({(a.province, a.district) for a in local}) == 878
     assert set(nation.expected) == {a.id for a in nation.agencies}
+
+
+def test_national_rows_are_numbered_like_one_list(nation: World) -> None:
+    """ลำดับที่ runs 1..n over the whole list in list order (as the national list behind the Tak rows
+    does), so a national store sorted by ลำดับที่ shows distinct numbers, not 77 rows of "1"."""
+    assert [a.seq for a in nation.agencies] == [str(i) for i in range(1, len(nation.agencies) + 1)]
+    provinces = [a.province for a in nation.agencies]
+    runs = [p for i, p in enumerate(provinces) if i == 0 or provinces[i - 1] != p]
+    assert len(runs) == 77  # each province's rows are together: its sheet is one block with gaps
 
 
 def test_national_world_group_mix_matches_opdc(nation: World) -> None:
@@ -396,8 +406,8 @@ def test_sim_internet_thread_starts_and_stops(catalogue: World) -> None:
         resolver.lifetime = 2.0
         answer = resolver.resolve("dla.go.th", "MX")
         assert answer[0].exchange.to_text(omit_final_dot=True) == "mx.dla.go.th"
-        thread = runner._thread
-        assert thread is not None and thread.is_alive()
+        (thread,) = [t for t in threading.enumerate() if t.name == "saraban-sim-internet"]
+        assert thread.is_alive()
     assert not thread.is_alive()
     assert not sim.running
     runner.stop()  # a second stop is harmless

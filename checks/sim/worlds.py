@@ -800,16 +800,17 @@ class _National:
         for unit in nonlocal_units:
             records.append((unit, self.nonlocal_address(unit), "A2" if unit.parent else "A1", True))
 
-        # order like a national list: by province, district; seq restarts per province
+        # Order and number like the national list the real rows come from: by province, district, and
+        # ลำดับที่ 1..n over the whole list. The Tak letter's rows (47, 326, 636 in a province of ~70
+        # local units) keep their number in that longer list; a province's own sheet shows its rows
+        # with gaps. Numbering per province instead gives 77 rows "1", 77 rows "2"… in a national store.
         order = {p[0]: i for i, p in enumerate(PROVINCES)}
         records.sort(key=lambda r: (order[r[0].province], r[0].local, r[0].district, r[0].name))
-        seq_by_province: dict[str, int] = {}
         for i, (unit, declared, expected, announced) in enumerate(records):
-            seq = seq_by_province[unit.province] = seq_by_province.get(unit.province, 0) + 1
             b.agency(
                 Agency(
                     id=f"nat-{i + 1:05d}",
-                    seq=str(seq),
+                    seq=str(i + 1),
                     name=unit.name,
                     declared=declared,
                     district=unit.district,

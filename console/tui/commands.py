@@ -33,6 +33,7 @@ BINDING_SPECS: tuple[tuple[str, str, str, bool], ...] = (
     ("e", "export", "export", True),
     ("r", "recheck", "recheck", True),
     ("n", "note", "note", True),
+    ("d", "duplicate", "duplicate", True),  # in the footer only on a row flagged as a possible duplicate
     ("question_mark", "help", "help", True),
     ("s", "scan", "scan", True),
     ("q", "quit_app", "quit", True),
@@ -57,7 +58,10 @@ BINDING_SPECS: tuple[tuple[str, str, str, bool], ...] = (
 # What a supervisor's read-only console (saraban serve) must not do: these keys and palette entries
 # are absent there, and the app refuses the actions if they are sent anyway (check_action).
 WRITE_ACTIONS: frozenset[str] = frozenset(
-    {"recheck", "recheck_scope", "scan", "stop", "correct", "note", "called", "export", "import_list", "watch"}
+    {
+        "recheck", "recheck_scope", "scan", "stop", "correct", "note", "called", "export", "import_list", "watch",
+        "duplicate",
+    }
 )
 BINDING_IDS: frozenset[str] = frozenset(binding_id for _, _, binding_id, _ in BINDING_SPECS)
 FOOTER_IDS: dict[str, bool] = {binding_id: show for _, _, binding_id, show in BINDING_SPECS}
@@ -82,6 +86,15 @@ def make_bindings(lang: str = "th") -> list[Binding]:
         )
         for key, action, binding_id, show in BINDING_SPECS
     ]
+
+
+def localised(binding: Binding, lang: str, short_footer: bool) -> Binding:
+    """One of our bindings as the footer shows it: its word in `lang`; below FULL_FOOTER_FROM
+    columns (`short_footer`) q and l leave the footer (help lists them). Textual's own pass as they are."""
+    if binding.id not in BINDING_IDS:
+        return binding
+    shown = FOOTER_IDS.get(binding.id, False) and not (short_footer and binding.id in WIDE_FOOTER_ONLY)
+    return replace(binding, description=footer_label(binding.id, lang), show=shown)
 
 
 def binding_order(binding_id: str) -> int:

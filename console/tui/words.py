@@ -30,6 +30,19 @@ TH: dict[str, str] = {
     "status.operator": "ผู้ตรวจ: {name}",
     "groups.followup": "ต้องโทร",
     "groups.followup_excl": "ไม่รวม {what}",
+    # the same-or-different dialog (d on a row flagged as a possible duplicate)
+    "key.duplicate": "ซ้ำหรือไม่: หน่วยงานเดียวกัน / คนละหน่วยงาน",
+    "keyf.duplicate": "ซ้ำ?",
+    "dup.title": "สองแถวนี้เป็นหน่วยงานเดียวกันหรือไม่?",
+    "dup.this": "แถวนี้",
+    "dup.other": "อาจซ้ำกับ",
+    "dup.same": "หน่วยงานเดียวกัน (รวม เก็บประวัติทั้งสอง)",
+    "dup.different": "คนละหน่วยงาน (ไม่ต้องเตือนอีก)",
+    "dup.hint": "1 หน่วยงานเดียวกัน · 2 คนละหน่วยงาน · Tab เลือก · Esc ยกเลิก",
+    "dup.none": "แถวนี้ไม่ได้ถูกทำเครื่องหมายว่าอาจซ้ำ",
+    "msg.dup_same": "รวมแถว {other} เข้ากับ {name} แล้ว (เก็บประวัติทั้งสอง)",
+    "msg.dup_different": "บันทึกแล้ว: {name} และแถว {other} เป็นคนละหน่วยงาน",
+    "palette.placeholder": "พิมพ์เพื่อค้นหาคำสั่ง หรือจังหวัด อำเภอ กลุ่ม…",
 }
 
 EN: dict[str, str] = {
@@ -57,4 +70,16 @@ EN: dict[str, str] = {
     "status.operator": "operator: {name}",
     "groups.followup": "to phone",
     "groups.followup_excl": "not {what}",
+    "key.duplicate": "Duplicate? same agency / different",
+    "keyf.duplicate": "dup?",
+    "dup.title": "Are these two rows one agency?",
+    "dup.this": "This row",
+    "dup.other": "May duplicate",
+    "dup.same": "Same agency (merge, keep both histories)",
+    "dup.different": "Different (the flag goes away)",
+    "dup.hint": "1 same · 2 different · Tab choose · Esc cancel",
+    "dup.none": "This row is not flagged as a possible duplicate",
+    "msg.dup_same": "Row {other} merged into {name} (both histories kept)",
+    "msg.dup_different": "Recorded: {name} and row {other} are different agencies",
+    "palette.placeholder": "Type to search commands, or a province, district, group…",
 }
