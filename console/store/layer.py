@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import grp
 import hashlib
 import os
 import stat
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +38,7 @@ from console.store.errors import (
     StorePermission,
     StoreTooNew,
 )
-from console.store.shapes import agency_of, problem, well_formed
+from console.store.shapes import agency_of, plain_verdict, problem, well_formed
 
 SCHEMA = 2  # 2: history apart from the current verdicts (console.store.history); 1 is migrated
 APP = "saraban"
@@ -187,13 +189,29 @@ def load_json(path: Path, *, fast: bool = False, exact: bool = False) -> dict[st
     return data
 
 
-def _has_float(value: Any) -> bool:
+def _holds_float(value: Any) -> bool:
     if type(value) is float:
         return True
     if isinstance(value, dict):
-        return any(type(v) is float or (isinstance(v, dict | list) and _has_float(v)) for v in value.values())
+        return any(_holds_float(v) for v in value.values())
     if isinstance(value, list):
-        return any(_has_float(v) for v in value)
+        return any(_holds_float(v) for v in value)
+    return False
+
+
+def _has_float(data: Any) -> bool:
+    """Whether orjson read a float anywhere; a verdict document exactly as this store writes it holds
+    none (`shapes.plain_verdict`), so only the others are walked."""
+    if not isinstance(data, dict):
+        return False
+    for name, table in data.items():
+        if not isinstance(table, dict):
+            continue  # damage: the shape checks say so
+        for doc in table.values():
+            if name == "verdicts" and type(doc) is dict and plain_verdict(doc):
+                continue
+            if _holds_float(doc):
+                return True
     return False
 
 
@@ -418,6 +436,22 @@ def meta_doc(kind: str, **extra: Any) -> dict[str, Any]:
     return {"schema": SCHEMA, "app": APP, "kind": kind, "created_at": now_iso(), **extra}
 
 
+def run_all(steps: list[Callable[[], None]]) -> None:
+    """Run independent steps at once: they write and fsync files and compress (all of which release
+    the GIL), so a batch touching three shards waits for its disk once, not three times. The first
+    failure is raised once every step has ended (each step is all-or-nothing on its own files)."""
+    if len(steps) <= 1:
+        for step in steps:
+            step()
+        return
+    with ThreadPoolExecutor(max_workers=min(4, len(steps))) as pool:
+        futures = [pool.submit(step) for step in steps]
+    for future in futures:
+        error = future.exception()
+        if error is not None:
+            raise error
+
+
 class Txn:
     """One transaction's TinyDB instances (fresh per transaction: no stale caches)."""
 
@@ -425,6 +459,7 @@ class Txn:
         self.modes = modes
         self.dbs: dict[Path, TinyDB] = {}
         self.after_commit: list[Callable[[], None]] = []  # run once the files are replaced, lock still held
+        self.after_commit_apart: list[Callable[[], None]] = []  # the same, independent of each other: at once
 
     def storage(self, path: Path) -> AtomicJSONStorage:
         return self.dbs[path].storage  # type: ignore[return-value]
@@ -442,9 +477,12 @@ class Txn:
 
     def commit(self) -> None:
         directories: set[Path] = set()
-        for path, db in self.dbs.items():
+
+        def commit_one(path: Path, db: TinyDB) -> None:
             if db.storage.commit(sync_dir=False):  # type: ignore[attr-defined]
                 directories.add(path.parent)
+
+        run_all([functools.partial(commit_one, path, db) for path, db in self.dbs.items()])
         for directory in directories:  # one directory fsync covers every rename into it
             sync_dir_quietly(directory)
 
@@ -474,6 +512,7 @@ def transaction(lock: FileLock, store_dir: Path, modes: Modes = PRIVATE) -> Iter
     try:
         yield txn
         txn.commit()
+        run_all(txn.after_commit_apart)
         for step in txn.after_commit:
             step()
     finally:
