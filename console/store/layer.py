@@ -140,12 +140,9 @@ def check_store_file(path: Path, *, directory: bool = False) -> bool:
     return True
 
 
-def load_json(path: Path, *, fast: bool = False, exact: bool = False) -> dict[str, Any] | None:
-    """Read a store file by path; None when absent. Never repairs anything.
-
-    `fast` (verdict data, `codec.parse_json`) with `exact`: a file in which orjson read a float (what
-    it makes of an integer beyond 64 bits; a verdict document holds none) is read again by the
-    standard library, so a transaction writes back exactly what it read.
+def load_json(path: Path, *, fast: bool = False) -> dict[str, Any] | None:
+    """Read a store file by path; None when absent. Never repairs anything. `fast`: verdict data
+    (`codec.parse_json`; a transaction re-reads exactly a file where orjson met a float).
 
     An empty or whitespace-only file is damage (the commonest after a full disk), never a new store."""
     try:
@@ -173,8 +170,6 @@ def load_json(path: Path, *, fast: bool = False, exact: bool = False) -> dict[st
         )
     try:
         data = parse_json(raw, fast=fast)
-        if fast and exact and _has_float(data):
-            data = parse_json(raw, fast=False)
     except (ValueError, RecursionError) as exc:
         reason = "nested too deeply" if isinstance(exc, RecursionError) else f"not valid JSON: {exc}"
         raise StoreDamaged(
@@ -196,22 +191,6 @@ def _holds_float(value: Any) -> bool:
         return any(_holds_float(v) for v in value.values())
     if isinstance(value, list):
         return any(_holds_float(v) for v in value)
-    return False
-
-
-def _has_float(data: Any) -> bool:
-    """Whether orjson read a float anywhere; a verdict document exactly as this store writes it holds
-    none (`shapes.plain_verdict`), so only the others are walked."""
-    if not isinstance(data, dict):
-        return False
-    for name, table in data.items():
-        if not isinstance(table, dict):
-            continue  # damage: the shape checks say so
-        for doc in table.values():
-            if name == "verdicts" and type(doc) is dict and plain_verdict(doc):
-                continue
-            if _holds_float(doc):
-                return True
     return False
 
 
@@ -265,7 +244,7 @@ class AtomicJSONStorage(Storage):
     def __init__(self, path: str, modes: Modes = PRIVATE, fast: bool = False) -> None:
         self.path = Path(path)
         self.modes = modes
-        self.fast = fast  # verdict shards: orjson, exactly (`load_json(exact=True)`)
+        self.fast = fast  # verdict shards: orjson (re-read exactly when it met a float, `_split`)
         self._data: dict[str, Any] | None = None
         self._loaded = False
         self._dirty = False
@@ -274,24 +253,37 @@ class AtomicJSONStorage(Storage):
 
     def read(self) -> dict[str, Any] | None:
         if not self._loaded:
-            data = load_json(self.path, fast=self.fast, exact=True)
-            if data is not None:
-                for name, table in list(data.items()):
-                    if not isinstance(table, dict):
-                        raise StoreDamaged(
-                            f"{self.path} is damaged: its table {name!r} is not a table. It was left "
-                            "untouched; restore it from a backup.",
-                            path=str(self.path),
-                        )
-                    if name == "meta":
-                        continue
-                    good, bad = well_formed(name, table)
-                    if bad:
-                        data[name] = good
-                        self.damaged[name] = {key: table[key] for key in bad}
+            data = load_json(self.path, fast=self.fast)
+            split = self._split(data)
+            if split is None:  # orjson read a float: what it makes of a huge integer; read it exactly
+                data = load_json(self.path)
+                split = self._split(data, exact=True)
+            self.damaged = split or {}
             self._data = data
             self._loaded = True
         return self._data
+
+    def _split(self, data: dict[str, Any] | None, *, exact: bool = False) -> dict[str, dict[str, Any]] | None:
+        """Set the damaged documents of `data` apart (returned); None when a fast parse must be redone."""
+        damaged: dict[str, dict[str, Any]] = {}
+        for name, table in list((data or {}).items()):
+            if not isinstance(table, dict):
+                raise StoreDamaged(
+                    f"{self.path} is damaged: its table {name!r} is not a table. It was left "
+                    "untouched; restore it from a backup.",
+                    path=str(self.path),
+                )
+            # a verdict document exactly as this store writes it is fine and holds no float
+            odd = {k: d for k, d in table.items() if not (name == "verdicts" and type(d) is dict and plain_verdict(d))}
+            if not exact and self.fast and _holds_float(odd):
+                return None
+            if name == "meta":
+                continue
+            _, bad = well_formed(name, odd)
+            if bad:
+                data[name] = {k: d for k, d in table.items() if k not in bad}  # type: ignore[index]
+                damaged[name] = {key: table[key] for key in bad}
+        return damaged
 
     def data(self) -> dict[str, Any]:
         """What the transaction read or wrote (damaged documents apart, in `damaged`)."""
