@@ -15,7 +15,7 @@ from console.i18n import tr
 from console.rules import Record
 from console.tui.state import ConsoleState, group_line_key
 from console.tui.text import be_long
-from console.tui.view import GroupLine, group_line_text, group_lines, snapshot_counts
+from console.tui.view import GroupLine, group_columns, group_line_text, group_lines, snapshot_counts
 
 
 def groups_view(
@@ -56,10 +56,13 @@ class GroupsPane(OptionList):
         self._keys: list[str] = []
         self._shown: tuple[Sequence[GroupLine], str, str | None] | None = None
         self._shown_bar_width = 0
+        self._shown_width = 0
 
     def on_resize(self) -> None:
-        """Bars fit the pane's width, which is only known once it is on screen."""
-        if self._shown is not None and self._bar_width() != self._shown_bar_width:
+        """Bars and labels fit the pane's width, which is only known once it is on screen."""
+        if self._shown is not None and (self._bar_width(), self._label_width()) != (
+            self._shown_bar_width, self._shown_width
+        ):
             self.show(*self._shown)
 
     def _bar_width(self) -> int:
@@ -68,17 +71,28 @@ class GroupsPane(OptionList):
         width = self.size.width
         return 0 if width < 56 else 8 if width < 70 else 16
 
+    def _label_width(self) -> int:
+        """Cells for a line after its marker (▶), less the scrollbar when one is shown."""
+        return max(0, self.scrollable_content_region.width - 1)
+
+    def _refit(self) -> None:
+        """Lines that wrapped may bring a scrollbar, which narrows the lines: fit them again once."""
+        if self._shown is not None and self._label_width() != self._shown_width:
+            self.show(*self._shown)
+
     def show(self, lines: Sequence[GroupLine], footer: str, selected: str | None) -> None:
         self._shown = (lines, footer, selected)
         self._shown_bar_width = self._bar_width()
+        self._shown_width = self._label_width()
         highlighted = self.highlighted
         current = (
             self._keys[highlighted] if highlighted is not None and highlighted < len(self._keys) else None
         )
         options: list[Option] = []
         self._keys = []
+        columns = group_columns(lines)
         for line in lines:
-            text = group_line_text(line, self._shown_bar_width)
+            text = group_line_text(line, self._shown_bar_width, self._shown_width, columns)
             if selected is not None and line.key == selected:
                 text.stylize("reverse", 0, 1)
                 text = Text("▶", style="bold", end="") + text
@@ -89,6 +103,7 @@ class GroupsPane(OptionList):
         self.border_subtitle = Text(footer, style="dim", end="")  # in the border: one more line for groups
         self.clear_options()
         self.add_options(options)
+        self.call_after_refresh(self._refit)
         if current in self._keys:
             self.highlighted = self._keys.index(current)
         elif self._keys:
