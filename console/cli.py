@@ -280,7 +280,7 @@ def _open_store(args: argparse.Namespace, config: AppConfig) -> Any:
 
     path = Path(args.store).expanduser() if args.store else config.store_path
     try:
-        store = Store(path, history_limit=config.history_limit)
+        store = Store(path, history_limit=config.history_limit, lock_timeout=config.lock_timeout)
     except StoreError as exc:
         raise CliError(str(exc)) from exc
     for notice in store.notices:
@@ -687,7 +687,7 @@ def _run_demo(
     with SimInternetThread(world, delay=args.delay_ms / 1000.0) as internet:
         engine = internet.engine_config(config.engine, dns_timeout=2.0, dns_lifetime=4.0)
         demo_config = replace(config, engine=engine, store_path=store_path)
-        store = Store(store_path, history_limit=config.history_limit)
+        store = Store(store_path, history_limit=config.history_limit, lock_timeout=config.lock_timeout)
         store.merge_import(world.agencies, source="demo: national sample world", operator=config.operator)
         runner = Runner(store, demo_config)
         runner.record_offline()

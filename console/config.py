@@ -64,6 +64,7 @@ class AppConfig:
     operator: str = field(default_factory=lambda: default_operator())
     keys: dict[str, str] = field(default_factory=dict)
     history_limit: int = 10
+    lock_timeout: float | None = None  # seconds to wait for another process's store write; None: the store's 30 s
     export_dir: Path = field(default_factory=Path.cwd)
     source: Path | None = None  # the file it came from
     watch: WatchConfig = field(default_factory=WatchConfig)  # [watch]: the watcher's schedule
@@ -103,6 +104,7 @@ _GENERAL_KEYS: dict[str, type | tuple[type, ...]] = {
     "store": str,
     "export_dir": str,
     "history_limit": int,
+    "lock_timeout": (int, float),
     "allow_unsafe_rules": bool,
 }
 # Ranges of the console's own numbers (the engine's are checks.config.RANGES); config.example.toml says them.
@@ -117,6 +119,7 @@ _CONSOLE_RANGES: dict[str, dict[str, tuple[float, float]]] = {
 }
 MAX_CONFIG_BYTES = 1_000_000  # the example is ~12 KB; a bigger file is not a hand-written config
 HISTORY_RANGE = (0, 1000)
+LOCK_TIMEOUT_RANGE = (0.1, 3600)
 MAX_GROUP = 16
 MAX_RULE_TEXT = 1_000
 _POLICY_LIST_KEYS = ("government_suffixes", "registered_domains", "free_mail_domains", "well_known_domains")
@@ -171,6 +174,8 @@ class _Located:
 
 
 def _type_name(kind: Any) -> str:
+    if kind == (int, float):
+        return "a number"
     if isinstance(kind, tuple):
         return " or ".join(_type_name(k) for k in kind)
     return {str: "text", int: "a whole number", float: "a number", bool: "true/false", list: "a list", tuple: "a list"}.get(
@@ -500,6 +505,11 @@ def parse_config(text: str, path: Path) -> AppConfig:
     operator = _identity(general.get("operator", ""), where, "general", "operator", _MAX_OPERATOR).strip()
     history_limit = general.get("history_limit", 10)
     _in_range(history_limit, HISTORY_RANGE, where, "general", "history_limit")
+    lock_timeout = general.get("lock_timeout")
+    if lock_timeout is not None:
+        if not math.isfinite(lock_timeout):
+            raise where.error(f"must be a finite number of seconds, not {lock_timeout!r}", "general", "lock_timeout")
+        _in_range(lock_timeout, LOCK_TIMEOUT_RANGE, where, "general", "lock_timeout")
     for key in ("store", "export_dir"):
         if "\x00" in general.get(key, ""):
             raise where.error("must not contain a NUL character", "general", key)
@@ -512,6 +522,7 @@ def parse_config(text: str, path: Path) -> AppConfig:
         operator=operator or default_operator(),
         keys=dict(keys),
         history_limit=history_limit,
+        lock_timeout=None if lock_timeout is None else float(lock_timeout),
         export_dir=Path(export_dir).expanduser() if export_dir else Path.cwd(),
         source=path,
         watch=_watch(data, where),

@@ -6,11 +6,20 @@ sentence (numbers from console.rules), so the officer reads one number everywher
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from console.i18n import tr
-from console.rules import Exclusion, Record, Ruleset, followup_exclusions, needs_followup
+from console.rules import (
+    Exclusion,
+    GroupOf,
+    Record,
+    Ruleset,
+    count_groups,
+    exclusions_in_counts,
+    followup_in_counts,
+    group_of,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +39,11 @@ class FollowupCount:
         return f"{head} ({left_out})" if left_out else head
 
 
-def count_followup(records: Iterable[Record], ruleset: Ruleset) -> FollowupCount:
-    recs = list(records)
-    return FollowupCount(sum(1 for r in recs if needs_followup(r, ruleset)), tuple(followup_exclusions(recs, ruleset)))
+def count_followup(records: Iterable[Record], ruleset: Ruleset, group: GroupOf = group_of) -> FollowupCount:
+    """`group`: console.rules.group_of, or a cache of its answers."""
+    return followup_of_counts(count_groups(records, group), ruleset)
+
+
+def followup_of_counts(counts: Mapping[str, int], ruleset: Ruleset) -> FollowupCount:
+    """The same from records already counted per effective group (console.rules.count_groups)."""
+    return FollowupCount(followup_in_counts(counts, ruleset), tuple(exclusions_in_counts(counts, ruleset)))

@@ -175,13 +175,21 @@ def group_of(rec: Record) -> str | None:
     return verdict.group
 
 
+GroupOf = Callable[[Record], "str | None"]
+"""`group_of`, or a caller's cache of its answers (the console works them out once per record read)."""
+
+
 def bucket_of(rec: Record, ruleset: Ruleset) -> str:
     """The record's bucket, or UNCHECKED."""
-    group = group_of(rec)
+    return group_bucket(group_of(rec), ruleset)
+
+
+def group_bucket(group: str | None, ruleset: Ruleset) -> str:
+    """The bucket of an effective group (None: UNCHECKED)."""
     return UNCHECKED if group is None else ruleset.bucket(group)
 
 
-def needs_followup(rec: Record, ruleset: Ruleset) -> bool:
+def needs_followup(rec: Record, ruleset: Ruleset, group_of: GroupOf = group_of) -> bool:
     """The one definition of "needs follow-up": a current verdict in bucket B–E that is not waiting
     for an answer (E). Upgraded units (W), ready ones, unchecked and stale ones are not phoned."""
     return ruleset.is_followup_group(group_of(rec))
@@ -196,14 +204,19 @@ class Exclusion:
     count: int
 
 
-def followup_exclusions(records: Iterable[Record], ruleset: Ruleset) -> list[Exclusion]:
+def followup_exclusions(records: Iterable[Record], ruleset: Ruleset, group_of: GroupOf = group_of) -> list[Exclusion]:
     """What "needs follow-up" leaves out of these records, with counts (only reasons that occur):
     `waiting` (E: not yet verifiable), `upgraded` (W), `unchecked` (no verdict, or one about an old address)."""
-    counts: Counter[str] = Counter()
-    groups: dict[str, set[str]] = {"waiting": set(), "upgraded": set(), "unchecked": set()}
-    for rec in records:
-        group = group_of(rec)
-        if group is None:
+    return exclusions_in_counts(count_groups(records, group_of), ruleset)
+
+
+def exclusions_in_counts(counts: Mapping[str, int], ruleset: Ruleset) -> list[Exclusion]:
+    """`followup_exclusions` of records counted per effective group (`count_groups`)."""
+    by_reason: dict[str, dict[str, int]] = {"waiting": {}, "upgraded": {}, "unchecked": {}}
+    for group, n in counts.items():
+        if not n:
+            continue
+        if group == UNCHECKED:
             reason = "unchecked"
         elif group in ruleset.waiting:
             reason = "waiting"
@@ -211,13 +224,13 @@ def followup_exclusions(records: Iterable[Record], ruleset: Ruleset) -> list[Exc
             reason = "upgraded"
         else:
             continue
-        counts[reason] += 1
-        groups[reason].add(group or UNCHECKED)
-    return [
-        Exclusion(reason, tuple(sorted(groups[reason])), counts[reason])
-        for reason in ("waiting", "upgraded", "unchecked")
-        if counts[reason]
-    ]
+        by_reason[reason][group] = n
+    return [Exclusion(reason, tuple(sorted(found)), sum(found.values())) for reason, found in by_reason.items() if found]
+
+
+def followup_in_counts(counts: Mapping[str, int], ruleset: Ruleset) -> int:
+    """How many of the records counted per effective group (`count_groups`) need follow-up."""
+    return sum(n for group, n in counts.items() if group != UNCHECKED and ruleset.is_followup_group(group))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -390,7 +403,7 @@ def _attribute_test(name: str, value: str) -> Callable[[Record], bool]:
     return lambda rec: getattr(rec.agency, name) == value
 
 
-def _group_tests(scope: Scope, ruleset: Ruleset) -> list[Callable[[Record], bool]]:
+def _group_tests(scope: Scope, ruleset: Ruleset, group_of: GroupOf) -> list[Callable[[Record], bool]]:
     tests: list[Callable[[Record], bool]] = []
     if scope.group:
         wanted_group = scope.group
@@ -400,34 +413,46 @@ def _group_tests(scope: Scope, ruleset: Ruleset) -> list[Callable[[Record], bool
         tests.append(lambda rec: (group_of(rec) or UNCHECKED) in wanted)
     if scope.bucket:
         wanted_bucket = scope.bucket
-        tests.append(lambda rec: bucket_of(rec, ruleset) == wanted_bucket)
+        tests.append(lambda rec: group_bucket(group_of(rec), ruleset) == wanted_bucket)
     if scope.followup_only:
-        tests.append(lambda rec: needs_followup(rec, ruleset))
+        tests.append(lambda rec: ruleset.is_followup_group(group_of(rec)))
     if scope.followup_status:
         status = scope.followup_status
         tests.append(lambda rec: followup_status(rec) == status)
     return tests
 
 
+def search_matcher(search: str) -> Callable[[str], bool] | None:
+    """What a search asks of a record's `search_haystack`: every word typed is in it (None: no search)."""
+    words = search_key(search).split()
+    if len(words) == 1:
+        word = words[0]
+        return lambda text: word in text
+    if words:
+        return lambda text: all(w in text for w in words)
+    return None
+
+
 def scope_filter(
-    scope: Scope, ruleset: Ruleset, haystack: Callable[[Record], str] = search_haystack
+    scope: Scope,
+    ruleset: Ruleset,
+    haystack: Callable[[Record], str] = search_haystack,
+    group_of: GroupOf = group_of,
 ) -> Callable[[Record], bool]:
     """A test for "is this record in `scope`" made of only the conditions the scope sets.
 
     A keystroke in the search box tests every agency, so the scope is read once here rather than
-    once per record; `haystack` lets a caller reuse search texts between keystrokes.
+    once per record; `haystack` and `group_of` let a caller reuse search texts and effective groups
+    between keystrokes (the same functions' answers, kept per record).
     """
-    tests = _group_tests(scope, ruleset)
+    tests = _group_tests(scope, ruleset, group_of)
     tests += [_attribute_test(name, getattr(scope, name)) for name in ("province", "district", "kind") if getattr(scope, name)]
     if scope.changed_since:
         since = scope.changed_since
         tests.append(lambda rec: changed_since(rec, since))
-    words = search_key(scope.search).split() if scope.search else []
-    if len(words) == 1:
-        word = words[0]
-        tests.append(lambda rec: word in haystack(rec))
-    elif words:
-        tests.append(lambda rec: all(w in haystack(rec) for w in words))
+    match = search_matcher(scope.search)
+    if match is not None:
+        tests.append(lambda rec: match(haystack(rec)))
     if not tests:
         return lambda rec: True
     if len(tests) == 1:
@@ -441,9 +466,15 @@ def select(records: Iterable[Record], scope: Scope, ruleset: Ruleset) -> list[Re
     return [rec for rec in records if test(rec)]
 
 
-def count_groups(records: Iterable[Record]) -> Counter[str]:
+def count_groups(records: Iterable[Record], group_of: GroupOf = group_of) -> Counter[str]:
     """Records per effective group (UNCHECKED for none): what the groups pane and the report count."""
-    counts: Counter[str] = Counter()
-    for rec in records:
-        counts[group_of(rec) or UNCHECKED] += 1
-    return counts
+    return tally_groups([group_of(rec) for rec in records])
+
+
+def tally_groups(groups: Iterable[str | None]) -> Counter[str]:
+    """Effective groups already worked out, counted as `count_groups` counts them."""
+    counts: Counter[str | None] = Counter(groups)
+    unchecked = counts.pop(None, 0)
+    if unchecked:
+        counts[UNCHECKED] += unchecked
+    return counts  # type: ignore[return-value]  # None is gone

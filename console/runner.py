@@ -10,17 +10,18 @@ import asyncio
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from checks import events as ev
 from checks.config import EngineConfig
-from checks.dns import MailResolver
 from checks.model import Agency, Verdict
-from checks.pilot import choose_pilot, judge_pilot
-from checks.scheduler import Backlog, Scanner, offline_verdict
 from console.config import AppConfig
-from console.doctor import Preflight, identity_refusal, preflight_stop, preflight_warnings
 from console.store import AgencyRecord, Correction, Store
-from console.trends import save_scan_groups
+
+if TYPE_CHECKING:  # the engine loads with the first scan or recheck, not with the console (first screen)
+    from checks.dns import MailResolver
+    from checks.scheduler import Backlog, Scanner
+    from console.doctor import Preflight
 
 SAVE_EVERY_S = 5.0  # a scan's verdicts are written at most this often (and at the end): each save touches every shard
 SAVE_BATCH = 1000
@@ -107,7 +108,7 @@ class Runner:
         self._stop_requested = False
         self._scanning = False  # from the call to scan() to its end, agencies' loading included
         # One resolver for rechecks keeps DNS warm for the "we fixed it" loop; the domain is forgotten first.
-        self._recheck_resolver = MailResolver(config.engine.dns)
+        self._recheck_resolver: MailResolver | None = None
 
     @property
     def running(self) -> bool:
@@ -173,6 +174,8 @@ class Runner:
         With `wait_for_network`, a failed network canary pauses the scan instead of ending it: the
         canary is retried every `canary.interval` and the scan resumes with the agencies not yet done.
         """
+        from checks.scheduler import Scanner  # the engine, loaded when first used (see the imports)
+
         if self.scanner is not None:
             raise RuntimeError("a scan is already running")
         self._stop_requested = False
@@ -233,6 +236,8 @@ class Runner:
         if on_event is not None:
             on_event(result)
         if snapshot and result.stopped is None and agency_ids is None:
+            from console.trends import save_scan_groups
+
             await asyncio.to_thread(self.store.save_snapshot, self.province_counts(), label="scan")
             await asyncio.to_thread(save_scan_groups, self.store)  # who moved where: `report --since`
         return result
@@ -259,6 +264,10 @@ class Runner:
 
     async def _guard(self, agencies: list[Agency], full: bool, on_event: ev.EventSink | None) -> str | None:
         """Why this scan must not go on (identity, doctor, pilot), or None. Nothing is recorded here."""
+        from checks.pilot import choose_pilot, judge_pilot
+        from checks.scheduler import Scanner
+        from console.doctor import identity_refusal, preflight_stop, preflight_warnings
+
         refusal = identity_refusal(self.config)
         if refusal is not None:
             return f"identity: {refusal}"
@@ -305,6 +314,10 @@ class Runner:
 
     async def recheck(self, agency_id: str, on_event: ev.EventSink | None = None) -> Verdict | None:
         """Recheck one agency now and save the verdict at once; None when the network canary stopped it."""
+        from checks.dns import MailResolver
+        from checks.scheduler import Scanner
+        from console.doctor import identity_refusal
+
         refusal = identity_refusal(self.config)
         if refusal is not None:
             raise IdentityRefused(refusal)
@@ -313,6 +326,8 @@ class Runner:
             raise KeyError(agency_id)
         agency = agencies[0]
         domain = agency.declared.rpartition("@")[2].strip().lower()
+        if self._recheck_resolver is None:
+            self._recheck_resolver = MailResolver(self.config.engine.dns)
         if domain:
             self._recheck_resolver.forget(domain)
         scanner = Scanner(self.config.engine, resolver=self._recheck_resolver)
@@ -344,6 +359,8 @@ def record_offline(store: Store, engine: EngineConfig, agency_ids: Sequence[str]
     Called after an import, so an officer sees Thai digits, free mail, non-government domains, bad
     syntax and missing announcements before any check instead of "not checked yet".
     """
+    from checks.scheduler import offline_verdict
+
     wanted = set(agency_ids) if agency_ids is not None else None
     verdicts: list[Verdict] = []
     for record in store.records(with_history=False, light=True):

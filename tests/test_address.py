@@ -184,7 +184,7 @@ _ALPHABET = st.sampled_from(
 )
 
 
-@settings(max_examples=2500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(suppress_health_check=[HealthCheck.too_slow])  # examples: the profile (tests/conftest.py)
 @given(st.lists(_ALPHABET, max_size=24).map("".join))
 def test_property_address_like_text(declared: str) -> None:
     _check_invariants(read_address(declared))
@@ -203,13 +203,12 @@ def _perturbed_address(draw: st.DrawFn) -> str:
     return wrap.format("".join(text))
 
 
-@settings(max_examples=2500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(suppress_health_check=[HealthCheck.too_slow])  # examples: the profile (tests/conftest.py)
 @given(_perturbed_address())
 def test_property_perturbed_address(declared: str) -> None:
     _check_invariants(read_address(declared))
 
 
-@settings(max_examples=1500, deadline=None)
 @given(st.text(max_size=40))
 def test_property_any_text(declared: str) -> None:
     _check_invariants(read_address(declared))

@@ -20,7 +20,7 @@ from console.config import AppConfig
 
 
 def _args(**kwargs: Any) -> argparse.Namespace:
-    values: dict[str, Any] = {"agencies": 300, "delay_ms": 5.0, "json": True, "skip": ["tui"],
+    values: dict[str, Any] = {"agencies": 300, "delay_ms": 5.0, "json": True, "skip": ["tui", "scale"],
                               "baseline_budget_s": 3.0}
     values.update(kwargs)
     return argparse.Namespace(**values)
@@ -45,7 +45,7 @@ def test_small_national_bench_reports_every_figure_and_meets_its_bound(capsys: p
     assert out["per_address_extrapolated"] is True
     assert out["per_address_scan_s"] >= out["per_address_lower_bound_s"] * 0.999
     assert out["persist_scan_s"] > 0 and out["correction_write_s"] > 0 and out["store_bytes"] > 0
-    assert out["tui_first_screen_s"] is None and out["skipped"] == ["tui"]
+    assert out["tui_first_screen_s"] is None and out["skipped"] == ["scale", "tui"]
 
 
 def test_everything_skipped_still_prints_every_key(capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,34 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import openpyxl
 import pytest
 
-from checks.sim.internet import SimInternetThread
-from checks.sim.worlds import catalogue_world
 from console.cli import main
 
 DATA = Path(__file__).parent / "data"
-
-
-@pytest.fixture(scope="module")
-def sim_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A config file pointing DNS, SMTP and the canary at a simulated internet running in a thread."""
-    with SimInternetThread(catalogue_world()) as internet:
-        cfg = internet.engine_config()
-        path = tmp_path_factory.mktemp("cfg") / "config.toml"
-        path.write_text(
-            "[general]\noperator = \"somchai\"\n"
-            f"[dns]\nnameservers = [\"127.0.0.1\"]\nport = {cfg.dns.port}\ntimeout = 1.0\nlifetime = 2.0\n"
-            f"[smtp]\nport = {cfg.smtp.port}\nhelo_name = \"{cfg.smtp.helo_name}\"\n"
-            f"mail_from = \"{cfg.smtp.mail_from}\"\ntimeout = 2.0\ndeadline = 10.0\nretries = 1\nretry_delay = 0.5\n"
-            f"[canary]\nresolve = \"{cfg.canary.resolve}\"\nconnect = \"{cfg.canary.connect}\"\ninterval = 0.5\n",
-            encoding="utf-8",
-        )
-        yield path
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

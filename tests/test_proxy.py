@@ -36,18 +36,30 @@ def via(config: EngineConfig, proxy: SimSocks5Server | str) -> EngineConfig:
     return replace(config, smtp=replace(config.smtp, proxy=parse_socks_url(url)))
 
 
+# Catalogue agencies whose group a timeout decides (a host that never greets, a banner dripping slower than
+# the reply timeout, DNS that never answers or answers garbage, which the resolver ignores and waits on). The comparison below leaves them out so it can wait generously:
+# with short timeouts a loaded machine also times out healthy hosts (through the proxy, one more hop on the
+# same loop). tests/test_engine_e2e.py checks their groups; the proxy's own timeouts are tested below.
+DECIDED_BY_A_TIMEOUT = {"cat-e-silent-host", "cat-e-drip-banner", "cat-e-dns-timeout", "cat-e-dns-garbage"}
+
+
 async def test_catalogue_through_the_proxy_gives_the_same_groups_as_direct() -> None:
+    agencies = [a for a in WORLD.agencies if a.id not in DECIDED_BY_A_TIMEOUT]
+    expected = {a.id: WORLD.expected[a.id] for a in agencies}
+    assert len(agencies) == len(WORLD.agencies) - len(DECIDED_BY_A_TIMEOUT)
     async with SimInternet(WORLD) as internet, SimSocks5Server() as proxy:
-        config = internet.engine_config(retries=1, retry_delay=1.0, deadline=6.0, timeout=1.5)
+        config = internet.engine_config(
+            dns_timeout=10.0, dns_lifetime=20.0, retries=1, retry_delay=1.0, deadline=60.0, timeout=20.0
+        )
         direct = Scanner(config)
-        await direct.run(WORLD.agencies)
+        await direct.run(agencies)
         proxied = Scanner(via(config, proxy))
-        finished = await proxied.run(WORLD.agencies)
+        finished = await proxied.run(agencies)
         relayed = proxy.connections
     assert finished.stopped is None, finished.stopped
     groups = {aid: v.group for aid, v in proxied.verdicts.items()}
     assert groups == {aid: v.group for aid, v in direct.verdicts.items()}
-    assert groups == WORLD.expected
+    assert groups == expected
     assert relayed > 0  # the sessions really went through the proxy
     reached = next(v for v in proxied.verdicts.values() if v.group == "A1").evidence.probe
     assert reached is not None

@@ -483,11 +483,11 @@ def _run_processes(*targets: tuple[object, tuple[object, ...]]) -> None:
 
 def test_two_processes_correcting_at_once_lose_nothing(tmp_path: Path) -> None:
     store = new_store(tmp_path, n=5)
-    _run_processes((_correct_many, (str(store.path), 1, 500)), (_correct_many, (str(store.path), 2, 500)))
+    _run_processes((_correct_many, (str(store.path), 1, 150)), (_correct_many, (str(store.path), 2, 150)))
     records = Store(store.path).records()
     corrections = [c for r in records for c in r.corrections]
-    assert len(corrections) == 1000
-    assert {c.new_address for c in corrections} == {f"w{w}-{i}@tak.go.th" for w in (1, 2) for i in range(500)}
+    assert len(corrections) == 300
+    assert {c.new_address for c in corrections} == {f"w{w}-{i}@tak.go.th" for w in (1, 2) for i in range(150)}
     for rec in records:  # every correction saw the one before it: no interleaved read-modify-write
         chain = [rec.agency.declared] + [c.new_address for c in rec.corrections]
         assert [c.old_address for c in rec.corrections] == chain[:-1]

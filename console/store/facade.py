@@ -106,7 +106,9 @@ def login_name() -> str:
 class Store:
     """The JSON store several operator processes share; every write is atomic and locked."""
 
-    def __init__(self, path: Path | str, *, history_limit: int = 10) -> None:
+    def __init__(
+        self, path: Path | str, *, history_limit: int = 10, lock_timeout: float | None = None
+    ) -> None:
         self.path = Path(path).expanduser().absolute()
         self.history_limit = max(0, int(history_limit))
         self.operator_path = self.path.with_name(self.path.name + ".operator.json")
@@ -115,10 +117,9 @@ class Store:
         self.modes: Modes = modes_for(self.path.parent)
         self.login = login_name()
         self.notices: list[str] = []  # said once to the operator (e.g. "migrated, backup kept at ...")
-        self._lock = FileLock(str(self.path) + ".lock", timeout=LOCK_TIMEOUT, mode=self.modes.file)
-        self._op_lock = FileLock(
-            str(self.path) + ".operator.lock", timeout=LOCK_TIMEOUT, mode=self.modes.file
-        )
+        wait = LOCK_TIMEOUT if lock_timeout is None else lock_timeout  # [general] lock_timeout
+        self._lock = FileLock(str(self.path) + ".lock", timeout=wait, mode=self.modes.file)
+        self._op_lock = FileLock(str(self.path) + ".operator.lock", timeout=wait, mode=self.modes.file)
         self._cache: dict[Path, tuple[tuple[int, int, int, int], Any]] = {}
         self._memo: dict[int, dict[str, Verdict]] = {}
         self._memo_light: dict[int, dict[str, Verdict]] = {}

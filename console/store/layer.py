@@ -41,7 +41,7 @@ from console.store.shapes import agency_of, problem, well_formed
 SCHEMA = 2  # 2: history apart from the current verdicts (console.store.history); 1 is migrated
 APP = "saraban"
 SHARDS = 64  # verdict shard files; recorded in the main meta so a future change is detectable
-LOCK_TIMEOUT = 30.0  # seconds to wait for another process's transaction
+LOCK_TIMEOUT = 30.0  # seconds to wait for another process's transaction (default of [general] lock_timeout)
 
 KIND_MAIN = "main"
 KIND_OPERATOR = "operator"
@@ -438,7 +438,7 @@ def transaction(lock: FileLock, store_dir: Path, modes: Modes = PRIVATE) -> Iter
         lock.acquire()
     except Timeout as exc:
         raise StoreLocked(
-            f"the store is busy: another saraban process has held {lock.lock_file} for {LOCK_TIMEOUT:.0f} s. "
+            f"the store is busy: another saraban process has held {lock.lock_file} for {lock.timeout:g} s. "
             "Try again; if no other saraban is running, check for a hung process."
         ) from exc
     except PermissionError as exc:

@@ -12,7 +12,8 @@ Widths are Rich cell widths: Thai combining marks take no cell.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Collection, Sequence
 from typing import ClassVar, NamedTuple
 
 from rich.cells import cell_len
@@ -33,6 +34,7 @@ FALLBACK_WIDTH = 76  # before the first layout: an 80-column terminal
 HEADER_LINES = 1
 _NULL = Style()
 _LINE_CACHE_MAX = 400  # rendered lines kept (a screen is ~50): cleared wholesale when full
+_CELL_CACHE_MAX = 2_000  # rows' cells kept across rebuilds (a search and its backspace): likewise
 
 
 def _no_cells(key: str) -> Sequence[Text]:
@@ -143,7 +145,7 @@ class AgencyTable(ScrollView, can_focus=True):
         self._prefer: tuple[str, ...] = ()
         self._fitted: tuple[tuple[str, int], ...] = ()
         self._keys: list[str] = []
-        self._index: dict[str, int] = {}
+        self._index: dict[str, int] | None = {}  # key -> row, made when first asked (None: not yet)
         self._cells_of: CellsOf = _no_cells
         self._cells: dict[str, Sequence[Text]] = {}  # made on first draw, dropped when the row changes
         self._lines: dict[tuple[object, ...], Strip] = {}
@@ -170,11 +172,18 @@ class AgencyTable(ScrollView, can_focus=True):
 
     def get_row_index(self, key: str) -> int:
         """The row showing agency `key` (KeyError when it is not shown)."""
-        return self._index[key]
+        return self._row_index()[key]
+
+    def _row_index(self) -> dict[str, int]:
+        """Key -> row, made once per rebuild when first needed: a filter keystroke replaces every row
+        and most keystrokes never ask."""
+        if self._index is None:
+            self._index = {key: i for i, key in enumerate(self._keys)}
+        return self._index
 
     def get_cell(self, key: str, column: str) -> Text:
         """What the row of `key` shows in `column` (KeyError for a row or column not shown)."""
-        if key not in self._index:
+        if key not in self._row_index():
             raise KeyError(key)
         return self._row_cells(key)[self.column_ids.index(column)]
 
@@ -228,31 +237,42 @@ class AgencyTable(ScrollView, can_focus=True):
         self.virtual_size = Size(width, len(self._keys) + HEADER_LINES)
 
     # -- rows ------------------------------------------------------------------------------------
-    def rebuild(self, keys: Sequence[str], cells_of: CellsOf, keep: str | None = None) -> None:
+    def rebuild(
+        self, keys: Sequence[str], cells_of: CellsOf, keep: str | None = None, changed: Collection[str] | None = None
+    ) -> None:
         """Show the rows `keys` in this order; the cursor stays on `keep` (or on its row number).
 
+        `changed`: the rows whose content changed since they were last drawn (None: any row may
+        have); the others keep their drawn cells, so a search keystroke redraws only new rows.
         The cursor's row keeps its line on screen when it moves in the order (a streamed result, a
-        re-sort), so the operator's place never jumps. Costs O(rows) for the key index only.
+        re-sort), so the operator's place never jumps. Costs O(rows) in C (a set of the keys).
         """
-        index = {key: i for i, key in enumerate(keys)}
-        if len(index) != len(keys):
+        if len(set(keys)) != len(keys):
             raise ValueError("an agency is given twice")
         keep = keep if keep is not None else self.current_key()
         had_rows = bool(self._keys)
         on_screen = self._cursor - round(self.scroll_y) if had_rows else None
         old_row = self._cursor
         self._keys = list(keys)
-        self._index = index
+        self._index = None
         self._cells_of = cells_of
-        self._cells.clear()
-        self._lines.clear()
+        if changed is None or len(self._cells) > _CELL_CACHE_MAX:
+            self._cells.clear()
+            self._lines.clear()
+        else:
+            for key in changed:
+                self._cells.pop(key, None)
+                self._drop_lines(key)
         self._update_virtual_size()
         if not self._keys:
             self._cursor = 0
             self.scroll_to(y=0, animate=False, force=True)
             self.refresh()
             return
-        row = self._index.get(keep, min(old_row, len(self._keys) - 1)) if keep else min(old_row, len(self._keys) - 1)
+        row = min(old_row, len(self._keys) - 1)
+        if keep:
+            with contextlib.suppress(ValueError):  # not shown any more: the cursor keeps its row number
+                row = self._keys.index(keep)  # one scan in C, cheaper than building the index
         self._cursor = row
         visible = self._visible_rows()
         if on_screen is not None and 0 <= on_screen < visible:
@@ -264,7 +284,7 @@ class AgencyTable(ScrollView, can_focus=True):
 
     def update_row(self, key: str) -> bool:
         """Make the row `key` again from `cells_of` when next drawn; False when the row is not shown."""
-        row = self._index.get(key)
+        row = self._row_index().get(key)
         if row is None:
             return False
         self._cells.pop(key, None)

@@ -12,27 +12,26 @@ import asyncio
 import dataclasses
 import gc
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from rich.text import Text
 from textual import on
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
+from textual.binding import ActiveBinding, Binding
 from textual.command import CommandPalette
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.events import Resize
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from checks import events as ev
 from checks.model import Verdict
-from checks.scheduler import Backlog
 from console.corrections import other_owners, shared_address_warning
 from console.followup_text import count_followup
 from console.i18n import other_language, tr
@@ -43,18 +42,17 @@ from console.tui.agency_table import AgencyTable
 from console.tui.columns import ALL_COLUMNS
 from console.tui.commands import (
     BINDING_IDS,
-    FOOTER_IDS,
-    WIDE_FOOTER_ONLY,
     WRITE_ACTIONS,
     ActionsProvider,
     PaletteEntry,
     binding_order,
-    footer_label,
+    localised,
     make_bindings,
     palette_entries,
 )
 from console.tui.detail_pane import DetailPane
 from console.tui.duplicates import Answer, DuplicateScreen, duplicate_partner
+from console.tui.footer import KeyFooter
 from console.tui.groups_pane import GroupsPane, groups_view
 from console.tui.progress_pane import (
     ProgressPane,
@@ -79,6 +77,9 @@ from console.tui.topbar import TopBar, topbar_text
 from console.tui.view import CALLED_STATES, detail_text, group_label, row_cells, summary_text, with_verdict
 from console.tui.watching import ConsoleWatch, newly_fixed
 from console.watch.lock import WatchLockHeld
+
+if TYPE_CHECKING:
+    from checks.scheduler import Backlog
 
 NARROW_BELOW = 120  # columns: below this one pane at a time, at or above it side by side
 WIDE_FROM = 160  # columns: from here every table column and a wider side pane
@@ -113,12 +114,22 @@ class MainScreen(Screen[None]):
                 yield GroupsPane(id="groups")
                 yield DetailPane(id="detail")
         yield ProgressPane(id="progress")
-        yield Footer(compact=True)  # at 80 columns the essential keys fit whole
+        yield KeyFooter(compact=True)  # at 80 columns the essential keys fit whole
 
     def on_mount(self) -> None:
         app = self.app
         if isinstance(app, SarabanApp):
             app.main_ready()
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        """Textual's answer, with our keys' footer words in the operator's current language (the
+        footer and the help screen read this; which key runs what is left to Textual)."""
+        active = super().active_bindings
+        app = self.app
+        if not isinstance(app, SarabanApp):
+            return active
+        return {key: found._replace(binding=app.localised(found.binding)) for key, found in active.items()}
 
     def on_resize(self, event: Resize) -> None:
         app = self.app
@@ -174,6 +185,7 @@ class SarabanApp(App[None]):
         self._column_prefer: tuple[str, ...] = ()  # what the table was last offered (_set_columns)
         self._column_labels: dict[str, str] = {}
         self._short_footer = False  # under FULL_FOOTER_FROM columns: q and l leave the footer (help has them)
+        self.key_overrides: dict[str, str] = {}  # the config's keymap (binding id -> keys), as given to Textual
         self._search_applied_at = 0.0  # time.monotonic() of the last search applied to the table
         self._polling = False
         self._frozen = False
@@ -240,9 +252,9 @@ class SarabanApp(App[None]):
         return MainScreen(id="main")
 
     def on_mount(self) -> None:
-        self._localise_bindings()
         keys = dict(self.config.keys)
         if keys:
+            self.key_overrides = keys
             self.set_keymap(keys)
             unknown = sorted(str(k) for k in keys if k not in BINDING_IDS)
             if unknown:
@@ -279,7 +291,7 @@ class SarabanApp(App[None]):
         short_footer = width < FULL_FOOTER_FROM
         if short_footer != self._short_footer:
             self._short_footer = short_footer
-            self._localise_bindings()
+            self.refresh_bindings()  # the footer asks MainScreen.active_bindings again
         first = not table.column_ids
         self.query_one("#topbar").screen.set_class(wide, "-xwide")  # the main screen, even under a dialog
         if narrow != self.narrow or wide != self.wide or first:
@@ -311,8 +323,10 @@ class SarabanApp(App[None]):
         whose rows span provinces puts the province first (two "อบต.ทุ่งหิน" told apart); a follow-up
         view puts the follow-up column before the district."""
         prefer: list[str] = []
-        if self.state.scope.search and len({r.agency.province for r in shown}) > 1:
-            prefer.append("province")
+        if self.state.scope.search and shown:
+            first = shown[0].agency.province  # stops at the first row of another province
+            if any(r.agency.province != first for r in shown):
+                prefer.append("province")
         scope = self.state.scope
         if scope.followup_status or scope.followup_only or (scope.search and any(r.followup for r in shown)):
             prefer.append("followup")  # a follow-up view: its status before the district
@@ -321,21 +335,9 @@ class SarabanApp(App[None]):
             self._column_prefer, self._column_labels = tuple(prefer), labels
             self.table.set_columns(ALL_COLUMNS, labels, prefer)
 
-    def _localise_bindings(self) -> None:
-        """Binding descriptions (footer, help, palette) in the current language; keys and ids unchanged."""
-        key_to_bindings = self._bindings.key_to_bindings
-        for key, bindings in list(key_to_bindings.items()):
-            key_to_bindings[key] = [
-                dataclasses.replace(
-                    b,
-                    description=footer_label(b.id, self.lang),
-                    show=FOOTER_IDS.get(b.id, False) and not (self._short_footer and b.id in WIDE_FOOTER_ONLY),
-                )
-                if b.id in BINDING_IDS
-                else b
-                for b in bindings
-            ]
-        self.refresh_bindings()
+    def localised(self, binding: Binding) -> Binding:
+        """`binding` as the footer shows it now (language, width): see MainScreen.active_bindings."""
+        return localised(binding, self.lang, self._short_footer)
 
     def _relabel(self) -> None:
         """Pane titles and placeholders in the current language."""
@@ -369,24 +371,32 @@ class SarabanApp(App[None]):
     async def _reload(self) -> None:
         """Read every record again. The store's generation is read first: a write that lands while the
         records are read moves it past what is kept here, so the next poll reads again."""
-        generation = await self.io(self.store.generation)
-        # The table needs group and flags only: light records skip the probe transcripts and history,
-        # which the detail pane loads for the one selected agency.
-        records = await self.io(self.store.records, with_history=False, light=True)
-        self._full.clear()
+        # A national store is millions of long-lived objects. While the first load makes them, the
+        # cyclic GC would walk them again and again (a fifth of the load's time); afterwards every
+        # full collection would walk them all (~0.1 s) and land in a keystroke. So the first load
+        # runs without it and what it made is frozen. Once: later reloads replace only what changed,
+        # and freezing again on every poll would pin each old copy for good.
+        first = not self._frozen and gc.isenabled()
+        if first:
+            gc.disable()
         try:
-            snapshots = list(await self.io(self.store.snapshots))
-        except Exception:
-            snapshots = []
-        self.state.generation = generation
-        self.state.snapshots = snapshots
-        self.apply_records(records)
-        if not self._frozen:
-            # A national store is millions of long-lived objects; without this every full collection of
-            # the cyclic GC walks them all (~0.1 s) and lands in a keystroke. Once: later reloads replace
-            # only what changed, and freezing again on every poll would pin each old copy for good.
-            self._frozen = True
-            gc.freeze()
+            generation = await self.io(self.store.generation)
+            # The table needs group and flags only: light records skip the probe transcripts and
+            # history, which the detail pane loads for the one selected agency.
+            records = await self.io(self.store.records, with_history=False, light=True)
+            self._full.clear()
+            try:
+                snapshots = list(await self.io(self.store.snapshots))
+            except Exception:
+                snapshots = []
+            self.state.generation = generation
+            self.state.snapshots = snapshots
+            self.apply_records(records)
+        finally:
+            if first:
+                self._frozen = True
+                gc.freeze()
+                gc.enable()
 
     async def _reload_one(self, agency_id: str) -> None:
         """One record read again after this console changed it. The store's generation is left alone:
@@ -425,8 +435,10 @@ class SarabanApp(App[None]):
         for rec in newly_fixed(old, self.state.records):  # type: ignore[arg-type]  # the watcher verified a fix
             self.notify(tr("notify.fixed", self.lang, name=one_line(rec.agency.name)), markup=False, timeout=15)
         if removed or not self.state.order:
-            self._rebuild_table()
-        self.flush_pending(force_groups=True)
+            self._rebuild_table()  # every pane drawn anew
+            self.flush_pending()
+        else:
+            self.flush_pending(force_groups=True)
 
     def cells_of(self, key: str) -> list[Text]:
         """One row's cells, asked for by the table only when it draws that row."""
@@ -435,16 +447,22 @@ class SarabanApp(App[None]):
             return []
         return row_cells(rec, self.table.column_ids, self.lang, key in self.state.marked, self.ruleset)
 
-    def _rebuild_table(self, to_first: bool = False) -> None:
-        """Show the scope's rows; `to_first`: the cursor goes to the first row (a new search's first hit)."""
+    def _rebuild_table(self, to_first: bool = False, changed: Collection[str] | None = None) -> None:
+        """Show the scope's rows; `to_first`: the cursor goes to the first row (a new search's first hit).
+        `changed`: the records changed since the table last drew them (None: any may have; a new
+        filter or sort changes none, so rows already drawn are not drawn again)."""
         table = self.table
+        pending = self.state.take_pending()  # drawn now, in their new order and with their new cells
+        for key in pending:
+            self._full.pop(key, None)
+        if changed is not None:
+            changed = {*changed, *pending}
         in_scope = self.state.in_scope()
         shown = self.state.visible(in_scope)
-        self.state.order = [rec_id(r) for r in shown]
+        self.state.order = [r.agency.id for r in shown]  # rec_id, inlined: once per agency per keystroke
         first_row = self.state.order[0] if to_first and self.state.order else None
         self._set_columns(shown)
-        table.rebuild(self.state.order, self.cells_of, keep=first_row or self.state.selected_id)
-        self.state.pending.clear()
+        table.rebuild(self.state.order, self.cells_of, keep=first_row or self.state.selected_id, changed=changed)
         self.state.selected_id = table.current_key()
         self._refresh_groups(in_scope)
         self._refresh_topbar()
@@ -457,7 +475,7 @@ class SarabanApp(App[None]):
             for key in pending:
                 self._full.pop(key, None)  # reload the selected one's history and evidence
             if self.state.visible_ids() != self.state.order:
-                self._rebuild_table()
+                self._rebuild_table(changed=pending)
             else:
                 for key in pending:
                     if key in self.state.records:
@@ -546,7 +564,7 @@ class SarabanApp(App[None]):
     @on(GroupsPane.Chosen)
     def group_chosen(self, event: GroupsPane.Chosen) -> None:
         self.state.scope = scope_for_group_line(self.state.scope, event.key)
-        self._rebuild_table()
+        self._rebuild_table(changed=())
         if self.narrow:
             self.action_pane("agencies")
 
@@ -559,7 +577,7 @@ class SarabanApp(App[None]):
         of the previous search after an Esc)."""
         if value != self.state.scope.search:
             self.state.scope = dataclasses.replace(self.state.scope, search=value)
-            self._rebuild_table(to_first=bool(value))
+            self._rebuild_table(to_first=bool(value), changed=())
 
     def _stop_search_timer(self) -> None:
         if self._search_timer is not None:
@@ -615,7 +633,7 @@ class SarabanApp(App[None]):
         if search.value != scope.search:
             search.value = scope.search
         search.set_class(bool(scope.search), "visible")
-        self._rebuild_table()
+        self._rebuild_table(changed=())
 
     def action_filters(self) -> None:
         agencies = [r.agency for r in self.state.records.values()]
@@ -743,7 +761,7 @@ class SarabanApp(App[None]):
 
     def key_label(self, binding_id: str, default: str) -> str:
         """The key as the operator presses it, after the config's keymap."""
-        keys = self._keymap.get(binding_id) or default
+        keys = self.key_overrides.get(binding_id) or default
         return self.get_key_display(Binding(keys.split(",")[0].strip(), ""))
 
     def run_bound_action(self, action: str) -> None:
@@ -812,7 +830,7 @@ class SarabanApp(App[None]):
 
     def set_sort(self, column: str, reverse: bool) -> None:
         self.state.sort_column, self.state.sort_reverse = column, reverse
-        self._rebuild_table()
+        self._rebuild_table(changed=())
         label = tr(f"col.{column}", self.lang) + (" ↓" if reverse else "")
         self.notify(tr("msg.sorted", self.lang, col=label), markup=False, timeout=2)
 
@@ -1112,7 +1130,7 @@ class SarabanApp(App[None]):
         """What the phone list leaves out of the rows on screen, in the words the groups pane and
         `saraban export`/`report` use (console.followup_text)."""
         shown = [r for key in self.state.order if (r := self.state.records.get(key)) is not None]
-        return count_followup(shown, self.ruleset).excludes(self.lang)
+        return count_followup(shown, self.ruleset, self.state.group).excludes(self.lang)
 
     async def _export_to_typed(self, typed: str, items: list[Record]) -> None:
         """The path as typed: a directory gets the default name; an existing file is overwritten only
@@ -1245,7 +1263,7 @@ class SarabanApp(App[None]):
 
     def action_language(self) -> None:
         self.lang = other_language(self.lang)
-        self._localise_bindings()
+        self.refresh_bindings()  # footer words in the new language (MainScreen.active_bindings)
         self._relabel()
         self._set_columns()
         self._rebuild_table()

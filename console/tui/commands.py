@@ -88,6 +88,15 @@ def make_bindings(lang: str = "th") -> list[Binding]:
     ]
 
 
+def localised(binding: Binding, lang: str, short_footer: bool) -> Binding:
+    """One of our bindings as the footer shows it: its word in `lang`; below FULL_FOOTER_FROM
+    columns (`short_footer`) q and l leave the footer (help lists them). Textual's own pass as they are."""
+    if binding.id not in BINDING_IDS:
+        return binding
+    shown = FOOTER_IDS.get(binding.id, False) and not (short_footer and binding.id in WIDE_FOOTER_ONLY)
+    return replace(binding, description=footer_label(binding.id, lang), show=shown)
+
+
 def binding_order(binding_id: str) -> int:
     """Where a binding stands in the help screen (ours in BINDING_SPECS order, Textual's after)."""
     order = {b: i for i, (_, _, b, _) in enumerate(BINDING_SPECS)}

@@ -14,6 +14,7 @@ class DetailPane(VerticalScroll):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._shown: tuple[str | None, str | None] = (None, None)
+        self._text: Text | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="detail-body", markup=False)
@@ -21,7 +22,9 @@ class DetailPane(VerticalScroll):
     def show(self, text: Text, about: tuple[str | None, str | None] | None = None) -> None:
         """Show `text`; `about` (agency id, verdict time): another agency or a new verdict starts at
         the top (group and problem), not wherever the previous text had been scrolled to."""
-        self.query_one("#detail-body", Static).update(text)
+        if text != self._text:  # the same agency shown again (a keystroke that kept the cursor's row)
+            self._text = text
+            self.query_one("#detail-body", Static).update(text)
         if about is not None and about != self._shown:
             self._shown = about
             self.scroll_home(animate=False, immediate=True)

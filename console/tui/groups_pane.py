@@ -10,7 +10,7 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from console.followup_text import count_followup
+from console.followup_text import followup_of_counts
 from console.i18n import tr
 from console.rules import Record
 from console.tui.state import ConsoleState, group_line_key
@@ -26,10 +26,9 @@ def groups_view(
     previous_snapshot = state.previous_snapshot(counts)
     previous = snapshot_counts(previous_snapshot, state.scope.without_group()) if previous_snapshot else None
     lines = group_lines(counts, previous, state.ruleset, lang)
-    records = state.in_scope() if in_scope is None else in_scope
-    if records:
-        phone = count_followup(records, state.ruleset)
-        total = len(records)
+    total = sum(counts.values())  # every record in scope
+    if total:
+        phone = followup_of_counts(counts, state.ruleset)
         label = tr("groups.followup", lang)  # the pane is narrow: the waiting groups by code and count
         waiting = [e for e in phone.excluded if e.reason == "waiting"]
         if waiting:
@@ -57,6 +56,7 @@ class GroupsPane(OptionList):
         self._shown: tuple[Sequence[GroupLine], str, str | None] | None = None
         self._shown_bar_width = 0
         self._shown_width = 0
+        self._heights: list[int] = []  # lines of each option (a long label wraps)
 
     def on_resize(self) -> None:
         """Bars and labels fit the pane's width, which is only known once it is on screen."""
@@ -81,33 +81,41 @@ class GroupsPane(OptionList):
             self.show(*self._shown)
 
     def show(self, lines: Sequence[GroupLine], footer: str, selected: str | None) -> None:
+        widths = (self._bar_width(), self._label_width())
+        if self._shown == (lines, footer, selected) and widths == (self._shown_bar_width, self._shown_width):
+            return  # nothing new: leave the list (and its cached lines) alone
         self._shown = (lines, footer, selected)
-        self._shown_bar_width = self._bar_width()
-        self._shown_width = self._label_width()
+        self._shown_bar_width, self._shown_width = widths
+        columns = group_columns(lines)
+        prompts = [self._prompt(line, selected, columns) for line in lines]
+        keys = [line.key for line in lines]
+        heights = [prompt.plain.count("\n") + 1 for prompt in prompts]
+        self.border_subtitle = Text(footer, style="dim", end="")  # in the border: one more line for groups
+        if keys == self._keys and heights == self._heights and self.option_count == len(keys):
+            # The same lines with new numbers (a search keystroke): new prompts in place, each as
+            # high as before, so the list keeps its height and nothing is laid out again.
+            for index, prompt in enumerate(prompts):
+                self.replace_option_prompt_at_index(index, prompt)
+            return
         highlighted = self.highlighted
         current = (
             self._keys[highlighted] if highlighted is not None and highlighted < len(self._keys) else None
         )
-        options: list[Option] = []
-        self._keys = []
-        columns = group_columns(lines)
-        for line in lines:
-            text = group_line_text(line, self._shown_bar_width, self._shown_width, columns)
-            if selected is not None and line.key == selected:
-                text.stylize("reverse", 0, 1)
-                text = Text("▶", style="bold", end="") + text
-            else:
-                text = Text(" ", end="") + text
-            options.append(Option(text, id=line.key))
-            self._keys.append(line.key)
-        self.border_subtitle = Text(footer, style="dim", end="")  # in the border: one more line for groups
+        self._keys, self._heights = keys, heights
         self.clear_options()
-        self.add_options(options)
+        self.add_options([Option(prompt, id=key) for prompt, key in zip(prompts, keys, strict=True)])
         self.call_after_refresh(self._refit)
         if current in self._keys:
             self.highlighted = self._keys.index(current)
         elif self._keys:
             self.highlighted = 0
+
+    def _prompt(self, line: GroupLine, selected: str | None, columns: tuple[int, int]) -> Text:
+        text = group_line_text(line, self._shown_bar_width, self._shown_width, columns)
+        if selected is not None and line.key == selected:
+            text.stylize("reverse", 0, 1)
+            return Text("▶", style="bold", end="") + text
+        return Text(" ", end="") + text
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

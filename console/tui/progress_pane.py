@@ -4,6 +4,7 @@ what the network said."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -11,12 +12,14 @@ from textual.containers import Vertical
 from textual.widgets import ProgressBar, RichLog, Static
 
 from checks import events as ev
-from checks.scheduler import Backlog
 from console.i18n import scan_reason, tr
 from console.rules import Ruleset
 from console.tui.state import ScanProgress, tallies_in_rule_order
 from console.tui.text import one_line
 from console.tui.view import fmt_duration, group_text
+
+if TYPE_CHECKING:
+    from checks.scheduler import Backlog
 
 BACKLOG_SHOWN_S = 10.0  # name the host that holds the scan up once it needs this long
 

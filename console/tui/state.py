@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from checks import events as ev
@@ -22,7 +23,6 @@ from console.rules import (
     Record,
     Ruleset,
     Scope,
-    count_groups,
     current_address,
     followup_status,
     group_of,
@@ -31,9 +31,12 @@ from console.rules import (
     scope_filter,
     search_haystack,
     search_key,
+    search_matcher,
+    tally_groups,
 )
 from console.tui.view import SORTABLE, snapshot_counts, sort_records, with_verdict
 
+Row = tuple[str, Record, "str | None"]  # (agency id, record, effective group)
 AGENCY_SORTS = frozenset({"seq", "name", "district", "province"})  # orders a verdict cannot change
 Snapshot = Mapping[str, Any]
 
@@ -98,7 +101,13 @@ class ConsoleState:
     snapshots: list[Snapshot] = field(default_factory=list)
     _sticky: tuple[Scope, frozenset[str]] = field(default_factory=lambda: (Scope(), frozenset()))
     _haystacks: dict[str, tuple[Record, str]] = field(default_factory=dict)
+    _groups: dict[str, tuple[Record, str | None]] = field(default_factory=dict)
     _sort_cache: tuple[tuple[str, bool], list[str]] | None = None
+    _version: int = 0  # moves whenever a record is replaced
+    _sorts: int = 0  # moves whenever the order is worked out again
+    _rows: tuple[object, list[Row]] | None = None  # rows(), with what they were made from
+    _texts: tuple[list[Row], list[str]] | None = None  # search_texts(), for one rows() list
+    _picked: tuple[list[Record], list[Row]] | None = None  # in_scope()'s last answer and its rows
 
     # -- records ----------------------------------------------------------------------------
 
@@ -116,10 +125,12 @@ class ConsoleState:
         changed = {k for k, r in new.items() if k not in old_records or _signature(old_records[k]) != _signature(r)}
         removed = set(old_records) - set(new)
         self.records = new
+        self._version += 1
         self._sort_cache = None
         self.marked &= set(new)
         for key in removed:
             self._haystacks.pop(key, None)
+            self._groups.pop(key, None)
         self.pending |= changed
         return bool(removed)
 
@@ -127,6 +138,7 @@ class ConsoleState:
         """One record read again (after a recheck, a note, a correction)."""
         key = rec_id(rec)
         self.records[key] = rec
+        self._version += 1
         self.pending.add(key)
 
     def apply_verdict(self, agency_id: str, verdict: Verdict) -> bool:
@@ -135,6 +147,7 @@ class ConsoleState:
         if rec is None:
             return False
         self.records[agency_id] = with_verdict(rec, verdict)
+        self._version += 1
         self.pending.add(agency_id)
         return True
 
@@ -147,9 +160,20 @@ class ConsoleState:
 
     # -- scope and order --------------------------------------------------------------------
 
+    def group(self, rec: Record) -> str | None:
+        """The record's effective group (console.rules.group_of), worked out once per record object:
+        the groups pane and the group filters ask it of every agency at each keystroke."""
+        key = rec.agency.id  # rec_id without the call: this runs for every agency at each keystroke
+        cached = self._groups.get(key)
+        if cached is not None and cached[0] is rec:
+            return cached[1]
+        group = group_of(rec)
+        self._groups[key] = (rec, group)
+        return group
+
     def haystack(self, rec: Record) -> str:
         """The record's search text, made once per record object (a keystroke tests every agency)."""
-        key = rec_id(rec)
+        key = rec.agency.id  # as in group()
         cached = self._haystacks.get(key)
         if cached is not None and cached[0] is rec:
             return cached[1]
@@ -162,8 +186,24 @@ class ConsoleState:
 
     def prepare_search(self) -> None:
         """Make every search text now, not on the first keystroke."""
-        for rec in self.records.values():
-            self.haystack(rec)
+        self.search_texts()
+
+    def rows(self) -> list[Row]:
+        """(id, record, effective group) of every agency in sort order, made once per change of the
+        records or the order: a keystroke then reads these, not each record through its caches."""
+        ids = self.sorted_ids()
+        stamp = (self._version, self._sorts)
+        if self._rows is None or self._rows[0] != stamp:
+            records = self.records
+            self._rows = (stamp, [(key, rec, self.group(rec)) for key in ids if (rec := records.get(key)) is not None])
+        return self._rows[1]
+
+    def search_texts(self) -> list[str]:
+        """The search text of each of `rows()`, in the same order (made when a search is first typed)."""
+        rows = self.rows()
+        if self._texts is None or self._texts[0] is not rows:
+            self._texts = (rows, [self.haystack(rec) for _, rec, _ in rows])
+        return self._texts[1]
 
     def sorted_ids(self) -> list[str]:
         """Every agency id in sort order, sorted once and reused until the records change."""
@@ -171,6 +211,7 @@ class ConsoleState:
         if self._sort_cache is None or self._sort_cache[0] != key:
             ordered = sort_records(list(self.records.values()), self.sort_column, self.sort_reverse, self.ruleset)
             self._sort_cache = (key, [rec_id(r) for r in ordered])
+            self._sorts += 1
         return self._sort_cache[1]
 
     def kept(self) -> frozenset[str]:
@@ -188,18 +229,31 @@ class ConsoleState:
 
     def in_scope(self) -> list[Record]:
         """Records in the scope ignoring its group (what the groups pane counts), in sort order."""
-        test = scope_filter(self.scope.without_group(), self.ruleset, self.haystack)
+        scope = self.scope.without_group()
         kept = self.kept()
-        records = self.records
-        chosen = ((key, records.get(key)) for key in self.sorted_ids())
-        return [r for key, r in chosen if r is not None and (test(r) or key in kept)]
+        rows = self.rows()
+        match = search_matcher(scope.search)
+        rest = replace(scope, search="") if match is not None else scope
+        test = scope_filter(rest, self.ruleset, self.haystack, self.group) if rest.active else None
+        if match is not None:  # the search first, one test per text
+            picked = [
+                row for row, text in zip(rows, self.search_texts(), strict=True)
+                if (match(text) and (test is None or test(row[1]))) or row[0] in kept
+            ]
+        elif test is not None:
+            picked = [row for row in rows if test(row[1]) or row[0] in kept]
+        else:
+            picked = rows
+        chosen = [row[1] for row in picked]
+        self._picked = (chosen, picked)  # group_counts reads the groups from here
+        return chosen
 
     def visible(self, in_scope: list[Record] | None = None) -> list[Record]:
         """The table's rows in order; pass `in_scope()` when already computed (one pass per keystroke)."""
         base = self.in_scope() if in_scope is None else in_scope
         if not (self.scope.group or self.scope.bucket):
             return base
-        test = scope_filter(self.scope, self.ruleset, self.haystack)
+        test = scope_filter(self.scope, self.ruleset, self.haystack, self.group)
         kept = self.kept()
         return [r for r in base if test(r) or rec_id(r) in kept]
 
@@ -237,16 +291,20 @@ class ConsoleState:
 
     def followup_items(self) -> list[Record]:
         """The rows on screen that need follow-up (console.rules): what `e` exports."""
-        return [r for key in self.order if (r := self.records.get(key)) is not None and needs_followup(r, self.ruleset)]
+        return [r for key in self.order if (r := self.records.get(key)) is not None and needs_followup(r, self.ruleset, self.group)]
 
     def unchecked_of(self, ids: Iterable[str]) -> list[str]:
         """Of these agencies, those with no verdict about the address they declare now."""
-        return [k for k in dict.fromkeys(ids) if k in self.records and group_of(self.records[k]) is None]
+        return [k for k in dict.fromkeys(ids) if k in self.records and self.group(self.records[k]) is None]
 
     # -- the groups pane's comparison ---------------------------------------------------------
 
     def group_counts(self, in_scope: list[Record] | None = None) -> Counter[str]:
-        return count_groups(self.in_scope() if in_scope is None else in_scope)
+        """count_groups of the scope, from the groups kept per record (every keystroke counts them all)."""
+        records = self.in_scope() if in_scope is None else in_scope
+        if self._picked is not None and self._picked[0] is records:  # the rows in_scope() just chose
+            return tally_groups(map(itemgetter(2), self._picked[1]))
+        return tally_groups(map(self.group, records))
 
     def previous_snapshot(self, counts: Counter[str]) -> Snapshot | None:
         """The snapshot to compare with: the latest, unless it is what is shown now (then the one before)."""

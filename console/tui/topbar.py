@@ -58,6 +58,10 @@ class TopBar(Static):
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(markup=False, **kwargs)  # type: ignore[arg-type]
+        self._shown: Text | None = None
 
     def show(self, text: Text) -> None:
-        self.update(text)
+        """Redraw only what changed; the bar is one line whatever it says (app.tcss), so no layout."""
+        if text != self._shown:
+            self._shown = text
+            self.update(text, layout=False)

@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from filelock import FileLock
 
-from checks.sim.internet import SimInternetThread
-from checks.sim.worlds import catalogue_world
 from console.cli import main
 from tests.reliability.hostile_kit import (
     AGENCIES,
@@ -32,25 +29,9 @@ from tests.reliability.hostile_kit import (
     store_files,
     tmpfs,
 )
+from tests.simconfig import LOCK_TIMEOUT
 
 UNSAFE = ("\x1b", "\x9b", "\u202e", "\x07")
-
-
-@pytest.fixture(scope="module")
-def sim_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A config pointing DNS, SMTP and the canary at a simulated internet (nothing leaves loopback)."""
-    with SimInternetThread(catalogue_world()) as internet:
-        cfg = internet.engine_config()
-        path = tmp_path_factory.mktemp("cfg") / "config.toml"
-        path.write_text(
-            '[general]\noperator = "somchai"\n'
-            f'[dns]\nnameservers = ["127.0.0.1"]\nport = {cfg.dns.port}\ntimeout = 1.0\nlifetime = 2.0\n'
-            f'[smtp]\nport = {cfg.smtp.port}\nhelo_name = "{cfg.smtp.helo_name}"\n'
-            f'mail_from = "{cfg.smtp.mail_from}"\ntimeout = 2.0\ndeadline = 10.0\nretries = 0\nretry_delay = 0.5\n'
-            f'[canary]\nresolve = "{cfg.canary.resolve}"\nconnect = "{cfg.canary.connect}"\ninterval = 0.5\n',
-            encoding="utf-8",
-        )
-        yield path
 
 
 def commands(store: Path, place: Path, config: Path) -> dict[str, list[str]]:
@@ -194,8 +175,8 @@ def test_a_held_lock_is_a_message_after_the_wait(tmp_path: Path, sim_config: Pat
         results = {n: f.result() for n, f in futures.items()}
     for name, result in results.items():
         assert_clean_failure(name, result, reads_only=name == "export")
-        if name != "export":
-            assert "busy" in result.err
+        if name != "export":  # waited the config's lock_timeout, not the 30 s default
+            assert "busy" in result.err and f"for {LOCK_TIMEOUT:g} s" in result.err, result.err
     assert results["export"].code == 0  # reads need no lock
     after = snapshot(store_files(store))
     assert {p: b for p, b in after.items() if "lock" not in p.name} == {

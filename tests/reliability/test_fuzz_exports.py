@@ -9,8 +9,8 @@ What an operator must be able to rely on when opening the list in Excel or Libre
 - the file is created 0600 (it holds phone numbers), replaces an older world-readable one, and
   leaves no temp file behind; one row per agency, the agency's Thai name still readable.
 
-Budgets are examples per test for CI's default run; `--slow` multiplies them by 10. Each test asserts
-it ran its whole budget and prints the count (`pytest -rP` shows it).
+Budgets are examples per test (fuzzkit.Budget): a short default run, the full count with `--slow`.
+Each test asserts it ran its whole budget and prints the count (`pytest -rP` shows it).
 """
 
 from __future__ import annotations
@@ -21,13 +21,11 @@ import os
 import stat
 import string
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
-from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from checks.config import DEFAULT_RULES, Rule
@@ -58,37 +56,16 @@ from console.export import (
     write_jsonl,
     write_xlsx,
 )
+from tests.reliability.fuzzkit import Budget, run_cases
 
-XLSX_CASES = 150
-CSV_CASES = 400
-JSONL_CASES = 200
-SLOW_FACTOR = 10
+# Examples per test: the default run's, and the full count --slow runs (what CI ran before: 10x that).
+XLSX_CASES = Budget(default=40, slow=1_500)
+CSV_CASES = Budget(default=150, slow=4_000)
+JSONL_CASES = Budget(default=80, slow=2_000)
 
 FORMULA_CHARS = ("=", "+", "-", "@", "\t", "\r", "\n")
 TRIMMED = " \t"  # what LibreOffice's "trim spaces" CSV option removes before reading a cell
 EXCEL_CELL_LIMIT = 32_767  # longer text makes Excel report the workbook as damaged
-
-
-@pytest.fixture
-def factor(request: pytest.FixtureRequest) -> int:
-    """10× the examples with --slow (read from pytest's own option: conftest stays untouched)."""
-    return SLOW_FACTOR if request.config.getoption("--slow") else 1
-
-
-def run_cases(name: str, strategy: st.SearchStrategy[Any], check: Callable[[Any], None], examples: int) -> int:
-    """Run `check` on `examples` generated values (hypothesis inside, so --slow can set the budget)."""
-    count = 0
-
-    @settings(max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-    @given(strategy)
-    def inner(value: Any) -> None:
-        nonlocal count
-        count += 1
-        check(value)
-
-    inner()
-    print(f"{name}: {count} cases")
-    return count
 
 
 # ------------------------------------------------------------------------------------------------
@@ -252,7 +229,7 @@ def check_names(exported: list[str], case_items: list[tuple[Agency, Any, str, li
         assert thai_letters(agency.name) == thai_letters(cell), "the agency's Thai name must stay readable"
 
 
-def test_xlsx_export_never_crashes_and_has_no_formula(tmp_path: Path, factor: int) -> None:
+def test_xlsx_export_never_crashes_and_has_no_formula(tmp_path: Path, request: pytest.FixtureRequest) -> None:
     def check(case: Any) -> None:
         case_items, rules, lang = case
         rows = followup_rows(case_items, rules, lang=lang)
@@ -274,11 +251,11 @@ def test_xlsx_export_never_crashes_and_has_no_formula(tmp_path: Path, factor: in
                     assert len(cell.value) <= EXCEL_CELL_LIMIT
         check_names([str(r[1] or "") for r in values[1:]], case_items)
 
-    examples = XLSX_CASES * factor
+    examples = XLSX_CASES.examples(request.config)
     assert run_cases("write_xlsx", items(), check, examples) >= examples
 
 
-def test_csv_export_never_crashes_and_has_no_formula(tmp_path: Path, factor: int) -> None:
+def test_csv_export_never_crashes_and_has_no_formula(tmp_path: Path, request: pytest.FixtureRequest) -> None:
     def check(case: Any) -> None:
         case_items, rules, lang = case
         rows = followup_rows(case_items, rules, lang=lang)
@@ -296,11 +273,11 @@ def test_csv_export_never_crashes_and_has_no_formula(tmp_path: Path, factor: int
                 assert not formula_like(value), f"CSV cell starts a formula: {value[:40]!r}"
         check_names([r[1] for r in read[1:]], case_items)
 
-    examples = CSV_CASES * factor
+    examples = CSV_CASES.examples(request.config)
     assert run_cases("write_csv", items(), check, examples) >= examples
 
 
-def test_jsonl_export_never_crashes_and_reads_back(tmp_path: Path, factor: int) -> None:
+def test_jsonl_export_never_crashes_and_reads_back(tmp_path: Path, request: pytest.FixtureRequest) -> None:
     def check(case: Any) -> None:
         case_items, _rules, _lang = case
         objects = []
@@ -319,5 +296,5 @@ def test_jsonl_export_never_crashes_and_reads_back(tmp_path: Path, factor: int) 
             assert data["id"] == agency.id
             assert thai_letters(agency.name) == thai_letters(data["name"])
 
-    examples = JSONL_CASES * factor
+    examples = JSONL_CASES.examples(request.config)
     assert run_cases("write_jsonl", items(), check, examples) >= examples

@@ -8,9 +8,10 @@ What a user must be able to rely on, whatever a province's spreadsheet holds:
   non-empty row becomes an agency whose declared address is exactly the cell, and no agency text holds
   terminal control characters.
 
-Budgets (hypothesis examples per test) are sized for CI: about 20,000 cases over the two fuzz files in
-well under two minutes; `--slow` multiplies them by 10. Each test asserts it ran its whole budget and
-prints the count (`pytest -rP` shows it).
+Budgets (hypothesis examples per test, fuzzkit.Budget) are sized so the default run stays short; the
+full count (what CI once ran by default, times 10) runs with `--slow`. The inputs that found bugs are
+pinned as explicit tests at the end. Each test asserts it ran its whole budget and prints the count
+(`pytest -rP` shows it).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import string
 import traceback
 import unicodedata
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,64 +32,28 @@ from typing import Any
 
 import openpyxl
 import pytest
-from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from checks.address import PROBLEM_CODES, read_address
 from console.importer import FIELDS, ImportResult, ListReadError, read_agencies
+from tests.reliability.fuzzkit import Budget, run_cases
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
-# Budgets for CI's default run (examples per test); --slow multiplies them by SLOW_FACTOR.
-ADDRESS_CASES = 12_000
-CSV_CASES = 4_000
-RAW_BYTES_CASES = 2_600
-XLSX_CASES = 200
-XLSX_MUTATED_CASES = 500
-SLOW_FACTOR = 10
+# Examples per test: the default run's, and the full count --slow runs (what CI ran before: 10x that).
+ADDRESS_CASES = Budget(default=1_500, slow=120_000)
+CSV_CASES = Budget(default=400, slow=40_000)
+RAW_BYTES_CASES = Budget(default=300, slow=26_000)
+XLSX_CASES = Budget(default=60, slow=2_000)
+XLSX_MUTATED_CASES = Budget(default=150, slow=5_000)
 
 ADDRESS_SECONDS = 2.0  # a hang guard, hundreds of times the normal cost (~0.1 ms per address)
 FILE_SECONDS = 10.0  # a hang guard per list (~1 ms per CSV, ~10 ms per XLSX)
 
-CASES_RUN: dict[str, int] = {}  # test → examples run, printed by each test
-
-
 # ------------------------------------------------------------------------------------------------
-# Harness: budget from --slow, hypothesis applied inside the test, a watchdog against hangs
+# Harness: a watchdog against hangs (budgets and hypothesis: fuzzkit)
 # ------------------------------------------------------------------------------------------------
-@pytest.fixture
-def factor(request: pytest.FixtureRequest) -> int:
-    """10× the examples with --slow (read from pytest's own option: conftest stays untouched)."""
-    return SLOW_FACTOR if request.config.getoption("--slow") else 1
-
-
-def run_cases(name: str, strategy: st.SearchStrategy[Any], check: Callable[[Any], None], examples: int) -> int:
-    """Run `check` on `examples` generated values and return how many ran.
-
-    Hypothesis is applied to an inner function so the budget can depend on --slow. No example
-    database: the tree under test must not grow a .hypothesis directory; failures print the seed.
-    """
-    count = 0
-
-    @settings(
-        max_examples=examples,
-        deadline=None,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(strategy)
-    def inner(value: Any) -> None:
-        nonlocal count
-        count += 1
-        check(value)
-
-    inner()
-    CASES_RUN[name] = count
-    print(f"{name}: {count} cases")
-    return count
-
-
 class Hang(BaseException):
     """Raised by the watchdog; a BaseException so no `except Exception` in product code can hide it."""
 
@@ -228,8 +193,8 @@ surrogate_text = st.builds(
 )
 
 
-def test_read_address_never_crashes_and_always_explains(factor: int) -> None:
-    examples = ADDRESS_CASES * factor
+def test_read_address_never_crashes_and_always_explains(request: pytest.FixtureRequest) -> None:
+    examples = ADDRESS_CASES.examples(request.config)
     strategy = st.one_of(addresses, cells, surrogate_text)
     assert run_cases("read_address", strategy, check_reading, examples) >= examples
 
@@ -483,7 +448,7 @@ def check_result(result: ImportResult, spec: ListSpec | None) -> None:
             assert n in problem_rows, f"row {n} has a cell over 2,000 characters and was imported"
 
 
-def test_text_lists_import_or_refuse_clearly(tmp_path: Path, factor: int) -> None:
+def test_text_lists_import_or_refuse_clearly(tmp_path: Path, request: pytest.FixtureRequest) -> None:
     path = tmp_path / "list.csv"
     compared = 0
 
@@ -502,7 +467,7 @@ def test_text_lists_import_or_refuse_clearly(tmp_path: Path, factor: int) -> Non
             compared += 1
         check_result(outcome, file.spec if readable else None)
 
-    examples = CSV_CASES * factor
+    examples = CSV_CASES.examples(request.config)
     assert run_cases("read_agencies text", text_files(), check, examples) >= examples
     assert compared >= examples // 3, f"only {compared} lists were compared cell by cell"
 
@@ -530,7 +495,7 @@ def raw_bytes(draw: st.DrawFn) -> bytes:
     return base[:at] + junk + base[at + draw(st.integers(0, 20)) :]
 
 
-def test_broken_bytes_are_refused_clearly_or_read(tmp_path: Path, factor: int) -> None:
+def test_broken_bytes_are_refused_clearly_or_read(tmp_path: Path, request: pytest.FixtureRequest) -> None:
     def check(case: tuple[str, bytes]) -> None:
         suffix, data = case
         path = tmp_path / f"broken{suffix}"
@@ -542,7 +507,7 @@ def test_broken_bytes_are_refused_clearly_or_read(tmp_path: Path, factor: int) -
             assert "ว่าง" in str(outcome), "an empty file is reported as empty"
 
     strategy = st.tuples(st.sampled_from([".csv", ".tsv", ".txt", ".xlsx"]), raw_bytes())
-    examples = RAW_BYTES_CASES * factor
+    examples = RAW_BYTES_CASES.examples(request.config)
     assert run_cases("read_agencies broken bytes", strategy, check, examples) >= examples
 
 
@@ -601,7 +566,7 @@ def write_xlsx_list(path: Path, spec: ListSpec) -> None:
     wb.save(path)
 
 
-def test_xlsx_lists_import_or_refuse_clearly(tmp_path: Path, factor: int) -> None:
+def test_xlsx_lists_import_or_refuse_clearly(tmp_path: Path, request: pytest.FixtureRequest) -> None:
     path = tmp_path / "list.xlsx"
 
     def check(spec: ListSpec) -> None:
@@ -611,7 +576,7 @@ def test_xlsx_lists_import_or_refuse_clearly(tmp_path: Path, factor: int) -> Non
         assert outcome.mapping.get(spec.columns[spec.declared_index][1]) == "declared"
         check_result(outcome, spec)
 
-    examples = XLSX_CASES * factor
+    examples = XLSX_CASES.examples(request.config)
     assert run_cases("read_agencies xlsx", xlsx_specs(), check, examples) >= examples
 
 
@@ -674,7 +639,7 @@ def mutated_xlsx(draw: st.DrawFn) -> bytes:
 KNOWN_BUG_ZIP_ERRORS: tuple[type[Exception], ...] = ()
 
 
-def test_damaged_xlsx_is_refused_clearly(tmp_path: Path, factor: int) -> None:
+def test_damaged_xlsx_is_refused_clearly(tmp_path: Path, request: pytest.FixtureRequest) -> None:
     path = tmp_path / "damaged.xlsx"
     known = 0
 
@@ -690,7 +655,7 @@ def test_damaged_xlsx_is_refused_clearly(tmp_path: Path, factor: int) -> None:
         if isinstance(outcome, ImportResult):
             check_result(outcome, None)
 
-    examples = XLSX_MUTATED_CASES * factor
+    examples = XLSX_MUTATED_CASES.examples(request.config)
     assert run_cases("read_agencies damaged xlsx", mutated_xlsx(), check, examples) >= examples
     print(f"  of which {known} hit the known zip-check bug")
 

@@ -24,6 +24,7 @@ from checks.model import Agency, Evidence, Finding, Verdict
 from checks.sim.internet import SimInternetThread
 from checks.sim.worlds import catalogue_world
 from console.store import Store, StoreError
+from tests.simconfig import write_sim_config
 
 MAIN_DIR = Path(__file__).resolve().parents[2]
 
@@ -98,19 +99,7 @@ def sim_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A config TOML pointing DNS, SMTP and the canary at the catalogue world served by a thread here."""
     with SimInternetThread(catalogue_world()) as internet:
         cfg = internet.engine_config(dns_timeout=2.0, dns_lifetime=4.0)  # slack: three busy processes, 2 CPUs
-        path = tmp_path_factory.mktemp("cfg") / "config.toml"
-        path.write_text(
-            '[general]\noperator = "scan"\n'
-            f'[dns]\nnameservers = ["127.0.0.1"]\nport = {cfg.dns.port}\n'
-            f"timeout = {cfg.dns.timeout}\nlifetime = {cfg.dns.lifetime}\n"
-            f'[smtp]\nport = {cfg.smtp.port}\nhelo_name = "{cfg.smtp.helo_name}"\nmail_from = "{cfg.smtp.mail_from}"\n'
-            f"timeout = {cfg.smtp.timeout}\ndeadline = {cfg.smtp.deadline}\nretries = {cfg.smtp.retries}\n"
-            f"retry_delay = {cfg.smtp.retry_delay}\n"
-            f'[canary]\nresolve = "{cfg.canary.resolve}"\nconnect = "{cfg.canary.connect}"\n'
-            f"timeout = {cfg.canary.timeout}\ninterval = {cfg.canary.interval}\n",
-            encoding="utf-8",
-        )
-        yield path
+        yield write_sim_config(tmp_path_factory.mktemp("cfg") / "config.toml", cfg, operator="scan")
 
 
 SCAN = "import sys; from console.cli import main; sys.exit(main(sys.argv[1:]))"

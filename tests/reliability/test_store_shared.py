@@ -25,8 +25,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-NOTES_EACH = 12
-CORRECTIONS_EACH = 4
+NOTES_EACH = 6
+CORRECTIONS_EACH = 3
 
 
 @dataclass

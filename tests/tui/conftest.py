@@ -13,6 +13,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from tui_helpers import record_notices
 from tui_sample import Config, FakeRunner, build_store
 
 from console.config import AppConfig
@@ -27,6 +28,12 @@ def frozen_store_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     import console.store.facade
 
     monkeypatch.setattr(console.store.facade, "now_iso", lambda: FROZEN)
+
+
+@pytest.fixture(autouse=True)
+def shown_notices(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every app's notifications are kept for tui_helpers.notices."""
+    record_notices(monkeypatch)
 
 
 @pytest.fixture

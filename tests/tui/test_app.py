@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from textual.widgets import OptionList
 from tui_helpers import SIZE, notices, screen_text, select, settle, shown_ids, table, type_text, wait_until
 from tui_sample import Config, FakeRunner
 
@@ -90,16 +91,15 @@ async def test_group_pane_selection_filters_table(make_app: Callable[..., Saraba
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
         await pilot.press("2")
-        groups = app.query_one("#groups")
+        groups = app.query_one("#groups", OptionList)
         assert app.focused is groups
-        index = groups._keys.index("group:B1")
-        groups.highlighted = index
+        groups.highlighted = groups.get_option_index("group:B1")
         await pilot.press("enter")
         await settle(pilot, app)
         assert shown_ids(app) == ["tak-326"]
         assert "กลุ่ม B1" in screen_text(app)
         # bucket B–E: everything that must fix something
-        groups.highlighted = groups._keys.index("bucket:BE")
+        groups.highlighted = groups.get_option_index("bucket:BE")
         await pilot.press("enter")
         await settle(pilot, app)
         assert set(shown_ids(app)) == {"tak-12", "tak-47", "tak-140", "tak-326", "tak-636"}

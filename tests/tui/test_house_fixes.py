@@ -44,7 +44,12 @@ class RacingStore(Store):
 
 
 @pytest.fixture
-def racing(tmp_path: Path) -> RacingStore:
+def racing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> RacingStore:
+    """The racing store; the console polls only when the test says so (`app.poll()`). With its 2 s timer a
+    poll of its own could land between two steps (a slow machine) and show the other operator's note early."""
+    import console.tui.app
+
+    monkeypatch.setattr(console.tui.app, "POLL_SECONDS", 3600.0)
     build_store(tmp_path / "store.json")
     return RacingStore(tmp_path / "store.json")
 

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import html
+import re
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+from rich.cells import cell_len
 from textual import events
-from textual.keys import _character_to_key
+from textual.app import App
+from textual.keys import KEY_NAME_REPLACEMENTS
 from textual.pilot import Pilot
 from textual.worker import WorkerCancelled
 
@@ -17,9 +23,20 @@ from console.tui.widgets import AgencyTable
 SIZE = (120, 40)
 
 
+# One text run of Rich's SVG export (what App.export_screenshot returns): its x (cell * CELL_WIDTH), its line.
+_SVG_TEXT = re.compile(r'<text class="[^"]*" x="([0-9.]+)" y="[0-9.]+" textLength="[0-9.]+" '
+                       r'clip-path="url\(#[\w-]+-line-(\d+)\)">([^<]*)</text>')
+CELL_WIDTH = 12.2  # Rich's export_svg: font size 20 x aspect ratio 0.61 per terminal cell
+
+
 def screen_text(app: SarabanApp) -> str:
-    """The characters on the terminal right now, line by line."""
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+    """The characters on the terminal right now, line by line (read from the app's screenshot)."""
+    lines = [""] * app.size.height
+    for x, row, text in _SVG_TEXT.findall(app.export_screenshot(simplify=True)):
+        line = lines[int(row)]
+        column = round(float(x) / CELL_WIDTH)
+        lines[int(row)] = line + " " * max(0, column - cell_len(line)) + html.unescape(text).replace("\xa0", " ")
+    return "\n".join(lines)
 
 
 async def wait_for_workers(app: SarabanApp) -> None:
@@ -55,18 +72,44 @@ async def wait_until(pilot: Pilot[Any], app: SarabanApp, predicate: Callable[[],
     raise AssertionError("condition never held")
 
 
+def key_name(character: str) -> str:
+    """The key a terminal reports for `character`: itself when alphanumeric, else its Unicode name in
+    snake case ("full_stop", "thai_character_mai_ek"), as Textual names keys."""
+    if character.isalnum():
+        return character
+    try:
+        name = unicodedata.name(character).lower().replace("-", "_").replace(" ", "_")
+    except ValueError:
+        name = {"\t": "tab"}.get(character, character)
+    return KEY_NAME_REPLACEMENTS.get(name, name)
+
+
 async def type_text(pilot: Pilot[Any], text: str) -> None:
     """Type like a terminal does: each key carries its character (Pilot.press drops Thai tone marks)."""
     app = pilot.app
     for ch in text:
-        key = ch if ch.isalnum() else _character_to_key(ch)
-        app.post_message(events.Key(key, ch))
+        app.post_message(events.Key(key_name(ch), ch))
     await pilot.pause()
 
 
+_NOTICES: dict[int, list[str]] = {}  # id(app) -> every notification it showed, in order
+
+
+def record_notices(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep what each app passes to `App.notify` (run_test draws no toasts: notifications=False)."""
+    _NOTICES.clear()
+    original = App.notify
+
+    def notify(self: App[Any], message: str, *args: Any, **kwargs: Any) -> None:
+        _NOTICES.setdefault(id(self), []).append(str(message))
+        original(self, message, *args, **kwargs)
+
+    monkeypatch.setattr(App, "notify", notify)
+
+
 def notices(app: SarabanApp) -> str:
-    """The notifications (toasts) the operator has been shown."""
-    return "\n".join(str(n.message) for n in app._notifications)
+    """Every notification (toast) the operator has been shown so far."""
+    return "\n".join(_NOTICES.get(id(app), []))
 
 
 def table(app: SarabanApp) -> AgencyTable:
