@@ -56,7 +56,7 @@ class GroupsPane(OptionList):
         self._shown: tuple[Sequence[GroupLine], str, str | None] | None = None
         self._shown_bar_width = 0
         self._shown_width = 0
-        self._heights: list[int] = []  # lines of each option (a long label wraps)
+        self._line_counts: list[int] = []  # lines of each option (a long label wraps)
 
     def on_resize(self) -> None:
         """Bars and labels fit the pane's width, which is only known once it is on screen."""
@@ -91,7 +91,7 @@ class GroupsPane(OptionList):
         keys = [line.key for line in lines]
         heights = [prompt.plain.count("\n") + 1 for prompt in prompts]
         self.border_subtitle = Text(footer, style="dim", end="")  # in the border: one more line for groups
-        if keys == self._keys and heights == self._heights and self.option_count == len(keys):
+        if keys == self._keys and heights == self._line_counts and self.option_count == len(keys):
             # The same lines with new numbers (a search keystroke): new prompts in place, each as
             # high as before, so the list keeps its height and nothing is laid out again.
             for index, prompt in enumerate(prompts):
@@ -101,7 +101,7 @@ class GroupsPane(OptionList):
         current = (
             self._keys[highlighted] if highlighted is not None and highlighted < len(self._keys) else None
         )
-        self._keys, self._heights = keys, heights
+        self._keys, self._line_counts = keys, heights
         self.clear_options()
         self.add_options([Option(prompt, id=key) for prompt, key in zip(prompts, keys, strict=True)])
         self.call_after_refresh(self._refit)
