@@ -71,6 +71,7 @@ from console.tui.screens import (
     PromptScreen,
     default_reader,
 )
+from console.tui.search_box import SearchBox
 from console.tui.state import ConsoleState, ScanProgress, scope_for_group_line
 from console.tui.text import one_line
 from console.tui.topbar import TopBar, topbar_text
@@ -106,7 +107,7 @@ class MainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield TopBar(id="topbar")
-        yield Input(id="search", placeholder="")
+        yield SearchBox(self._typed, id="search", placeholder="")
         with Horizontal(id="body"):
             with Vertical(id="left"):
                 yield AgencyTable(id="agencies")
@@ -135,6 +136,11 @@ class MainScreen(Screen[None]):
         app = self.app
         if isinstance(app, SarabanApp):
             app.width_changed(event.size.width)
+
+    def _typed(self, value: str) -> None:
+        app = self.app
+        if isinstance(app, SarabanApp):
+            app.search_changed(value)
 
 
 FULL_FOOTER_FROM = 100  # columns: below this the footer keeps the keys an officer phones with, whole
@@ -593,12 +599,10 @@ class SarabanApp(App[None]):
             self.action_pane("agencies")
         search.focus()
 
-    @on(Input.Changed, "#search")
-    def search_changed(self, event: Input.Changed) -> None:
-        """Filter as you type: the first keystroke applies at once, a burst is applied at most every
-        SEARCH_DEBOUNCE seconds (and its last value always)."""
+    def search_changed(self, value: str) -> None:
+        """Filter as you type (the search box calls this as the key is typed): the first keystroke
+        applies at once, a burst is applied at most every SEARCH_DEBOUNCE seconds (and its last value always)."""
         self._stop_search_timer()
-        value = event.value
 
         def apply() -> None:
             self._search_timer = None
