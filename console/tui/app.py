@@ -105,6 +105,10 @@ def _freshest(full: Record, light: Record) -> Record:
 class MainScreen(Screen[None]):
     """The four panes; tells the app when the terminal width crosses the narrow/wide line."""
 
+    # The table has the keys from the start: Textual would focus the search box first (the footer
+    # then built for its keys, and built again when the app moved the focus to the table).
+    AUTO_FOCUS = "#agencies"
+
     def compose(self) -> ComposeResult:
         yield TopBar(id="topbar")
         yield SearchBox(self._typed, id="search", placeholder="")
