@@ -68,11 +68,13 @@ def atomic_write(
     *,
     modes: Modes = PRIVATE,
     sync_dir: bool = True,
+    durable: bool = True,
 ) -> None:
     """Replace `path` with `data` (bytes, or a function writing into the file) all at once.
 
     Raises OSError; the file at `path` is then exactly what it was. With `sync_dir=False` the caller
-    fsyncs the directory (once for several files)."""
+    fsyncs the directory (once for several files). `durable=False` skips every fsync: only for files
+    whose readers detect a torn or lost write themselves (the list index, `console.store.listindex`)."""
     target = Path(path)
     directory = target.parent if str(target.parent) else Path(".")
     tmp = directory / f"{temp_prefix(target)}{os.getpid()}-{secrets.token_hex(4)}"
@@ -85,13 +87,14 @@ def atomic_write(
             else:
                 data(handle)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    if sync_dir:
+    if sync_dir and durable:
         sync_dir_quietly(directory)
 
 

@@ -8,8 +8,11 @@ mail host) is computed once, when the verdict is saved.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
 try:
@@ -17,8 +20,8 @@ try:
 except ImportError:  # optional: the standard library parses the same files, slower
     _orjson = None
 
-from checks.model import Verdict
-from console.store.text import clean_json, is_clean_json
+from checks.model import ProbeResult, Verdict
+from console.store.text import clean_json, is_clean_json, is_clean_json_bytes
 
 GROUP_CHANGE_UNKNOWN = ""  # the group has not changed within the kept history, which is truncated
 
@@ -57,6 +60,21 @@ def parse_json(raw: bytes | str, *, fast: bool = True) -> Any:
     return json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else raw, parse_int=_parse_int)
 
 
+@contextlib.contextmanager
+def bulk() -> Iterator[None]:
+    """For building many small objects at once (a national list view or scan makes about a million):
+    the cyclic garbage collector would otherwise run hundreds of times over them for nothing, since
+    nothing built here makes a cycle (measured: 3-5x the whole parse on a 2-core machine). It runs
+    again afterwards; only the outermost use turns it back on, so nested and concurrent uses are safe."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
 def dumps(data: Any) -> str:
     """Compact JSON text, Thai readable. orjson when it can (a national scan encodes ~40,000 verdict
     texts: ~5x faster); the standard library for what orjson refuses (a lone surrogate, an integer
@@ -80,12 +98,29 @@ def dump_bytes(data: Any) -> bytes:
 
 def verdict_texts(verdict: Verdict) -> tuple[str, str]:
     """The verdict as clean JSON text, and its compact history form (computed once, stored beside it)."""
+    text, short, _ = verdict_parts(verdict)
+    return text, short
+
+
+def verdict_parts(verdict: Verdict) -> tuple[str, str, dict[str, Any]]:
+    """`verdict_texts` and the compact form as data, cheaply: the cleanliness check runs on orjson's
+    bytes and the compact form is read from the objects (a national scan saves 20,000 verdicts)."""
     data = verdict.to_json()
+    if _orjson is not None:
+        try:
+            raw = _orjson.dumps(data)
+        except TypeError:  # a lone surrogate, an integer beyond 64 bits: the exact, slower path
+            raw = b""
+        clean, text = is_clean_json_bytes(raw) if raw else (False, "")
+        if clean:
+            short = compact_of(verdict)
+            return text, dumps(short), short
     text = dumps(data)
     if not is_clean_json(text):
         data = clean_json(data)
         text = dumps(data)
-    return text, dumps(compact(data))
+    short = compact(data)
+    return text, dumps(short), short
 
 
 def group_and_time(text: str | None) -> tuple[str | None, str | None]:
@@ -146,6 +181,51 @@ def _compact_probe(probe: dict[str, Any] | None) -> dict[str, Any] | None:
         "attempts": [{k: deciding.get(k) for k in ("host", "ip", "port", "outcome")}] if deciding else [],
         "catch_all": probe.get("catch_all"),
         "tries": probe.get("tries", 1),
+    }
+
+
+def _probe_of(probe: ProbeResult | None) -> dict[str, Any] | None:
+    """`_compact_probe` of a probe's `to_json()`, read from the object (no JSON in between)."""
+    if probe is None:
+        return None
+    attempts = probe.attempts
+    deciding = next((a for a in reversed(attempts) if a.outcome == "ok"), attempts[-1] if attempts else None)
+    dns = probe.dns
+    return {
+        "address": probe.address,
+        "outcome": probe.outcome,
+        "dns": {"domain": dns.domain, "status": dns.status, "implicit_mx": dns.implicit_mx, "error": dns.error}
+        if dns
+        else None,
+        "rcpt": probe.rcpt.to_json() if probe.rcpt else None,
+        "attempts": [{"host": deciding.host, "ip": deciding.ip, "port": deciding.port, "outcome": deciding.outcome}]
+        if deciding
+        else [],
+        "catch_all": probe.catch_all,
+        "tries": probe.tries,
+    }
+
+
+def compact_of(verdict: Verdict) -> dict[str, Any]:
+    """`compact(verdict.to_json())`, read from the objects: a national scan saves 20,000 verdicts."""
+    evidence = verdict.evidence
+    fix = verdict.suggested_fix
+    return {
+        "agency_id": verdict.agency_id,
+        "group": verdict.group,
+        "findings": [{"code": f.code, "message": f.message} for f in verdict.findings],
+        "flags": list(verdict.flags),
+        "evidence": {
+            "declared": evidence.declared,
+            "normalized": evidence.normalized,
+            "probe": _probe_of(evidence.probe),
+            "fix_probe": _probe_of(evidence.fix_probe),
+            "rule": evidence.rule,
+            "rule_index": evidence.rule_index,
+            "checked_at": evidence.checked_at,
+        },
+        "suggested_fix": fix.to_json() if fix else None,
+        "checked_at": verdict.checked_at,
     }
 
 

@@ -23,18 +23,19 @@ import contextlib
 import os
 import pwd
 import shutil
+import stat
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from filelock import FileLock
+from filelock import FileLock, Timeout
 from tinydb.table import Document
 
 from checks.model import Agency, Verdict, now_iso
-from console.store import codec, history
+from console.store import codec, history, listindex
 from console.store.atomic import Modes, atomic_write, temp_prefix
-from console.store.codec import parse_json, verdict_texts
+from console.store.codec import bulk, parse_json, verdict_parts
 from console.store.duplicates import duplicate_groups
 from console.store.errors import StoreDamaged, StoreError
 from console.store.layer import (
@@ -42,6 +43,7 @@ from console.store.layer import (
     KIND_OPERATOR,
     KIND_VERDICTS,
     LOCK_TIMEOUT,
+    NO_FILE,
     SHARDS,
     Txn,
     check_meta,
@@ -67,6 +69,7 @@ from console.store.records import (
     Correction,
     ImportReport,
     Note,
+    VerdictSummary,
     correction_doc,
     correction_from,
     note_doc,
@@ -88,11 +91,15 @@ from console.store.text import (
 )
 
 _T = TypeVar("_T")
+# A verdict on its way to a shard: full text, compact text, compact data, group, checked_at, stable id
+_Saved = tuple[str, str, dict[str, Any], str, str, int]
 MAX_BULK = 10_000  # agencies in one bulk action
 
 # One agency in a verdict shard: current verdict JSON, its compact form, and when its group last
 # changed (a first verdict counts as a change).
 ShardEntry = tuple[str | None, str | None, str | None]
+# A shard's list view: agency id → (verdict summary, when its group last changed)
+LightShard = dict[str, tuple[VerdictSummary, str | None]]
 
 
 def login_name() -> str:
@@ -114,6 +121,7 @@ class Store:
         self.operator_path = self.path.with_name(self.path.name + ".operator.json")
         self.verdicts_dir = self.path.with_name(self.path.name + ".verdicts")
         self.history_dir = self.path.with_name(self.path.name + ".history")
+        self.index_dir = self.path.with_name(self.path.name + ".index")  # list indexes (console.store.listindex)
         self.modes: Modes = modes_for(self.path.parent)
         self.login = login_name()
         self.notices: list[str] = []  # said once to the operator (e.g. "migrated, backup kept at ...")
@@ -124,6 +132,7 @@ class Store:
         self._memo: dict[int, dict[str, Verdict]] = {}
         self._memo_light: dict[int, dict[str, Verdict]] = {}
         self._raw_agencies: tuple[tuple[int, int, int, int], dict[str, Any]] | None = None
+        self._light: dict[int, tuple[tuple[int, int, int, int], LightShard]] = {}
         self._problems: dict[tuple[Path, str], str] = {}
         self._open()
 
@@ -178,10 +187,12 @@ class Store:
             from console.store.migrate import migrate
 
             self.notices.append(migrate(self))
+            self._refresh_indexes()
             return
         if main is not None and file_stamp(self.path) != (0, 0, 0, 0):
             self._raw_agencies = (file_stamp(self.path), table_of(main, "agencies"))
         if main is not None and operator is not None and not self._stale_temps():
+            self._refresh_indexes()
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=self.modes.dir)
@@ -206,7 +217,7 @@ class Store:
             (self.path.parent, temp_prefix(self.path)),
             (self.path.parent, temp_prefix(self.operator_path)),
         ]
-        for directory in (self.verdicts_dir, self.history_dir):
+        for directory in (self.verdicts_dir, self.history_dir, self.index_dir):
             if directory.is_dir():
                 globs.append((directory, "."))
         return globs
@@ -260,13 +271,24 @@ class Store:
 
     # -- damage ----------------------------------------------------------------------------
     def _damage(self, path: Path, table: str, key: str, doc: object) -> None:
+        self._problems[(path, key + table)] = self._damage_text(path, table, key, doc)
+
+    @staticmethod
+    def _damage_text(path: Path, table: str, key: str, doc: object) -> str:
         aid = agency_of(doc)
         why = problem(table, doc) or "unreadable"
         who = f"agency {aid}" if aid else f"document {key} of {table!r}"
-        self._problems[(path, key + table)] = (
+        return (
             f"{path}: {who} is damaged ({why}); it was left untouched and is not shown. The other agencies "
             "are fine. Restore the file from a backup, or correct that entry by hand."
         )
+
+    def _named(self, path: Path, bad: list[list[str]]) -> None:
+        """The damage an index names (as reading its source would), replacing what was said of `path`."""
+        for key in [k for k in self._problems if k[0] == path]:
+            del self._problems[key]
+        for key, message in bad:
+            self._problems[(path, key)] = message
 
     def problems(self) -> list[str]:
         """Damaged entries found by the reads so far: file and agency named (the rest still works)."""
@@ -305,6 +327,22 @@ class Store:
         return view
 
     def _main_view(self) -> dict[str, Any]:
+        """Agencies (in list order, with source changes and possible duplicates) and imports: from the
+        list index when it vouches for the main file as it is now, else from the main file itself."""
+        stamp = file_stamp(self.path)
+        cached = self._cache.get(self.path)
+        if cached is not None and cached[0] == stamp and stamp != NO_FILE:
+            return cached[1]
+        if stamp != NO_FILE:
+            body = listindex.read(self._index_of(self.path), stamp)
+            if body is not None:
+                with bulk():
+                    view = listindex.main_view(body)
+                if view is not None:
+                    self._named(self.path, body["bad"])
+                    self._cache[self.path] = (stamp, view)
+                    return view
+
         def build(data: dict[str, Any] | None) -> dict[str, Any]:
             agencies: dict[str, tuple[Agency, tuple[dict, ...]]] = {}
             for doc in self._good(self.path, data, "agencies").values():
@@ -374,6 +412,170 @@ class Store:
             return out
 
         return self._read(path, KIND_VERDICTS, build)
+
+    # -- the list index (console.store.listindex) -------------------------------------------
+    def _main_index_body(self, data: dict[str, Any], damaged: dict[str, Any]) -> dict[str, Any]:
+        agencies: dict[str, tuple[Agency, tuple[dict, ...]]] = {}
+        for doc in table_of(data, "agencies").values():
+            agency = Agency.from_json(doc["agency"])
+            agencies[agency.id] = (agency, tuple(doc.get("source_changes") or ()))
+        listed = sorted(agencies.values(), key=lambda entry: order_key(entry[0]))
+        bad = [(key + "agencies", self._damage_text(self.path, "agencies", key, doc)) for key, doc in damaged.items()]
+        return listindex.main_body(
+            listed, duplicate_groups([a for a, _ in listed]), sorted_docs(table_of(data, "imports")), bad
+        )
+
+    def _shard_index_body(
+        self, path: Path, docs: dict[str, Any], damaged: dict[str, Any], known: dict[str, listindex.Row] | None = None
+    ) -> dict[str, Any]:
+        """A shard's index body; `known` rows (this batch's verdicts, the previous index) are not re-parsed."""
+        bad = [(key + "verdicts", self._damage_text(path, "verdicts", key, doc)) for key, doc in damaged.items()]
+        rows: list[listindex.Row] = []
+        unreadable: list[str] = []
+        for doc in docs.values():
+            aid = doc["agency_id"]
+            row = known.get(aid) if known else None
+            if row is None:
+                try:
+                    row = listindex.doc_row(doc)
+                except (ValueError, RecursionError, TypeError, KeyError, AttributeError) as exc:
+                    unreadable.append(aid)
+                    bad.append((aid, self._unreadable_text(path, aid, exc)))
+                    continue
+            if row is not None:
+                rows.append(row)
+        return listindex.shard_body(rows, bad, unreadable)
+
+    @staticmethod
+    def _unreadable_text(path: Path, agency_id: str, exc: BaseException) -> str:
+        return (
+            f"{path}: the verdict of agency {agency_id} is damaged ({type(exc).__name__}); it was left "
+            "untouched. Recheck the agency to replace it, or restore the file from a backup."
+        )
+
+    def _index_of(self, source: Path) -> Path:
+        return listindex.index_path(self.index_dir, source)
+
+    def _write_index(self, source: Path, body: dict[str, Any]) -> None:
+        """Write `source`'s list index (lock held); a failure only leaves it stale (readers read `source`)."""
+        with contextlib.suppress(OSError, StoreError):
+            self._ensure_dir(self.index_dir)
+            listindex.write(self._index_of(source), file_stamp(source), body, modes=self.modes)
+
+    def _write_shard_index(
+        self, path: Path, storage: Any, before: tuple[int, int, int, int], rows: dict[str, listindex.Row]
+    ) -> None:
+        known = dict(rows)
+        old = listindex.read(self._index_of(path), before) if before != NO_FILE else None
+        if old is not None:
+            known = {**listindex.shard_rows(old), **rows}
+        data = storage.data()
+        body = self._shard_index_body(path, table_of(data, "verdicts"), storage.damaged.get("verdicts", {}), known)
+        self._write_index(path, body)
+
+    def _rebuild_index(self, source: Path) -> None:
+        """Rebuild one list index from its source file (lock held)."""
+        if source == self.path:
+            data = load_json(self.path)
+            check_meta(self.path, data, KIND_MAIN)
+            table = table_of(data, "agencies")
+            good, bad = well_formed("agencies", table)
+            main = {"agencies": good, "imports": table_of(data, "imports")}
+            self._write_index(source, self._main_index_body(main, {k: table[k] for k in bad}))
+            return
+        data = load_json(source, fast=True)
+        check_meta(source, data, KIND_VERDICTS)
+        docs = table_of(data, "verdicts")
+        good, bad = well_formed("verdicts", docs)
+        self._write_index(source, self._shard_index_body(source, good, {k: docs[k] for k in bad}))
+
+    def _stale_indexes(self) -> list[Path]:
+        sources = [self.path, *(self._shard_path(i) for i in range(SHARDS))]
+        return [
+            source
+            for source in sources
+            if (stamp := file_stamp(source)) != NO_FILE
+            and not listindex.fresh(self._index_of(source), stamp)
+        ]
+
+    def _writable(self) -> bool:
+        """Whether this store may be written at all: a read-only file or folder was made so on purpose,
+        and even root (whom the modes do not stop) leaves it as it is."""
+        try:
+            return all(os.stat(p).st_mode & stat.S_IWUSR for p in (self.path.parent, self.path))
+        except OSError:
+            return False
+
+    def _refresh_indexes(self) -> None:
+        """Build missing or stale list indexes (a store an older saraban wrote, a crash between a file and
+        its index, a copy) once, on opening, when this account may write; else readers read the sources."""
+        try:
+            if not self._writable() or not self._stale_indexes():
+                return
+            self._lock.acquire(timeout=2.0)
+        except (Timeout, StoreError, OSError):
+            return
+        try:
+            with bulk():
+                for source in self._stale_indexes():
+                    self._rebuild_index(source)
+        except (StoreError, OSError):
+            pass  # unreadable or damaged: the reads say so, naming the file
+        finally:
+            self._lock.release()
+
+    def _light_shard(self, index: int) -> dict[str, tuple[VerdictSummary, str | None] | None]:
+        """A shard's list view: agency id → (verdict summary, group change), None for an unreadable
+        verdict (named in `problems()`); from the shard's index when it vouches for the shard as it is."""
+        path = self._shard_path(index)
+        stamp = file_stamp(path)
+        cached = self._light.get(index)
+        if cached is not None and cached[0] == stamp and stamp != NO_FILE:
+            return cached[1]
+        body = listindex.read(self._index_of(path), stamp) if stamp != NO_FILE else None
+        if body is None and stamp != NO_FILE:  # stale or missing: the shard itself (slower, never wrong)
+            data = load_json(path, fast=True)
+            check_meta(path, data, KIND_VERDICTS)
+            docs = table_of(data, "verdicts")
+            good, bad = well_formed("verdicts", docs)
+            body = self._shard_index_body(path, good, {k: docs[k] for k in bad})
+        view: dict[str, tuple[VerdictSummary, str | None] | None] = {}
+        if body is not None:
+            view.update(listindex.shard_view(body))
+            view.update(dict.fromkeys(body.get("unreadable") or ()))
+            self._named(path, body["bad"])
+        if file_stamp(path) == stamp:
+            self._light[index] = (stamp, view)
+        return view
+
+    def _list_records(self) -> list[AgencyRecord]:
+        """`records(with_history=False, light=True)`: what a list view needs, from the list indexes."""
+        with bulk():
+            main = self._main_view()
+            operator = self._operator_view()
+            light: dict[str, tuple[VerdictSummary, str | None] | None] = {}
+            for index in range(SHARDS):
+                light.update(self._light_shard(index))
+            merged = operator["merged"]
+            corrections, notes, followups = operator["corrections"], operator["notes"], operator["followups"]
+            agencies, duplicates = main["agencies"], main["duplicates"]
+            nothing: tuple[None, None] = (None, None)
+            records = []
+            for aid in main["order"]:
+                if aid in merged:
+                    continue
+                entry = light.get(aid, nothing)
+                if entry is None:
+                    continue  # an unreadable verdict: named in problems()
+                agency, changes = agencies[aid]
+                corr, said = corrections.get(aid, ()), notes.get(aid, ())
+                if merged:
+                    corr, said = self._with_absorbed(operator, aid, corr, said)
+                dups = self._duplicates_of(aid, main, operator) if aid in duplicates else ()
+                records.append(
+                    AgencyRecord(agency, entry[0], (), corr, said, followups.get(aid), changes, entry[1], dups)
+                )
+            return records
 
     def _parse(
         self,
@@ -491,21 +693,11 @@ class Store:
         view = shards[index] if shards is not None else self._shard_view(index)
         text, short, group_changed_at = view.get(agency_id, (None, None, None))
         absorbed = self._absorbed(operator, agency_id) if operator["merged"] else []
-        corrections = operator["corrections"].get(agency_id, ())
-        notes = operator["notes"].get(agency_id, ())
-        for other in absorbed:  # history of both: the operator said they are one agency
-            corrections = tuple(
-                sorted((*corrections, *operator["corrections"].get(other, ())), key=lambda c: c.at)
-            )
-            notes = tuple(sorted((*notes, *operator["notes"].get(other, ())), key=lambda n: n.at))
-        past = self._history(agency_id, [*absorbed], text) if with_history else ()
-        duplicates = tuple(
-            other
-            for other in main["duplicates"].get(agency_id, ())
-            if frozenset((agency_id, other)) not in operator["distinct"]
-            and other not in operator["merged"]
-            and other in main["agencies"]
+        corrections, notes = self._with_absorbed(
+            operator, agency_id, operator["corrections"].get(agency_id, ()), operator["notes"].get(agency_id, ())
         )
+        past = self._history(agency_id, [*absorbed], text) if with_history else ()
+        duplicates = self._duplicates_of(agency_id, main, operator)
         return AgencyRecord(
             agency=agency,
             verdict=self._parse(index, text, light=light, short=short, agency_id=agency_id),
@@ -515,7 +707,30 @@ class Store:
             followup=operator["followups"].get(agency_id),
             source_changes=source_changes,
             group_changed_at=group_changed_at,
-            duplicate_of=tuple((other, main["agencies"][other][0].seq or "") for other in duplicates),
+            duplicate_of=duplicates,
+        )
+
+    def _with_absorbed(
+        self, operator: dict[str, Any], agency_id: str, corrections: tuple[Correction, ...], notes: tuple[Note, ...]
+    ) -> tuple[tuple[Correction, ...], tuple[Note, ...]]:
+        """The corrections and notes of an agency with those of the ones merged into it."""
+        for other in self._absorbed(operator, agency_id) if operator["merged"] else ():
+            corrections = tuple(
+                sorted((*corrections, *operator["corrections"].get(other, ())), key=lambda c: c.at)
+            )
+            notes = tuple(sorted((*notes, *operator["notes"].get(other, ())), key=lambda n: n.at))
+        return corrections, notes
+
+    @staticmethod
+    def _duplicates_of(agency_id: str, main: dict[str, Any], operator: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+        """(id, ลำดับที่) of the agencies this one may duplicate, until an operator decided."""
+        agencies = main["agencies"]
+        return tuple(
+            (other, agencies[other][0].seq or "")
+            for other in main["duplicates"].get(agency_id, ())
+            if frozenset((agency_id, other)) not in operator["distinct"]
+            and other not in operator["merged"]
+            and other in agencies
         )
 
     def _history(self, agency_id: str, also: list[str], current: str | None) -> tuple[Verdict, ...]:
@@ -553,7 +768,10 @@ class Store:
         `light=True` gives each verdict in its compact form (group, findings, flags, the suggested fix
         and the deciding reply; no transcripts): what a table needs, at a quarter of the cost.
         An agency whose stored entry is damaged is left out and named in `problems()`.
+        With `light=True` and no history, each verdict is a `VerdictSummary` read from the list index.
         """
+        if light and not with_history:
+            return self._list_records()
         main = self._main_view()
         operator = self._operator_view()
         shards: dict[int, dict[str, ShardEntry]] = {}
@@ -653,7 +871,8 @@ class Store:
         at = now_iso()
         with self._transaction(self._lock) as txn:
             db = txn.db(self.path, KIND_MAIN, shards=SHARDS)
-            reserved = txn.storage(self.path).reserved("agencies")
+            storage = txn.storage(self.path)
+            reserved = storage.reserved("agencies")
             added, changed, unchanged, missing = merge_agencies(
                 db.table("agencies"), incoming, import_id=import_id, at=at, reserved=reserved
             )
@@ -673,6 +892,11 @@ class Store:
                     },
                 }
             )
+            txn.after_commit.append(
+                lambda: self._write_index(
+                    self.path, self._main_index_body(storage.data(), storage.damaged.get("agencies", {}))
+                )
+            )
         return ImportReport(import_id, source, added, changed, unchanged, missing)
 
     # -- verdicts --------------------------------------------------------------------------
@@ -683,65 +907,74 @@ class Store:
         Saving a verdict equal to the current one changes nothing (safe to retry after a crash).
         A damaged entry is left untouched (named in `problems()`). Returns how many verdicts were handled.
         """
-        items = [(v.agency_id, (*verdict_texts(v), v.group, v.checked_at)) for v in verdicts]
+        with bulk():
+            items = [
+                (v.agency_id, (*verdict_parts(v), v.group, v.checked_at, stable_id(v.agency_id))) for v in verdicts
+            ]
         if not items:
             return 0
         self._ensure_dir(self.verdicts_dir)
         self._ensure_dir(self.history_dir)
         saved = 0
-        keep = self.history_limit
-        for batch in _shard_batches(items, max(1, int(batch_size))):
+        for batch in _shard_batches(items, max(1, int(batch_size)), lambda item: item[1][-1] % SHARDS):
             at = now_iso()
-            with self._transaction(self._lock) as txn:
-                by_shard: dict[int, list[tuple[str, tuple[str, str, str, str]]]] = {}
-                for agency_id, texts in batch:
-                    by_shard.setdefault(shard_of(agency_id), []).append((agency_id, texts))
+            by_shard: dict[int, list[tuple[str, _Saved]]] = {}
+            for agency_id, parts in batch:
+                by_shard.setdefault(parts[-1] % SHARDS, []).append((agency_id, parts))
+            with bulk(), self._transaction(self._lock) as txn:
                 for index, entries in by_shard.items():
-                    path = self._shard_path(index)
-                    table = txn.db(path, KIND_VERDICTS, shard=index).table("verdicts")
-                    storage = txn.storage(path)
-                    reserved = storage.reserved("verdicts")
-                    updates: dict[int, dict[str, Any]] = {}
-                    appended: list[tuple[str, str, str, str]] = []
-                    for agency_id, (text, short, group, checked_at) in entries:
-                        if storage.damaged_agency("verdicts", agency_id) is not None:
-                            self._problems[(path, agency_id)] = (
-                                f"{path}: the verdict entry of agency {agency_id} is damaged; it was left "
-                                "untouched and the new verdict was not saved. Restore the file from a backup."
-                            )
-                            continue
-                        doc_id, found = slot(table, "agency_id", agency_id, updates, reserved)
-                        doc = found or {}
-                        if doc.get("current") == text:
-                            continue
-                        changed = doc.get("group_changed_at")
-                        if (
-                            group != doc.get("group")
-                            or not isinstance(changed, str)
-                            or not doc.get("current")
-                        ):
-                            changed = checked_at
-                        updates[doc_id] = {
-                            "agency_id": agency_id,
-                            "current": text,
-                            "compact": short,
-                            "group": group,
-                            "group_changed_at": changed,
-                            "saved_at": at,
-                            "kept": int(doc.get("kept") or 0) + 1,
-                        }
-                        appended.append((agency_id, text, group, checked_at))
-                    # appended once the current verdicts are committed (still under the lock): a crash in
-                    # between loses a history line, never shows a verdict that was not saved
-                    txn.after_commit.append(
-                        lambda index=index, appended=appended: self._append_history(index, appended, keep)
-                    )
-                    if keep and any(d["kept"] > 2 * keep for d in updates.values()):
-                        self._trim_counts(table, updates, keep)
-                        txn.after_commit.append(lambda index=index: self._prune(index, keep))
-                    put_many(table, updates)
+                    self._save_shard(txn, index, entries, at)
             saved += len(batch)
         return saved
+
+    def _save_shard(self, txn: Txn, index: int, entries: list[tuple[str, _Saved]], at: str) -> None:
+        """One shard's part of a verdict batch: its file, then (once committed) its list index and history."""
+        keep = self.history_limit
+        path = self._shard_path(index)
+        before = file_stamp(path)  # the lock is held: what this transaction reads
+        table = txn.db(path, KIND_VERDICTS, shard=index).table("verdicts")
+        storage = txn.storage(path)
+        reserved = storage.reserved("verdicts")
+        updates: dict[int, dict[str, Any]] = {}
+        rows: dict[str, listindex.Row] = {}
+        appended: list[tuple[str, str, str, str]] = []
+        for agency_id, (text, short, data, group, checked_at, sid) in entries:
+            if storage.damaged_agency("verdicts", agency_id) is not None:
+                self._problems[(path, agency_id)] = (
+                    f"{path}: the verdict entry of agency {agency_id} is damaged; it was left "
+                    "untouched and the new verdict was not saved. Restore the file from a backup."
+                )
+                continue
+            doc_id, found = slot(table, "agency_id", agency_id, updates, reserved, start=sid)
+            doc = found or {}
+            if doc.get("current") == text:
+                continue
+            changed = doc.get("group_changed_at")
+            if group != doc.get("group") or not isinstance(changed, str) or not doc.get("current"):
+                changed = checked_at
+            updates[doc_id] = {
+                "agency_id": agency_id,
+                "current": text,
+                "compact": short,
+                "group": group,
+                "group_changed_at": changed,
+                "saved_at": at,
+                "kept": int(doc.get("kept") or 0) + 1,
+            }
+            with contextlib.suppress(KeyError, TypeError, AttributeError, ValueError):
+                rows[agency_id] = listindex.verdict_row(agency_id, data, changed)
+            appended.append((agency_id, text, group, checked_at))
+        if not updates:
+            return
+        # once the current verdicts are committed (still under the lock): the list index, then the
+        # history; a crash in between leaves a stale index (readers read the shard) or loses a history
+        # line, never shows a verdict that was not saved
+        txn.after_commit.append(lambda: self._write_shard_index(path, storage, before, rows))
+        txn.after_commit.append(lambda: self._append_history(index, appended, keep))
+        if keep and any(d["kept"] > 2 * keep for d in updates.values()):
+            self._trim_counts(table, updates, keep)
+            txn.after_commit.append(lambda: self._prune(index, keep))
+        put_many(table, updates)
 
     def _append_history(self, index: int, entries: list[tuple[str, str, str, str]], keep: int) -> None:
         try:
@@ -963,11 +1196,13 @@ class Store:
         return target
 
 
-def _shard_batches(items: list[tuple[str, _T]], batch_size: int) -> Iterator[list[tuple[str, _T]]]:
+def _shard_batches(
+    items: list[tuple[str, _T]], batch_size: int, shard: Callable[[tuple[str, _T]], int] | None = None
+) -> Iterator[list[tuple[str, _T]]]:
     """Batches of about `batch_size` that never split a shard needlessly (each file written once)."""
     groups: dict[int, list[tuple[str, _T]]] = {}
     for item in items:
-        groups.setdefault(shard_of(item[0]), []).append(item)  # keeps order within an agency
+        groups.setdefault(shard(item) if shard else shard_of(item[0]), []).append(item)  # keeps order within an agency
     batch: list[tuple[str, _T]] = []
     for index in sorted(groups):
         group = groups[index]

@@ -138,8 +138,12 @@ def check_store_file(path: Path, *, directory: bool = False) -> bool:
     return True
 
 
-def load_json(path: Path, *, fast: bool = False) -> dict[str, Any] | None:
+def load_json(path: Path, *, fast: bool = False, exact: bool = False) -> dict[str, Any] | None:
     """Read a store file by path; None when absent. Never repairs anything.
+
+    `fast` (verdict data, `codec.parse_json`) with `exact`: a file in which orjson read a float (what
+    it makes of an integer beyond 64 bits; a verdict document holds none) is read again by the
+    standard library, so a transaction writes back exactly what it read.
 
     An empty or whitespace-only file is damage (the commonest after a full disk), never a new store."""
     try:
@@ -167,6 +171,8 @@ def load_json(path: Path, *, fast: bool = False) -> dict[str, Any] | None:
         )
     try:
         data = parse_json(raw, fast=fast)
+        if fast and exact and _has_float(data):
+            data = parse_json(raw, fast=False)
     except (ValueError, RecursionError) as exc:
         reason = "nested too deeply" if isinstance(exc, RecursionError) else f"not valid JSON: {exc}"
         raise StoreDamaged(
@@ -179,6 +185,16 @@ def load_json(path: Path, *, fast: bool = False) -> dict[str, Any] | None:
             f"{path} is not a saraban store (its JSON is not an object); nothing was changed", path=str(path)
         )
     return data
+
+
+def _has_float(value: Any) -> bool:
+    if type(value) is float:
+        return True
+    if isinstance(value, dict):
+        return any(type(v) is float or (isinstance(v, dict | list) and _has_float(v)) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_float(v) for v in value)
+    return False
 
 
 def refuse_read_only(path: Path) -> None:
@@ -228,9 +244,10 @@ class AtomicJSONStorage(Storage):
     atomic replace) and never writes in place (a kill mid-write would leave trailing garbage).
     """
 
-    def __init__(self, path: str, modes: Modes = PRIVATE) -> None:
+    def __init__(self, path: str, modes: Modes = PRIVATE, fast: bool = False) -> None:
         self.path = Path(path)
         self.modes = modes
+        self.fast = fast  # verdict shards: orjson, exactly (`load_json(exact=True)`)
         self._data: dict[str, Any] | None = None
         self._loaded = False
         self._dirty = False
@@ -239,7 +256,7 @@ class AtomicJSONStorage(Storage):
 
     def read(self) -> dict[str, Any] | None:
         if not self._loaded:
-            data = load_json(self.path)
+            data = load_json(self.path, fast=self.fast, exact=True)
             if data is not None:
                 for name, table in list(data.items()):
                     if not isinstance(table, dict):
@@ -257,6 +274,10 @@ class AtomicJSONStorage(Storage):
             self._data = data
             self._loaded = True
         return self._data
+
+    def data(self) -> dict[str, Any]:
+        """What the transaction read or wrote (damaged documents apart, in `damaged`)."""
+        return self.read() or {}
 
     def reserved(self, table: str) -> set[int]:
         """Doc ids of a table's damaged documents: never reused."""
@@ -364,11 +385,12 @@ def slot(
     key: str,
     pending: dict[int, dict[str, Any]] | None = None,
     reserved: set[int] | frozenset[int] = frozenset(),
+    start: int | None = None,
 ) -> tuple[int, dict[str, Any] | None]:
     """The stable doc id for `key` and its document (newest: `pending` writes of this transaction
     first). On the rare hash collision the next free id is used (open addressing); `reserved` ids
-    (damaged documents) count as taken."""
-    doc_id = stable_id(key)
+    (damaged documents) count as taken. `start` is `stable_id(key)` when the caller has it."""
+    doc_id = stable_id(key) if start is None else start
     while True:
         if doc_id in reserved:
             doc_id += 1
@@ -410,7 +432,7 @@ class Txn:
     def db(self, path: Path, kind: str, **meta: Any) -> TinyDB:
         db = self.dbs.get(path)
         if db is None:
-            db = TinyDB(str(path), storage=AtomicJSONStorage, modes=self.modes)
+            db = TinyDB(str(path), storage=AtomicJSONStorage, modes=self.modes, fast=kind == KIND_VERDICTS)
             data = db.storage.read()
             check_meta(path, data, kind)
             if data is None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from checks.model import Agency, Verdict
+from checks.model import Agency, Evidence, Finding, ProbeResult, SuggestedFix, Verdict
+from console.store.codec import parse_json
 
 
 @dataclass(frozen=True)
@@ -34,12 +35,104 @@ class Note:
     login: str = ""
 
 
-@dataclass(frozen=True)
+class ProbeBook:
+    """The compact probes of one verdict shard's list view, kept as the JSON bytes they were read as and
+    parsed on the first question: a table of 20,000 rows never asks, a phone line or the watcher asks
+    for a few. Shared by the summaries of that shard."""
+
+    __slots__ = ("_parsed", "_raw")
+
+    def __init__(self, raw: bytes) -> None:
+        self._raw = raw
+        self._parsed: dict[str, Any] | None = None
+
+    def probes(self, agency_id: str) -> tuple[ProbeResult | None, ProbeResult | None]:
+        """(probe, fix probe) of the agency's current verdict, compact."""
+        if self._parsed is None:
+            try:
+                parsed = parse_json(self._raw) if self._raw else {}
+            except (ValueError, RecursionError):
+                parsed = {}
+            self._parsed = parsed if isinstance(parsed, dict) else {}
+        pair = self._parsed.get(agency_id) or (None, None)
+        return tuple(ProbeResult.from_json(p) if p else None for p in pair)  # type: ignore[return-value]
+
+
+NO_PROBES = ProbeBook(b"")
+
+
+@dataclass(slots=True, eq=False)
+class EvidenceSummary:
+    """A list view's evidence: what was declared and decided, and the compact probes when read.
+
+    Read-only by convention (not frozen: building 20,000 frozen objects costs a list view ~0.1 s)."""
+
+    declared: str
+    normalized: str | None
+    rule: str
+    rule_index: int
+    checked_at: str
+    agency_id: str = ""
+    book: ProbeBook = NO_PROBES
+    elapsed_ms: float = 0.0
+
+    @property
+    def probe(self) -> ProbeResult | None:
+        return self.book.probes(self.agency_id)[0]
+
+    @property
+    def fix_probe(self) -> ProbeResult | None:
+        return self.book.probes(self.agency_id)[1]
+
+    def evidence(self) -> Evidence:
+        """The same evidence as a `checks.model.Evidence` (compact probes)."""
+        probe, fix_probe = self.book.probes(self.agency_id)
+        return Evidence(self.declared, self.normalized, probe, fix_probe, self.rule, self.rule_index, self.checked_at)
+
+    def one_line(self) -> str:
+        """`Evidence.one_line()` of the compact evidence (the same text as for the full verdict)."""
+        return self.evidence().one_line()
+
+
+@dataclass(slots=True, eq=False)
+class VerdictSummary:
+    """What a list view needs of a verdict (`Store.records(light=True)`): group, findings, flags, the
+    suggested fix, when, and a summary of the evidence. It answers every attribute a caller reads of
+    a compact `Verdict` the same way (`rules`, the table, exports and the watcher agree on both).
+
+    Findings, flag tuples and fixes are shared between summaries (they are immutable)."""
+
+    agency_id: str
+    group: str
+    findings: tuple[Finding, ...]
+    flags: tuple[str, ...]
+    evidence: EvidenceSummary
+    suggested_fix: SuggestedFix | None = None
+    checked_at: str = ""
+
+    @property
+    def finding_codes(self) -> list[str]:
+        return [f.code for f in self.findings]
+
+    def verdict(self) -> Verdict:
+        """The same compact verdict as a `checks.model.Verdict`."""
+        return Verdict(
+            self.agency_id,
+            self.group,
+            self.findings,
+            self.flags,
+            self.evidence.evidence(),
+            self.suggested_fix,
+            self.checked_at,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class AgencyRecord:
     """Everything the console shows about one agency."""
 
     agency: Agency
-    verdict: Verdict | None
+    verdict: Verdict | VerdictSummary | None  # a summary from records(light=True)
     history: tuple[Verdict, ...]  # newest first, bounded by Store.history_limit, compact evidence
     corrections: tuple[Correction, ...]  # oldest first
     notes: tuple[Note, ...]  # oldest first

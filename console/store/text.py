@@ -56,6 +56,26 @@ def is_clean_json(text: str) -> bool:
     return unicodedata.is_normalized("NFC", text)
 
 
+_C1_UTF8 = re.compile(b"\xc2[\x80-\x9f]")  # C1 controls as UTF-8
+
+
+def is_clean_json_bytes(raw: bytes) -> tuple[bool, str]:
+    """`is_clean_json` for UTF-8 JSON that orjson wrote (it refuses lone surrogates, so the text
+    encodes); also the text, decoded once. Plain `in` tests first: a regex over every verdict of a
+    national scan costs seconds."""
+    if (
+        b"\\u00" in raw
+        or b"\\b" in raw
+        or b"\\f" in raw
+        or b"\\r" in raw
+        or b"\x7f" in raw
+        or (b"\xc2" in raw and _C1_UTF8.search(raw))
+    ):
+        return False, ""
+    text = raw.decode("utf-8")
+    return unicodedata.is_normalized("NFC", text), text
+
+
 def limited(text: str, limit: int, what: str) -> str:
     if len(text) > limit:
         raise ValueError(f"{what} is too long ({len(text)} characters; at most {limit})")

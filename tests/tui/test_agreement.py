@@ -71,6 +71,9 @@ class ReadOnce:
     def snapshots(self) -> list[dict[str, Any]]:
         return []
 
+    def __getattr__(self, name: str) -> Any:  # the rest (path, problems...) as the store has it
+        return getattr(self.store, name)
+
 
 def random_scope(rng: random.Random, records: list[Any]) -> Scope:
     some = rng.choice(records).agency
@@ -132,7 +135,7 @@ async def test_console_export_and_report_agree_on_random_scopes(
     groups = {rec.agency.id: group_of(rec) or UNCHECKED for rec in records}
     for scope, console_rows in shown:  # the CLI after the app: Textual holds stdout while it runs
         flags = cli_flags(scope)
-        run_cli(capsys, "export", *flags, "--format", "json", "-o", str(out))
+        run_cli(capsys, "export", *flags, "--format", "json", "--force", "-o", str(out))
         exported = [json.loads(line)["id"] for line in out.read_text(encoding="utf-8").splitlines()]
         assert sorted(exported) == sorted(console_rows), (scope, flags)
         report = json.loads(run_cli(capsys, "report", *[f for f in flags if f != "--all"], "--json"))

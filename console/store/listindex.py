@@ -1,0 +1,270 @@
+"""The list index: what a list view needs of every agency, small and cheap to read.
+
+A cold `Store.records(light=True)` must not parse the 12 MB main file, 64 shards of full verdict texts
+and 20,000 verdicts. So in ``<store>.index/`` a writer keeps a summary of the main file (``main.list``)
+and of each verdict shard (``NN.list``): the agencies in list order with their possible duplicates
+precomputed, and each verdict's group, findings, flags, fix and compact evidence, with repeated findings,
+flag sets and fixes written once (pools).
+
+An index is a cache the source file vouches for, not a second truth. It is written by the transaction
+that replaced its source, under the same lock, right after the replace, and its header records the
+source's identity (inode, mtime, size) and a checksum of its body. A reader uses it only when both still
+hold: a crash between the two replaces, a copy, a restore, or a write by an older saraban all make it
+stale, and the reader reads the source itself (slower, never wrong). Opening a writable store rebuilds
+missing or stale indexes. Because a damaged index is only ever stale, it is not fsynced.
+
+File: line 1 a JSON header {"v", "stamp", "len", "tail", "crc"}; then the body (orjson), then a tail
+that is kept as bytes and parsed only when asked (a shard's compact probes, `records.ProbeBook`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import zlib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from checks.model import Agency, Finding, SuggestedFix
+from console.store import codec
+from console.store.atomic import PRIVATE, Modes, atomic_write
+from console.store.codec import dump_bytes, parse_json
+from console.store.records import EvidenceSummary, ProbeBook, VerdictSummary
+
+FORMAT = 1
+SUFFIX = ".list"
+AGENCY_FIELDS = tuple(Agency.__dataclass_fields__)
+
+Stamp = tuple[int, int, int, int]
+# A verdict row before pooling: (agency id, group, findings ((code, message), ...), flags, fix
+# (address, works, reason) or None, checked_at, declared, normalized, rule, rule_index, evidence
+# checked_at, compact probe, compact fix probe, group_changed_at)
+Row = tuple[Any, ...]
+
+
+def index_path(directory: Path, source: Path) -> Path:
+    """The index of a verdict shard ``NN.json`` is ``NN.list``; of the main file, ``main.list``."""
+    if source.suffix == ".json" and source.stem.isdigit() and source.parent.name.endswith(".verdicts"):
+        return directory / (source.stem + SUFFIX)
+    return directory / ("main" + SUFFIX)
+
+
+def _read_bytes(path: Path, limit: int = -1) -> bytes:
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+    with os.fdopen(fd, "rb") as handle:
+        return handle.readline(limit) if limit > 0 else handle.read()
+
+
+def _identity(stamp: Stamp) -> list[int]:
+    return list(stamp[:3])  # inode, mtime, size: every replace of the source changes them
+
+
+def write(path: Path, source_stamp: Stamp, body: dict[str, Any], *, modes: Modes = PRIVATE) -> None:
+    """Write an index; a body's "tail" (JSON-able) goes after it, read back as bytes."""
+    body = dict(body)
+    tail = dump_bytes(body.pop("tail")) if "tail" in body else b""
+    data = dump_bytes(body) + tail
+    header = {"v": FORMAT, "stamp": _identity(source_stamp), "len": len(data) - len(tail), "tail": len(tail)}
+    header["crc"] = zlib.crc32(data)
+    atomic_write(path, dump_bytes(header) + b"\n" + data, modes=modes, durable=False)
+
+
+def _header(raw: bytes) -> dict[str, Any] | None:
+    with contextlib.suppress(ValueError, RecursionError):
+        header = parse_json(raw)
+        if isinstance(header, dict) and header.get("v") == FORMAT:
+            return header
+    return None
+
+
+def fresh(path: Path, source_stamp: Stamp) -> bool:
+    """Whether the index at `path` was written for the source as it is now (its header only)."""
+    try:
+        header = _header(_read_bytes(path, 4096))
+    except OSError:
+        return False
+    return header is not None and header.get("stamp") == _identity(source_stamp)
+
+
+def read(path: Path, source_stamp: Stamp) -> dict[str, Any] | None:
+    """The index body when it is whole and was written for the source as it is now; else None."""
+    try:
+        raw = _read_bytes(path)
+    except OSError:
+        return None
+    cut = raw.find(b"\n")
+    header = _header(raw[:cut]) if cut > 0 else None
+    if header is None or header.get("stamp") != _identity(source_stamp):
+        return None
+    data = memoryview(raw)[cut + 1 :]
+    size, tail = header.get("len"), header.get("tail", 0)
+    if not isinstance(size, int) or size + tail != len(data) or header.get("crc") != zlib.crc32(data):
+        return None
+    with contextlib.suppress(ValueError, RecursionError):
+        body = parse_json(bytes(data[:size]))
+        if isinstance(body, dict):
+            body["tail"] = bytes(data[size:])
+            return body
+    return None
+
+
+# -- verdict shards -----------------------------------------------------------------------------
+def verdict_row(agency_id: str, compact: dict[str, Any], changed: str | None) -> Row:
+    """A verdict's row from its compact form (`codec.compact`). Raises on a malformed verdict
+    (KeyError, TypeError, AttributeError, ValueError), as `Verdict.from_json` would."""
+    evidence = compact.get("evidence") or {}
+    fix = compact.get("suggested_fix")
+    probe, fix_probe = evidence.get("probe"), evidence.get("fix_probe")
+    return (
+        agency_id,
+        compact["group"],
+        tuple((f["code"], f.get("message", "")) for f in compact.get("findings") or ()),
+        tuple(compact.get("flags") or ()),
+        (fix["address"], fix.get("works"), fix.get("reason", "")) if fix else None,
+        compact.get("checked_at", ""),
+        evidence.get("declared", ""),
+        evidence.get("normalized"),
+        evidence.get("rule", ""),
+        int(evidence.get("rule_index", -1)),
+        evidence.get("checked_at", ""),
+        probe,
+        fix_probe,
+        changed,
+    )
+
+
+def doc_row(doc: dict[str, Any]) -> Row | None:
+    """The row of a stored verdict document (None when it holds no verdict). Raises when malformed."""
+    text = doc.get("current")
+    if not text:
+        return None
+    short = doc.get("compact")
+    data = parse_json(short) if short else codec.compact(parse_json(text))
+    if not isinstance(data, dict):
+        raise TypeError("not a verdict")
+    return verdict_row(doc["agency_id"], data, doc.get("group_changed_at"))
+
+
+def _pool(values: Iterable[Any], pool: dict[Any, int]) -> list[int]:
+    return [pool.setdefault(value, len(pool)) for value in values]
+
+
+def shard_body(
+    rows: Iterable[Row], bad: Iterable[tuple[str, str]], unreadable: Iterable[str] = ()
+) -> dict[str, Any]:
+    """The index body of one shard: rows with findings, flag sets and fixes pooled; `bad` are the
+    damaged entries as (problem key, message), named to the reader as reading the source would;
+    `unreadable` the agencies whose verdict cannot be read (left out of the list, as before)."""
+    findings: dict[Any, int] = {}
+    flags: dict[Any, int] = {}
+    fixes: dict[Any, int] = {}
+    probes: dict[str, list[Any]] = {}
+    out = []
+    for aid, group, found, flagged, fix, at, declared, normalized, rule, index, ev_at, probe, fix_probe, changed in rows:
+        out.append(
+            [
+                aid,
+                group,
+                findings.setdefault(found, len(findings)),
+                flags.setdefault(flagged, len(flags)),
+                -1 if fix is None else fixes.setdefault(fix, len(fixes)),
+                at,
+                declared,
+                normalized,
+                rule,
+                index,
+                ev_at,
+                changed,
+            ]
+        )
+        if probe is not None or fix_probe is not None:
+            probes[aid] = [probe, fix_probe]
+    return {
+        "findings": list(findings),
+        "flags": list(flags),
+        "fixes": list(fixes),
+        "rows": out,
+        "bad": [list(b) for b in bad],
+        "unreadable": list(unreadable),
+        "tail": probes,
+    }
+
+
+def _tail(body: dict[str, Any]) -> dict[str, Any]:
+    tail = body.get("tail")
+    if isinstance(tail, dict):
+        return tail
+    with contextlib.suppress(ValueError, RecursionError):
+        parsed = parse_json(tail) if tail else {}
+        if isinstance(parsed, dict):
+            return parsed
+    return {}
+
+
+def shard_rows(body: dict[str, Any]) -> dict[str, Row]:
+    """The rows of an index body, unpooled (to rewrite a shard's index when a few verdicts change)."""
+    findings = [tuple(tuple(f) for f in entry) for entry in body["findings"]]
+    flags = [tuple(entry) for entry in body["flags"]]
+    fixes = [tuple(entry) for entry in body["fixes"]]
+    probes = _tail(body)
+    out: dict[str, Row] = {}
+    for aid, group, fi, fl, fx, at, declared, normalized, rule, index, ev_at, changed in body["rows"]:
+        probe, fix_probe = probes.get(aid) or (None, None)
+        fix = fixes[fx] if fx >= 0 else None
+        row = (aid, group, findings[fi], flags[fl], fix, at, declared, normalized, rule, index, ev_at)
+        out[aid] = (*row, probe, fix_probe, changed)
+    return out
+
+
+def shard_view(body: dict[str, Any]) -> dict[str, tuple[VerdictSummary, str | None]]:
+    """agency id → (verdict summary, when its group last changed), built from an index body."""
+    findings = [tuple(Finding(code, message, {}) for code, message in entry) for entry in body["findings"]]
+    flags = [tuple(entry) for entry in body["flags"]]
+    fixes = [SuggestedFix(*entry) for entry in body["fixes"]]
+    tail = body.get("tail")
+    book = ProbeBook(tail if isinstance(tail, bytes) else dump_bytes(tail or {}))
+    out: dict[str, tuple[VerdictSummary, str | None]] = {}
+    for aid, group, fi, fl, fx, at, declared, normalized, rule, index, ev_at, changed in body["rows"]:
+        evidence = EvidenceSummary(declared, normalized, rule, index, ev_at, aid, book)
+        out[aid] = (
+            VerdictSummary(aid, group, findings[fi], flags[fl], evidence, fixes[fx] if fx >= 0 else None, at),
+            changed,
+        )
+    return out
+
+
+# -- the main file ------------------------------------------------------------------------------
+def main_body(
+    agencies: list[tuple[Agency, tuple[dict, ...]]],
+    duplicates: dict[str, tuple[str, ...]],
+    imports: list[dict[str, Any]],
+    bad: Iterable[tuple[str, str]],
+) -> dict[str, Any]:
+    """The index body of the main file: agencies in list order (their fields as rows), source changes,
+    possible duplicates (computed once here, at import, not at every read), imports, damaged entries."""
+    return {
+        "fields": list(AGENCY_FIELDS),
+        "rows": [[getattr(agency, name) for name in AGENCY_FIELDS] for agency, _ in agencies],
+        "changes": {agency.id: list(changes) for agency, changes in agencies if changes},
+        "dups": {aid: list(ids) for aid, ids in duplicates.items()},
+        "imports": imports,
+        "bad": [list(b) for b in bad],
+    }
+
+
+def main_view(body: dict[str, Any]) -> dict[str, Any] | None:
+    """The facade's main view from an index body; None when it was written for other Agency fields."""
+    if body.get("fields") != list(AGENCY_FIELDS):
+        return None
+    changes = body["changes"]
+    agencies: dict[str, tuple[Agency, tuple[dict, ...]]] = {}
+    for row in body["rows"]:
+        agencies[row[0]] = (Agency(*row), tuple(changes.get(row[0]) or ()))
+    return {
+        "agencies": agencies,
+        "order": [row[0] for row in body["rows"]],
+        "imports": body["imports"],
+        "duplicates": {aid: tuple(ids) for aid, ids in body["dups"].items()},
+    }
+
