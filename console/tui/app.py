@@ -521,6 +521,12 @@ class SarabanApp(App[None]):
         about = (agency_id, verdict.checked_at if verdict is not None else None)
         self.query_one("#detail", DetailPane).show(detail_text(rec, self.ruleset, self.lang), about)
         if agency_id and full is None and agency_id in self.state.records:
+            # once the new rows are on screen: the read (a shard of the store) must not hold up the
+            # frame a keystroke or a cursor move is waiting for; the light record is shown meanwhile
+            self.call_after_refresh(self._start_full, agency_id)
+
+    def _start_full(self, agency_id: str) -> None:
+        if self.state.selected_id == agency_id and agency_id not in self._full:
             self.run_worker(partial(self._load_full, agency_id), group="detail", exclusive=True, exit_on_error=False)
 
     async def _load_full(self, agency_id: str) -> None:
