@@ -7,7 +7,9 @@ How a scan flows:
 3. DNS runs for every domain at once (bounded by the resolver's semaphore); as soon as a domain's
    mail hosts are known its targets join the queue of its first reachable host, so DNS and SMTP overlap;
 4. one dispatcher per mail host (IP) opens sessions up to the host's limits (concurrent sessions,
-   new sessions per minute) and sends many RCPT per session; a dropped session's unanswered
+   new sessions per minute) and sends many RCPT per session: a session starts with one flight of
+   recipients and takes more from its host's queue as it sends them, so when a host's rejection cap
+   ends sessions early no session sits on recipients another could send; a dropped session's unanswered
    recipients are requeued, a refusing host hands its recipients to the next MX, a 4xx is retried
    after `retry_delay` up to `retries` times;
 5. each agency's verdict is built by the ruleset as soon as its targets are final. A verdict that
@@ -23,7 +25,7 @@ import contextlib
 import ipaddress
 import secrets
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -47,7 +49,7 @@ _MAX_REQUEUES = 6  # a host that keeps dropping sessions without answering hands
 # jitter can never let a server see more than `sessions_per_minute` connections in any 60 s.
 _RATE_WINDOW_S = 61.0
 _IPV6_ONLY = "ipv6 only (probing uses IPv4; [smtp] ipv6 = true to use it)"
-_SMALL_SCAN = 10  # up to this many agencies, the first canary runs alongside the probes
+_SMALL_SCAN = 10  # up to this many agencies, SMTP sessions need not wait for the first canary
 
 
 @dataclass(eq=False)
@@ -124,6 +126,7 @@ class Scanner:
         self._sink: ev.EventSink | None = None
         self._running = asyncio.Event()
         self._running.set()
+        self._network_ok = asyncio.Event()  # the first canary passed (or the scan is a small recheck)
         self._stop_reason: str | None = None
         self._done = 0
         self._total = 0
@@ -250,55 +253,54 @@ class Scanner:
         started = time.monotonic()
         self._emit(ev.ScanStarted(self._total, m.now_iso()))
 
-        # A big scan checks the network first. A recheck of a few agencies (the operator is on the phone)
-        # runs its canary alongside the probes: verdicts that could be our fault are held until it passes.
-        first_canary: asyncio.Future[str | None] | None = None
+        # The first canary runs alongside the first DNS lookups. A recheck of a few agencies (the operator
+        # is on the phone) also probes meanwhile; a bigger scan opens no SMTP session before it passes, so
+        # no mail host is bothered while our own network is broken. Either way verdicts that could be our
+        # fault are held until a canary passes, and a failed one stops the scan with nothing recorded.
+        first_canary = asyncio.ensure_future(self.canary())
         if len(agencies) <= _SMALL_SCAN:
-            first_canary = asyncio.ensure_future(self.canary())
-        else:
-            problem = await self.canary()
-            if problem is not None:
-                self._stop_reason = f"canary: {problem}"
-                self._emit(ev.CanaryFailed(problem, 0))
-                return self._finish(agencies, started)
-
-        # Read every address first, in slices, so a console sharing this loop stays responsive.
-        plans: list[_Plan] = []
-        for index, agency in enumerate(agencies):
-            plans.append(self._plan(agency))
-            if index % 200 == 199:
-                await asyncio.sleep(0)
-        # Start the biggest domains first: the busiest mail host sets the length of the whole scan.
-        per_domain: dict[str, int] = {}
-        for plan in plans:
-            for address in plan.addresses():
-                domain = address.rpartition("@")[2]
-                per_domain[domain] = per_domain.get(domain, 0) + 1
-        wanted = sorted(
-            {a for plan in plans for a in plan.addresses()},
-            key=lambda a: (-per_domain[a.rpartition("@")[2]], a),
-        )
-        for address in wanted:
-            self._target(address)
-        agency_tasks = [self._spawn(self._check_agency(plan)) for plan in plans]
-        canary_task = self._spawn(self._canary_loop())
+            self._network_ok.set()
+        canary_task: asyncio.Task[object] | None = None
         try:
-            if first_canary is not None:
-                problem = await first_canary
-                if problem is not None:
-                    withheld = len(self._held)
-                    self._held.clear()
-                    self._emit(ev.CanaryFailed(problem, withheld))
-                    self.stop(f"canary: {problem}")
+            agency_tasks = await self._start(agencies)
+            canary_task = self._spawn(self._canary_loop())
+            problem = await first_canary
+            if problem is not None:
+                withheld = len(self._held)
+                self._held.clear()
+                self._emit(ev.CanaryFailed(problem, withheld))
+                self.stop(f"canary: {problem}")
+            else:
+                self._network_ok.set()
             await asyncio.gather(*agency_tasks, return_exceptions=True)
             canary_task.cancel()
             await asyncio.gather(canary_task, return_exceptions=True)
             if self._stop_reason is None:
                 await self._confirm_held(final=True)
         finally:
-            canary_task.cancel()
+            first_canary.cancel()
+            if canary_task is not None:
+                canary_task.cancel()
             await self._cancel_all()
         return self._finish(agencies, started)
+
+    async def _start(self, agencies: Sequence[m.Agency]) -> list[asyncio.Task[object]]:
+        """Read every address and start its probe, biggest domains first: the busiest mail host sets the
+        length of the whole scan, so its DNS and sessions start while the other addresses are read.
+        Slices yield to the loop, so a console sharing it stays responsive and early lookups proceed."""
+        per_domain = Counter(_domain_of(a.declared) for a in agencies)
+        ordered = sorted(agencies, key=lambda a: -per_domain[_domain_of(a.declared)])
+        tasks: list[asyncio.Task[object]] = []
+        for index, agency in enumerate(ordered):
+            if self._stop_reason is not None:
+                break
+            plan = self._plan(agency)
+            for address in plan.addresses():
+                self._target(address)
+            tasks.append(self._spawn(self._check_agency(plan)))
+            if index % 50 == 49:
+                await asyncio.sleep(0)
+        return tasks
 
     async def check_one(self, agency: m.Agency) -> m.Verdict | None:
         """Recheck one agency (the operator's "we fixed it" loop); None when the canary stopped it."""
@@ -629,6 +631,7 @@ class Scanner:
                 await queue.wake.wait()
                 continue
             await self._running.wait()
+            await self._network_ok.wait()
             now = time.monotonic()
             while queue.starts and now - queue.starts[0] >= _RATE_WINDOW_S:
                 queue.starts.popleft()
@@ -639,18 +642,34 @@ class Scanner:
             if not queue.pending:
                 self._global_sessions.release()
                 continue
+            # A session takes its first flight now and the rest from the queue as it goes (_take), so
+            # no session holds recipients it may never reach while another could send them.
+            first = limits.rejections_per_session if limits.rejections_per_session > 0 else limits.rcpt_per_session
             batch: list[_Target] = []
-            seen: set[str] = set()
-            while queue.pending and len(batch) < max(1, min(limits.rcpt_per_session, queue.batch_cap)):
-                target = queue.pending.popleft()
-                if target.address.lower() in seen:  # same address twice in one session is pointless
-                    queue.pending.append(target)
-                    break
-                seen.add(target.address.lower())
-                batch.append(target)
+            if not self._take(queue, batch, first):
+                self._global_sessions.release()
+                continue
             queue.starts.append(time.monotonic())
             queue.active += 1
             self._spawn(self._session(queue, batch))
+
+    def _take(self, queue: _HostQueue, batch: list[_Target], wanted: int) -> list[str]:
+        """Move up to `wanted` targets from the host's queue into a session's batch, within the
+        per-session limit; none while paused or stopping (a paused scan's sessions only finish)."""
+        if self._stop_reason is not None or (batch and not self._running.is_set()):
+            return []
+        room = max(1, min(self.config.politeness.rcpt_per_session, queue.batch_cap)) - len(batch)
+        held = {t.address.lower() for t in batch}
+        taken: list[str] = []
+        while queue.pending and len(taken) < min(wanted, room):
+            target = queue.pending[0]
+            if target.address.lower() in held:  # same address twice in one session is pointless
+                break
+            queue.pending.popleft()
+            held.add(target.address.lower())
+            batch.append(target)
+            taken.append(target.address)
+        return taken
 
     async def _session(self, queue: _HostQueue, batch: list[_Target]) -> None:
         assert self._global_sessions is not None
@@ -673,6 +692,7 @@ class Scanner:
                 max_rejections=self.config.politeness.rejections_per_session,
                 pipelining=None if self.config.smtp.pipelining else False,
                 on_answers=answered,
+                more=lambda wanted: self._take(queue, batch, wanted),
             )
         except asyncio.CancelledError:
             raise
@@ -821,6 +841,11 @@ def offline_verdict(agency: m.Agency, config: EngineConfig) -> m.Verdict | None:
             if chosen is None or chosen[1].group != verdict.group:
                 return None
     return verdict
+
+
+def _domain_of(declared: str) -> str:
+    """The domain a declared address seems to have, before it is read: only to order the work."""
+    return declared.rpartition("@")[2].strip().lower()
 
 
 def _too_many(reply: m.SmtpReply) -> bool:

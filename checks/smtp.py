@@ -68,6 +68,7 @@ MAX_REPLY_LINE = 8192  # bytes; a longer reply line is a protocol error (as in a
 MAX_REPLY = 32768  # bytes for one whole (multi-line) reply
 MAX_STORED_TEXT = 1000  # characters of reply text kept as evidence
 QUIT_TIMEOUT = 2.0
+UNCAPPED_FLIGHT = 100  # recipients asked for at once from the queue when rejections are not capped (RFC 5321's minimum)
 
 
 def _probe_tls_context() -> ssl.SSLContext:
@@ -316,9 +317,11 @@ class _Stop(Exception):
 class _Run:
     def __init__(self, host: str, ip: str, recipients: tuple[str, ...], config: SmtpConfig,
                  max_rejections: int, pipelining: bool,
-                 on_answers: Callable[[SessionResult], None] | None = None) -> None:
+                 on_answers: Callable[[SessionResult], None] | None = None,
+                 more: Callable[[int], Sequence[str]] | None = None) -> None:
         self.host, self.ip, self.recipients, self.config = host, ip, recipients, config
         self.on_answers = on_answers
+        self.more = more
         self.started = time.monotonic()
         self.max_rejections = max_rejections
         self.pipelining = pipelining
@@ -521,10 +524,19 @@ class _Run:
         transport.set_protocol(reader)
         pending = list(self.recipients)
         rejections = 0
-        limit = self.max_rejections if self.max_rejections > 0 else len(pending) + 1
+        capped = self.max_rejections > 0
         timeout = self.config.timeout
-        while pending and rejections < limit:
-            size = (limit - rejections) if pipelined else 1
+        while not capped or rejections < self.max_rejections:
+            if not pipelined:
+                size = 1
+            elif capped:
+                size = self.max_rejections - rejections
+            else:  # no cap: everything held goes in one flight, topped up from the queue
+                size = max(len(pending), UNCAPPED_FLIGHT)
+            if len(pending) < size and self.more is not None:
+                pending += self.pull(size - len(pending))
+            if not pending:
+                break
             chunk, pending = pending[:size], pending[size:]
             if transport.is_closing():
                 raise self.fail(HOST_DROPPED, reader.closed or "connection lost")
@@ -553,6 +565,16 @@ class _Run:
             if not transport.is_closing():
                 transport.write(b"QUIT\r\n")
                 await reader.next_reply(min(timeout, QUIT_TIMEOUT))
+
+    def pull(self, wanted: int) -> list[str]:
+        """Up to `wanted` more recipients from the caller's queue, taken only when about to be sent."""
+        assert self.more is not None
+        held = set(self.recipients)
+        got = [r for r in dict.fromkeys(self.more(wanted)) if r not in held][:wanted]
+        for r in got:
+            _require_safe(r, "recipient")
+        self.recipients += tuple(got)
+        return got
 
     def result(self, elapsed_ms: float) -> SessionResult:
         unattempted = tuple(r for r in self.recipients if r not in self.rcpt)
@@ -611,6 +633,7 @@ async def probe_session(
     max_rejections: int = 8,
     pipelining: bool | None = None,
     on_answers: Callable[[SessionResult], None] | None = None,
+    more: Callable[[int], Sequence[str]] | None = None,
 ) -> SessionResult:
     """Probe `recipients` on one mail host in one session (never DATA), bounded by `config.deadline`.
 
@@ -620,6 +643,12 @@ async def probe_session(
     without an answer come back in `unattempted` for the caller to requeue. `on_answers`, when given,
     receives the result as soon as the last RCPT is answered, before the polite QUIT; the function
     still returns only when the connection is closed, so the caller's session count stays honest.
+    `more(n)`, when given, is asked for at most n further recipients whenever the session has sent
+    all it holds and may send more (the rejection cap not reached): a host's sessions then share one
+    queue, taking work only when ready to send it, instead of each holding a batch it may never
+    reach (the rest of a batch cut by the rejection cap would wait for that session to end). Pulled
+    recipients are in the result like the others (answered, or `unattempted`); an empty answer ends
+    the RCPT stage.
     """
     rcpts = tuple(dict.fromkeys(recipients))  # one RCPT per distinct recipient, order kept
     for r in rcpts:
@@ -627,7 +656,7 @@ async def probe_session(
     if config.mail_from:
         _require_safe(config.mail_from, "sender")
     run = _Run(host, ip, rcpts, config, max_rejections,
-               config.pipelining if pipelining is None else pipelining, on_answers)
+               config.pipelining if pipelining is None else pipelining, on_answers, more)
     t0 = time.monotonic()
     try:
         async with asyncio.timeout(config.deadline):
@@ -635,7 +664,7 @@ async def probe_session(
     except _Stop:
         pass
     except TimeoutError:
-        if not (run.reached_rcpt and len(run.rcpt) == len(rcpts)):
+        if not (run.reached_rcpt and len(run.rcpt) == len(run.recipients)):
             run.fail(HOST_TIMEOUT, f"session deadline of {config.deadline:g} s reached")
     finally:
         run.close()

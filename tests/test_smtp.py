@@ -182,6 +182,66 @@ async def test_rejection_cap_counts_only_rejections_when_pipelining() -> None:
     assert server.audit.hosts[h.ip].max_rcpt_per_session == 5
 
 
+@pytest.mark.parametrize("pipelining", [True, False])
+async def test_a_session_takes_more_recipients_from_the_queue_only_as_it_sends_them(pipelining: bool) -> None:
+    """Sessions of one host share its queue: a session asks for more as it goes and stops asking at the
+    rejection cap, so what it never reached is still in the queue for another session, not held."""
+    h = host(8)
+    queue = [f"u{i}@{D}" for i in range(4)]
+    asked: list[int] = []
+
+    def more(wanted: int) -> list[str]:
+        asked.append(wanted)
+        taken, queue[:] = queue[:wanted], queue[wanted:]
+        return taken
+
+    async with sim(h) as (server, cfg):
+        res = await probe(h, cfg, [OK], max_rejections=3, pipelining=pipelining, more=more)
+    assert res.outcome == HOST_OK
+    assert list(res.rcpt) == [OK, f"u0@{D}", f"u1@{D}", f"u2@{D}"]  # one accepted, then three rejected
+    assert res.unattempted == ()
+    assert queue == [f"u3@{D}"]  # never taken: another session sends it
+    assert server.audit.hosts[h.ip].max_rcpt_per_session == 4
+    # pipelined: a flight tops up to the rejections still allowed; one at a time otherwise
+    assert asked == ([2, 1] if pipelining else [1, 1, 1])
+
+
+async def test_without_a_rejection_cap_a_session_takes_from_the_queue_until_it_is_empty() -> None:
+    h = host(10)
+    queue = [f"u{i}@{D}" for i in range(30)]
+
+    def more(wanted: int) -> list[str]:
+        taken, queue[:] = queue[:wanted], queue[wanted:]
+        return taken
+
+    async with sim(h) as (_, cfg):
+        res = await probe(h, cfg, [OK], max_rejections=0, more=more)
+    assert len(res.rcpt) == 31 and res.unattempted == () and queue == []
+
+
+async def test_a_session_whose_queue_is_empty_says_goodbye() -> None:
+    h = host(9)
+    async with sim(h) as (server, cfg):
+        res = await probe(h, cfg, [OK], more=lambda wanted: [])
+        for _ in range(200):  # QUIT is sent without waiting for the 221 (bounded wait, not a timing assert)
+            if server.received_commands() and server.received_commands()[-1] == "QUIT":
+                break
+            await asyncio.sleep(0.01)
+    assert list(res.rcpt) == [OK] and res.outcome == HOST_OK
+    assert server.received_commands()[-1] == "QUIT"
+
+
+async def test_an_unsafe_recipient_taken_from_the_queue_never_reaches_the_server() -> None:
+    h = host(41)
+    bad = f"x@{D}>\r\nDATA"
+    async with sim(h) as (server, cfg):
+        with pytest.raises(ValueError):
+            await probe(h, cfg, [UNKNOWN], more=lambda wanted: [bad])
+        commands = server.received_commands()
+    assert not any("DATA" in c for c in commands)
+    assert not any(bad in c for c in commands)
+
+
 async def test_too_many_recipients_452_is_temporary_not_a_mailbox_verdict() -> None:
     h = host(8, max_rcpt_per_session=2)
     rcpts = [OK, OK.upper(), f"Saraban@{D}", f"SaraBan@{D}"]

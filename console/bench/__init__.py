@@ -46,8 +46,9 @@ simulator really does (`checks.sim.smtp_server`), per mail host h (one IP):
                        421 at greeting) waits retry_delay before each of its retries )
 
 Hosts whose behaviour is hostile (silent, drip, garbage...) are left out: leaving work out keeps it
-a lower bound. The canary (one DNS lookup and one TCP connect before the scan) is not in the
-bound: a scheduler could overlap it with the first lookups, so it shows up in the ratio.
+a lower bound. The canary (one DNS lookup and one TCP connect) is not in the bound: the engine
+runs it alongside the first lookups (sessions wait for it), so only what it takes beyond them shows
+up in the ratio. Nor is saving the verdicts: the watcher's figure includes its save, the bound not.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from checks import events as ev
 from checks.config import Rule
 from checks.model import Verdict
 from console.i18n import tr
-from console.report import bucket_of
+from console.rules import BUCKET_READY, Ruleset
 from console.runner import Runner
 from console.store import AgencyRecord, Store
 from console.thai import be_date, safe_text
@@ -40,9 +40,10 @@ def _when(iso: str | None) -> datetime | None:
 
 
 def candidates(
-    records: Sequence[AgencyRecord], rules: Sequence[Rule], tried: Mapping[str, datetime] | None = None
+    records: Sequence[AgencyRecord], ruleset: Ruleset, tried: Mapping[str, datetime] | None = None
 ) -> list[Candidate]:
-    """What the schedule needs from the store's records (`tried`: this watcher's own, finer try times)."""
+    """What the schedule needs from the store's records (`tried`: this watcher's own, finer try times);
+    the bucket and "temporary, retry later" are the ruleset's (console.rules), as on every surface."""
     out = []
     for rec in records:
         group = rec.verdict.group if rec.verdict is not None else None
@@ -55,9 +56,10 @@ def candidates(
                 agency_id=rec.agency.id,
                 followup=rec.followup,
                 group=group,
-                bucket=bucket_of(group, rules),
+                bucket="unchecked" if group is None else ruleset.bucket(group),
                 checked_at=checked,
                 group_since=_when(rec.group_changed_at) or _when(rec.verdict.checked_at if rec.verdict else None),
+                temporary=group in ruleset.waiting,
             )
         )
     return out
@@ -109,6 +111,7 @@ class Watcher:
         self.runner = runner
         self.config = config
         self.rules = tuple(rules)
+        self.ruleset = Ruleset(self.rules, frozenset({runner.config.engine.fallback_group}))
         self.operator = operator
         self.lang = lang
         self.log = log or (lambda line: None)
@@ -158,7 +161,7 @@ class Watcher:
         """Who is due now (and when the next one is), with the records it was decided from."""
         records = self.store.records(with_history=False, light=True)
         by_id = {r.agency.id: r for r in records}
-        return plan(candidates(records, self.rules, self._tried), self.clock(), self.config), by_id
+        return plan(candidates(records, self.ruleset, self._tried), self.clock(), self.config), by_id
 
     # -- one round -----------------------------------------------------------------------
     async def run_once(self) -> list[Fixed]:
@@ -244,7 +247,7 @@ class Watcher:
         fixed: list[Fixed] = []
         for agency_id, verdict in verdicts.items():
             rec = records.get(agency_id)
-            if rec is None or rec.followup not in WAITING_STATES or bucket_of(verdict.group, self.rules) != "A":
+            if rec is None or rec.followup not in WAITING_STATES or self.ruleset.bucket(verdict.group) != BUCKET_READY:
                 continue
             evidence = evidence_line(verdict, self.lang)
             when = be_date(verdict.checked_at, with_time=True) if verdict.checked_at else ""

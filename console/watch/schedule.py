@@ -46,6 +46,7 @@ class Candidate:
     bucket: str  # "A", "BE", "W" or "unchecked"
     checked_at: datetime | None  # the last try
     group_since: datetime | None  # when the current group began
+    temporary: bool = False  # the group is "not yet verifiable" (the ruleset's, console.rules: E by default)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +56,7 @@ class Plan:
 
 
 def e_delay(candidate: Candidate, config: WatchConfig) -> timedelta:
-    """How long an E agency waits after its last try: as long as it has been E, within the bounds."""
+    """How long an E (temporary) agency waits after its last try: as long as it has been E, within the bounds."""
     first = max(0.0, config.e_first_delay)
     ceiling = max(first, config.e_max_delay)
     age = 0.0
@@ -69,7 +70,7 @@ def due_at(candidate: Candidate, config: WatchConfig) -> tuple[datetime | None, 
     options: list[tuple[timedelta, Reason]] = []
     if candidate.followup in WAITING_STATES:
         options.append((timedelta(seconds=config.waiting_interval), Reason.WAITING))
-    if candidate.group == "E":
+    if candidate.temporary:
         options.append((e_delay(candidate, config), Reason.RETRY_E))
     if config.daily and candidate.bucket == "BE":
         options.append((timedelta(seconds=config.daily_interval), Reason.DAILY))

@@ -279,6 +279,83 @@ async def test_pause_starts_no_lookup_or_session_until_resumed() -> None:
     assert {v.group for v in scanner.verdicts.values()} == {"A1"}
 
 
+async def test_sessions_of_a_rejecting_host_share_its_work_from_the_start() -> None:
+    """12 unknown mailboxes on one host, 3 rejections a session, 2 sessions at a time: both sessions
+    start with recipients of their own, instead of the first holding every recipient while it can send
+    only three and the second waiting for what the first could not send."""
+    from checks.config import PolitenessConfig
+
+    world = new_world()
+    host = HostSpec("mx.strict.go.th", "127.63.9.1", reply_delay=0.05)
+    serve(world, "tambonstrict.go.th", host)
+    for i in range(12):
+        add(world, f"u{i}", f"nobody{i}@tambonstrict.go.th", "D3")
+    politeness = PolitenessConfig(max_sessions_per_host=2, rcpt_per_session=50, rejections_per_session=3)
+    async with SimInternet(world) as sim:
+        result = await scan(world, fast_config(sim, retries=0, politeness=politeness))
+        commands = sim.smtp.received_commands(host.ip)
+        audit = sim.smtp.audit.stats(host.ip)
+    assert_all_true(result, world)
+    first_rcpt = next(i for i, c in enumerate(commands) if c.startswith("RCPT"))
+    assert sum(c.startswith("MAIL") for c in commands[:first_rcpt]) == 2  # both sessions had work at once
+    assert audit.max_concurrent <= 2 and audit.max_rcpt_per_session <= 3  # and the limits held
+
+
+async def test_a_paused_scan_lets_its_sessions_finish_without_taking_more() -> None:
+    """Paused while a session is sending: it asks nothing more of the host, and the rest waits for resume."""
+    from checks.config import PolitenessConfig
+
+    world = new_world()
+    host = HostSpec("mx.calm.go.th", "127.63.9.2", reply_delay=0.05)
+    serve(world, "tamboncalm.go.th", host)
+    for i in range(12):
+        add(world, f"k{i}", f"saraban{i}@tamboncalm.go.th", "A1", host)
+    politeness = PolitenessConfig(max_sessions_per_host=1, rcpt_per_session=50, rejections_per_session=3)
+    async with SimInternet(world) as sim:
+        scanner = Scanner(fast_config(sim, retries=0, politeness=politeness))
+        run = asyncio.ensure_future(scanner.run(world.agencies))
+        for _ in range(500):  # bounded: until the first recipients are on their way
+            if any(c.startswith("RCPT") for c in sim.smtp.received_commands(host.ip)):
+                break
+            await asyncio.sleep(0.01)
+        scanner.pause()
+        for _ in range(500):
+            if scanner.sessions_in_flight() == 0:
+                break
+            await asyncio.sleep(0.01)
+        asked = sum(c.startswith("RCPT") for c in sim.smtp.received_commands(host.ip))
+        assert scanner.sessions_in_flight() == 0 and not run.done()
+        assert asked < 13  # the session ended with what it had (12 mailboxes and the catch-all probe)
+        scanner.resume()
+        finished = await asyncio.wait_for(run, 30)
+    assert finished.stopped is None and {v.group for v in scanner.verdicts.values()} == {"A1"}
+
+
+async def test_the_first_canary_runs_alongside_the_lookups_and_sessions_wait_for_it() -> None:
+    """A scan of 20 agencies: its domains are looked up while the canary waits for a slow greeting, and
+    no agency's mail host is contacted before the canary has passed."""
+    world = World(canary_name="canary.opdc.go.th", canary_ip=CANARY_IP)
+    world.hosts["canary.opdc.go.th"] = HostSpec("canary.opdc.go.th", CANARY_IP, reply_delay=0.3)
+    hosts = []
+    for i in range(20):  # more than a small recheck
+        host = HostSpec(f"mx.c{i}.go.th", f"127.63.10.{i + 1}")
+        hosts.append(host)
+        serve(world, f"c{i}.go.th", host)
+        add(world, f"c{i}", f"saraban@c{i}.go.th", "A1", host)
+    async with SimInternet(world) as sim:
+        run = asyncio.ensure_future(scan(world, fast_config(sim)))
+        for _ in range(500):  # bounded: until most domains were looked up
+            if sim.dns.queries >= 10:
+                break
+            await asyncio.sleep(0.005)
+        greeted = sim.smtp.received_commands(CANARY_IP)
+        contacted = [h.name for h in hosts if sim.smtp.received_commands(h.ip) or h.ip in sim.smtp.audit.hosts]
+        result = await asyncio.wait_for(run, 30)
+    assert sim.dns.queries >= 10 and greeted == []  # lookups went on while the canary waited for its greeting
+    assert contacted == []
+    assert_all_true(result, world)
+
+
 async def test_backlog_names_the_host_whose_limits_decide_the_end() -> None:
     """30 addresses on one host allowed 2 sessions a minute of 5 recipients: minutes, not seconds."""
     from checks.config import PolitenessConfig

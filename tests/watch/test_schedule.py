@@ -21,7 +21,7 @@ def cand(
 ) -> Candidate:
     checked = NOW - timedelta(seconds=ago) if ago is not None else None
     since = checked - timedelta(seconds=group_age) if checked is not None and group_age is not None else checked
-    return Candidate(agency_id, followup, group, bucket, checked, since)
+    return Candidate(agency_id, followup, group, bucket, checked, since, temporary=group == "E")  # the default ruleset
 
 
 def test_waiting_agency_is_due_once_the_interval_has_passed() -> None:

@@ -87,6 +87,27 @@ async def test_a_working_agency_is_never_rechecked(setup) -> None:
     assert watcher.next_at is not None  # the E agency's retry is planned
 
 
+async def test_the_group_retried_later_is_the_rulesets_not_a_letter(tmp_path: Path) -> None:
+    """A ruleset that calls its "not yet verifiable" group T: the watcher gives T agencies the E retry."""
+    world = watch_world()
+    lines: list[str] = []
+    async with SimInternet(world) as sim:
+        engine = fast_config(sim, retries=0)
+        rules = tuple(replace(r, group="T") if r.group == "E" else r for r in engine.rules)
+        engine = replace(engine, rules=rules, fallback_group="T")
+        config = AppConfig(engine=engine, store_path=tmp_path / "store.json", operator="somchai", watch=FAST)
+        store = Store(config.store_path)
+        store.merge_import(world.agencies, source="test", operator="somchai")
+        await Runner(store, config).scan()
+        assert group(store, "grey-1") == "T"
+        watcher = Watcher(store, Runner(store, config), config.watch, rules, operator="watch", lang="en",
+                          log=lines.append)
+        await asyncio.sleep(0.7)  # past the first retry delay (0.3 s) and the greylisting (0.6 s)
+        await watcher.run_once()
+    assert group(store, "grey-1") == "A1"
+    assert any("grey-1" in line and "T → A1" in line and "E retry" in line for line in lines)
+
+
 def test_a_second_watcher_is_refused_and_told_who_holds_the_store(tmp_path: Path) -> None:
     path = tmp_path / "store.json"
     first = WatchLock(path, "console")
