@@ -20,7 +20,7 @@ from console.config import AppConfig
 
 
 def _args(**kwargs: Any) -> argparse.Namespace:
-    values: dict[str, Any] = {"agencies": 300, "delay_ms": 5.0, "json": True, "skip": ["tui", "scale"],
+    values: dict[str, Any] = {"agencies": 150, "delay_ms": 5.0, "json": True, "skip": ["tui", "scale"],
                               "baseline_budget_s": 3.0}
     values.update(kwargs)
     return argparse.Namespace(**values)
@@ -30,8 +30,8 @@ def test_small_national_bench_reports_every_figure_and_meets_its_bound(capsys: p
     assert run_bench(_args(), AppConfig()) == 0
     out = json.loads(capsys.readouterr().out)
     assert set(KEYS) <= set(out)
-    assert out["agencies"] == 300
-    assert out["scan_done"] == 300 and out["scan_stopped"] is None
+    assert out["agencies"] == 150
+    assert out["scan_done"] == 150 and out["scan_stopped"] is None
     assert out["lower_bound_s"] > 0
     # a scan cannot beat its physical lower bound: if it does, the bound's formula is wrong
     assert out["scan_s"] >= out["lower_bound_s"] * 0.9

@@ -71,6 +71,7 @@ from console.tui.screens import (
     PromptScreen,
     default_reader,
 )
+from console.tui.search_box import SearchBox
 from console.tui.state import ConsoleState, ScanProgress, scope_for_group_line
 from console.tui.text import one_line
 from console.tui.topbar import TopBar, topbar_text
@@ -104,9 +105,13 @@ def _freshest(full: Record, light: Record) -> Record:
 class MainScreen(Screen[None]):
     """The four panes; tells the app when the terminal width crosses the narrow/wide line."""
 
+    # The table has the keys from the start: Textual would focus the search box first (the footer
+    # then built for its keys, and built again when the app moved the focus to the table).
+    AUTO_FOCUS = "#agencies"
+
     def compose(self) -> ComposeResult:
         yield TopBar(id="topbar")
-        yield Input(id="search", placeholder="")
+        yield SearchBox(self._typed, id="search", placeholder="")
         with Horizontal(id="body"):
             with Vertical(id="left"):
                 yield AgencyTable(id="agencies")
@@ -135,6 +140,11 @@ class MainScreen(Screen[None]):
         app = self.app
         if isinstance(app, SarabanApp):
             app.width_changed(event.size.width)
+
+    def _typed(self, value: str) -> None:
+        app = self.app
+        if isinstance(app, SarabanApp):
+            app.search_changed(value)
 
 
 FULL_FOOTER_FROM = 100  # columns: below this the footer keeps the keys an officer phones with, whole
@@ -511,6 +521,12 @@ class SarabanApp(App[None]):
         about = (agency_id, verdict.checked_at if verdict is not None else None)
         self.query_one("#detail", DetailPane).show(detail_text(rec, self.ruleset, self.lang), about)
         if agency_id and full is None and agency_id in self.state.records:
+            # once the new rows are on screen: the read (a shard of the store) must not hold up the
+            # frame a keystroke or a cursor move is waiting for; the light record is shown meanwhile
+            self.call_after_refresh(self._start_full, agency_id)
+
+    def _start_full(self, agency_id: str) -> None:
+        if self.state.selected_id == agency_id and agency_id not in self._full:
             self.run_worker(partial(self._load_full, agency_id), group="detail", exclusive=True, exit_on_error=False)
 
     async def _load_full(self, agency_id: str) -> None:
@@ -593,12 +609,10 @@ class SarabanApp(App[None]):
             self.action_pane("agencies")
         search.focus()
 
-    @on(Input.Changed, "#search")
-    def search_changed(self, event: Input.Changed) -> None:
-        """Filter as you type: the first keystroke applies at once, a burst is applied at most every
-        SEARCH_DEBOUNCE seconds (and its last value always)."""
+    def search_changed(self, value: str) -> None:
+        """Filter as you type (the search box calls this as the key is typed): the first keystroke
+        applies at once, a burst is applied at most every SEARCH_DEBOUNCE seconds (and its last value always)."""
         self._stop_search_timer()
-        value = event.value
 
         def apply() -> None:
             self._search_timer = None

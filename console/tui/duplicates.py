@@ -65,6 +65,8 @@ class DuplicateScreen(ModalScreen[Answer | None]):
             yield Static(Text(tr("dup.title", lang), style="bold", end=""), classes="dialog-title")
             yield Static(row_text(tr('dup.this', lang), self.this, lang), id="duplicate-this")
             yield Static(row_text(tr("dup.other", lang), self.other, lang), id="duplicate-other")
+            other_row = one_line(self.other.agency.seq or self.other.agency.id)
+            yield Static(Text(tr("dup.keeps", lang, other=other_row), end=""), id="duplicate-keeps")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(Text(tr("dup.same", lang), end=""), id="duplicate-same", variant="primary")
                 yield Button(Text(tr("dup.different", lang), end=""), id="duplicate-different")

@@ -15,7 +15,7 @@ from console.i18n import tr
 from console.rules import Record
 from console.tui.state import ConsoleState, group_line_key
 from console.tui.text import be_long
-from console.tui.view import GroupLine, group_line_text, group_lines, snapshot_counts
+from console.tui.view import GroupLine, group_columns, group_line_text, group_lines, snapshot_counts
 
 
 def groups_view(
@@ -55,10 +55,14 @@ class GroupsPane(OptionList):
         self._keys: list[str] = []
         self._shown: tuple[Sequence[GroupLine], str, str | None] | None = None
         self._shown_bar_width = 0
+        self._shown_width = 0
+        self._line_counts: list[int] = []  # lines of each option (a long label wraps)
 
     def on_resize(self) -> None:
-        """Bars fit the pane's width, which is only known once it is on screen."""
-        if self._shown is not None and self._bar_width() != self._shown_bar_width:
+        """Bars and labels fit the pane's width, which is only known once it is on screen."""
+        if self._shown is not None and (self._bar_width(), self._label_width()) != (
+            self._shown_bar_width, self._shown_width
+        ):
             self.show(*self._shown)
 
     def _bar_width(self) -> int:
@@ -67,17 +71,29 @@ class GroupsPane(OptionList):
         width = self.size.width
         return 0 if width < 56 else 8 if width < 70 else 16
 
+    def _label_width(self) -> int:
+        """Cells for a line after its marker (▶), less the scrollbar when one is shown."""
+        return max(0, self.scrollable_content_region.width - 1)
+
+    def _refit(self) -> None:
+        """Lines that wrapped may bring a scrollbar, which narrows the lines: fit them again once."""
+        if self._shown is not None and self._label_width() != self._shown_width:
+            self.show(*self._shown)
+
     def show(self, lines: Sequence[GroupLine], footer: str, selected: str | None) -> None:
-        if self._shown == (lines, footer, selected) and self._bar_width() == self._shown_bar_width:
+        widths = (self._bar_width(), self._label_width())
+        if self._shown == (lines, footer, selected) and widths == (self._shown_bar_width, self._shown_width):
             return  # nothing new: leave the list (and its cached lines) alone
         self._shown = (lines, footer, selected)
-        self._shown_bar_width = self._bar_width()
-        prompts = [self._prompt(line, selected) for line in lines]
+        self._shown_bar_width, self._shown_width = widths
+        columns = group_columns(lines)
+        prompts = [self._prompt(line, selected, columns) for line in lines]
         keys = [line.key for line in lines]
+        heights = [prompt.plain.count("\n") + 1 for prompt in prompts]
         self.border_subtitle = Text(footer, style="dim", end="")  # in the border: one more line for groups
-        if keys == self._keys and self.option_count == len(keys):
-            # The same lines with new numbers (a search keystroke): new prompts in place, one line
-            # each, so the list keeps its height and nothing is laid out again.
+        if keys == self._keys and heights == self._line_counts and self.option_count == len(keys):
+            # The same lines with new numbers (a search keystroke): new prompts in place, each as
+            # high as before, so the list keeps its height and nothing is laid out again.
             for index, prompt in enumerate(prompts):
                 self.replace_option_prompt_at_index(index, prompt)
             return
@@ -85,16 +101,17 @@ class GroupsPane(OptionList):
         current = (
             self._keys[highlighted] if highlighted is not None and highlighted < len(self._keys) else None
         )
-        self._keys = keys
+        self._keys, self._line_counts = keys, heights
         self.clear_options()
         self.add_options([Option(prompt, id=key) for prompt, key in zip(prompts, keys, strict=True)])
+        self.call_after_refresh(self._refit)
         if current in self._keys:
             self.highlighted = self._keys.index(current)
         elif self._keys:
             self.highlighted = 0
 
-    def _prompt(self, line: GroupLine, selected: str | None) -> Text:
-        text = group_line_text(line, self._shown_bar_width)
+    def _prompt(self, line: GroupLine, selected: str | None, columns: tuple[int, int]) -> Text:
+        text = group_line_text(line, self._shown_bar_width, self._shown_width, columns)
         if selected is not None and line.key == selected:
             text.stylize("reverse", 0, 1)
             return Text("▶", style="bold", end="") + text

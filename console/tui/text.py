@@ -13,6 +13,7 @@ from rich.text import Text
 
 from console.thai import be_date as _be_date
 from console.thai import safe_text
+from console.thai_wrap import wrap
 
 
 def clean(value: object) -> str:
@@ -68,3 +69,8 @@ def field(obj: object, name: str, default: object = None) -> object:
     if isinstance(obj, dict):
         return obj.get(name, default)
     return getattr(obj, name, default)
+
+
+def wrap_label(value: object, width: int) -> tuple[str, ...]:
+    """A label (untrusted: cleaned) in lines of at most `width` cells, broken between words."""
+    return wrap(one_line(value), width)

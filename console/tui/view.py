@@ -35,7 +35,7 @@ from console.rules import (
     short_name,
 )
 from console.thai import be_date
-from console.tui.text import be_long, be_short, cell, clean, field, one_line
+from console.tui.text import be_long, be_short, cell, clean, field, one_line, wrap_label
 from console.watch.schedule import FIXED_VERIFIED, WAITING_STATES
 
 R = TypeVar("R", bound=Record)
@@ -307,27 +307,38 @@ def bar(percent: float, width: int) -> str:
     return ("█" * full + partial).ljust(width)[:width]
 
 
-def group_line_text(line: GroupLine, bar_width: int = 8) -> Text:
-    """One line of the groups pane: code, count, share, bar, change since the previous scan, label."""
+def group_columns(lines: Sequence[GroupLine]) -> tuple[int, int]:
+    """Cells for the count and for the change since the previous scan: as many as the widest value
+    needs (no change anywhere: no column), so a narrow pane keeps its room for the group's name."""
+    count = max((len(str(line.count)) for line in lines), default=1)
+    delta = max((len(f"{line.delta:+d}") + 1 for line in lines if line.delta), default=0)
+    return count, delta
+
+
+def group_line_text(line: GroupLine, bar_width: int = 8, width: int = 0, columns: tuple[int, int] = (5, 5)) -> Text:
+    """One line of the groups pane: code, count, share, bar, change since the previous scan, label.
+    Given the pane's `width`, a label too long for it goes on under itself, broken between words
+    (console.tui.text.wrap_label); `columns` are the count's and the change's cells (group_columns)."""
+    count_width, delta_width = columns
     style = GROUP_STYLES.get(line.bucket, "bold")
     is_bucket = not line.key.startswith("group:")
     code = {"all": "∑", "bucket:BE": "B–E", "followup": "โทร"}.get(line.key, line.code)
     text = Text(end="", no_wrap=True, overflow="ellipsis")
     text.append(f"{code:<3} ", style=style if line.key != "all" else "bold")
-    text.append(f"{line.count:>5} {line.percent:5.1f}% ", style="bold" if is_bucket else "")
+    text.append(f"{line.count:>{count_width}} {line.percent:5.1f}% ", style="bold" if is_bucket else "")
     if bar_width:
-        text.append(bar(line.percent, bar_width), style=style or "bold")
-    if line.delta is None or line.delta == 0:
-        text.append("     ", style="dim")
-    else:
-        text.append(
-            f" {line.delta:>+4d}", style="green" if (line.delta > 0) == (line.bucket == "A") else "red"
-        )
-    text.append(" ")
+        text.append(bar(line.percent, bar_width) + " ", style=style or "bold")
+    if line.delta:
+        good = (line.delta > 0) == (line.bucket == "A")
+        text.append(f"{line.delta:+d}".rjust(delta_width - 1) + " ", style="green" if good else "red")
+    elif delta_width:
+        text.append(" " * delta_width, style="dim")
     label = line.label
     if is_bucket and line.key.startswith("bucket:"):
         label = label.split("  ", 1)[-1]
-    text.append(clean(label), style="bold" if is_bucket else "")
+    indent = text.cell_len
+    for i, part in enumerate(wrap_label(label, width - indent if width else 0)):
+        text.append(f"\n{' ' * indent}{part}" if i else part, style="bold" if is_bucket else "")
     return text
 
 

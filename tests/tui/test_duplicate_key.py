@@ -56,7 +56,8 @@ async def test_different_clears_the_flag(
         dialog = screen_text(app)
         assert "สองแถวนี้เป็นหน่วยงานเดียวกันหรือไม่?" in dialog
         for seen in ("ลำดับที่ 900", "ลำดับที่ 47", "saraban@thungluang.go.th", "saraban@tambonthungluang.co.th",
-                     "แม่ระมาด", "หน่วยงานเดียวกัน (รวม เก็บประวัติทั้งสอง)", "คนละหน่วยงาน"):
+                     "แม่ระมาด", "หน่วยงานเดียวกัน (รวม เก็บประวัติทั้งสอง)", "คนละหน่วยงาน",
+                     "เก็บแถวนี้ไว้ แถว 47 รวมเข้ามา"):
             assert seen in dialog, seen
         assert dialog.count("เทศบาลตำบลทุ่งหลวง") >= 2
         await pilot.press("2")

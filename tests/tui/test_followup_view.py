@@ -10,7 +10,7 @@ from typing import Any
 import openpyxl
 import pytest
 from textual.widgets import Checkbox, Select, Static
-from tui_helpers import screen_text, select, settle, shown_ids, table, type_text, wait_until
+from tui_helpers import run_from_palette, screen_text, select, settle, shown_ids, table, type_text, wait_until
 from tui_sample import Config
 
 from console.config import ConsoleSettings
@@ -43,10 +43,7 @@ async def test_palette_and_filter_dialog_list_called_waiting(make_app: Callable[
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app)
-        await pilot.press("ctrl+p")
-        await type_text(pilot, "รอแก้ไข")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
+        await run_from_palette(pilot, app, "รอแก้ไข", "รอแก้ไข")
         await settle(pilot, app)
         assert shown_ids(app) == ["tak-326"]
         assert "การติดตาม: โทรแล้ว รอแก้ไข" in screen_text(app)  # the top bar names the filter
@@ -88,10 +85,7 @@ async def test_export_province_followup_list(make_app: Callable[..., SarabanApp]
     app = make_app()
     async with app.run_test(size=size) as pilot:
         await settle(pilot, app)
-        await pilot.press("ctrl+p")  # key 1
-        await type_text(pilot, "จังหวัด: ตาก")
-        await pilot.pause(0.3)
-        await pilot.press("enter")  # key 2
+        await run_from_palette(pilot, app, "จังหวัด: ตาก", "ตาก")  # keys 1 and 2: ctrl+p, (typing), enter
         await settle(pilot, app)
         assert app.scope.province == "ตาก"
         await pilot.press("e")  # key 3

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tui_helpers import SIZE, open_on, screen_text, settle, type_text, wait_until
+from tui_helpers import SIZE, open_on, run_from_palette, screen_text, settle, type_text, wait_until
 from tui_sample import FakeRunner
 
 from console.tui.app import SarabanApp
@@ -62,10 +62,7 @@ async def test_the_letter_from_the_palette(make_app: Callable[..., SarabanApp], 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
-        await pilot.press("ctrl+p")
-        await type_text(pilot, "หนังสือแจ้งอำเภอ")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
+        await run_from_palette(pilot, app, "หนังสือแจ้งอำเภอ", "หนังสือแจ้งอำเภอ")
         await pilot.pause()
         assert "ไฟล์แนบหนังสือแจ้งอำเภอ" in screen_text(app)
         expected = config.export_dir / "letter-all-2568-10-08.xlsx"

@@ -15,6 +15,7 @@ from textual import events
 from textual.app import App
 from textual.keys import KEY_NAME_REPLACEMENTS
 from textual.pilot import Pilot
+from textual.widgets import OptionList
 from textual.worker import WorkerCancelled
 
 from console.tui.app import SarabanApp
@@ -110,6 +111,23 @@ def record_notices(monkeypatch: pytest.MonkeyPatch) -> None:
 def notices(app: SarabanApp) -> str:
     """Every notification (toast) the operator has been shown so far."""
     return "\n".join(_NOTICES.get(id(app), []))
+
+
+def palette_choice(app: SarabanApp) -> str:
+    """What Enter in the open command palette would run now: its highlighted hit ("" while none)."""
+    hits = app.screen.query(OptionList)
+    if not hits or hits.first().highlighted is None:
+        return ""
+    found = hits.first()
+    return str(found.get_option_at_index(found.highlighted).prompt)
+
+
+async def run_from_palette(pilot: Pilot[Any], app: SarabanApp, query: str, hit: str) -> None:
+    """ctrl+p, type `query`, wait until the highlighted hit says `hit` (the search is async), Enter."""
+    await pilot.press("ctrl+p")
+    await type_text(pilot, query)
+    await wait_until(pilot, app, lambda: hit in palette_choice(app))
+    await pilot.press("enter")
 
 
 def table(app: SarabanApp) -> AgencyTable:
