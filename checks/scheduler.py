@@ -99,6 +99,9 @@ class _HostQueue:
         self.task: asyncio.Task[None] | None = None
         # Learned from the host: fewer recipients per session after a 452 or a session that ran out of time.
         self.batch_cap = 1_000_000
+        # Learned too: its sessions end before their recipients do (the rejection cap, a drop). Then a new
+        # session takes one flight and the rest from the queue as it goes, instead of a batch it may never send.
+        self.cut_short = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -677,9 +680,11 @@ class Scanner:
             if not queue.pending:
                 self._global_sessions.release()
                 continue
-            # A session takes its first flight now and the rest from the queue as it goes (_take), so
-            # no session holds recipients it may never reach while another could send them.
-            first = limits.rejections_per_session if limits.rejections_per_session > 0 else limits.rcpt_per_session
+            # A session takes a full batch (one session for a small host), or, once the host's sessions
+            # end early, one flight now and the rest from the queue as it goes (_take): then no session
+            # holds recipients it may never reach while another could send them.
+            flight = limits.rejections_per_session if queue.cut_short and limits.rejections_per_session > 0 else 0
+            first = flight or limits.rcpt_per_session
             batch: list[_Target] = []
             if not self._take(queue, batch, first):  # the scan is stopping (the tasks are being cancelled)
                 self._global_sessions.release()
@@ -793,6 +798,7 @@ class Scanner:
                 continue
             if target.address in unattempted and (progressed or result.outcome == m.HOST_OK):
                 # The session worked but ended before this recipient (limits, a drop after rejections, time).
+                queue.cut_short = True
                 target.requeues += 0 if progressed else 1
                 requeue.append(target)
                 continue
