@@ -50,6 +50,7 @@ _MAX_REQUEUES = 6  # a host that keeps dropping sessions without answering hands
 _RATE_WINDOW_S = 61.0
 _IPV6_ONLY = "ipv6 only (probing uses IPv4; [smtp] ipv6 = true to use it)"
 _SMALL_SCAN = 10  # up to this many agencies, SMTP sessions need not wait for the first canary
+_OVERLAP_CANARY = 1000  # up to this many, the first canary runs alongside the first lookups (a start of < ~0.5 s)
 
 
 @dataclass(eq=False)
@@ -257,14 +258,25 @@ class Scanner:
         # is on the phone) also probes meanwhile; a bigger scan opens no SMTP session before it passes, so
         # no mail host is bothered while our own network is broken. Either way verdicts that could be our
         # fault are held until a canary passes, and a failed one stops the scan with nothing recorded.
-        first_canary = asyncio.ensure_future(self.canary())
+        # A national scan checks first: starting thousands of checks keeps this loop busy for seconds,
+        # and a canary timed meanwhile would fail on our own stall, not on the network.
+        first_canary: asyncio.Future[str | None] | None = None
+        if len(agencies) <= _OVERLAP_CANARY:
+            first_canary = asyncio.ensure_future(self.canary())
+        else:
+            problem = await self.canary()
+            if problem is not None:
+                self._stop_reason = f"canary: {problem}"
+                self._emit(ev.CanaryFailed(problem, 0))
+                return self._finish(agencies, started)
+            self._network_ok.set()
         if len(agencies) <= _SMALL_SCAN:
             self._network_ok.set()
         canary_task: asyncio.Task[object] | None = None
         try:
             agency_tasks = await self._start(agencies)
             canary_task = self._spawn(self._canary_loop())
-            problem = await first_canary
+            problem = await first_canary if first_canary is not None else None
             if problem is not None:
                 withheld = len(self._held)
                 self._held.clear()
@@ -278,7 +290,8 @@ class Scanner:
             if self._stop_reason is None:
                 await self._confirm_held(final=True)
         finally:
-            first_canary.cancel()
+            if first_canary is not None:
+                first_canary.cancel()
             if canary_task is not None:
                 canary_task.cancel()
             await self._cancel_all()
@@ -286,8 +299,15 @@ class Scanner:
 
     async def _start(self, agencies: Sequence[m.Agency]) -> list[asyncio.Task[object]]:
         """Read every address and start its probe, biggest domains first: the busiest mail host sets the
-        length of the whole scan, so its DNS and sessions start while the other addresses are read.
-        Slices yield to the loop, so a console sharing it stays responsive and early lookups proceed."""
+        length of the whole scan. Slices yield to the loop, so a console sharing it stays responsive.
+
+        Up to `_OVERLAP_CANARY` agencies (a watcher's round, a province), each probe starts as soon as its
+        address is read, so the busiest host's lookups and sessions begin while the rest is read. A
+        national scan reads everything first: its busiest hosts are held by the sessions-per-minute
+        window, and a session opened while their addresses still trickle in would spend a slot of that
+        window on a few recipients."""
+        if len(agencies) > _OVERLAP_CANARY:
+            return await self._start_read_first(agencies)
         per_domain = Counter(_domain_of(a.declared) for a in agencies)
         ordered = sorted(agencies, key=lambda a: -per_domain[_domain_of(a.declared)])
         tasks: list[asyncio.Task[object]] = []
@@ -301,6 +321,21 @@ class Scanner:
             if index % 50 == 49:
                 await asyncio.sleep(0)
         return tasks
+
+    async def _start_read_first(self, agencies: Sequence[m.Agency]) -> list[asyncio.Task[object]]:
+        plans: list[_Plan] = []
+        for index, agency in enumerate(agencies):
+            plans.append(self._plan(agency))
+            if index % 200 == 199:
+                await asyncio.sleep(0)
+        per_domain: Counter[str] = Counter(a.rpartition("@")[2] for plan in plans for a in plan.addresses())
+        wanted = sorted(
+            {a for plan in plans for a in plan.addresses()},
+            key=lambda a: (-per_domain[a.rpartition("@")[2]], a),
+        )
+        for address in wanted:
+            self._target(address)
+        return [self._spawn(self._check_agency(plan)) for plan in plans]
 
     async def check_one(self, agency: m.Agency) -> m.Verdict | None:
         """Recheck one agency (the operator's "we fixed it" loop); None when the canary stopped it."""
@@ -646,9 +681,9 @@ class Scanner:
             # no session holds recipients it may never reach while another could send them.
             first = limits.rejections_per_session if limits.rejections_per_session > 0 else limits.rcpt_per_session
             batch: list[_Target] = []
-            if not self._take(queue, batch, first):
+            if not self._take(queue, batch, first):  # the scan is stopping (the tasks are being cancelled)
                 self._global_sessions.release()
-                continue
+                return
             queue.starts.append(time.monotonic())
             queue.active += 1
             self._spawn(self._session(queue, batch))

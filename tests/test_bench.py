@@ -121,6 +121,27 @@ async def test_a_real_scan_of_one_busy_host_does_not_beat_the_bound() -> None:
         assert {v.group for v in scanner.verdicts.values()} == {"A1"}
 
 
+async def test_a_real_scan_of_a_host_rejecting_everyone_does_not_beat_the_bound() -> None:
+    """The watcher's case: waiting agencies are mostly unknown mailboxes at one host, so the rejection cap
+    decides how many sessions there are; the engine's sessions share the work and still cannot beat it."""
+    world = _one_host_world(0)
+    for i in range(63):  # + the catch-all probe: 64 rejected RCPT, 16 sessions of 4
+        address = f"nobody{i}@bench.go.th"
+        world.agencies.append(Agency(id=f"u-{i}", name=f"หน่วยงาน {i}", declared=address))
+        world.expected[f"u-{i}"] = "D3"
+    limits = PolitenessConfig(max_sessions_per_host=4, rcpt_per_session=50, rejections_per_session=4)
+    async with SimInternet(world, delay=0.01) as sim:
+        cfg = sim.engine_config(EngineConfig(politeness=limits))
+        bound = lower_bound(world, world.agencies, cfg, 0.01, sim.smtp.delay_model)
+        scanner = Scanner(cfg)
+        finished = await scanner.run(world.agencies)
+        assert finished.done == 63
+        assert finished.elapsed_s >= bound.seconds * 0.9
+        assert sim.smtp.audit.violations(4, 50, 60) == []
+        assert sim.smtp.audit.stats("127.3.0.10").sessions == 16  # no session wasted on nothing
+        assert {v.group for v in scanner.verdicts.values()} == {"D3"}
+
+
 def test_extrapolation_of_a_windowed_host_uses_whole_windows() -> None:
     # a host that takes 60 sessions in a 6 s burst at the start of every minute; the run was stopped at 125 s
     samples = []

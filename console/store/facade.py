@@ -465,12 +465,13 @@ class Store:
     def _write_shard_index(
         self, path: Path, storage: Any, before: tuple[int, int, int, int], rows: dict[str, listindex.Row]
     ) -> None:
-        known = dict(rows)
-        old = listindex.read(self._index_of(path), before) if before != NO_FILE else None
-        if old is not None:
-            known = {**listindex.shard_rows(old), **rows}
-        data = storage.data()
-        body = self._shard_index_body(path, table_of(data, "verdicts"), storage.damaged.get("verdicts", {}), known)
+        docs = table_of(storage.data(), "verdicts")
+        known = rows
+        if before != NO_FILE and any(doc["agency_id"] not in rows for doc in docs.values()):
+            old = listindex.read(self._index_of(path), before)  # the rows of the verdicts not saved now
+            if old is not None:
+                known = {**listindex.shard_rows(old), **rows}
+        body = self._shard_index_body(path, docs, storage.damaged.get("verdicts", {}), known)
         self._write_index(path, body)
 
     def _rebuild_index(self, source: Path) -> None:
@@ -969,11 +970,17 @@ class Store:
         # once the current verdicts are committed (still under the lock): the list index, then the
         # history; a crash in between leaves a stale index (readers read the shard) or loses a history
         # line, never shows a verdict that was not saved
-        txn.after_commit.append(lambda: self._write_shard_index(path, storage, before, rows))
-        txn.after_commit.append(lambda: self._append_history(index, appended, keep))
-        if keep and any(d["kept"] > 2 * keep for d in updates.values()):
+        prune = bool(keep and any(d["kept"] > 2 * keep for d in updates.values()))
+        if prune:
             self._trim_counts(table, updates, keep)
-            txn.after_commit.append(lambda: self._prune(index, keep))
+
+        def after() -> None:  # this shard's files only: shards do theirs at once (`layer.run_all`)
+            self._write_shard_index(path, storage, before, rows)
+            self._append_history(index, appended, keep)
+            if prune:
+                self._prune(index, keep)
+
+        txn.after_commit_apart.append(after)
         put_many(table, updates)
 
     def _append_history(self, index: int, entries: list[tuple[str, str, str, str]], keep: int) -> None:

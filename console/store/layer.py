@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import grp
 import hashlib
 import os
 import stat
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +38,7 @@ from console.store.errors import (
     StorePermission,
     StoreTooNew,
 )
-from console.store.shapes import agency_of, problem, well_formed
+from console.store.shapes import agency_of, plain_verdict, problem, well_formed
 
 SCHEMA = 2  # 2: history apart from the current verdicts (console.store.history); 1 is migrated
 APP = "saraban"
@@ -138,12 +140,9 @@ def check_store_file(path: Path, *, directory: bool = False) -> bool:
     return True
 
 
-def load_json(path: Path, *, fast: bool = False, exact: bool = False) -> dict[str, Any] | None:
-    """Read a store file by path; None when absent. Never repairs anything.
-
-    `fast` (verdict data, `codec.parse_json`) with `exact`: a file in which orjson read a float (what
-    it makes of an integer beyond 64 bits; a verdict document holds none) is read again by the
-    standard library, so a transaction writes back exactly what it read.
+def load_json(path: Path, *, fast: bool = False) -> dict[str, Any] | None:
+    """Read a store file by path; None when absent. Never repairs anything. `fast`: verdict data
+    (`codec.parse_json`; a transaction re-reads exactly a file where orjson met a float).
 
     An empty or whitespace-only file is damage (the commonest after a full disk), never a new store."""
     try:
@@ -171,8 +170,6 @@ def load_json(path: Path, *, fast: bool = False, exact: bool = False) -> dict[st
         )
     try:
         data = parse_json(raw, fast=fast)
-        if fast and exact and _has_float(data):
-            data = parse_json(raw, fast=False)
     except (ValueError, RecursionError) as exc:
         reason = "nested too deeply" if isinstance(exc, RecursionError) else f"not valid JSON: {exc}"
         raise StoreDamaged(
@@ -187,13 +184,13 @@ def load_json(path: Path, *, fast: bool = False, exact: bool = False) -> dict[st
     return data
 
 
-def _has_float(value: Any) -> bool:
+def _holds_float(value: Any) -> bool:
     if type(value) is float:
         return True
     if isinstance(value, dict):
-        return any(type(v) is float or (isinstance(v, dict | list) and _has_float(v)) for v in value.values())
+        return any(_holds_float(v) for v in value.values())
     if isinstance(value, list):
-        return any(_has_float(v) for v in value)
+        return any(_holds_float(v) for v in value)
     return False
 
 
@@ -247,7 +244,7 @@ class AtomicJSONStorage(Storage):
     def __init__(self, path: str, modes: Modes = PRIVATE, fast: bool = False) -> None:
         self.path = Path(path)
         self.modes = modes
-        self.fast = fast  # verdict shards: orjson, exactly (`load_json(exact=True)`)
+        self.fast = fast  # verdict shards: orjson (re-read exactly when it met a float, `_split`)
         self._data: dict[str, Any] | None = None
         self._loaded = False
         self._dirty = False
@@ -256,24 +253,37 @@ class AtomicJSONStorage(Storage):
 
     def read(self) -> dict[str, Any] | None:
         if not self._loaded:
-            data = load_json(self.path, fast=self.fast, exact=True)
-            if data is not None:
-                for name, table in list(data.items()):
-                    if not isinstance(table, dict):
-                        raise StoreDamaged(
-                            f"{self.path} is damaged: its table {name!r} is not a table. It was left "
-                            "untouched; restore it from a backup.",
-                            path=str(self.path),
-                        )
-                    if name == "meta":
-                        continue
-                    good, bad = well_formed(name, table)
-                    if bad:
-                        data[name] = good
-                        self.damaged[name] = {key: table[key] for key in bad}
+            data = load_json(self.path, fast=self.fast)
+            split = self._split(data)
+            if split is None:  # orjson read a float: what it makes of a huge integer; read it exactly
+                data = load_json(self.path)
+                split = self._split(data, exact=True)
+            self.damaged = split or {}
             self._data = data
             self._loaded = True
         return self._data
+
+    def _split(self, data: dict[str, Any] | None, *, exact: bool = False) -> dict[str, dict[str, Any]] | None:
+        """Set the damaged documents of `data` apart (returned); None when a fast parse must be redone."""
+        damaged: dict[str, dict[str, Any]] = {}
+        for name, table in list((data or {}).items()):
+            if not isinstance(table, dict):
+                raise StoreDamaged(
+                    f"{self.path} is damaged: its table {name!r} is not a table. It was left "
+                    "untouched; restore it from a backup.",
+                    path=str(self.path),
+                )
+            # a verdict document exactly as this store writes it is fine and holds no float
+            odd = {k: d for k, d in table.items() if not (name == "verdicts" and type(d) is dict and plain_verdict(d))}
+            if not exact and self.fast and _holds_float(odd):
+                return None
+            if name == "meta":
+                continue
+            _, bad = well_formed(name, odd)
+            if bad:
+                data[name] = {k: d for k, d in table.items() if k not in bad}  # type: ignore[index]
+                damaged[name] = {key: table[key] for key in bad}
+        return damaged
 
     def data(self) -> dict[str, Any]:
         """What the transaction read or wrote (damaged documents apart, in `damaged`)."""
@@ -418,6 +428,22 @@ def meta_doc(kind: str, **extra: Any) -> dict[str, Any]:
     return {"schema": SCHEMA, "app": APP, "kind": kind, "created_at": now_iso(), **extra}
 
 
+def run_all(steps: list[Callable[[], None]]) -> None:
+    """Run independent steps at once: they write and fsync files and compress (all of which release
+    the GIL), so a batch touching three shards waits for its disk once, not three times. The first
+    failure is raised once every step has ended (each step is all-or-nothing on its own files)."""
+    if len(steps) <= 1:
+        for step in steps:
+            step()
+        return
+    with ThreadPoolExecutor(max_workers=min(4, len(steps))) as pool:
+        futures = [pool.submit(step) for step in steps]
+    for future in futures:
+        error = future.exception()
+        if error is not None:
+            raise error
+
+
 class Txn:
     """One transaction's TinyDB instances (fresh per transaction: no stale caches)."""
 
@@ -425,6 +451,7 @@ class Txn:
         self.modes = modes
         self.dbs: dict[Path, TinyDB] = {}
         self.after_commit: list[Callable[[], None]] = []  # run once the files are replaced, lock still held
+        self.after_commit_apart: list[Callable[[], None]] = []  # the same, independent of each other: at once
 
     def storage(self, path: Path) -> AtomicJSONStorage:
         return self.dbs[path].storage  # type: ignore[return-value]
@@ -442,9 +469,12 @@ class Txn:
 
     def commit(self) -> None:
         directories: set[Path] = set()
-        for path, db in self.dbs.items():
+
+        def commit_one(path: Path, db: TinyDB) -> None:
             if db.storage.commit(sync_dir=False):  # type: ignore[attr-defined]
                 directories.add(path.parent)
+
+        run_all([functools.partial(commit_one, path, db) for path, db in self.dbs.items()])
         for directory in directories:  # one directory fsync covers every rename into it
             sync_dir_quietly(directory)
 
@@ -474,6 +504,7 @@ def transaction(lock: FileLock, store_dir: Path, modes: Modes = PRIVATE) -> Iter
     try:
         yield txn
         txn.commit()
+        run_all(txn.after_commit_apart)
         for step in txn.after_commit:
             step()
     finally:

@@ -59,7 +59,7 @@ def _agency_problem(doc: dict[str, Any]) -> str | None:
 _VERDICT_KEYS = frozenset(("agency_id", "current", "compact", "group", "group_changed_at", "saved_at", "kept"))
 
 
-def _plain_verdict(doc: dict[str, Any]) -> bool:
+def plain_verdict(doc: dict[str, Any]) -> bool:
     """The verdict document exactly as this store writes it (a shard holds ~300 and every batch reads
     them): accepted at a glance; anything else gets the full check and its reason."""
     if not _VERDICT_KEYS.issuperset(doc):
@@ -67,15 +67,16 @@ def _plain_verdict(doc: dict[str, Any]) -> bool:
     aid = doc.get("agency_id")
     if type(aid) is not str or not aid:
         return False
-    kept = doc.get("kept")
-    if kept is not None and type(kept) is not int:
-        return False
-    return all(doc.get(key) is None or type(doc.get(key)) is str for key in _OPTIONAL_STRINGS["verdicts"])
+    for key, value in doc.items():
+        kind = type(value)
+        if not (kind is str or value is None or (kind is int and key == "kept")):
+            return False
+    return True
 
 
 def problem(table: str, doc: object) -> str | None:
     """Why `doc` is not a well-formed document of `table`; None when it is."""
-    if table == "verdicts" and type(doc) is dict and _plain_verdict(doc):
+    if table == "verdicts" and type(doc) is dict and plain_verdict(doc):
         return None
     if not isinstance(doc, dict):
         return f"a {type(doc).__name__} where a document belongs"
