@@ -477,15 +477,7 @@ def parse_config(text: str, path: Path) -> AppConfig:
     dns = _section(data, "dns", DnsConfig, where)
     if dns.port == 0 or dns.port > 65535:
         raise where.error("must be a port number 1-65535", "dns", "port")
-    smtp = _section(data, "smtp", SmtpConfig, where)
-    if smtp.port == 0 or smtp.port > 65535:
-        raise where.error("must be a port number 1-65535", "smtp", "port")
-    for key, limit in (("helo_name", 255), ("mail_from", 254)):
-        value = getattr(smtp, key)
-        if any(c in value for c in "\r\n <>"):
-            raise where.error("must not contain spaces, angle brackets or line breaks", "smtp", key)
-        _identity(value, where, "smtp", key, limit)
-    smtp = replace(smtp, proxy=_proxy(smtp.proxy, where))
+    smtp = _smtp(data, where)
     limits = _section(data, "limits", PolitenessConfig, where)
     doctor = _doctor(data, where)
     pilot = _section(data, "pilot", PilotConfig, where)
@@ -505,11 +497,7 @@ def parse_config(text: str, path: Path) -> AppConfig:
     operator = _identity(general.get("operator", ""), where, "general", "operator", _MAX_OPERATOR).strip()
     history_limit = general.get("history_limit", 10)
     _in_range(history_limit, HISTORY_RANGE, where, "general", "history_limit")
-    lock_timeout = general.get("lock_timeout")
-    if lock_timeout is not None:
-        if not math.isfinite(lock_timeout):
-            raise where.error(f"must be a finite number of seconds, not {lock_timeout!r}", "general", "lock_timeout")
-        _in_range(lock_timeout, LOCK_TIMEOUT_RANGE, where, "general", "lock_timeout")
+    lock_timeout = _lock_timeout(general, where)
     for key in ("store", "export_dir"):
         if "\x00" in general.get(key, ""):
             raise where.error("must not contain a NUL character", "general", key)
@@ -522,12 +510,35 @@ def parse_config(text: str, path: Path) -> AppConfig:
         operator=operator or default_operator(),
         keys=dict(keys),
         history_limit=history_limit,
-        lock_timeout=None if lock_timeout is None else float(lock_timeout),
+        lock_timeout=lock_timeout,
         export_dir=Path(export_dir).expanduser() if export_dir else Path.cwd(),
         source=path,
         watch=_watch(data, where),
         console=_console(data, where),
     )
+
+
+def _smtp(data: dict[str, Any], where: _Located) -> SmtpConfig:
+    smtp = _section(data, "smtp", SmtpConfig, where)
+    if smtp.port == 0 or smtp.port > 65535:
+        raise where.error("must be a port number 1-65535", "smtp", "port")
+    for key, limit in (("helo_name", 255), ("mail_from", 254)):
+        value = getattr(smtp, key)
+        if any(c in value for c in "\r\n <>"):
+            raise where.error("must not contain spaces, angle brackets or line breaks", "smtp", key)
+        _identity(value, where, "smtp", key, limit)
+    return replace(smtp, proxy=_proxy(smtp.proxy, where))
+
+
+def _lock_timeout(general: dict[str, Any], where: _Located) -> float | None:
+    """Seconds a command waits for another's store lock; None: the store's default."""
+    lock_timeout = general.get("lock_timeout")
+    if lock_timeout is None:
+        return None
+    if not math.isfinite(lock_timeout):
+        raise where.error(f"must be a finite number of seconds, not {lock_timeout!r}", "general", "lock_timeout")
+    _in_range(lock_timeout, LOCK_TIMEOUT_RANGE, where, "general", "lock_timeout")
+    return float(lock_timeout)
 
 
 def _console(data: dict[str, Any], where: _Located) -> ConsoleSettings:
