@@ -26,7 +26,7 @@ import ipaddress
 import secrets
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from checks import events as ev
@@ -47,7 +47,7 @@ _NEEDS_CANARY = frozenset({m.DOMAIN_NOT_FOUND, m.NO_MAIL_SERVER, m.TEMPORARY_FAI
 _MAX_REQUEUES = 6  # a host that keeps dropping sessions without answering hands over to the next MX
 # New sessions per host are counted over a window slightly longer than a minute, so that scheduling
 # jitter can never let a server see more than `sessions_per_minute` connections in any 60 s.
-_RATE_WINDOW_S = 61.0
+RATE_WINDOW_S = 61.0
 _IPV6_ONLY = "ipv6 only (probing uses IPv4; [smtp] ipv6 = true to use it)"
 _SMALL_SCAN = 10  # up to this many agencies, SMTP sessions need not wait for the first canary
 _OVERLAP_CANARY = 1000  # up to this many, the first canary runs alongside the first lookups (a start of < ~0.5 s)
@@ -102,6 +102,23 @@ class _HostQueue:
         # Learned too: its sessions end before their recipients do (the rejection cap, a drop). Then a new
         # session takes one flight and the rest from the queue as it goes, instead of a batch it may never send.
         self.cut_short = False
+
+
+def rate_wait(
+    addresses: int, starts: Iterable[float], now: float, per_session: int, per_minute: int
+) -> float:
+    """Seconds until the last of `addresses` can have its session at one host, given the session
+    `starts` already made (monotonic times) and the limits: the busiest host sets a national scan's end."""
+    sessions = -(-addresses // per_session)
+    recent = sorted(s for s in starts if now - s < RATE_WINDOW_S)
+    waiting = sessions - max(per_minute - len(recent), 0)  # sessions that must wait for the window
+    if waiting <= 0:
+        return 0.0
+    windows, index = divmod(waiting - 1, per_minute)
+    # slot `index` of the next window frees when that start leaves the window; past the
+    # starts already made it is one the free sessions take now, free again a window later
+    opens = recent[index] + RATE_WINDOW_S - now if index < len(recent) else RATE_WINDOW_S
+    return max(opens, 0.0) + windows * RATE_WINDOW_S
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,16 +199,7 @@ class Scanner:
             if not queue.pending:
                 continue
             per_session = max(1, min(limits.rcpt_per_session, queue.batch_cap))
-            sessions = -(-len(queue.pending) // per_session)
-            recent = sorted(s for s in queue.starts if now - s < _RATE_WINDOW_S)
-            waiting = sessions - max(per_minute - len(recent), 0)  # sessions that must wait for the window
-            seconds = 0.0
-            if waiting > 0:
-                windows, index = divmod(waiting - 1, per_minute)
-                # slot `index` of the next window frees when that start leaves the window; past the
-                # starts already made it is one the free sessions take now, free again a window later
-                opens = recent[index] + _RATE_WINDOW_S - now if index < len(recent) else _RATE_WINDOW_S
-                seconds = max(opens, 0.0) + windows * _RATE_WINDOW_S
+            seconds = rate_wait(len(queue.pending), queue.starts, now, per_session, per_minute)
             if worst is None or seconds > worst.seconds:
                 worst = Backlog(seconds, queue.name, len(queue.pending))
         loop = asyncio.get_running_loop()
@@ -671,10 +679,10 @@ class Scanner:
             await self._running.wait()
             await self._network_ok.wait()
             now = time.monotonic()
-            while queue.starts and now - queue.starts[0] >= _RATE_WINDOW_S:
+            while queue.starts and now - queue.starts[0] >= RATE_WINDOW_S:
                 queue.starts.popleft()
             if len(queue.starts) >= limits.sessions_per_minute:
-                await asyncio.sleep(_RATE_WINDOW_S - (now - queue.starts[0]) + 0.001)
+                await asyncio.sleep(RATE_WINDOW_S - (now - queue.starts[0]) + 0.001)
                 continue
             await self._global_sessions.acquire()
             if not queue.pending:

@@ -386,25 +386,14 @@ async def test_backlog_names_the_host_whose_limits_decide_the_end() -> None:
 
 def test_backlog_of_a_fresh_queue_counts_the_window_its_first_sessions_use() -> None:
     """100 addresses, 5 a session, 10 sessions a minute: 20 sessions, the last 10 wait one window."""
-    import time
+    from checks.scheduler import RATE_WINDOW_S, rate_wait
 
-    from checks import scheduler as sch
-    from checks.config import PolitenessConfig
-
-    cfg = replace(EngineConfig(), politeness=PolitenessConfig(rcpt_per_session=5, sessions_per_minute=10))
-    scanner = Scanner(cfg)
-    queue = sch._HostQueue("127.0.0.9", "mx.fresh.go.th")
-    queue.pending.extend(object() for _ in range(100))  # type: ignore[misc]
-    scanner._hosts["127.0.0.9"] = queue
-
-    async def measure() -> object:
-        return scanner.backlog()
-
-    backlog = asyncio.run(measure())
-    assert backlog is not None and backlog.host == "mx.fresh.go.th" and backlog.waiting == 100  # type: ignore[attr-defined]
-    assert backlog.seconds == pytest.approx(sch._RATE_WINDOW_S)  # type: ignore[attr-defined]
-    queue.starts.extend([time.monotonic() - 30.0] * 10)  # the window is full since 30 s ago
-    backlog = asyncio.run(measure())
-    # 20 sessions wait: ten when those starts leave the window (in W - 30 s), ten a window after that
-    expected = (sch._RATE_WINDOW_S - 30.0) + sch._RATE_WINDOW_S
-    assert backlog.seconds == pytest.approx(expected, abs=0.5)  # type: ignore[attr-defined]
+    now = 1000.0
+    assert rate_wait(100, [], now, per_session=5, per_minute=10) == pytest.approx(RATE_WINDOW_S)
+    assert rate_wait(50, [], now, per_session=5, per_minute=10) == 0.0  # ten sessions: all start now
+    # the window is full since 30 s ago: ten sessions when those starts leave it, ten a window after that
+    starts = [now - 30.0] * 10
+    expected = (RATE_WINDOW_S - 30.0) + RATE_WINDOW_S
+    assert rate_wait(100, starts, now, per_session=5, per_minute=10) == pytest.approx(expected)
+    # starts older than the window no longer count
+    assert rate_wait(50, [now - RATE_WINDOW_S - 1] * 10, now, per_session=5, per_minute=10) == 0.0
