@@ -337,13 +337,14 @@ def export_suffix(path: Path) -> Path:
     return path.with_suffix(path.suffix + ".xlsx") if path.suffix else path.with_suffix(".xlsx")
 
 
-def export_target(typed: str, default_name: str) -> tuple[Path, bool]:
+def export_target(typed: str, default_name: str, *, xlsx_only: bool = False) -> tuple[Path, bool]:
     """Where an export typed as `typed` goes, and whether a file is already there (does file I/O):
-    a directory gets `default_name`, a name without .xlsx/.csv gets .xlsx."""
+    a directory gets `default_name`, a name without .xlsx/.csv gets .xlsx (`xlsx_only`: any name does,
+    for exports that have no CSV form, so the file asked about is the file written)."""
     target = Path(typed).expanduser()
     if target.is_dir():
         target = target / default_name
-    target = export_suffix(target)
+    target = target.with_suffix(".xlsx") if xlsx_only else export_suffix(target)
     return target, target.exists()
 
 

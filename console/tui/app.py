@@ -1138,7 +1138,15 @@ class SarabanApp(App[None]):
             value=str(self.default_export_path()),
             prompt_id="export",
         )
-        self.push_screen(dialog, lambda path: self.run_guarded(self._export_to_typed(path, items), "export") if path else None)
+        self.push_screen(
+            dialog,
+            lambda path: self.run_guarded(
+                self._export_to_typed(path, self.default_export_path().name, lambda t: self.export_to(t, items)),
+                "export",
+            )
+            if path
+            else None,
+        )
 
     def _export_excludes(self) -> str:
         """What the phone list leaves out of the rows on screen, in the words the groups pane and
@@ -1146,22 +1154,24 @@ class SarabanApp(App[None]):
         shown = [r for key in self.state.order if (r := self.state.records.get(key)) is not None]
         return count_followup(shown, self.ruleset, self.state.group).excludes(self.lang)
 
-    async def _export_to_typed(self, typed: str, items: list[Record]) -> None:
+    async def _export_to_typed(
+        self, typed: str, default_name: str, write: Callable[[Path], Awaitable[None]], *, xlsx_only: bool = False
+    ) -> None:
         """The path as typed: a directory gets the default name; an existing file is overwritten only
         when the operator says so. Looked at off the loop (a network share may hang)."""
         from console.export import export_target
 
         try:
-            target, exists = await self.io(export_target, typed, self.default_export_path().name)
+            target, exists = await self.io(export_target, typed, default_name, xlsx_only=xlsx_only)
         except (OSError, RuntimeError, ValueError) as exc:
             message = tr("msg.export_bad_path", self.lang, path=one_line(typed), error=one_line(exc))
             self.notify(message, severity="error", markup=False, timeout=15)
             return
         if exists:
             question = tr("msg.export_exists", self.lang, path=one_line(target))
-            self._confirm(question, lambda: self.run_guarded(self.export_to(target, items), "export"))
+            self._confirm(question, lambda: self.run_guarded(write(target), "export"))
         else:
-            await self.export_to(target, items)
+            await write(target)
 
     async def export_to(self, path: Path, items: list[Record]) -> None:
         """The phone list of `items` to `path` (XLSX, or CSV by its suffix); the folder is made off the loop."""
@@ -1192,31 +1202,29 @@ class SarabanApp(App[None]):
             prompt_id="export",
         )
         self.push_screen(
-            dialog, lambda path: self.run_guarded(self._write_letter(path, default.name, items), "export") if path else None
+            dialog,
+            lambda path: self.run_guarded(
+                self._export_to_typed(path, default.name, lambda t: self._letter_to(t, items), xlsx_only=True),
+                "export",
+            )
+            if path
+            else None,
         )
 
-    async def _write_letter(self, typed: str, default_name: str, items: list[Record]) -> None:
-        from console.export import ExportTargetError, check_target, export_target
+    async def _letter_to(self, target: Path, items: list[Record]) -> None:
+        from console.export import ExportTargetError, check_target
         from console.letter import write_letter
 
         try:
-            target, exists = await self.io(export_target, typed, default_name)
-            target = target.with_suffix(".xlsx")
-
-            async def write() -> None:
-                # never onto the store, a device, a FIFO or a folder (replacing a file was agreed to)
-                path = await self.io(check_target, target, store_path=self.store.path, force=True)
-                n = await self.io(write_letter, path, items, self.ruleset.rules)
-                self.notify(tr("msg.letter_done", self.lang, n=n, path=one_line(target)), markup=False, timeout=10)
-
-            if exists:
-                self._confirm(tr("msg.export_exists", self.lang, path=one_line(target)),
-                              lambda: self.run_guarded(write(), "export"))  # fmt: skip
-            else:
-                await write()
+            await self.io(target.parent.mkdir, parents=True, exist_ok=True)
+            # never onto the store, a device, a FIFO or a folder (replacing a file was agreed to)
+            path = await self.io(check_target, target, store_path=self.store.path, force=True)
+            n = await self.io(write_letter, path, items, self.ruleset.rules)
         except (OSError, RuntimeError, ValueError, ExportTargetError) as exc:
-            message = tr("msg.export_bad_path", self.lang, path=one_line(typed), error=one_line(exc))
+            message = tr("msg.export_bad_path", self.lang, path=one_line(target), error=one_line(exc))
             self.notify(message, severity="error", markup=False, timeout=15)
+            return
+        self.notify(tr("msg.letter_done", self.lang, n=n, path=one_line(target)), markup=False, timeout=10)
 
     def action_import_list(self) -> None:
         dialog = PromptScreen(tr("dlg.import_title", self.lang), tr("dlg.import_hint", self.lang), prompt_id="import")
