@@ -22,7 +22,7 @@ from console.export import Sheet, write_xlsx_sheets
 from console.findings_text import finding_text
 from console.opdc import DELIVERED, opdc_state
 from console.rules import Ruleset, group_of, needs_followup
-from console.thai import be_date, safe_text, thai_long_date, to_ascii_digits, to_thai_digits
+from console.thai import be_date, safe_text, thai_long_date, thai_sort_key, to_ascii_digits, to_thai_digits
 
 if TYPE_CHECKING:
     from console.store import AgencyRecord
@@ -62,19 +62,6 @@ class LetterRow:
     opdc: str  # OPDC's own round's result, as the list carried it
     problem: str
     fix: str
-
-
-def thai_sort_key(text: str) -> str:
-    """Thai dictionary order: a leading vowel (เ แ โ ใ ไ) sorts after the consonant it precedes."""
-    chars = list(text)
-    i = 0
-    while i < len(chars) - 1:
-        if chars[i] in "เแโใไ":
-            chars[i], chars[i + 1] = chars[i + 1], chars[i]
-            i += 2
-        else:
-            i += 1
-    return "".join(chars)
 
 
 def _day(iso: str) -> date | None:
@@ -207,7 +194,7 @@ def letter_sheets(records: Sequence[AgencyRecord], rules: Sequence[Rule]) -> lis
     ):
         members.sort(key=_seq_key)
         days = _checked_days(members)
-        ours = to_thai_digits(f"{days[-1].day:02d}/{days[-1].month:02d}/{days[-1].year + 543}") if days else ""
+        ours = be_date(days[-1], thai_digits=True) if days else ""
         header = ["ลำดับที่", "หน่วยงาน", "อำเภอ", "จังหวัด"]
         if with_marks:
             header += [COL_ANNOUNCED, COL_ORDER]

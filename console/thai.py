@@ -7,7 +7,9 @@ or writes such text goes through `safe_text` (display) or `cell_safe` (spreadshe
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
+from functools import lru_cache
 
 from checks.text import strip_unsafe
 
@@ -19,6 +21,17 @@ BE_OFFSET = 543
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 _LEADING_SPACE = " \t\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u3000"
+
+
+LEADING_VOWELS = "เแโใไ"  # written before the consonant they follow in speech (and in dictionary order)
+_LEADING_VOWEL = re.compile(f"([{LEADING_VOWELS}])([\u0e01-\u0e2e])")
+
+
+@lru_cache(maxsize=65536)
+def thai_sort_key(text: str) -> str:
+    """A sort key in Thai dictionary order: a leading vowel (เ แ โ ใ ไ) is written before its
+    consonant but sorts after it, so เทศบาล files under ท, not after every อ and ฮ."""
+    return _LEADING_VOWEL.sub(r"\2\1", text)
 
 
 def to_ascii_digits(s: str) -> str:

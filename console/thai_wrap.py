@@ -12,7 +12,8 @@ from functools import cache, lru_cache
 
 from rich.cells import cell_len
 
-LEADING_VOWELS = "เแโใไ"
+from console.thai import LEADING_VOWELS
+
 MAX_BREAKS = 256
 
 

@@ -29,8 +29,9 @@ from checks.model import (
 )
 from checks.policy import policy_findings
 from console.config import AppConfig
-from console.letter import letter_sheets, thai_long_date, thai_sort_key, write_letter
+from console.letter import letter_sheets, thai_long_date, write_letter
 from console.store import AgencyRecord
+from console.thai import thai_sort_key
 
 CHECKED = "2026-12-03T10:15:00+07:00"
 POLICY = AppConfig().engine.policy

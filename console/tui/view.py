@@ -6,7 +6,6 @@ thin. Every untrusted string goes through `text.clean()` / `text.cell()` before 
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -34,7 +33,7 @@ from console.rules import (
     is_stale,
     short_name,
 )
-from console.thai import be_date
+from console.thai import be_date, thai_sort_key
 from console.tui.text import be_long, be_short, cell, clean, field, one_line, wrap_label
 from console.watch.schedule import FIXED_VERIFIED, WAITING_STATES
 
@@ -91,16 +90,6 @@ def _seq_key(seq: str) -> tuple[int, str]:
     return (int(digits) if digits else 1 << 60, seq)
 
 
-_LEADING_VOWEL = re.compile("([\u0e40-\u0e44])([\u0e01-\u0e2e])")  # เ แ โ ใ ไ before a consonant
-
-
-@lru_cache(maxsize=65536)
-def thai_key(text: str) -> str:
-    """A sort key in Thai dictionary order: a leading vowel (เ แ โ ใ ไ) is written before its
-    consonant but sorts after it, so เทศบาล files under ท, not after every อ and ฮ."""
-    return _LEADING_VOWEL.sub(r"\2\1", text)
-
-
 def sort_records(records: Sequence[R], column: str, reverse: bool, ruleset: Ruleset) -> list[R]:
     """The records in the order of one table column (ties by ลำดับที่); `reverse` for descending."""
     order = {r.group: i for i, r in enumerate(ruleset.rules)}
@@ -108,11 +97,11 @@ def sort_records(records: Sequence[R], column: str, reverse: bool, ruleset: Rule
     def key(rec: R) -> tuple[Any, ...]:
         agency = rec.agency
         if column == "name":
-            return (thai_key(agency.name), seq_number(rec))
+            return (thai_sort_key(agency.name), seq_number(rec))
         if column == "district":
-            return (thai_key(agency.district), thai_key(agency.name))
+            return (thai_sort_key(agency.district), thai_sort_key(agency.name))
         if column == "province":
-            return (thai_key(agency.province), thai_key(agency.district), thai_key(agency.name))
+            return (thai_sort_key(agency.province), thai_sort_key(agency.district), thai_sort_key(agency.name))
         if column == "address":
             return (current_address(rec).casefold(), seq_number(rec))
         if column == "group":
