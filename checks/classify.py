@@ -65,6 +65,18 @@ def shadowed_rules(rules: Sequence[Rule]) -> list[tuple[int, int]]:
     return pairs
 
 
+# Every finding a probe can give, with its plain words (checks.scheduler.offline_verdict reads the keys:
+# a group no probe answer can change is decided without the network).
+PROBE_MESSAGES: dict[str, str] = {
+    m.MAIL_ACCEPTED: "the mail server accepts the mailbox",
+    m.MAILBOX_NOT_FOUND: "the mail server rejects the mailbox permanently",
+    m.PROBER_BLOCKED: "a mail server rejected the prober itself (policy / blocklist), not the mailbox",
+    m.TEMPORARY_FAILURE: "only temporary or inconclusive answers so far",
+    m.DOMAIN_NOT_FOUND: "the domain does not exist (NXDOMAIN)",
+    m.NO_MAIL_SERVER: "the domain cannot receive mail",
+}
+
+
 def probe_finding(probe: m.ProbeResult) -> m.Finding | None:
     """The finding one probe establishes, with the reply or DNS detail that proves it."""
     code = _PROBE_FINDINGS.get(probe.outcome)
@@ -78,15 +90,7 @@ def probe_finding(probe: m.ProbeResult) -> m.Finding | None:
         detail["reply"] = probe.rcpt.one_line()
     if probe.dns is not None and probe.dns.status != m.DNS_OK:
         detail["dns"] = probe.dns.status
-    messages = {
-        m.MAIL_ACCEPTED: "the mail server accepts the mailbox",
-        m.MAILBOX_NOT_FOUND: "the mail server rejects the mailbox permanently",
-        m.PROBER_BLOCKED: "a mail server rejected the prober itself (policy / blocklist), not the mailbox",
-        m.TEMPORARY_FAILURE: "only temporary or inconclusive answers so far",
-        m.DOMAIN_NOT_FOUND: "the domain does not exist (NXDOMAIN)",
-        m.NO_MAIL_SERVER: "the domain cannot receive mail",
-    }
-    message = messages[code]
+    message = PROBE_MESSAGES[code]
     if probe.rcpt is not None:
         message = f"{message}: {probe.rcpt.one_line()}"
     elif probe.dns is not None and probe.dns.status not in (m.DNS_OK, m.DNS_NXDOMAIN):

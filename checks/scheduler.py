@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 from checks import events as ev
 from checks import model as m
 from checks.address import AddressReading, read_address
-from checks.classify import build_verdict, first_rule
+from checks.classify import PROBE_MESSAGES, build_verdict, first_rule
 from checks.config import EngineConfig
 from checks.connect import ProxyFailed, connector_for, open_stream, proxy_reachable
 from checks.dns import MailResolver
@@ -859,14 +859,7 @@ def plan_agency(agency: m.Agency, policy: Callable[[str, str], list[m.Finding]])
 
 
 # What a probe of the declared address can add to the findings (checks.classify.probe_finding).
-_PROBE_CODES: tuple[str, ...] = (
-    m.MAIL_ACCEPTED,
-    m.MAILBOX_NOT_FOUND,
-    m.PROBER_BLOCKED,
-    m.TEMPORARY_FAILURE,
-    m.DOMAIN_NOT_FOUND,
-    m.NO_MAIL_SERVER,
-)
+_PROBE_CODES: tuple[str, ...] = tuple(PROBE_MESSAGES)
 
 
 def offline_verdict(agency: m.Agency, config: EngineConfig) -> m.Verdict | None:
