@@ -163,7 +163,6 @@ TH: dict[str, str] = {
     "progress.finished": "ตรวจเสร็จ {done}/{total} ใน {elapsed}",
     "progress.stopped": "หยุดแล้ว ({reason}) ตรวจได้ {done}/{total}",
     "progress.line": "{done}/{total}  ·  {rate}/วินาที  ·  เหลือประมาณ {eta}  ·  รอตรวจซ้ำ {retries}",
-    "progress.backlog": "รอ {host} อีก {waiting} ที่อยู่ (ตามเพดานต่อนาที)",
     "progress.canary_ok": "เครือข่ายของเรา: ปกติ",
     "progress.canary_failed": "เครือข่ายของเราขัดข้อง: {reason} (ระงับผล {withheld} รายการ)",
     "progress.tallies": "ผลรอบนี้",
@@ -230,11 +229,9 @@ TH: dict[str, str] = {
     "dlg.import_title": "นำเข้ารายชื่อหน่วยงาน (CSV / XLSX / TSV)",
     "dlg.import_hint": "ที่อยู่ไฟล์หรือ URL [--sheet ชื่อชีต] [--map คอลัมน์=ช่องข้อมูล] · Enter นำเข้า · Esc ยกเลิก",
     "dlg.filters_title": "ตัวกรอง",
-    "dlg.filters_hint": "Tab ไปช่องถัดไป · ctrl+s ใช้ตัวกรอง · Esc ยกเลิก",
     "dlg.any": "ทั้งหมด",
     "dlg.changed_since": "กลุ่มเปลี่ยนตั้งแต่วันที่ (วว/ดด/ปปปป พ.ศ. หรือ ปปปป-ดด-วว, เว้นว่าง = ไม่กรอง)",
     "dlg.changed_since_bad": "อ่านวันที่ “{value}” ไม่ได้: พิมพ์เป็น วว/ดด/ปปปป เช่น 01/12/2569 หรือ 2026-12-01",
-    "dlg.followup_only": "เฉพาะที่ต้องติดตาม (ไม่ใช่ A1/A2)",
     "help.title": "ปุ่มลัด",
     "help.key": "ปุ่ม",
     "help.action": "คำสั่ง",
@@ -466,7 +463,6 @@ EN: dict[str, str] = {
     "progress.finished": "Finished {done}/{total} in {elapsed}",
     "progress.stopped": "Stopped ({reason}) after {done}/{total}",
     "progress.line": "{done}/{total}  ·  {rate}/s  ·  ETA {eta}  ·  retries pending {retries}",
-    "progress.backlog": "waiting on {host}: {waiting} addresses (its per-minute limit)",
     "progress.canary_ok": "Our network: OK",
     "progress.canary_failed": "Our network is failing: {reason} ({withheld} results withheld)",
     "progress.tallies": "This scan",
@@ -531,11 +527,9 @@ EN: dict[str, str] = {
     "dlg.import_title": "Import an agency list (CSV / XLSX / TSV)",
     "dlg.import_hint": "File path or URL [--sheet NAME] [--map COLUMN=FIELD] · Enter import · Esc cancel",
     "dlg.filters_title": "Filters",
-    "dlg.filters_hint": "Tab next field · ctrl+s apply · Esc cancel",
     "dlg.any": "any",
     "dlg.changed_since": "Group changed since (DD/MM/YYYY BE or CE, or YYYY-MM-DD; empty = no filter)",
     "dlg.changed_since_bad": "Cannot read the date “{value}”: type DD/MM/YYYY such as 01/12/2569, or 2026-12-01",
-    "dlg.followup_only": "Only agencies that need follow-up (not A1/A2)",
     "help.title": "Keys",
     "help.key": "Key",
     "help.action": "Action",
@@ -667,16 +661,19 @@ def scan_reason(reason: str, lang: str) -> str:
     return reason
 
 
-# issue 14 (watch, trends, serve): those strings live beside their code and join the tables here
+def _join(table: dict[str, str], words: dict[str, str]) -> None:
+    """Add a module's own words; a key defined in two places would let one silently win."""
+    twice = sorted(table.keys() & words.keys())
+    if twice:
+        raise RuntimeError(f"words defined twice: {', '.join(twice)}")
+    table.update(words)
+
+
+# Strings that live beside their code (the watcher, trends, serve; the console's panes and dialogs)
+from console.tui.words import EN as _TUI_EN  # noqa: E402
+from console.tui.words import TH as _TUI_TH  # noqa: E402
 from console.watch.words import EN as _WATCH_EN  # noqa: E402
 from console.watch.words import TH as _WATCH_TH  # noqa: E402
 
-TH.update(_WATCH_TH)
-EN.update(_WATCH_EN)
-
-# issue 15 (the console's follow-up view, filter dialog, legend): strings beside their code
-from console.tui.words import EN as _TUI_EN  # noqa: E402
-from console.tui.words import TH as _TUI_TH  # noqa: E402
-
-TH.update(_TUI_TH)
-EN.update(_TUI_EN)
+for _table, _words in ((TH, _WATCH_TH), (EN, _WATCH_EN), (TH, _TUI_TH), (EN, _TUI_EN)):
+    _join(_table, _words)

@@ -60,6 +60,7 @@ EN: dict[str, str] = {
     "dlg.followup_status": "Follow-up",
     "palette.followup_status": "Filter follow-up: {value}",
     "dlg.filters_hint": "Tab/↓ next field · Enter apply · Esc cancel",
+    "progress.backlog": "{waiting} addresses still to send to {host} (a few at a time, so its server does not block us)",
     "dlg.followup_only": "Only agencies that need follow-up (groups B–D, not E: not yet verifiable)",
     "msg.marked": "{n} marked (space again to unmark, ↓ for the next row)",
     "msg.unmarked": "unmarked ({n} marked)",
