@@ -354,9 +354,18 @@ def search_key(text: str) -> str:
     return to_ascii_digits(text).casefold()
 
 
+@lru_cache(maxsize=8)
+def _status_words(status: str) -> str:
+    """The follow-up status in every language, so "/รอแก้ไข" finds the agencies someone called."""
+    from console.i18n import LANGUAGES, tr
+
+    return " ".join(search_key(tr(f"followup.status.{status}", lang)) for lang in LANGUAGES)
+
+
 def search_haystack(rec: Record) -> str:
+    """What a search matches in the console and in the CLI's --search (one text per record)."""
     agency = rec.agency
-    return search_key(
+    text = search_key(
         " ".join(
             (
                 agency.name,
@@ -369,6 +378,8 @@ def search_haystack(rec: Record) -> str:
             )
         )
     )
+    status = followup_status(rec)
+    return text if status == FOLLOWUP_NONE else f"{text} {_status_words(status)}"
 
 
 # ---------------------------------------------------------------------------------------------

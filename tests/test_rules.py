@@ -122,6 +122,17 @@ def test_scope_filter_combines_every_condition() -> None:
     assert scope_filter(Scope(), RULESET)(records[0])
 
 
+def test_search_finds_the_follow_up_status_in_either_language_on_every_surface() -> None:
+    """The console and `saraban export --search` select with the same Scope: "รอแก้ไข" (or "waiting")
+    finds the agencies someone called, and only them."""
+    from console.i18n import tr
+
+    records = [record(agency("t-1"), "D3", followup="called_waiting"), record(agency("t-2"), "D3")]
+    for lang in ("th", "en"):
+        words = tr("followup.status.waiting", lang)
+        assert [r.agency.id for r in select(records, Scope(search=words), RULESET)] == ["t-1"]
+
+
 @pytest.mark.parametrize(
     ("column", "reverse", "expected"),
     [

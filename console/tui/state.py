@@ -16,21 +16,17 @@ from typing import Any
 
 from checks import events as ev
 from checks.model import Verdict
-from console.i18n import LANGUAGES, tr
 from console.rules import (
-    FOLLOWUP_NONE,
     UNCHECKED,
     Record,
     Ruleset,
     Scope,
     current_address,
-    followup_status,
     group_of,
     needs_followup,
     rec_id,
     scope_filter,
     search_haystack,
-    search_key,
     search_matcher,
     tally_groups,
 )
@@ -178,9 +174,6 @@ class ConsoleState:
         if cached is not None and cached[0] is rec:
             return cached[1]
         text = search_haystack(rec)
-        status = followup_status(rec)
-        if status != FOLLOWUP_NONE:  # "/รอแก้ไข" finds the agencies she called, in either language
-            text += " " + " ".join(search_key(tr(f"followup.status.{status}", lang)) for lang in LANGUAGES)
         self._haystacks[key] = (rec, text)
         return text
 
