@@ -35,10 +35,9 @@ from checks.model import (
 from console.findings_text import rule_advice
 from console.i18n import tr
 from console.opdc import opdc_line
-from console.rules import Record, current_address, group_of
+from console.rules import FIXED_VERIFIED, Record, current_address, group_of
 from console.store.atomic import atomic_write
 from console.thai import be_date, cell_safe, safe_text
-from console.watch.schedule import FIXED_VERIFIED
 
 FOLLOWUP_COLUMNS: tuple[str, ...] = (
     "ลำดับที่",

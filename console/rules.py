@@ -19,7 +19,6 @@ from typing import Protocol
 from checks.config import EngineConfig, Rule
 from checks.model import Agency, Verdict
 from console.thai import to_ascii_digits
-from console.watch.schedule import FIXED_VERIFIED  # set by the watcher after a recheck found it fixed
 
 # OPDC's three buckets: A (ready), BE (no announcement, wrong format, undeliverable), W (upgraded units).
 BUCKET_READY = "A"
@@ -241,6 +240,11 @@ FOLLOWUP_NONE = "none"
 FOLLOWUP_WAITING = "waiting"
 FOLLOWUP_FIXED = "fixed"
 FOLLOWUP_STATUSES: tuple[str, ...] = (FOLLOWUP_NONE, FOLLOWUP_WAITING, FOLLOWUP_FIXED)
+
+
+# Follow-up states an operator or the watcher stores (Store.set_followup)
+WAITING_STATES: frozenset[str] = frozenset({"called_waiting", "called"})  # "called, waiting for the fix"
+FIXED_VERIFIED = "fixed_verified"  # "fixed — verified by recheck", set only by the watcher
 
 
 def followup_status(rec: Record) -> str:

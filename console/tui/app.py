@@ -35,7 +35,7 @@ from checks.model import Verdict
 from console.corrections import other_owners, shared_address_warning
 from console.followup_text import count_followup
 from console.i18n import other_language, tr
-from console.rules import UNCHECKED, Record, Ruleset, Scope, current_address, rec_id
+from console.rules import UNCHECKED, WAITING_STATES, Record, Ruleset, Scope, current_address, rec_id
 from console.seams import ConsoleConfig, ConsoleRunner, ConsoleStore, ImportOutcome
 from console.trends import trend_points
 from console.tui.agency_table import AgencyTable
@@ -75,7 +75,7 @@ from console.tui.search_box import SearchBox
 from console.tui.state import ConsoleState, ScanProgress, scope_for_group_line
 from console.tui.text import one_line
 from console.tui.topbar import TopBar, topbar_text
-from console.tui.view import CALLED_STATES, detail_text, group_label, row_cells, summary_text, with_verdict
+from console.tui.view import detail_text, group_label, row_cells, summary_text, with_verdict
 from console.tui.watching import ConsoleWatch, newly_fixed
 from console.watch.lock import WatchLockHeld
 
@@ -1055,7 +1055,7 @@ class SarabanApp(App[None]):
         if not targets:
             self.notify(tr("msg.no_selection", self.lang), markup=False)
         elif len(targets) == 1:
-            state = None if self.state.records[targets[0]].followup in CALLED_STATES else FOLLOWUP_CALLED
+            state = None if self.state.records[targets[0]].followup in WAITING_STATES else FOLLOWUP_CALLED
             self._set_followup(targets, state)
         else:
             question = tr("dlg.confirm_called", self.lang, n=len(targets))

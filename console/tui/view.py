@@ -21,9 +21,12 @@ from console.i18n import tr
 from console.opdc import opdc_line
 from console.rules import (
     BUCKETS,
+    FIXED_VERIFIED,
     FOLLOWUP_FIXED,
     FOLLOWUP_NONE,
+    FOLLOWUP_WAITING,
     UNCHECKED,
+    WAITING_STATES,
     Record,
     Ruleset,
     Scope,
@@ -35,7 +38,6 @@ from console.rules import (
 )
 from console.thai import be_date, thai_sort_key
 from console.tui.text import be_long, be_short, cell, clean, field, one_line, wrap_label
-from console.watch.schedule import FIXED_VERIFIED, WAITING_STATES
 
 R = TypeVar("R", bound=Record)
 
@@ -125,9 +127,10 @@ def flag_labels(rec: Record, lang: str) -> list[str]:
     labels: list[str] = []
     if is_stale(rec):
         labels.append(tr("flag.stale", lang))
-    if rec.followup == FIXED_VERIFIED:
+    status = followup_status(rec)
+    if status == FOLLOWUP_FIXED:
         labels.append(tr("flag.fixed", lang))
-    elif rec.followup:
+    elif status == FOLLOWUP_WAITING:
         labels.append(tr("flag.called", lang))
     if rec.notes:
         labels.append(tr("flag.note", lang))
@@ -137,15 +140,12 @@ def flag_labels(rec: Record, lang: str) -> list[str]:
     return labels
 
 
-CALLED_STATES: frozenset[str] = WAITING_STATES  # one definition: console/watch/schedule.py
-
-
 def followup_label(state: str | None, lang: str) -> str:
     if not state:
         return tr("detail.followup_none", lang)
     if state == FIXED_VERIFIED:
         return tr("followup.fixed_verified", lang)
-    return tr("followup.called", lang) if state in CALLED_STATES else one_line(state)
+    return tr("followup.called", lang) if state in WAITING_STATES else one_line(state)
 
 
 def followup_cell(rec: Record, lang: str) -> Text:

@@ -14,11 +14,11 @@ from typing import Any
 
 from console.config import AppConfig
 from console.i18n import tr
+from console.rules import FIXED_VERIFIED
 from console.runner import Runner
 from console.store import AgencyRecord, Store
 from console.watch.lock import WatchLock
 from console.watch.loop import Fixed, Watcher
-from console.watch.schedule import FIXED_VERIFIED
 
 
 def newly_fixed(old: Mapping[str, AgencyRecord], new: Mapping[str, AgencyRecord]) -> list[AgencyRecord]:

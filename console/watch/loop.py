@@ -20,11 +20,11 @@ from checks import events as ev
 from checks.config import Rule
 from checks.model import Verdict
 from console.i18n import tr
-from console.rules import BUCKET_READY, Ruleset
+from console.rules import BUCKET_READY, FIXED_VERIFIED, WAITING_STATES, Ruleset
 from console.runner import Runner
 from console.store import AgencyRecord, Store
 from console.thai import be_date, safe_text
-from console.watch.schedule import FIXED_VERIFIED, WAITING_STATES, Candidate, Plan, Reason, WatchConfig, plan
+from console.watch.schedule import Candidate, Plan, Reason, WatchConfig, plan
 
 DRAIN_LIMIT_S = 120.0  # SIGTERM: at most this long for the sessions under way to finish
 

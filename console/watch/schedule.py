@@ -14,8 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-WAITING_STATES: frozenset[str] = frozenset({"called_waiting", "called"})  # "called, waiting for the fix"
-FIXED_VERIFIED = "fixed_verified"  # "fixed — verified by recheck", set only by the watcher
+from console.rules import WAITING_STATES
 
 
 @dataclass(frozen=True, slots=True)
