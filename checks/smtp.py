@@ -567,10 +567,11 @@ class _Run:
                 await reader.next_reply(min(timeout, QUIT_TIMEOUT))
 
     def pull(self, wanted: int) -> list[str]:
-        """Up to `wanted` more recipients from the caller's queue, taken only when about to be sent."""
+        """Up to `wanted` more recipients from the caller's queue, taken only when about to be sent.
+        Whatever `more` hands over is this session's to answer (the caller never hands an address the
+        session already holds): dropping one here would lose it from both the queue and the result."""
         assert self.more is not None
-        held = set(self.recipients)
-        got = [r for r in dict.fromkeys(self.more(wanted)) if r not in held][:wanted]
+        got = list(self.more(wanted))
         for r in got:
             _require_safe(r, "recipient")
         self.recipients += tuple(got)
