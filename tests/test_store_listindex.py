@@ -117,3 +117,20 @@ def test_damage_is_named_the_same_with_the_index(tmp_path: Path) -> None:
         assert "tak-1" in ids and "tak-3" in ids
         problems = opened.problems()
         assert len(problems) == 1 and "tak-2" in problems[0] and str(shard) in problems[0]
+
+
+def test_the_compact_form_read_from_objects_is_the_compact_form_of_the_json() -> None:
+    """A save builds the compact form from the verdict objects (fast); an index rebuild builds it from
+    the stored JSON. Both must give the same rows, or a rebuilt index would list something else."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent / "tui"))
+    from tui_sample import verdicts
+
+    from console.store.codec import compact, compact_of
+
+    samples = list(verdicts().values())
+    assert any(v.evidence.probe is not None and v.evidence.probe.attempts for v in samples)
+    assert any(v.suggested_fix is not None for v in samples)
+    for verdict in samples:
+        assert compact_of(verdict) == compact(verdict.to_json()), verdict.agency_id
