@@ -653,14 +653,14 @@ def cmd_tui(args: argparse.Namespace, config: AppConfig) -> int:
         from console.tui.factory import make_app
 
         store = _open_store(args, config)
-        runner = Runner(store, config, preflight=_lazy_preflight(config))  # a full scan runs the doctor first
+        runner = Runner(store, config, preflight=deferred_preflight(config))  # a full scan runs the doctor first
         make_app(config, store, runner, read_only=getattr(args, "read_only", False)).run()
     finally:
         gc.enable()
     return EXIT_OK
 
 
-def _lazy_preflight(config: AppConfig) -> Preflight:
+def deferred_preflight(config: AppConfig) -> Preflight:
     """The doctor's checks before a full scan, with their DNS and SMTP modules loaded when a scan
     starts rather than before the console's first screen (~0.1 s)."""
 
