@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import random
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from checks.model import Agency
 from checks.sim.world import (
@@ -806,6 +806,7 @@ class _National:
         # with gaps. Numbering per province instead gives 77 rows "1", 77 rows "2"… in a national store.
         order = {p[0]: i for i, p in enumerate(PROVINCES)}
         records.sort(key=lambda r: (order[r[0].province], r[0].local, r[0].district, r[0].name))
+        _copy_paste_names(records)
         for i, (unit, declared, expected, announced) in enumerate(records):
             b.agency(
                 Agency(
@@ -983,6 +984,20 @@ class _National:
 
 
 catalogue_world()  # fills CATALOGUE_FLAGS, so importing it alone is enough (about 1 ms)
+
+
+# Real lists carry copy-paste rows: a row that repeats the agency name of the row above, in the same
+# district. The national world has a few (the first at row 41, then one in every 600), so that the
+# console's "possible duplicate" flag and the operator's same/different decision can be tried in the demo.
+_COPY_FIRST, _COPY_EVERY = 40, 600
+
+
+def _copy_paste_names(records: list[tuple[_Unit, str, str, bool]]) -> None:
+    """Give a few local rows the name of the row above (same district); addresses and groups stay theirs."""
+    for i in range(_COPY_FIRST, len(records), _COPY_EVERY):
+        unit, above = records[i][0], records[i - 1][0]
+        if unit.local and above.local and (unit.province, unit.district) == (above.province, above.district):
+            records[i] = (replace(unit, name=above.name, kind=above.kind), *records[i][1:])
 
 
 def national_world(agencies: int = NATIONAL_TOTAL, *, seed: int = 2568) -> World:
