@@ -38,7 +38,6 @@ from console.followup_text import count_followup
 from console.i18n import other_language, tr
 from console.rules import UNCHECKED, WAITING_STATES, Record, Ruleset, Scope, current_address, rec_id
 from console.seams import ConsoleConfig, ConsoleRunner, ConsoleStore, ImportOutcome
-from console.trends import trend_points
 from console.tui.agency_table import AgencyTable
 from console.tui.columns import ALL_COLUMNS
 from console.tui.commands import (
@@ -720,6 +719,7 @@ class SarabanApp(App[None]):
 
     def action_trends(self) -> None:
         """A / B–E / W share per scan for the whole store, or the province of the current filter."""
+        from console.trends import trend_points
         from console.tui.trends import TrendScreen  # the chart library loads when first asked for
 
         province = self.state.scope.province
