@@ -104,6 +104,8 @@ MAX_BULK = 10_000  # agencies in one bulk action
 ShardEntry = tuple[str | None, Pointer | None, str | None]
 # Members of history segments read during one call: (shard, segment, offset) → lines
 Members = dict[tuple[int, int, int], list[bytes]]
+# A shard's history read during one call: shard → (full-verdict lines, group lines)
+HistoryLines = dict[int, tuple[list[bytes], list[bytes]]]
 
 
 class ShardView(NamedTuple):
@@ -723,6 +725,7 @@ class Store:
         light: bool = False,
         shards: dict[int, ShardView] | None = None,
         members: Members | None = None,
+        lines: HistoryLines | None = None,
     ) -> AgencyRecord:
         agency, source_changes = main["agencies"][agency_id]
         index = shard_of(agency_id)
@@ -733,7 +736,7 @@ class Store:
         corrections, notes = self._with_absorbed(
             operator, agency_id, operator["corrections"].get(agency_id, ()), operator["notes"].get(agency_id, ())
         )
-        past = self._history(agency_id, [*absorbed], entry[1], text, members) if with_history else ()
+        past = self._history(agency_id, [*absorbed], entry[1], text, members, lines) if with_history else ()
         duplicates = self._duplicates_of(agency_id, main, operator)
         return AgencyRecord(
             agency=agency,
@@ -777,16 +780,19 @@ class Store:
         current: Pointer | None,
         current_text: str | None,
         members: Members | None = None,
+        lines: HistoryLines | None = None,
     ) -> tuple[Verdict, ...]:
-        """Earlier verdicts, newest first, compact, at most `history_limit` (read from the history segments)."""
+        """Earlier verdicts, newest first, compact, at most `history_limit` (read from the history segments;
+        `lines` keeps each shard's history read once when many records are built)."""
         if not self.history_limit:
             return ()
         texts: list[str] = []
         recent: list[str] = []  # when the last verdicts were made: a segment kept for another agency's
         for aid in (agency_id, *also):  # sake may still hold much older ones of this agency
             index = shard_of(aid)
-            texts.extend(history.verdict_texts(self.history_dir, index, aid, self._shard_view(index).segments))
-            recent.extend(at for at, _ in history.groups(self.history_dir, index, aid))
+            full, groups = self._history_lines(index, lines)
+            texts.extend(history.texts_of(full, aid))
+            recent.extend(at for at, _ in history.groups_of(groups, aid))
         window = set(sorted(recent)[-(self.history_limit + 1) :]) if recent else None
         if current_text is None and current is not None:
             current_text = self._full_text(shard_of(agency_id), agency_id, current, members)
@@ -804,6 +810,18 @@ class Store:
                 continue  # a torn or damaged history line: the rest of the history still shows
         verdicts.sort(key=lambda v: v.checked_at, reverse=True)
         return tuple(verdicts[: self.history_limit])
+
+    def _history_lines(self, index: int, lines: HistoryLines | None) -> tuple[list[bytes], list[bytes]]:
+        """A shard's committed full-verdict lines and group lines (from `lines` when read already)."""
+        found = lines.get(index) if lines is not None else None
+        if found is None:
+            found = (
+                history.segment_lines(self.history_dir, index, self._shard_view(index).segments),
+                history.group_lines(self.history_dir, index),
+            )
+            if lines is not None:
+                lines[index] = found
+        return found
 
     # -- reading ---------------------------------------------------------------------------
     def agencies(self) -> list[Agency]:
@@ -828,6 +846,7 @@ class Store:
         operator = self._operator_view()
         shards: dict[int, ShardView] = {}
         members: Members = {}  # each history member read once per call
+        lines: HistoryLines = {}  # each shard's history read once per call (with_history)
         records = []
         for aid in main["order"]:
             if aid in operator["merged"]:
@@ -838,7 +857,8 @@ class Store:
             try:
                 records.append(
                     self._build_record(
-                        aid, main, operator, with_history=with_history, light=light, shards=shards, members=members
+                        aid, main, operator, with_history=with_history, light=light, shards=shards, members=members,
+                        lines=lines,
                     )
                 )
             except StoreDamaged as exc:
@@ -993,18 +1013,24 @@ class Store:
         table = db.table("verdicts")
         storage = txn.storage(path)
         reserved = storage.reserved("verdicts")
+        stored = table_of(storage.data(), "verdicts")  # the good documents as read (no copies made)
+        damaged = bool(storage.damaged.get("verdicts"))
         updates: dict[int, dict[str, Any]] = {}
         rows: dict[str, listindex.Row] = {}
         batch: list[tuple[str, bytes]] = []
         appended: list[tuple[str, str, str]] = []
         for agency_id, (raw, short, data, crc, group, checked_at, sid) in entries:
-            if storage.damaged_agency("verdicts", agency_id) is not None:
+            if damaged and storage.damaged_agency("verdicts", agency_id) is not None:
                 self._problems[(path, agency_id)] = (
                     f"{path}: the verdict entry of agency {agency_id} is damaged; it was left "
                     "untouched and the new verdict was not saved. Restore the file from a backup."
                 )
                 continue
-            doc_id, found = slot(table, "agency_id", agency_id, updates, reserved, start=sid)
+            found = stored.get(str(sid)) if sid not in updates and sid not in reserved else None
+            if found is not None and found.get("agency_id") == agency_id:
+                doc_id = sid  # its own slot (no hash collision): the common case, read without a copy
+            else:
+                doc_id, found = slot(table, "agency_id", agency_id, updates, reserved, start=sid)
             doc = found or {}
             if doc.get("compact") == short and doc.get("crc") == crc and doc.get("full"):
                 continue
@@ -1027,8 +1053,8 @@ class Store:
             appended.append((agency_id, group, checked_at))
         if not batch:
             return
-        docs = {doc["agency_id"]: doc for doc in table.all()}
-        ids = {aid: doc.doc_id for aid, doc in docs.items()}
+        docs = {doc["agency_id"]: doc for doc in stored.values()}
+        ids = {doc["agency_id"]: int(key) for key, doc in stored.items()}
         meta_table = db.table("meta")
         protected = {a for d in storage.damaged.get("verdicts", {}).values() if (a := agency_of(d))}
         try:

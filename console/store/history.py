@@ -207,23 +207,37 @@ def agency_of(line: bytes) -> str | None:
     return aid if isinstance(aid, str) else None
 
 
-def verdict_texts(directory: Path, index: int, agency_id: str, segments: Segments) -> list[str]:
-    """The agency's kept full verdicts, newest first (a line that is not one is skipped)."""
+def segment_lines(directory: Path, index: int, segments: Segments) -> list[bytes]:
+    """Every committed full-verdict line of a shard's live segments, oldest first."""
+    return [line for segment, end in segments for line in read_lines(segment_path(directory, index, segment), end)]
+
+
+def texts_of(lines: Iterable[bytes], agency_id: str) -> list[str]:
+    """The agency's full verdicts among `lines`, newest first (a line that is not one is skipped)."""
     start = prefix(agency_id)
-    found = []
-    for segment, end in segments:
-        for line in read_lines(segment_path(directory, index, segment), end):
-            if line.startswith(start) or (not line.startswith(b'{"agency_id":') and agency_of(line) == agency_id):
-                found.append(line.decode("utf-8", "replace"))
+    found = [
+        line.decode("utf-8", "replace")
+        for line in lines
+        if line.startswith(start) or (not line.startswith(b'{"agency_id":') and agency_of(line) == agency_id)
+    ]
     found.reverse()
     return found
 
 
-def groups(directory: Path, index: int, agency_id: str) -> list[tuple[str, str]]:
-    """(checked_at, group) of every verdict the agency ever had, oldest first, each once."""
+def verdict_texts(directory: Path, index: int, agency_id: str, segments: Segments) -> list[str]:
+    """The agency's kept full verdicts, newest first."""
+    return texts_of(segment_lines(directory, index, segments), agency_id)
+
+
+def group_lines(directory: Path, index: int) -> list[bytes]:
+    return list(read_lines(groups_path(directory, index)))
+
+
+def groups_of(lines: Iterable[bytes], agency_id: str) -> list[tuple[str, str]]:
+    """(checked_at, group) of every verdict the agency ever had among `lines`, oldest first, each once."""
     start = prefix(agency_id)
     seen: dict[tuple[str, str], None] = {}
-    for line in read_lines(groups_path(directory, index)):
+    for line in lines:
         if not line.startswith(start):
             continue
         try:
@@ -233,6 +247,11 @@ def groups(directory: Path, index: int, agency_id: str) -> list[tuple[str, str]]
         if isinstance(data.get("group"), str) and isinstance(data.get("checked_at"), str):
             seen[(data["checked_at"], data["group"])] = None
     return list(seen)
+
+
+def groups(directory: Path, index: int, agency_id: str) -> list[tuple[str, str]]:
+    """(checked_at, group) of every verdict the agency ever had, oldest first, each once."""
+    return groups_of(read_lines(groups_path(directory, index)), agency_id)
 
 
 def append_snapshot(directory: Path, snapshot: dict, *, modes: Modes = PRIVATE) -> None:

@@ -91,7 +91,10 @@ def plan(
         out = Plan(current, end, kept=[list(s) for s in live[:-1]])
     else:
         out = Plan(current + 1, 0, kept=[list(s) for s in live])
-    segs = {aid: [list(p) for p in (doc.get("segs") or [])] for aid, doc in docs.items()}
+    # counts afterwards: of every agency when segments may go, else only of the batch's (a shard holds
+    # ~300 agencies and a national scan writes 64 shards)
+    names = docs if rotate else adding
+    segs = {aid: [list(p) for p in (docs.get(aid, {}).get("segs") or [])] for aid in names}
     if rotate:
         _retire(out, segs, keep, adding)
         if len(out.kept) > MAX_OLD:
