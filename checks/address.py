@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 # Problem codes
@@ -60,6 +61,9 @@ _ORDER = {code: i for i, code in enumerate(PROBLEM_CODES)}
 # Problems after which no fix is proposed: the text may be an injection attempt (an SMTP command
 # after a line break) and a "fix" derived from it must not be probed automatically.
 _NO_SUGGESTION = frozenset({CRLF, CONTROL_CHARS})
+# Problems that describe a repair of the text, not why it is no address at all
+_REPAIRS_ONLY = frozenset({THAI_DIGITS, NON_ASCII_DIGITS, ZERO_WIDTH, NBSP, FULLWIDTH_AT, MAILTO, DISPLAY_NAME,
+                           MULTIPLE_ADDRESSES, CRLF, CONTROL_CHARS})
 
 _NBSP_CHARS = frozenset("\u00a0\u202f\u2007")  # no-break, narrow no-break, figure space
 _LINE_BREAKS = frozenset("\r\n\u2028\u2029")
@@ -104,65 +108,56 @@ def _u(ch: str) -> str:
     return f"U+{ord(ch):04X}"
 
 
+# What the cleaning does to one character: (the text it becomes, (problem, what to name in the message)).
+_Fold = tuple[str, tuple[str, str] | None]
+
+
+def _fold_ascii(ch: str) -> _Fold:
+    if ch in "\r\n":
+        return " ", (CRLF, "CR" if ch == "\r" else "LF")
+    if ch == "\t":
+        return " ", None
+    if ord(ch) < 32 or ord(ch) == 127:
+        return " ", (CONTROL_CHARS, _u(ch))
+    return ch, None
+
+
+def _fold_other(ch: str) -> _Fold:
+    if ch in _LINE_BREAKS:
+        return " ", (CRLF, _u(ch))
+    if unicodedata.decomposition(ch).startswith(_FOLD_TAGS):
+        folded = unicodedata.normalize("NFKC", ch)
+        # a folded form can be a space (U+3000) or an ASCII digit; never a control character
+        return (" " if folded.isspace() else folded), (FULLWIDTH_AT, ch)
+    if ch in _NBSP_CHARS:
+        return _NBSP_MARK, (NBSP, _u(ch))
+    category = unicodedata.category(ch)
+    if category == "Zs":  # other Unicode spaces (en space, thin space, ...)
+        return _NBSP_MARK, (NBSP, _u(ch))
+    if category == "Cf":  # zero-width, BOM, soft hyphen, bidi marks: invisible → dropped
+        return "", (ZERO_WIDTH, _u(ch))
+    if category in ("Cc", "Cs"):  # C1 controls (NEL, CSI, ...) and lone surrogates
+        return " ", (CONTROL_CHARS, _u(ch))
+    value = unicodedata.digit(ch, None) if category == "Nd" else None
+    if value is not None:
+        return str(value), (THAI_DIGITS if 0x0E50 <= ord(ch) <= 0x0E59 else NON_ASCII_DIGITS, ch)
+    return ch, None
+
+
 def _clean(text: str) -> _Cleaned:
     """One pass over the characters: fold, drop or flag everything that is not plain address text."""
     problems: set[str] = set()
     notes: dict[str, list[str]] = {}
     out: list[str] = []
-
-    def note(code: str, what: str) -> None:
-        problems.add(code)
-        seen = notes.setdefault(code, [])
-        if what not in seen and len(seen) < 8:
-            seen.append(what)
-
     for ch in text:
-        o = ord(ch)
-        if o < 128:
-            if ch in "\r\n":
-                note(CRLF, "CR" if ch == "\r" else "LF")
-                out.append(" ")
-            elif ch == "\t":
-                out.append(" ")
-            elif o < 32 or o == 127:
-                note(CONTROL_CHARS, _u(ch))
-                out.append(" ")
-            else:
-                out.append(ch)
-            continue
-        if ch in _LINE_BREAKS:
-            note(CRLF, _u(ch))
-            out.append(" ")
-            continue
-        decomposition = unicodedata.decomposition(ch)
-        if decomposition.startswith(_FOLD_TAGS):
-            folded = unicodedata.normalize("NFKC", ch)
-            note(FULLWIDTH_AT, ch)
-            # a folded form can be a space (U+3000) or an ASCII digit; never a control character
-            out.append(" " if folded.isspace() else folded)
-            continue
-        if ch in _NBSP_CHARS:
-            note(NBSP, _u(ch))
-            out.append(_NBSP_MARK)
-            continue
-        category = unicodedata.category(ch)
-        if category == "Zs":  # other Unicode spaces (en space, thin space, ...)
-            note(NBSP, _u(ch))
-            out.append(_NBSP_MARK)
-        elif category == "Cf":  # zero-width, BOM, soft hyphen, bidi marks: invisible → dropped
-            note(ZERO_WIDTH, _u(ch))
-        elif category in ("Cc", "Cs"):  # C1 controls (NEL, CSI, ...) and lone surrogates
-            note(CONTROL_CHARS, _u(ch))
-            out.append(" ")
-        elif category == "Nd":
-            value = unicodedata.digit(ch, None)
-            if value is None:  # pragma: no cover - every Nd character has a digit value
-                out.append(ch)
-                continue
-            note(THAI_DIGITS if 0x0E50 <= o <= 0x0E59 else NON_ASCII_DIGITS, ch)
-            out.append(str(value))
-        else:
-            out.append(ch)
+        replacement, problem = _fold_ascii(ch) if ord(ch) < 128 else _fold_other(ch)
+        out.append(replacement)
+        if problem is not None:
+            code, what = problem
+            problems.add(code)
+            seen = notes.setdefault(code, [])
+            if what not in seen and len(seen) < 8:
+                seen.append(what)
     return _Cleaned("".join(out), problems, notes)
 
 
@@ -229,42 +224,35 @@ def _safe(text: str, limit: int = 80) -> str:
     return result if len(result) <= limit else result[: limit - 1] + "…"
 
 
+# What each problem says; `seen` names the offending characters or fragments, `why` is the validator's
+# (or our) reason. English: the console translates by code (`console.findings_text`).
+_MESSAGES: dict[str, Callable[[str, str], str]] = {
+    EMPTY: lambda seen, why: "No address is declared.",
+    THAI_DIGITS: lambda seen, why: f"The address is written with Thai digits ({seen}); mail servers only know "
+    "ASCII digits.",
+    NON_ASCII_DIGITS: lambda seen, why: f"The address is written with non-ASCII digits ({seen}).",
+    ZERO_WIDTH: lambda seen, why: f"The address contains invisible characters ({seen}).",
+    NBSP: lambda seen, why: f"The address contains non-breaking or other Unicode spaces ({seen}).",
+    FULLWIDTH_AT: lambda seen, why: f"The address contains full-width characters ({seen}).",
+    MAILTO: lambda seen, why: "The address is written as a 'mailto:' link.",
+    DISPLAY_NAME: lambda seen, why: f"The field holds a name or other text beside the address ({seen})."
+    if seen else "The field holds a name or angle brackets around the address.",
+    MULTIPLE_ADDRESSES: lambda seen, why: f"The field holds several addresses ({seen}); declare exactly one.",
+    CRLF: lambda seen, why: f"The field contains a line break ({seen}); nothing is derived from it.",
+    CONTROL_CHARS: lambda seen, why: f"The field contains control characters ({seen}); nothing is derived from it.",
+    MISSING_AT: lambda seen, why: "The address has no @ sign.",
+    MISSING_TLD: lambda seen, why: f"The domain has no top-level domain (such as .go.th): {why}".strip(),
+    BAD_CHARACTERS: lambda seen, why: f"The address contains characters that are not allowed: {why}".strip(),
+    INVALID: lambda seen, why: f"The address is not valid: {why}".strip(),
+}
+
+
 def _message(problems: set[str], notes: dict[str, list[str]], reasons: dict[str, str],
              suggestion: str | None) -> str:
-    parts: list[str] = []
-    for code in sorted(problems, key=_ORDER.__getitem__):
-        seen = ", ".join(_safe(s) for s in notes.get(code, []))
-        if code == EMPTY:
-            parts.append("No address is declared.")
-        elif code == THAI_DIGITS:
-            parts.append(f"The address is written with Thai digits ({seen}); mail servers only know ASCII digits.")
-        elif code == NON_ASCII_DIGITS:
-            parts.append(f"The address is written with non-ASCII digits ({seen}).")
-        elif code == ZERO_WIDTH:
-            parts.append(f"The address contains invisible characters ({seen}).")
-        elif code == NBSP:
-            parts.append(f"The address contains non-breaking or other Unicode spaces ({seen}).")
-        elif code == FULLWIDTH_AT:
-            parts.append(f"The address contains full-width characters ({seen}).")
-        elif code == MAILTO:
-            parts.append("The address is written as a 'mailto:' link.")
-        elif code == DISPLAY_NAME:
-            parts.append(f"The field holds a name or other text beside the address ({seen})."
-                         if seen else "The field holds a name or angle brackets around the address.")
-        elif code == MULTIPLE_ADDRESSES:
-            parts.append(f"The field holds several addresses ({seen}); declare exactly one.")
-        elif code == CRLF:
-            parts.append(f"The field contains a line break ({seen}); nothing is derived from it.")
-        elif code == CONTROL_CHARS:
-            parts.append(f"The field contains control characters ({seen}); nothing is derived from it.")
-        elif code == MISSING_AT:
-            parts.append("The address has no @ sign.")
-        elif code == MISSING_TLD:
-            parts.append(f"The domain has no top-level domain (such as .go.th): {reasons.get(code, '')}".strip())
-        elif code == BAD_CHARACTERS:
-            parts.append(f"The address contains characters that are not allowed: {reasons.get(code, '')}".strip())
-        elif code == INVALID:
-            parts.append(f"The address is not valid: {reasons.get(code, '')}".strip())
+    parts = [
+        _MESSAGES[code](", ".join(_safe(s) for s in notes.get(code, [])), reasons.get(code, ""))
+        for code in sorted(problems, key=_ORDER.__getitem__)
+    ]
     parts = [p if p.endswith((".", ")")) else p + "." for p in parts]
     if suggestion:
         parts.append(f"Suggested fix: {suggestion}")
@@ -302,108 +290,146 @@ def _domain_slip(body: str, mailto: bool, *, comma: bool) -> str | None:
     return tried.address
 
 
+@dataclass(slots=True)
+class _Read:
+    """What one reading has found so far; each stage of `read_address` adds to it or gives the answer."""
+
+    declared: str
+    problems: set[str]
+    notes: dict[str, list[str]]
+    mailto: bool = False
+    reasons: dict[str, str] = field(default_factory=dict)
+
+    def answer(self, candidates: list[str], address: str | None = None,
+               ascii_address: str | None = None) -> AddressReading:
+        return _reading(self.declared, address, ascii_address, self.problems, candidates, self.notes, self.reasons)
+
+    def repaired(self, candidate: str, reason: str) -> AddressReading:
+        """One address after a repair the operator must confirm (a slip of punctuation or spaces)."""
+        self.problems.add(BAD_CHARACTERS)
+        self.reasons[BAD_CHARACTERS] = reason
+        return self.answer([candidate])
+
+    def failed(self, failures: list[_Tried], *, keep_first: bool) -> None:
+        """Name why the unusable candidates failed (`keep_first`: only problems not named yet)."""
+        for failure in failures:
+            if failure.problem and not (keep_first and failure.problem in self.reasons):
+                self.problems.add(failure.problem)
+                self.reasons.setdefault(failure.problem, failure.reason)
+
+
+def _usable(tried: _Tried) -> str | None:
+    """The address when it validates and reads back unchanged, else None."""
+    return tried.address if tried.address is not None and _is_fixed_point(tried.address) else None
+
+
+def _whole_text(read: _Read, cleaned: str) -> AddressReading | None:
+    """1. The whole text as one address, odd spaces dropped (they never belong inside an address)."""
+    whole = cleaned.replace(_NBSP_MARK, "")
+    whole = _MAILTO.sub("", whole).strip() if read.mailto else whole.strip()
+    if read.mailto and "?" in whole:
+        whole = whole.split("?", 1)[0]
+    if "<" in whole or read.problems & _NO_SUGGESTION:
+        return None
+    tried = _validate(whole)
+    address = _usable(tried)
+    return read.answer([address], address, tried.ascii_address) if address else None
+
+
+@dataclass(slots=True)
+class _Tokens:
+    with_at: list[str] = field(default_factory=list)
+    others: list[str] = field(default_factory=list)
+    candidates: list[str] = field(default_factory=list)
+    failures: list[_Tried] = field(default_factory=list)
+
+
+def _tokens(body: str, mailto: bool) -> _Tokens:
+    """2. Token by token: display names, several addresses in one field."""
+    found = _Tokens()
+    for token in (t for t in _SEPARATORS.split(body) if t):
+        if "@" not in token:
+            found.others.append(token)
+            continue
+        found.with_at.append(token)
+        tried = _validate(_strip_token(token, mailto))
+        address = _usable(tried)
+        if address is None:
+            found.failures.append(tried)
+        elif address not in found.candidates:
+            found.candidates.append(address)
+    return found
+
+
+def _from_candidates(read: _Read, found: _Tokens) -> AddressReading:
+    """Some tokens are addresses: say what is around them; the operator picks one."""
+    residue = [t for t in found.others if t.strip(_EDGE_PUNCT)]
+    if residue and len(found.with_at) == 1:  # "Name a@b.go.th", "Email: a@b.go.th"
+        read.problems.add(DISPLAY_NAME)
+        read.notes[DISPLAY_NAME] = [_safe(" ".join(residue), 60)]
+    if not read.problems & {DISPLAY_NAME, MULTIPLE_ADDRESSES}:
+        # the whole text failed, one token is fine: stray punctuation or separators around it
+        read.problems.add(BAD_CHARACTERS)
+        read.reasons[BAD_CHARACTERS] = "punctuation or separators around the address"
+    read.failed(found.failures, keep_first=True)  # the other, unusable addresses of a multi-address field
+    return read.answer(found.candidates)
+
+
+def _spaced(read: _Read, body: str, found: _Tokens) -> AddressReading | None:
+    """3. Nothing valid as tokens: spaces inside one address ("saraban @ dla.go.th")?"""
+    if len(found.with_at) > 1 or body.count("@") != 1 or " " not in body:
+        return None
+    # a space between two labels of the domain stood for a dot ("maeramat go.th"); elsewhere it goes
+    joined = _domain_slip(body, read.mailto, comma=False) or _strip_token(body.replace(" ", ""), read.mailto)
+    address = _usable(_validate(joined))
+    return read.repaired(address, "spaces inside the address") if address else None
+
+
+def _not_an_address(read: _Read, found: _Tokens) -> AddressReading:
+    """4. Not an address: say the most specific thing that is wrong."""
+    if not found.with_at:
+        read.problems.add(MISSING_AT)
+    else:
+        read.failed(found.failures, keep_first=False)
+    if not (read.problems - _REPAIRS_ONLY):
+        # safety net: a field that is not an address always names a reason, never only a repair
+        read.problems.add(INVALID)
+        read.reasons.setdefault(INVALID, "the text is not one valid address")
+    return read.answer([])
+
+
 def read_address(declared: str) -> AddressReading:
     """Read one declared Section 10 address (a spreadsheet cell, exactly as written)."""
     if not isinstance(declared, str):
         declared = "" if declared is None else str(declared)
-    text = declared.strip(" \t")
-    cleaned = _clean(text)
-    problems = set(cleaned.problems)
-    notes = cleaned.notes
-    reasons: dict[str, str] = {}
+    cleaned = _clean(declared.strip(" \t"))
+    read = _Read(declared, set(cleaned.problems), cleaned.notes)
     body = cleaned.text.replace(_NBSP_MARK, " ").strip()
     if not body or body.casefold() in NO_ADDRESS_MARKS:
-        problems.add(EMPTY)
-        return _reading(declared, None, None, problems, [], notes, reasons)
-
+        read.problems.add(EMPTY)
+        return read.answer([])
     if _MAILTO.search(body):
-        problems.add(MAILTO)
+        read.problems.add(MAILTO)
         body = _MAILTO.sub(" ", body).strip()
-    mailto = MAILTO in problems
-
-    # 1. The whole text as one address, odd spaces dropped (they never belong inside an address).
-    whole = cleaned.text.replace(_NBSP_MARK, "")
-    whole = _MAILTO.sub("", whole).strip() if mailto else whole.strip()
-    if mailto and "?" in whole:
-        whole = whole.split("?", 1)[0]
-    if "<" not in whole and not (problems & _NO_SUGGESTION):
-        tried = _validate(whole)
-        if tried.address is not None and _is_fixed_point(tried.address):
-            return _reading(declared, tried.address, tried.ascii_address, problems, [tried.address], notes,
-                            reasons)
-
+    read.mailto = MAILTO in read.problems
+    whole = _whole_text(read, cleaned.text)
+    if whole is not None:
+        return whole
     # 1b. One address whose domain has a comma for a dot ("saraban@maeramat,go.th"): a slip, not a list.
-    slipped = _domain_slip(body, mailto, comma=True)
-    if slipped is not None and not (problems & _NO_SUGGESTION):
-        problems.add(BAD_CHARACTERS)
-        reasons[BAD_CHARACTERS] = "a comma where a dot belongs in the domain"
-        return _reading(declared, None, None, problems, [slipped], notes, reasons)
-
-    # 2. Token by token: angle brackets, display names, several addresses in one field.
+    slipped = _domain_slip(body, read.mailto, comma=True)
+    if slipped is not None and not (read.problems & _NO_SUGGESTION):
+        return read.repaired(slipped, "a comma where a dot belongs in the domain")
     if _ANGLE.search(body):
-        problems.add(DISPLAY_NAME)
+        read.problems.add(DISPLAY_NAME)
         body = _ANGLE.sub(lambda m: f" {m.group(1)} ", body)
-    tokens = [t for t in _SEPARATORS.split(body) if t]
-    at_tokens: list[str] = []
-    others: list[str] = []
-    candidates: list[str] = []
-    failures: list[_Tried] = []
-    for token in tokens:
-        if "@" not in token:
-            others.append(token)
-            continue
-        at_tokens.append(token)
-        stripped = _strip_token(token, mailto)
-        tried = _validate(stripped)
-        if tried.address is not None and _is_fixed_point(tried.address):
-            if tried.address not in candidates:
-                candidates.append(tried.address)
-        else:
-            failures.append(tried)
-
-    if len(at_tokens) >= 2:
-        problems.add(MULTIPLE_ADDRESSES)
-        notes[MULTIPLE_ADDRESSES] = [_safe(t, 60) for t in at_tokens[:4]]
-    if problems & _NO_SUGGESTION:
+    found = _tokens(body, read.mailto)
+    if len(found.with_at) >= 2:
+        read.problems.add(MULTIPLE_ADDRESSES)
+        read.notes[MULTIPLE_ADDRESSES] = [_safe(t, 60) for t in found.with_at[:4]]
+    if read.problems & _NO_SUGGESTION:
         # A line break or control character: possibly an injection ("x@y\r\nRCPT TO:<z@w>").
         # Report it and the addresses seen, derive nothing else from the text.
-        return _reading(declared, None, None, problems, candidates, notes, reasons)
-    if candidates:
-        residue = [t for t in others if t.strip(_EDGE_PUNCT)]
-        if residue and len(at_tokens) == 1:  # "Name a@b.go.th", "Email: a@b.go.th"
-            problems.add(DISPLAY_NAME)
-            notes[DISPLAY_NAME] = [_safe(" ".join(residue), 60)]
-        if not problems & {DISPLAY_NAME, MULTIPLE_ADDRESSES}:
-            # the whole text failed, one token is fine: stray punctuation or separators around it
-            problems.add(BAD_CHARACTERS)
-            reasons[BAD_CHARACTERS] = "punctuation or separators around the address"
-        for failure in failures:  # the other, unusable addresses of a multi-address field
-            if failure.problem and failure.problem not in reasons:
-                problems.add(failure.problem)
-                reasons[failure.problem] = failure.reason
-        return _reading(declared, None, None, problems, candidates, notes, reasons)
-
-    # 3. Nothing valid as tokens: spaces inside one address ("saraban @ dla.go.th")?
-    if len(at_tokens) <= 1 and body.count("@") == 1 and " " in body:
-        # a space between two labels of the domain stood for a dot ("maeramat go.th"); elsewhere it goes
-        joined = _domain_slip(body, mailto, comma=False) or _strip_token(body.replace(" ", ""), mailto)
-        tried = _validate(joined)
-        if tried.address is not None and _is_fixed_point(tried.address):
-            problems.add(BAD_CHARACTERS)
-            reasons[BAD_CHARACTERS] = "spaces inside the address"
-            return _reading(declared, None, None, problems, [tried.address], notes, reasons)
-
-    # 4. Not an address: say the most specific thing that is wrong.
-    if not at_tokens:
-        problems.add(MISSING_AT)
-    else:
-        for failure in failures:
-            if failure.problem:
-                problems.add(failure.problem)
-                reasons.setdefault(failure.problem, failure.reason)
-    if not (problems - {THAI_DIGITS, NON_ASCII_DIGITS, ZERO_WIDTH, NBSP, FULLWIDTH_AT, MAILTO, DISPLAY_NAME,
-                        MULTIPLE_ADDRESSES, CRLF, CONTROL_CHARS}):
-        # safety net: a field that is not an address always names a reason, never only a repair
-        problems.add(INVALID)
-        reasons.setdefault(INVALID, "the text is not one valid address")
-    return _reading(declared, None, None, problems, [], notes, reasons)
+        return read.answer(found.candidates)
+    if found.candidates:
+        return _from_candidates(read, found)
+    return _spaced(read, body, found) or _not_an_address(read, found)

@@ -86,15 +86,45 @@ class _Plan:
         return [a for a in (self.probe_address, self.fix_address) if a]
 
 
+class SessionLedger:
+    """When sessions to each mail host (by IP) were opened, kept across scans.
+
+    A server counts our connections per minute, not per scan: the pilot and the scan after it, a
+    scan resumed after a network outage, an operator's rechecks during a scan and a watcher's rounds
+    one after another all open sessions to the same hosts. One ledger shared by every scan of a
+    process keeps `sessions_per_minute` true across all of them.
+    """
+
+    def __init__(self) -> None:
+        self._starts: dict[str, deque[float]] = {}
+
+    def starts(self, ip: str, now: float) -> deque[float]:
+        """The sessions opened to `ip` within the last rate window (older ones are forgotten)."""
+        starts = self._starts.setdefault(ip, deque())
+        while starts and now - starts[0] >= RATE_WINDOW_S:
+            starts.popleft()
+        return starts
+
+    def wait(self, ip: str, now: float, per_minute: int) -> float:
+        """Seconds until one more session to `ip` keeps within `per_minute`; 0 when it may open now."""
+        starts = self.starts(ip, now)
+        if len(starts) < max(1, per_minute):
+            return 0.0
+        return starts[-max(1, per_minute)] + RATE_WINDOW_S - now
+
+    def opened(self, ip: str, when: float) -> None:
+        self._starts.setdefault(ip, deque()).append(when)
+
+
 class _HostQueue:
     """The work waiting for one mail host (one IP) and the bookkeeping for its politeness limits."""
 
-    def __init__(self, ip: str, name: str) -> None:
+    def __init__(self, ip: str, name: str, starts: deque[float]) -> None:
         self.ip = ip
         self.name = name
         self.pending: deque[_Target] = deque()
         self.active = 0
-        self.starts: deque[float] = deque()
+        self.starts = starts  # the ledger's: sessions opened to this IP by any scan of this process
         self.wake = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
         # Learned from the host: fewer recipients per session after a 452 or a session that ran out of time.
@@ -131,11 +161,18 @@ class Backlog:
 
 
 class Scanner:
-    """Runs checks for many agencies concurrently and emits events; one instance per scan."""
+    """Runs checks for many agencies concurrently and emits events; one instance per scan.
 
-    def __init__(self, config: EngineConfig, *, resolver: MailResolver | None = None) -> None:
+    Scans of one process share a `SessionLedger` (pass the same one) so that the per-host session
+    rate holds across them; without one, the scan keeps its own.
+    """
+
+    def __init__(
+        self, config: EngineConfig, *, resolver: MailResolver | None = None, ledger: SessionLedger | None = None
+    ) -> None:
         self.config = config
         self.resolver = resolver or MailResolver(config.dns)
+        self.ledger = ledger or SessionLedger()
         self.verdicts: dict[str, m.Verdict] = {}
         self.retries_pending = 0
         self._targets: dict[str, _Target] = {}
@@ -607,7 +644,7 @@ class Scanner:
                 continue
             queue = self._hosts.get(ip)
             if queue is None:
-                queue = self._hosts[ip] = _HostQueue(ip, host.name)
+                queue = self._hosts[ip] = _HostQueue(ip, host.name, self.ledger.starts(ip, time.monotonic()))
             if front:
                 queue.pending.appendleft(target)
             else:
@@ -678,15 +715,16 @@ class Scanner:
                 continue
             await self._running.wait()
             await self._network_ok.wait()
-            now = time.monotonic()
-            while queue.starts and now - queue.starts[0] >= RATE_WINDOW_S:
-                queue.starts.popleft()
-            if len(queue.starts) >= limits.sessions_per_minute:
-                await asyncio.sleep(RATE_WINDOW_S - (now - queue.starts[0]) + 0.001)
-                continue
             await self._global_sessions.acquire()
             if not queue.pending:
                 self._global_sessions.release()
+                continue
+            # The rate is checked and the start recorded with no await between them: another scan
+            # sharing the ledger cannot slip a session into the same slot.
+            wait = self.ledger.wait(queue.ip, time.monotonic(), limits.sessions_per_minute)
+            if wait > 0:
+                self._global_sessions.release()
+                await asyncio.sleep(wait + 0.001)
                 continue
             # A session takes a full batch (one session for a small host), or, once the host's sessions
             # end early, one flight now and the rest from the queue as it goes (_take): then no session
@@ -697,7 +735,7 @@ class Scanner:
             if not self._take(queue, batch, first):  # the scan is stopping (the tasks are being cancelled)
                 self._global_sessions.release()
                 return
-            queue.starts.append(time.monotonic())
+            self.ledger.opened(queue.ip, time.monotonic())
             queue.active += 1
             self._spawn(self._session(queue, batch))
 
@@ -921,4 +959,4 @@ async def check_agencies(
     return scanner.verdicts, finished
 
 
-__all__ = ["AddressReading", "Scanner", "check_agencies"]
+__all__ = ["AddressReading", "Scanner", "SessionLedger", "check_agencies"]

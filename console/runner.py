@@ -20,7 +20,7 @@ from console.store import AgencyRecord, Correction, Store
 
 if TYPE_CHECKING:  # the engine loads with the first scan or recheck, not with the console (first screen)
     from checks.dns import MailResolver
-    from checks.scheduler import Backlog, Scanner
+    from checks.scheduler import Backlog, Scanner, SessionLedger
     from console.doctor import Preflight
 
 SAVE_EVERY_S = 5.0  # a scan's verdicts are written at most this often (and at the end): each save touches every shard
@@ -109,6 +109,17 @@ class Runner:
         self._scanning = False  # from the call to scan() to its end, agencies' loading included
         # One resolver for rechecks keeps DNS warm for the "we fixed it" loop; the domain is forgotten first.
         self._recheck_resolver: MailResolver | None = None
+        # Every scan of this runner (pilot, scan, resumed pass, rechecks, a watcher's rounds) counts its
+        # sessions per host in one ledger: a server sees our rate, not our scans. Made at first use so
+        # that the console starts without the engine loaded.
+        self._ledger: SessionLedger | None = None
+
+    def _scanner(self, engine: EngineConfig, resolver: MailResolver | None = None) -> Scanner:
+        from checks.scheduler import Scanner, SessionLedger
+
+        if self._ledger is None:
+            self._ledger = SessionLedger()
+        return Scanner(engine, resolver=resolver, ledger=self._ledger)
 
     @property
     def running(self) -> bool:
@@ -174,7 +185,6 @@ class Runner:
         With `wait_for_network`, a failed network canary pauses the scan instead of ending it: the
         canary is retried every `canary.interval` and the scan resumes with the agencies not yet done.
         """
-        from checks.scheduler import Scanner  # the engine, loaded when first used (see the imports)
 
         if self.scanner is not None:
             raise RuntimeError("a scan is already running")
@@ -207,7 +217,7 @@ class Runner:
                     ids = tuple(a.id for a in remaining)
                     finished = ev.ScanFinished(total, 0, {}, 0.0, "stopped by operator", unfinished=ids)
                     break
-                scanner = Scanner(self.config.engine)
+                scanner = self._scanner(self.config.engine)
                 self.scanner = scanner
                 finished = await scanner.run(remaining, sink)
                 first_pass = sink.first_pass = False
@@ -265,7 +275,6 @@ class Runner:
     async def _guard(self, agencies: list[Agency], full: bool, on_event: ev.EventSink | None) -> str | None:
         """Why this scan must not go on (identity, doctor, pilot), or None. Nothing is recorded here."""
         from checks.pilot import choose_pilot, judge_pilot
-        from checks.scheduler import Scanner
         from console.doctor import identity_refusal, preflight_stop, preflight_warnings
 
         refusal = identity_refusal(self.config)
@@ -287,7 +296,7 @@ class Runner:
             return None
         sample = choose_pilot(agencies, pilot.size)
         engine = replace(self.config.engine, smtp=replace(self.config.engine.smtp, retries=0))
-        scanner = Scanner(engine)
+        scanner = self._scanner(engine)
         self.scanner = scanner
 
         def quiet(event: ev.Event) -> None:
@@ -315,7 +324,6 @@ class Runner:
     async def recheck(self, agency_id: str, on_event: ev.EventSink | None = None) -> Verdict | None:
         """Recheck one agency now and save the verdict at once; None when the network canary stopped it."""
         from checks.dns import MailResolver
-        from checks.scheduler import Scanner
         from console.doctor import identity_refusal
 
         refusal = identity_refusal(self.config)
@@ -330,7 +338,7 @@ class Runner:
             self._recheck_resolver = MailResolver(self.config.engine.dns)
         if domain:
             self._recheck_resolver.forget(domain)
-        scanner = Scanner(self.config.engine, resolver=self._recheck_resolver)
+        scanner = self._scanner(self.config.engine, self._recheck_resolver)
         await scanner.run([agency], on_event)
         verdict = scanner.verdicts.get(agency.id)
         if verdict is not None:

@@ -193,6 +193,22 @@ def test_national_world_stalls_nothing(nation: World) -> None:
     assert 1 <= len(grey) <= 3
 
 
+def test_national_list_has_copy_paste_rows_to_try_the_duplicate_decision(nation: World) -> None:
+    """A few rows repeat the name of the row above in the same district (the demo's `d` needs them);
+    each keeps its own address, so both are checked and keep their own expected group."""
+    from console.store.duplicates import duplicate_groups
+
+    flagged = duplicate_groups(nation.agencies)
+    by_id = {a.id: a for a in nation.agencies}
+    assert 5 <= len(flagged) <= 40
+    for agency_id, others in flagged.items():
+        agency = by_id[agency_id]
+        (other,) = (by_id[o] for o in others)
+        assert abs(int(agency.seq) - int(other.seq)) == 1  # the row above or below
+        assert (agency.name, agency.district, agency.province) == (other.name, other.district, other.province)
+        assert agency.declared != other.declared and agency_id in nation.expected
+
+
 def test_national_names_are_nfc_thai(nation: World) -> None:
     for agency in nation.agencies:
         for text in (agency.name, agency.district, agency.province):

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import random
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from checks.model import Agency
 from checks.sim.world import (
@@ -806,6 +806,7 @@ class _National:
         # with gaps. Numbering per province instead gives 77 rows "1", 77 rows "2"… in a national store.
         order = {p[0]: i for i, p in enumerate(PROVINCES)}
         records.sort(key=lambda r: (order[r[0].province], r[0].local, r[0].district, r[0].name))
+        _copy_paste_names(records)
         for i, (unit, declared, expected, announced) in enumerate(records):
             b.agency(
                 Agency(
@@ -908,7 +909,14 @@ class _National:
     # -- addresses per subtype --------------------------------------------------------------------
     def local_address(self, unit: _Unit, sub: str, shared: list[tuple[str, int]]) -> tuple[str, bool]:
         """The declared address (and whether the announcement exists) for one local unit."""
-        rng, b = self.rng, self.b
+        if sub.startswith(("a_", "w_", "c_", "b3_")):
+            return self.written_address(unit, sub, shared)
+        if sub.startswith(("b1_", "b2_")) or sub == "d1":
+            return self.other_domain_address(unit, sub), True
+        return self.broken_address(unit, sub), True
+
+    def written_address(self, unit: _Unit, sub: str, shared: list[tuple[str, int]]) -> tuple[str, bool]:
+        """A (W), C and the B3 ways of writing a working address wrongly."""
         if sub in ("a_dla", "w_dla"):
             return self.dla_mailbox(), True
         if sub in ("a_domain", "w_domain"):
@@ -931,20 +939,29 @@ class _National:
             return self.working_address(unit).replace("@", " @ "), True
         if sub == "b3_missing_tld":
             return f"saraban_{self.code()}@dla", True
+        raise ValueError(f"unknown subtype {sub}")  # pragma: no cover - table and code agree
+
+    def other_domain_address(self, unit: _Unit, sub: str) -> str:
+        """B1 (free mail), B2 (a domain outside go.th) and D1 (a domain that does not exist)."""
         if sub.startswith("b1_"):
             domain = {"b1_gmail_ok": "gmail.com", "b1_gmail_unknown": "gmail.com", "b1_hotmail_ok": "hotmail.com",
                       "b1_hotmail_th_ok": "hotmail.co.th", "b1_yahoo_ok": "yahoo.com",
                       "b1_yahoo_unknown": "yahoo.com"}[sub]
-            return self.free_address(unit, domain, exists=sub.endswith("_ok")), True
+            return self.free_address(unit, domain, exists=sub.endswith("_ok"))
         if sub in ("b2_coth_ok", "b2_com_ok", "b2_inth_ok"):
             suffix = {"b2_coth_ok": "co.th", "b2_com_ok": "com", "b2_inth_ok": "in.th"}[sub]
             domain = self.new_domain(unit, suffix)
             self.on_pool(domain, varied=False)
-            return self.put(domain, "saraban"), True
+            return self.put(domain, "saraban")
         if sub in ("b2_coth_nx", "d1"):
             domain = self.new_domain(unit, "co.th" if sub == "b2_coth_nx" else "go.th")
-            b.domain(domain, DNS_NXDOMAIN)
-            return f"saraban@{domain}", True
+            self.b.domain(domain, DNS_NXDOMAIN)
+            return f"saraban@{domain}"
+        raise ValueError(f"unknown subtype {sub}")  # pragma: no cover - table and code agree
+
+    def broken_address(self, unit: _Unit, sub: str) -> str:
+        """D2 (no mail server), D3 (no such mailbox) and E (no answer yet)."""
+        rng, b = self.rng, self.b
         if sub in ("d2_null_mx", "d2_no_records", "d2_ghost_mx", "d2_refused", "e_servfail"):
             domain = self.new_domain(unit)
             if sub == "d2_null_mx":
@@ -958,17 +975,17 @@ class _National:
                 b.mx_domain(domain, first, second)
             else:
                 b.domain(domain, DNS_SERVFAIL)
-            return f"saraban@{domain}", True
+            return f"saraban@{domain}"
         if sub == "d3_dla":
-            return self.dla_mailbox(exists=False), True
+            return self.dla_mailbox(exists=False)
         if sub in ("d3_unknown", "d3_disabled", "d3_full", "e_prober"):
             state = {"d3_unknown": None, "d3_disabled": MAILBOX_DISABLED, "d3_full": MAILBOX_FULL,
                      "e_prober": MAILBOX_BLOCKS_PROBER}[sub]
-            return self.own_domain_on(unit, rng.choice(self.plain), state), True
+            return self.own_domain_on(unit, rng.choice(self.plain), state)
         if sub == "e_421":
-            return self.own_domain_on(unit, self.greeting_421), True
+            return self.own_domain_on(unit, self.greeting_421)
         if sub == "e_greylist":
-            return self.own_domain_on(unit, self.greylist_long), True
+            return self.own_domain_on(unit, self.greylist_long)
         raise ValueError(f"unknown subtype {sub}")  # pragma: no cover - table and code agree
 
     def nonlocal_address(self, unit: _Unit) -> str:
@@ -983,6 +1000,20 @@ class _National:
 
 
 catalogue_world()  # fills CATALOGUE_FLAGS, so importing it alone is enough (about 1 ms)
+
+
+# Real lists carry copy-paste rows: a row that repeats the agency name of the row above, in the same
+# district. The national world has a few (the first at row 41, then one in every 600), so that the
+# console's "possible duplicate" flag and the operator's same/different decision can be tried in the demo.
+_COPY_FIRST, _COPY_EVERY = 40, 600
+
+
+def _copy_paste_names(records: list[tuple[_Unit, str, str, bool]]) -> None:
+    """Give a few local rows the name of the row above (same district); addresses and groups stay theirs."""
+    for i in range(_COPY_FIRST, len(records), _COPY_EVERY):
+        unit, above = records[i][0], records[i - 1][0]
+        if unit.local and above.local and (unit.province, unit.district) == (above.province, above.district):
+            records[i] = (replace(unit, name=above.name, kind=above.kind), *records[i][1:])
 
 
 def national_world(agencies: int = NATIONAL_TOTAL, *, seed: int = 2568) -> World:

@@ -65,12 +65,11 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from checks import events as ev
 from checks.config import EngineConfig, PolitenessConfig
 from checks.model import Agency, Verdict
-from checks.scheduler import Scanner
 from checks.sim.world import World
 from console.bench.bounds import Bound, HostLoad, host_loads, lower_bound
 from console.bench.measure import LAUNCHED_ENV, TUI_TIMEOUT_S, _peak_rss_mb, _r
@@ -80,6 +79,9 @@ from console.config import AppConfig
 from console.watch.bench import KEYS as WATCH_KEYS
 from console.watch.bench import table_rows as watch_rows
 from console.watch.bench import watch_figures
+
+if TYPE_CHECKING:  # the engine loads when a scan is measured: the console probe (a submodule) must not pay for it
+    from checks.scheduler import Scanner
 
 BASELINE_BUDGET_S = 120.0  # each baseline run (per address, unpipelined) stops after this and extrapolates
 SEED = 2568  # the national world's seed (the same in the simulator process)
@@ -289,6 +291,8 @@ async def timed_scan(
     progress: Callable[[str], None] = _say,
 ) -> Run:
     """Scan with a fresh audit; stop at `budget` seconds (if given) and sample `watch_ip`'s progress."""
+    from checks.scheduler import Scanner
+
     await sim.command("reset")
     scanner = Scanner(cfg, resolver=resolver) if resolver is not None else Scanner(cfg)
     done = 0
@@ -518,6 +522,8 @@ class _Bench:
         if not pick:
             return
         agency = pick[0]
+        from checks.scheduler import Scanner
+
         await sim.command("reset")
         scanner = Scanner(cfg, resolver=main.scanner.resolver)
         t0 = time.perf_counter()

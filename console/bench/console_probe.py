@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import gc
 import json
 import os
 import statistics
@@ -27,6 +28,7 @@ FILTER_KEYSTROKES = 7  # timed keystrokes in the search box (median reported)
 
 async def _measure_tui(store_path: Path, language: str, config_path: str | None) -> dict[str, Any]:
     """The console on a store: time to a full agency table, time for a filter keystroke, and RSS."""
+    gc.disable()  # as `saraban` starts the console (cli.cmd_tui): the console's first load turns it on
     from console.config import load_config
     from console.store import Store
     from console.tui.app import SEARCH_DEBOUNCE

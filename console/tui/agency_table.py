@@ -233,8 +233,10 @@ class AgencyTable(ScrollView, can_focus=True):
         self._lines.clear()
 
     def _update_virtual_size(self) -> None:
-        width = sum(w + 2 * CELL_PADDING for _, w in self._fitted)
-        self.virtual_size = Size(width, len(self._keys) + HEADER_LINES)
+        """As many lines as rows (and the header). Nothing scrolls sideways (overflow-x: hidden, the
+        columns are fitted to the width), so the width is left at 0: fitting the columns anew (the
+        first layout, a resize, the language) then repaints the table without laying out the screen."""
+        self.virtual_size = Size(0, len(self._keys) + HEADER_LINES)
 
     # -- rows ------------------------------------------------------------------------------------
     def rebuild(

@@ -110,6 +110,9 @@ class MainScreen(Screen[None]):
     AUTO_FOCUS = "#agencies"
 
     def compose(self) -> ComposeResult:
+        app = self.app
+        if isinstance(app, SarabanApp):  # laid out for the terminal's width before the panes are styled
+            app.layout_classes(self, app.size.width, update=False)  # no child to restyle yet
         yield TopBar(id="topbar")
         yield SearchBox(self._typed, id="search", placeholder="")
         with Horizontal(id="body"):
@@ -118,7 +121,7 @@ class MainScreen(Screen[None]):
             with Vertical(id="right"):
                 yield GroupsPane(id="groups")
                 yield DetailPane(id="detail")
-        yield ProgressPane(id="progress")
+        yield ProgressPane(id="progress", classes="-idle")  # as show_progress leaves it while no scan runs
         yield KeyFooter(compact=True)  # at 80 columns the essential keys fit whole
 
     def on_mount(self) -> None:
@@ -303,7 +306,7 @@ class SarabanApp(App[None]):
             self._short_footer = short_footer
             self.refresh_bindings()  # the footer asks MainScreen.active_bindings again
         first = not table.column_ids
-        self.query_one("#topbar").screen.set_class(wide, "-xwide")  # the main screen, even under a dialog
+        self.layout_classes(self.query_one("#topbar").screen, width)  # the main screen, even under a dialog
         if narrow != self.narrow or wide != self.wide or first:
             self.narrow, self.wide = narrow, wide
             self._apply_layout()
@@ -311,11 +314,17 @@ class SarabanApp(App[None]):
             if not first:
                 self._rebuild_table()
 
+    @staticmethod
+    def layout_classes(screen: Screen[Any], width: int, update: bool = True) -> None:
+        """The main screen's classes for a terminal `width` columns wide (app.tcss lays out by them).
+        Set before the panes are mounted, they are styled once instead of once more at start."""
+        narrow = width < NARROW_BELOW
+        screen.set_class(width >= WIDE_FROM, "-xwide", update=update)
+        screen.set_class(narrow, "-narrow", update=update)
+        screen.set_class(not narrow, "-wide", update=update)
+
     def _apply_layout(self) -> None:
         """Wide: table beside groups and detail, progress below. Narrow: one pane at a time."""
-        screen = self.query_one("#topbar").screen
-        screen.set_class(self.narrow, "-narrow")
-        screen.set_class(not self.narrow, "-wide")
         pane = self.pane
         shown = {
             "#left": pane == "agencies",
@@ -385,8 +394,9 @@ class SarabanApp(App[None]):
         # cyclic GC would walk them again and again (a fifth of the load's time); afterwards every
         # full collection would walk them all (~0.1 s) and land in a keystroke. So the first load
         # runs without it and what it made is frozen. Once: later reloads replace only what changed,
-        # and freezing again on every poll would pin each old copy for good.
-        first = not self._frozen and gc.isenabled()
+        # and freezing again on every poll would pin each old copy for good. The launcher may have
+        # kept it off through start-up already (cli.cmd_tui): it is turned on here either way.
+        first = not self._frozen
         if first:
             gc.disable()
         try:

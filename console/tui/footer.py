@@ -6,6 +6,7 @@ times while the console starts alone, and each rebuild costs about as much as dr
 
 from __future__ import annotations
 
+from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
 
@@ -16,6 +17,14 @@ class KeyFooter(Footer):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._drawn: tuple[object, ...] | None = None
+
+    def compose(self) -> ComposeResult:
+        """Textual's keys, already in the compact style: each key would otherwise restyle itself
+        once mounted (a dozen style passes at start, as much as laying out the whole screen)."""
+        for widget in super().compose():
+            if self.compact and "footer-key--key" in widget.COMPONENT_CLASSES:  # a key, not a label or group
+                widget.add_class("-compact", update=False)
+            yield widget
 
     def bindings_changed(self, screen: Screen[object]) -> None:
         palette = screen.app.COMMAND_PALETTE_BINDING  # drawn on the right even when not "shown"

@@ -156,7 +156,9 @@ class ProgressPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(id="progress-state", markup=False)
-        yield ProgressBar(id="progress-bar", show_eta=False)
+        bar = ProgressBar(id="progress-bar", show_eta=False)
+        bar.display = False  # idle until show_progress says otherwise (an idle bar would animate)
+        yield bar
         yield Static(id="progress-line", markup=False)
         yield Static(id="progress-canary", markup=False)
         yield Static(id="progress-tallies", markup=False)

@@ -1,0 +1,67 @@
+"""How the console starts: what it loads before its first screen, and the collector it leaves on."""
+
+from __future__ import annotations
+
+import gc
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tui_helpers import SIZE, settle
+
+from console import cli
+from console.config import AppConfig
+
+ROOT = Path(__file__).resolve().parents[2]
+# The engine's network stack (DNS, SMTP, SOCKS) and the doctor: a scan needs them, the first screen does not.
+NETWORK_MODULES = ("dns", "aiosmtplib", "python_socks", "checks.scheduler", "checks.doctor", "console.doctor")
+
+
+def test_the_console_opens_without_the_engines_network_modules() -> None:
+    """What `saraban` imports to open the console (cli.cmd_tui), in a fresh interpreter."""
+    probe = (
+        "import sys, console.cli, console.runner, console.store, console.tui.factory\n"
+        "console.cli.deferred_preflight(None)  # what cmd_tui gives the runner\n"
+        f"print(sorted(m for m in sys.modules if m.startswith({NETWORK_MODULES!r})))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+async def test_a_full_scan_from_the_console_still_runs_the_doctor_first(
+    config: AppConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import console.doctor
+
+    asked: list[AppConfig] = []
+    report = object()
+
+    def preflight_for(given: AppConfig) -> Callable[[], Any]:
+        async def preflight() -> object:
+            asked.append(given)
+            return report
+
+        return preflight
+
+    monkeypatch.setattr(console.doctor, "preflight_for", preflight_for)
+    preflight = cli.deferred_preflight(config)
+    assert asked == []  # nothing is diagnosed (or loaded) until a scan asks
+    assert await preflight() is report
+    assert asked == [config]
+
+
+async def test_the_first_load_turns_the_collector_on_when_start_up_kept_it_off(
+    make_app: Callable[..., Any],
+) -> None:
+    gc.disable()  # as cli.cmd_tui starts the console
+    try:
+        app = make_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot, app)
+            assert app.loaded
+            assert gc.isenabled()
+    finally:
+        gc.enable()
