@@ -3,6 +3,8 @@ damage told from a new store, backup and bulk actions, as an operator (or the CL
 
 from __future__ import annotations
 
+import dataclasses
+import gzip
 import json
 import os
 import shutil
@@ -13,6 +15,7 @@ from pathlib import Path
 import pytest
 from test_store import make_agency, make_verdict, new_store
 
+from checks.model import SmtpReply, Verdict
 from console.store import SCHEMA, Store, StoreDamaged, StoreError, StoreTooNew
 from console.store.migrate import BACKUP_SUFFIX
 
@@ -71,10 +74,98 @@ def test_a_torn_history_append_loses_only_the_torn_entry(tmp_path: Path) -> None
     store = new_store(tmp_path)
     for day in (1, 2, 3):
         store.save_verdicts([make_verdict("tak-1", "D3", f"2026-01-0{day}T09:00:00+07:00")])
-    full = next(store.history_dir.glob("*.full.jsonl.gz"))
+    full = next(store.history_dir.glob("*.full.*.jsonl.gz"))
     with open(full, "ab") as handle:
         handle.write(b"\x1f\x8b\x08\x00garbage")  # a crash in the middle of an append
     assert len(Store(store.path).record("tak-1").history) == 2
+    store.save_verdicts([make_verdict("tak-1", "A1", "2026-01-04T09:00:00+07:00")])  # cuts the torn part off
+    rec = Store(store.path).record("tak-1")
+    assert rec.verdict.group == "A1" and len(rec.history) == 3
+    assert b"garbage" not in gzip.decompress(full.read_bytes())
+
+
+def _with_transcript(agency_id: str, group: str, at: str, banner: str) -> Verdict:
+    """A verdict whose SMTP transcript says `banner` (so each scan's transcript can be told apart)."""
+    verdict = make_verdict(agency_id, group, at)
+    attempt = verdict.evidence.probe.attempts[0]
+    first = dataclasses.replace(attempt.transcript[0], reply=SmtpReply(220, banner))
+    attempt = dataclasses.replace(attempt, transcript=(first, *attempt.transcript[1:]))
+    probe = dataclasses.replace(verdict.evidence.probe, attempts=(attempt,))
+    return dataclasses.replace(verdict, evidence=dataclasses.replace(verdict.evidence, probe=probe))
+
+
+def _banner(rec: object) -> str:
+    return rec.verdict.evidence.probe.attempts[0].transcript[0].reply.text  # type: ignore[attr-defined]
+
+
+def test_the_detail_shows_the_current_transcript_while_the_shards_hold_only_compact_verdicts(tmp_path: Path) -> None:
+    store = new_store(tmp_path, history_limit=2)
+    for day in range(1, 6):
+        store.save_verdicts([_with_transcript(f"tak-{i}", "D3", f"2026-01-0{day}T09:00:00+07:00", f"banner {day}")
+                             for i in (1, 2, 3)])
+        assert _banner(Store(store.path, history_limit=2).record("tak-2")) == f"banner {day}"
+    shards = b"".join(p.read_bytes() for p in store.verdicts_dir.glob("*.json"))
+    assert b"banner" not in shards and b"EHLO" not in shards  # no transcript is parsed or rewritten by a scan
+    listed = {r.agency.id: r for r in Store(store.path).records(with_history=False)}
+    assert _banner(listed["tak-3"]) == "banner 5"  # export and report get full verdicts too
+    out = tmp_path / "all.json"
+    exported = saraban("--store", str(store.path), "export", "--all", "--format", "json", "-o", str(out))
+    assert exported.returncode == 0 and len(out.read_text(encoding="utf-8").splitlines()) == 3, exported.stderr
+
+
+@pytest.mark.parametrize("limit", [0, 1, 3])
+def test_retention_never_loses_the_current_transcript(tmp_path: Path, limit: int) -> None:
+    """tak-1 is checked once; two agencies of its shard every day: retention drops old segments around
+    tak-1's, and (when too many are held) writes what is still needed forward."""
+    from console.store.layer import shard_of
+
+    store = new_store(tmp_path, n=300, history_limit=limit)
+    daily = [f"tak-{i}" for i in range(2, 301) if shard_of(f"tak-{i}") == shard_of("tak-1")][:2]
+    store.save_verdicts([_with_transcript("tak-1", "C1", "2026-01-01T09:00:00+07:00", "only once")])
+    for day in range(1, 29):
+        at = f"2026-02-{day:02d}T09:00:00+07:00"
+        store.save_verdicts([_with_transcript(aid, "D3", at, f"day {day}") for aid in daily])
+        segments = list(store.history_dir.glob("*.full.*.jsonl.gz"))
+        assert len(segments) <= 5  # a few whole segments, however many scans
+    fresh = Store(store.path, history_limit=limit)
+    assert _banner(fresh.record("tak-1")) == "only once"
+    assert _banner(fresh.record(daily[0])) == "day 28"
+    days = [v.checked_at[8:10] for v in fresh.record(daily[0]).history]  # the last `limit` verdicts (current too)
+    assert days == [f"{d:02d}" for d in range(27, 27 - len(days), -1)] and max(0, limit - 1) <= len(days) <= limit
+    assert len(fresh.group_history(daily[1])) == 28  # the group of every scan, forever
+
+
+def test_a_crash_between_the_history_append_and_the_shard_commit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from console.store import layer
+
+    store = new_store(tmp_path, history_limit=5)
+    store.save_verdicts([_with_transcript("tak-1", "D3", "2026-01-01T09:00:00+07:00", "saved")])
+
+    def crash(self: object) -> None:
+        raise KeyboardInterrupt  # the process dies after the segment append, before any file is replaced
+
+    with monkeypatch.context() as patched:
+        patched.setattr(layer.Txn, "commit", crash)
+        with pytest.raises(KeyboardInterrupt):
+            store.save_verdicts([_with_transcript("tak-1", "A1", "2026-01-02T09:00:00+07:00", "never saved")])
+    rec = Store(store.path, history_limit=5).record("tak-1")
+    assert rec.verdict.group == "D3" and _banner(rec) == "saved" and rec.history == ()  # nothing unsaved shows
+    assert [g for _, g in Store(store.path).group_history("tak-1")] == ["D3"]
+    store.save_verdicts([_with_transcript("tak-1", "A1", "2026-01-02T09:00:00+07:00", "saved again")])
+    rec = Store(store.path, history_limit=5).record("tak-1")
+    assert _banner(rec) == "saved again" and [v.checked_at[:10] for v in rec.history] == ["2026-01-01"]
+    for segment in store.history_dir.glob("*.full.*.jsonl.gz"):
+        assert b"never saved" not in gzip.decompress(segment.read_bytes())  # the leftover was cut off
+
+
+def test_saving_an_equal_verdict_again_changes_no_file(tmp_path: Path) -> None:
+    store = new_store(tmp_path)
+    verdict = _with_transcript("tak-1", "D3", "2026-01-01T09:00:00+07:00", "once")
+    store.save_verdicts([verdict])
+    files = sorted(p for d in (store.verdicts_dir, store.history_dir) for p in d.iterdir())
+    before = {p: p.read_bytes() for p in files}
+    store.save_verdicts([verdict])
+    assert {p: p.read_bytes() for p in sorted(p for d in (store.verdicts_dir, store.history_dir) for p in d.iterdir())} == before
 
 
 # ---------------------------------------------------------------------------------------------
@@ -100,6 +191,41 @@ def test_a_store_written_by_the_previous_version_is_migrated_with_a_copy_beside_
     assert len(noted.history) == 1 and len(store.group_history("nat-00007")) == 2
     assert len(store.snapshots()) == 2
     assert all(r.verdict is not None for r in store.records(with_history=False))
+
+
+def test_a_store_written_before_schema_3_keeps_every_verdict_transcript_and_history(tmp_path: Path) -> None:
+    """`store-v2-indexed` was written by saraban just before full verdicts left the shards (history_limit
+    2, so retention had already pruned it); `.expected.json` is what that version showed of it."""
+    fixture = FIXTURE.parent / "store-v2-indexed"
+    expected = json.loads((FIXTURE.parent / "store-v2-indexed.expected.json").read_text(encoding="utf-8"))
+    path = tmp_path / "old" / "store.json"
+    shutil.copytree(fixture, path.parent)
+    before = {p.relative_to(path.parent): p.read_bytes() for p in path.parent.rglob("*") if p.is_file()}
+    result = saraban("--store", str(path), "report", "--json")
+    assert result.returncode == 0, result.stderr
+    assert "upgraded" in result.stderr and BACKUP_SUFFIX in result.stderr
+    assert json.loads(result.stdout)["total"] == len(expected["agencies"])
+    backup = path.with_name(path.name + BACKUP_SUFFIX)
+    kept = {p.relative_to(backup): p.read_bytes() for p in backup.rglob("*") if p.is_file() and p.name != "COMPLETE"}
+    assert {str(k).replace(path.name, "", 1): v for k, v in kept.items()} == {
+        str(k).replace(path.name, "", 1): v for k, v in before.items()
+    }  # the store as it was, history included
+    store = Store(path)
+    assert store.notices == []  # once
+    for aid, was in expected["agencies"].items():
+        rec = store.record(aid)
+        assert rec.verdict.to_json() == was["verdict"], aid  # every transcript
+        assert [v.checked_at for v in rec.history] == was["history"], aid
+        assert [list(g) for g in store.group_history(aid)] == was["groups"], aid
+        assert [[c.id, c.new_address, c.recheck_group] for c in rec.corrections] == was["corrections"]
+        assert [n.text for n in rec.notes] == was["notes"] and rec.followup == was["followup"]
+        assert rec.group_changed_at == was["group_changed_at"]
+    assert len(store.snapshots()) == expected["snapshots"]
+    assert not list(store.history_dir.glob("*.full.jsonl.gz"))  # schema 2's files are only in the copy
+    shards = b"".join(p.read_bytes() for p in store.verdicts_dir.glob("*.json"))
+    assert b"EHLO" not in shards  # transcripts left the shards
+    light = {r.agency.id: r.verdict.group for r in store.records(with_history=False, light=True)}
+    assert light == {aid: was["verdict"]["group"] for aid, was in expected["agencies"].items()}
 
 
 def test_a_store_from_a_newer_saraban_is_refused_not_misread(tmp_path: Path) -> None:

@@ -111,7 +111,7 @@ def test_damage_is_named_the_same_with_the_index(tmp_path: Path) -> None:
     store.save_verdicts([make_verdict(f"tak-{i}", "D3") for i in (1, 2, 3)])
     shard = next(p for p in store.verdicts_dir.glob("*.json") if '"tak-2"' in p.read_text(encoding="utf-8"))
     text = shard.read_text(encoding="utf-8")
-    shard.write_text(text.replace('"agency_id":"tak-2","current":"', '"agency_id":"tak-2","current":7,"x":"', 1))
+    shard.write_text(text.replace('"agency_id":"tak-2","compact":"', '"agency_id":"tak-2","compact":7,"x":"', 1))
     for opened in (Store(store.path), Store(store.path)):  # the first rebuilds the index, the second reads it
         ids = [r.agency.id for r in opened.records(with_history=False, light=True)]
         assert "tak-1" in ids and "tak-3" in ids

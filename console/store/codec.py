@@ -21,7 +21,7 @@ except ImportError:  # optional: the standard library parses the same files, slo
     _orjson = None
 
 from checks.model import ProbeResult, Verdict
-from console.store.text import clean_json, is_clean_json, is_clean_json_bytes
+from console.store.text import all_clean_json_bytes, clean_json, is_clean_json, is_clean_json_bytes
 
 GROUP_CHANGE_UNKNOWN = ""  # the group has not changed within the kept history, which is truncated
 
@@ -121,6 +121,25 @@ def verdict_parts(verdict: Verdict) -> tuple[str, str, dict[str, Any]]:
         text = dumps(data)
     short = compact(data)
     return text, dumps(short), short
+
+
+def encode_verdicts(verdicts: list[Verdict]) -> list[tuple[bytes, str, dict[str, Any]]]:
+    """(full JSON as UTF-8 bytes, compact text, compact data) of each verdict, as `verdict_parts` gives
+    them, with one cleanliness check for the whole batch: a national scan saves 20,000 verdicts and
+    checking each text alone cost a quarter of a second. Any doubt: each verdict on its own, exactly."""
+    if _orjson is not None and verdicts:
+        try:
+            raws = [_orjson.dumps(v.to_json()) for v in verdicts]
+        except TypeError:  # a lone surrogate, an integer beyond 64 bits
+            raws = []
+        if raws and all_clean_json_bytes(raws):
+            out = []
+            for raw, verdict in zip(raws, verdicts, strict=True):
+                short = compact_of(verdict)
+                out.append((raw, dumps(short), short))
+            return out
+    parts = [verdict_parts(v) for v in verdicts]
+    return [(text.encode("utf-8"), short, data) for text, short, data in parts]
 
 
 def group_and_time(text: str | None) -> tuple[str | None, str | None]:

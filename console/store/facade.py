@@ -25,19 +25,21 @@ import pwd
 import shutil
 import stat
 import uuid
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from filelock import FileLock, Timeout
 from tinydb.table import Document
 
 from checks.model import Agency, Verdict, now_iso
-from console.store import codec, history, listindex
+from console.store import codec, history, listindex, segments
 from console.store.atomic import Modes, atomic_write, temp_prefix
-from console.store.codec import bulk, parse_json, verdict_parts
+from console.store.codec import bulk, encode_verdicts, parse_json
 from console.store.duplicates import duplicate_groups
 from console.store.errors import StoreDamaged, StoreError
+from console.store.history import Pointer, Segments
 from console.store.layer import (
     KIND_MAIN,
     KIND_OPERATOR,
@@ -74,6 +76,7 @@ from console.store.records import (
     correction_from,
     note_doc,
 )
+from console.store.segments import pointer_of, segments_of
 from console.store.shapes import agency_of, problem, well_formed
 from console.store.shared import modes_for
 from console.store.text import (
@@ -91,13 +94,23 @@ from console.store.text import (
 )
 
 _T = TypeVar("_T")
-# A verdict on its way to a shard: full text, compact text, compact data, group, checked_at, stable id
-_Saved = tuple[str, str, dict[str, Any], str, str, int]
+# A verdict on its way to a shard: full JSON, compact text, compact data, crc of the full JSON, group,
+# checked_at, stable id
+_Saved = tuple[bytes, str, dict[str, Any], int, str, str, int]
 MAX_BULK = 10_000  # agencies in one bulk action
 
-# One agency in a verdict shard: current verdict JSON, its compact form, and when its group last
-# changed (a first verdict counts as a change).
-ShardEntry = tuple[str | None, str | None, str | None]
+# One agency in a verdict shard: its current verdict's compact form, where the full one is in the
+# history segments, and when its group last changed (a first verdict counts as a change).
+ShardEntry = tuple[str | None, Pointer | None, str | None]
+# Members of history segments read during one call: (shard, segment, offset) → lines
+Members = dict[tuple[int, int, int], list[bytes]]
+# A shard's history read during one call: shard → (full-verdict lines, group lines)
+HistoryLines = dict[int, tuple[list[bytes], list[bytes]]]
+
+
+class ShardView(NamedTuple):
+    entries: dict[str, ShardEntry]
+    segments: Segments  # the shard's live history segments and how far each is committed
 # A shard's list view: agency id → (verdict summary, when its group last changed)
 LightShard = dict[str, tuple[VerdictSummary, str | None]]
 
@@ -129,7 +142,7 @@ class Store:
         self._lock = FileLock(str(self.path) + ".lock", timeout=wait, mode=self.modes.file)
         self._op_lock = FileLock(str(self.path) + ".operator.lock", timeout=wait, mode=self.modes.file)
         self._cache: dict[Path, tuple[tuple[int, int, int, int], Any]] = {}
-        self._memo: dict[int, dict[str, Verdict]] = {}
+        self._memo: dict[int, dict[Pointer, Verdict]] = {}
         self._memo_light: dict[int, dict[str, Verdict]] = {}
         self._raw_agencies: tuple[tuple[int, int, int, int], dict[str, Any]] | None = None
         self._light: dict[int, tuple[tuple[int, int, int, int], LightShard]] = {}
@@ -389,29 +402,49 @@ class Store:
             doc_id += 1
         return None
 
-    def _shard_view(self, index: int) -> dict[str, ShardEntry]:
-        """agency id → (current verdict JSON text, its compact form, group change); parsed only when asked for."""
+    def _shard_view(self, index: int) -> ShardView:
+        """agency id → (compact verdict text, where the full one is, group change); parsed only when asked for."""
         path = self._shard_path(index)
 
-        def build(data: dict[str, Any] | None) -> dict[str, ShardEntry]:
+        def build(data: dict[str, Any] | None) -> ShardView:
             out: dict[str, ShardEntry] = {}
-            present: set[str] = set()
             for doc in self._good(path, data, "verdicts").values():
-                current = doc.get("current")
-                short = doc.get("compact")
-                text = current if current else None
-                short = short if text and short else None
-                present.update(t for t in (text, short) if t)
-                changed = doc.get("group_changed_at")
-                out[doc["agency_id"]] = (text, short, changed if text else None)
-            # Parsed verdicts are reused by their exact JSON text: after a new scan most texts are
-            # ones already seen, so only new ones are parsed again.
-            for memo in (self._memo, self._memo_light):
-                old = memo.get(index, {})
-                memo[index] = {text: verdict for text, verdict in old.items() if text in present}
-            return out
+                short = doc.get("compact") or None
+                out[doc["agency_id"]] = (short, pointer_of(doc), doc.get("group_changed_at") if short else None)
+            # Parsed verdicts are reused by where they are (full) or their exact text (compact): after a
+            # new scan most are ones already seen, so only new ones are parsed again.
+            present = {entry[1] for entry in out.values()}
+            self._memo[index] = {k: v for k, v in self._memo.get(index, {}).items() if k in present}
+            shorts = {entry[0] for entry in out.values()}
+            self._memo_light[index] = {k: v for k, v in self._memo_light.get(index, {}).items() if k in shorts}
+            return ShardView(out, segments_of(data))
 
         return self._read(path, KIND_VERDICTS, build)
+
+    def _full_text(self, index: int, agency_id: str, pointer: Pointer, members: Members | None = None) -> str | None:
+        """The full current verdict from the history segment the shard points to; None when it cannot be
+        read (a writer dropped that segment since this process read the shard: read the shard again once)."""
+        for attempt in (0, 1):
+            if attempt:
+                self._cache.pop(self._shard_path(index), None)
+                entry = self._shard_view(index).entries.get(agency_id)
+                if entry is None or entry[1] is None or entry[1] == pointer:
+                    return None
+                pointer = entry[1]
+            segment, offset, line = pointer
+            key = (index, segment, offset)
+            lines = members.get(key) if members is not None else None
+            if lines is None:
+                end = dict((s, e) for s, e in self._shard_view(index).segments).get(segment)
+                try:
+                    lines = history.read_member(history.segment_path(self.history_dir, index, segment), offset, end)
+                except (OSError, ValueError):
+                    continue
+                if members is not None:
+                    members[key] = lines
+            if 0 <= line < len(lines):
+                return lines[line].decode("utf-8", "replace")
+        return None
 
     # -- the list index (console.store.listindex) -------------------------------------------
     def _main_index_body(self, data: dict[str, Any], damaged: dict[str, Any]) -> dict[str, Any]:
@@ -581,29 +614,33 @@ class Store:
     def _parse(
         self,
         index: int,
-        text: str | None,
+        entry: ShardEntry,
         *,
         light: bool = False,
-        short: str | None = None,
         agency_id: str = "",
-    ) -> Verdict | None:
-        """A stored verdict; `light` gives its compact form (group, findings, flags, fix and the deciding
-        reply, no transcripts): what a list view needs, parsed from a quarter of the JSON."""
-        if not text:
-            return None
-        full = self._memo.setdefault(index, {}).get(text)
-        if full is not None:
-            return full
+        members: Members | None = None,
+    ) -> tuple[Verdict | None, str | None]:
+        """A stored verdict, and its full JSON text when read. `light` gives its compact form (group,
+        findings, flags, fix and the deciding reply, no transcripts): what a list view needs, from the
+        shard alone; else the full verdict is read from the history segment the shard points to (if
+        that is lost, the compact one is what is left)."""
+        short, pointer, _ = entry
+        if not short:
+            return None, None
         try:
-            if light:
-                memo = self._memo_light.setdefault(index, {})
-                key = short or text
-                verdict = memo.get(key)
-                if verdict is None:
-                    data = parse_json(key) if short else codec.compact(parse_json(text))
-                    verdict = memo[key] = Verdict.from_json(data)
-                return verdict
-            verdict = self._memo[index][text] = Verdict.from_json(parse_json(text))
+            if not light and pointer is not None:
+                full = self._memo.setdefault(index, {}).get(pointer)
+                if full is not None:
+                    return full, None
+                text = self._full_text(index, agency_id, pointer, members)
+                if text is not None:
+                    verdict = self._memo[index][pointer] = Verdict.from_json(parse_json(text))
+                    return verdict, text
+            memo = self._memo_light.setdefault(index, {})
+            verdict = memo.get(short)
+            if verdict is None:
+                verdict = memo[short] = Verdict.from_json(parse_json(short))
+            return verdict, None
         except (ValueError, RecursionError, TypeError, KeyError, AttributeError) as exc:
             path = self._shard_path(index)
             raise StoreDamaged(
@@ -612,7 +649,6 @@ class Store:
                 path=str(path),
                 agency_id=agency_id,
             ) from exc
-        return verdict
 
     def _operator_view(self) -> dict[str, Any]:
         path = self.operator_path
@@ -687,27 +723,30 @@ class Store:
         *,
         with_history: bool = True,
         light: bool = False,
-        shards: dict[int, dict[str, ShardEntry]] | None = None,
+        shards: dict[int, ShardView] | None = None,
+        members: Members | None = None,
+        lines: HistoryLines | None = None,
     ) -> AgencyRecord:
         agency, source_changes = main["agencies"][agency_id]
         index = shard_of(agency_id)
         view = shards[index] if shards is not None else self._shard_view(index)
-        text, short, group_changed_at = view.get(agency_id, (None, None, None))
+        entry = view.entries.get(agency_id, (None, None, None))
+        verdict, text = self._parse(index, entry, light=light, agency_id=agency_id, members=members)
         absorbed = self._absorbed(operator, agency_id) if operator["merged"] else []
         corrections, notes = self._with_absorbed(
             operator, agency_id, operator["corrections"].get(agency_id, ()), operator["notes"].get(agency_id, ())
         )
-        past = self._history(agency_id, [*absorbed], text) if with_history else ()
+        past = self._history(agency_id, [*absorbed], entry[1], text, members, lines) if with_history else ()
         duplicates = self._duplicates_of(agency_id, main, operator)
         return AgencyRecord(
             agency=agency,
-            verdict=self._parse(index, text, light=light, short=short, agency_id=agency_id),
+            verdict=verdict,
             history=past,
             corrections=corrections,
             notes=notes,
             followup=operator["followups"].get(agency_id),
             source_changes=source_changes,
-            group_changed_at=group_changed_at,
+            group_changed_at=entry[2],
             duplicate_of=duplicates,
         )
 
@@ -734,25 +773,55 @@ class Store:
             and other in agencies
         )
 
-    def _history(self, agency_id: str, also: list[str], current: str | None) -> tuple[Verdict, ...]:
-        """Earlier verdicts, newest first, compact, at most `history_limit` (read from the history files)."""
+    def _history(
+        self,
+        agency_id: str,
+        also: list[str],
+        current: Pointer | None,
+        current_text: str | None,
+        members: Members | None = None,
+        lines: HistoryLines | None = None,
+    ) -> tuple[Verdict, ...]:
+        """Earlier verdicts, newest first, compact, at most `history_limit` (read from the history segments;
+        `lines` keeps each shard's history read once when many records are built)."""
         if not self.history_limit:
             return ()
         texts: list[str] = []
-        for aid in (agency_id, *also):
-            texts.extend(history.verdict_texts(self.history_dir, shard_of(aid), aid))
+        recent: list[str] = []  # when the last verdicts were made: a segment kept for another agency's
+        for aid in (agency_id, *also):  # sake may still hold much older ones of this agency
+            index = shard_of(aid)
+            full, groups = self._history_lines(index, lines)
+            texts.extend(history.texts_of(full, aid))
+            recent.extend(at for at, _ in history.groups_of(groups, aid))
+        window = set(sorted(recent)[-(self.history_limit + 1) :]) if recent else None
+        if current_text is None and current is not None:
+            current_text = self._full_text(shard_of(agency_id), agency_id, current, members)
         verdicts: list[Verdict] = []
         seen: set[str] = set()
         for text in texts:
-            if text == current or text in seen:
+            if text == current_text or text in seen:
                 continue
             seen.add(text)
+            if window is not None and codec.group_and_time(text)[1] not in window:
+                continue
             try:
                 verdicts.append(Verdict.from_json(codec.compact(parse_json(text))))
             except (ValueError, RecursionError, TypeError, KeyError, AttributeError):
                 continue  # a torn or damaged history line: the rest of the history still shows
         verdicts.sort(key=lambda v: v.checked_at, reverse=True)
         return tuple(verdicts[: self.history_limit])
+
+    def _history_lines(self, index: int, lines: HistoryLines | None) -> tuple[list[bytes], list[bytes]]:
+        """A shard's committed full-verdict lines and group lines (from `lines` when read already)."""
+        found = lines.get(index) if lines is not None else None
+        if found is None:
+            found = (
+                history.segment_lines(self.history_dir, index, self._shard_view(index).segments),
+                history.group_lines(self.history_dir, index),
+            )
+            if lines is not None:
+                lines[index] = found
+        return found
 
     # -- reading ---------------------------------------------------------------------------
     def agencies(self) -> list[Agency]:
@@ -775,7 +844,9 @@ class Store:
             return self._list_records()
         main = self._main_view()
         operator = self._operator_view()
-        shards: dict[int, dict[str, ShardEntry]] = {}
+        shards: dict[int, ShardView] = {}
+        members: Members = {}  # each history member read once per call
+        lines: HistoryLines = {}  # each shard's history read once per call (with_history)
         records = []
         for aid in main["order"]:
             if aid in operator["merged"]:
@@ -786,7 +857,8 @@ class Store:
             try:
                 records.append(
                     self._build_record(
-                        aid, main, operator, with_history=with_history, light=light, shards=shards
+                        aid, main, operator, with_history=with_history, light=light, shards=shards, members=members,
+                        lines=lines,
                     )
                 )
             except StoreDamaged as exc:
@@ -902,110 +974,146 @@ class Store:
 
     # -- verdicts --------------------------------------------------------------------------
     def save_verdicts(self, verdicts: Iterable[Verdict], *, batch_size: int = 250) -> int:
-        """Store verdicts in batched transactions; each also goes to the history (appended).
+        """Store verdicts in batched transactions: each full verdict is appended once to its shard's
+        history segment, and the shard keeps its compact form and where the full one is.
 
         Verdicts are grouped by shard so a batch rewrites one or two small files, not the store.
         Saving a verdict equal to the current one changes nothing (safe to retry after a crash).
         A damaged entry is left untouched (named in `problems()`). Returns how many verdicts were handled.
         """
-        with bulk():
+        with bulk():  # the whole save: between batches a collection would walk every verdict held here
+            given = list(verdicts)
             items = [
-                (v.agency_id, (*verdict_parts(v), v.group, v.checked_at, stable_id(v.agency_id))) for v in verdicts
+                (v.agency_id, (raw, short, data, zlib.crc32(raw), v.group, v.checked_at, stable_id(v.agency_id)))
+                for v, (raw, short, data) in zip(given, encode_verdicts(given), strict=True)
             ]
-        if not items:
-            return 0
-        self._ensure_dir(self.verdicts_dir)
-        self._ensure_dir(self.history_dir)
-        saved = 0
-        for batch in _shard_batches(items, max(1, int(batch_size)), lambda item: item[1][-1] % SHARDS):
-            at = now_iso()
-            by_shard: dict[int, list[tuple[str, _Saved]]] = {}
-            for agency_id, parts in batch:
-                by_shard.setdefault(parts[-1] % SHARDS, []).append((agency_id, parts))
-            with bulk(), self._transaction(self._lock) as txn:
-                for index, entries in by_shard.items():
-                    self._save_shard(txn, index, entries, at)
-            saved += len(batch)
-        return saved
+            if not items:
+                return 0
+            self._ensure_dir(self.verdicts_dir)
+            self._ensure_dir(self.history_dir)
+            saved = 0
+            for batch in _shard_batches(items, max(1, int(batch_size)), lambda item: item[1][-1] % SHARDS):
+                at = now_iso()
+                by_shard: dict[int, list[tuple[str, _Saved]]] = {}
+                for agency_id, parts in batch:
+                    by_shard.setdefault(parts[-1] % SHARDS, []).append((agency_id, parts))
+                with self._transaction(self._lock) as txn:
+                    for index, entries in by_shard.items():
+                        self._save_shard(txn, index, entries, at)
+                saved += len(batch)
+            return saved
 
     def _save_shard(self, txn: Txn, index: int, entries: list[tuple[str, _Saved]], at: str) -> None:
-        """One shard's part of a verdict batch: its file, then (once committed) its list index and history."""
-        keep = self.history_limit
+        """One shard's part of a verdict batch: the full verdicts appended to its history segment (before
+        the commit: what the shard will point to is durable first), its file, then its list index and
+        group history, and the segments retention drops (after the commit)."""
         path = self._shard_path(index)
         before = file_stamp(path)  # the lock is held: what this transaction reads
-        table = txn.db(path, KIND_VERDICTS, shard=index).table("verdicts")
+        db = txn.db(path, KIND_VERDICTS, shard=index)
+        table = db.table("verdicts")
         storage = txn.storage(path)
         reserved = storage.reserved("verdicts")
+        stored = table_of(storage.data(), "verdicts")  # the good documents as read (no copies made)
+        damaged = bool(storage.damaged.get("verdicts"))
         updates: dict[int, dict[str, Any]] = {}
         rows: dict[str, listindex.Row] = {}
-        appended: list[tuple[str, str, str, str]] = []
-        for agency_id, (text, short, data, group, checked_at, sid) in entries:
-            if storage.damaged_agency("verdicts", agency_id) is not None:
+        batch: list[tuple[str, bytes]] = []
+        appended: list[tuple[str, str, str]] = []
+        for agency_id, (raw, short, data, crc, group, checked_at, sid) in entries:
+            if damaged and storage.damaged_agency("verdicts", agency_id) is not None:
                 self._problems[(path, agency_id)] = (
                     f"{path}: the verdict entry of agency {agency_id} is damaged; it was left "
                     "untouched and the new verdict was not saved. Restore the file from a backup."
                 )
                 continue
-            doc_id, found = slot(table, "agency_id", agency_id, updates, reserved, start=sid)
+            found = stored.get(str(sid)) if sid not in updates and sid not in reserved else None
+            if found is not None and found.get("agency_id") == agency_id:
+                doc_id = sid  # its own slot (no hash collision): the common case, read without a copy
+            else:
+                doc_id, found = slot(table, "agency_id", agency_id, updates, reserved, start=sid)
             doc = found or {}
-            if doc.get("current") == text:
+            if doc.get("compact") == short and doc.get("crc") == crc and doc.get("full"):
                 continue
             changed = doc.get("group_changed_at")
-            if group != doc.get("group") or not isinstance(changed, str) or not doc.get("current"):
+            if group != doc.get("group") or not isinstance(changed, str) or not doc.get("compact"):
                 changed = checked_at
             updates[doc_id] = {
                 "agency_id": agency_id,
-                "current": text,
                 "compact": short,
+                "crc": crc,
                 "group": group,
                 "group_changed_at": changed,
                 "saved_at": at,
-                "kept": int(doc.get("kept") or 0) + 1,
+                "full": doc.get("full"),
+                "segs": doc.get("segs") or [],
             }
             with contextlib.suppress(KeyError, TypeError, AttributeError, ValueError):
                 rows[agency_id] = listindex.verdict_row(agency_id, data, changed)
-            appended.append((agency_id, text, group, checked_at))
-        if not updates:
+            batch.append((agency_id, raw))
+            appended.append((agency_id, group, checked_at))
+        if not batch:
             return
-        # once the current verdicts are committed (still under the lock): the list index, then the
-        # history; a crash in between leaves a stale index (readers read the shard) or loses a history
-        # line, never shows a verdict that was not saved
-        prune = bool(keep and any(d["kept"] > 2 * keep for d in updates.values()))
-        if prune:
-            self._trim_counts(table, updates, keep)
-
-        def after() -> None:  # this shard's files only: shards do theirs at once (`layer.run_all`)
-            self._write_shard_index(path, storage, before, rows)
-            self._append_history(index, appended, keep)
-            if prune:
-                self._prune(index, keep)
-
-        txn.after_commit_apart.append(after)
-        put_many(table, updates)
-
-    def _append_history(self, index: int, entries: list[tuple[str, str, str, str]], keep: int) -> None:
+        docs = {doc["agency_id"]: doc for doc in stored.values()}
+        ids = {doc["agency_id"]: int(key) for key, doc in stored.items()}
+        meta_table = db.table("meta")
+        protected = {a for d in storage.damaged.get("verdicts", {}).values() if (a := agency_of(d))}
         try:
-            history.append(self.history_dir, index, entries, keep_full=keep > 0, modes=self.modes)
+            plan = segments.plan(
+                self.history_dir, index, segments_of(storage.data()), docs, batch, self.history_limit, protected
+            )
+        except OSError as exc:
+            raise write_error(self.history_dir, exc) from exc
+        ids.update((doc["agency_id"], doc_id) for doc_id, doc in updates.items())
+
+        def updated(aid: str) -> dict[str, Any]:
+            doc_id = ids[aid]
+            if doc_id not in updates:
+                updates[doc_id] = dict(docs[aid])
+            return updates[doc_id]
+
+        for aid, pointer in plan.pointers.items():
+            updated(aid)["full"] = list(pointer) if pointer is not None else None
+        for aid, counts in plan.segs.items():
+            updated(aid)["segs"] = counts
+        put_many(table, updates)
+        segment = history.segment_path(self.history_dir, index, plan.segment)
+        written: list[int] = []
+
+        def append() -> None:  # this shard's segment only: shards do theirs at once (`layer.run_all`)
+            data = history.member(plan.lines)
+            try:
+                history.write_member(segment, plan.offset, data, modes=self.modes)
+            except PermissionError as exc:
+                raise permission_error(segment, exc) from exc
+            except OSError as exc:  # before the commit: nothing was changed
+                raise write_error(segment, exc) from exc
+            written.append(plan.offset + len(data))
+
+        def record_end() -> None:
+            meta_table.update({"segments": [*plan.kept, [plan.segment, written[0]]]}, doc_ids=[1])
+
+        def after() -> None:  # once the shard is committed (still under the lock)
+            self._write_shard_index(path, storage, before, rows)
+            for dropped in plan.drop:
+                history.remove_segment(self.history_dir, index, dropped)
+            if plan.offset == 0:  # a new segment: leftovers of a crash before a commit go too
+                live = {s for s, _ in plan.kept} | {plan.segment}
+                for old in history.segments_on_disk(self.history_dir, index):
+                    if old < plan.segment and old not in live:
+                        history.remove_segment(self.history_dir, index, old)
+            self._append_groups(index, appended)
+
+        txn.before_commit_apart.append(append)
+        txn.before_commit.append(record_end)
+        txn.after_commit_apart.append(after)
+
+    def _append_groups(self, index: int, entries: list[tuple[str, str, str]]) -> None:
+        try:
+            history.append_groups(self.history_dir, index, entries, modes=self.modes)
         except PermissionError as exc:
             raise permission_error(self.history_dir, exc) from exc
         except OSError as exc:  # after the commit: the verdicts are saved, say so
             raise history_error(self.history_dir, exc) from exc
-
-    def _prune(self, index: int, keep: int) -> None:
-        """Retention: the shard's full history becomes a whole new segment with the last `keep` each."""
-        try:
-            history.prune(self.history_dir, index, keep, modes=self.modes)
-        except OSError as exc:
-            raise write_error(self.history_dir, exc) from exc
-
-    @staticmethod
-    def _trim_counts(table: Any, updates: dict[int, dict[str, Any]], keep: int) -> None:
-        """After retention each agency has at most `keep` full verdicts in the history."""
-        for doc in table.all():
-            if doc.doc_id not in updates and int(doc.get("kept") or 0) > keep:
-                updates[doc.doc_id] = {**doc, "kept": keep}
-        for doc in updates.values():
-            doc["kept"] = min(int(doc.get("kept") or 0), keep)
 
     # -- operator data ---------------------------------------------------------------------
     def _require_agency(self, agency_id: str) -> Agency:

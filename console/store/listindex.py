@@ -136,10 +136,10 @@ def verdict_row(agency_id: str, compact: dict[str, Any], changed: str | None) ->
 
 def doc_row(doc: dict[str, Any]) -> Row | None:
     """The row of a stored verdict document (None when it holds no verdict). Raises when malformed."""
-    text = doc.get("current")
-    if not text:
-        return None
     short = doc.get("compact")
+    text = doc.get("current")  # schema 2, before its migration
+    if not short and not text:
+        return None
     data = parse_json(short) if short else codec.compact(parse_json(text))
     if not isinstance(data, dict):
         raise TypeError("not a verdict")

@@ -22,12 +22,12 @@ _OPTIONAL_STRINGS: dict[str, tuple[str, ...]] = {
     "corrections": ("operator", "at", "old_address", "reason", "recheck_group", "recheck_at", "login"),
     "notes": ("login",),
     "followups": ("state", "operator", "at", "login"),
-    "verdicts": ("current", "compact", "group", "group_changed_at", "saved_at"),
+    "verdicts": ("current", "compact", "group", "group_changed_at", "saved_at"),  # current: schema 2
 }
 _OPTIONAL_INTS: dict[str, tuple[str, ...]] = {
     "corrections": ("n",),
     "notes": ("n",),
-    "verdicts": ("kept",),
+    "verdicts": ("kept", "crc"),  # kept: schema 2
 }
 
 
@@ -56,7 +56,27 @@ def _agency_problem(doc: dict[str, Any]) -> str | None:
     return None
 
 
-_VERDICT_KEYS = frozenset(("agency_id", "current", "compact", "group", "group_changed_at", "saved_at", "kept"))
+_VERDICT_KEYS = frozenset(
+    ("agency_id", "current", "compact", "group", "group_changed_at", "saved_at", "kept", "crc", "full", "segs")
+)
+_VERDICT_INTS = frozenset(("kept", "crc"))
+
+
+def _ints(value: object, size: int) -> bool:
+    if type(value) is not list or len(value) != size:
+        return False
+    return all(type(x) is int and x >= 0 for x in value)  # type: ignore[attr-defined]
+
+
+def _bad_place(doc: dict[str, Any]) -> str | None:
+    """Why the document's "full" (segment, offset, line) or "segs" ([[segment, n], ...]) is malformed."""
+    full = doc.get("full")
+    if full is not None and not _ints(full, 3):
+        return "'full' is not where a verdict is"
+    segs = doc.get("segs")
+    if segs is not None and not (type(segs) is list and all(_ints(p, 2) for p in segs)):
+        return "'segs' is not a list of segment counts"
+    return None
 
 
 def plain_verdict(doc: dict[str, Any]) -> bool:
@@ -69,7 +89,24 @@ def plain_verdict(doc: dict[str, Any]) -> bool:
         return False
     for key, value in doc.items():
         kind = type(value)
-        if not (kind is str or value is None or (kind is int and key == "kept")):
+        if kind is str or value is None or (kind is int and key in _VERDICT_INTS):
+            continue
+        if kind is not list:
+            return False
+        if key == "full":
+            if len(value) != 3:
+                return False
+            a, b, c = value
+            if type(a) is not int or type(b) is not int or type(c) is not int or min(a, b, c) < 0:
+                return False
+        elif key == "segs":
+            for pair in value:
+                if type(pair) is not list or len(pair) != 2:
+                    return False
+                a, b = pair
+                if type(a) is not int or type(b) is not int or a < 0 or b < 0:
+                    return False
+        else:
             return False
     return True
 
@@ -96,6 +133,8 @@ def problem(table: str, doc: object) -> str | None:
         if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
             return f"{key!r} is not a number"
     if table == "verdicts":
+        if (why := _bad_place(doc)) is not None:
+            return why
         history = doc.get("history")
         if history is not None and (
             not isinstance(history, list) or not all(isinstance(h, str) for h in history)

@@ -76,6 +76,19 @@ def is_clean_json_bytes(raw: bytes) -> tuple[bool, str]:
     return unicodedata.is_normalized("NFC", text), text
 
 
+_JSON_ESCAPE_CONTROL = re.compile(rb"\\[bfru]")  # \b \f \r \u00XX: how orjson writes C0 controls (bar \t, \n)
+
+
+def all_clean_json_bytes(raws: list[bytes]) -> bool:
+    """`is_clean_json_bytes` of many orjson texts at once (one pass over them joined: 0.04 s for a
+    national scan instead of 0.25 s). False positives (an escaped backslash before "b") only cost the
+    exact per-text path."""
+    blob = b"\n".join(raws)  # orjson escapes newlines inside strings: this never joins two tokens
+    if _JSON_ESCAPE_CONTROL.search(blob) or b"\x7f" in blob or (b"\xc2" in blob and _C1_UTF8.search(blob)):
+        return False
+    return all(raw.isascii() or unicodedata.is_normalized("NFC", raw.decode("utf-8")) for raw in raws)
+
+
 def limited(text: str, limit: int, what: str) -> str:
     if len(text) > limit:
         raise ValueError(f"{what} is too long ({len(text)} characters; at most {limit})")
