@@ -5,9 +5,10 @@ The data is split so that a frequent bulk write never rewrites precious or unrel
 what grows with every scan is never read or rewritten by a scan or a list view:
 
 - ``<store>``                   meta, agencies (+ source changes), imports  (lock ``<store>.lock``)
-- ``<store>.verdicts/NN.json``  the current verdict of each agency, 64 shards by agency  (same lock)
-- ``<store>.history/``          every verdict, the group of every scan, snapshots: append-only
-                                (`console.store.history`; same lock)
+- ``<store>.verdicts/NN.json``  each agency's current verdict, compact, and where its full one is
+                                (segment, member offset, line); 64 shards by agency  (same lock)
+- ``<store>.history/``          every full verdict (segments), the group of every scan, snapshots:
+                                append-only (`console.store.history`, `console.store.segments`; same lock)
 - ``<store>.operator.json``     corrections, notes, follow-up marks, duplicate decisions
                                 (own lock ``<store>.operator.lock``)
 
