@@ -40,13 +40,23 @@ class _LibThai:
         return [positions[i] for i in range(max(0, found)) if 0 < positions[i] < len(value)]
 
 
+SONAME = "libthai.so.0"  # Debian's libthai0: loaded by name, without find_library's `ldconfig -p` (a process)
+
+
 @cache
 def _libthai() -> _LibThai | None:
-    name = ctypes.util.find_library("thai")
-    if not name:
-        return None
     try:
-        return _LibThai(ctypes.CDLL(name))
+        lib = ctypes.CDLL(SONAME)
+    except OSError:
+        name = ctypes.util.find_library("thai")
+        if not name:
+            return None
+        try:
+            lib = ctypes.CDLL(name)
+        except OSError:
+            return None
+    try:
+        return _LibThai(lib)
     except (OSError, AttributeError):
         return None
 

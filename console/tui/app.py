@@ -31,13 +31,13 @@ from textual.timer import Timer
 from textual.widgets import Input
 
 from checks import events as ev
+from checks.address import read_address
 from checks.model import Verdict
 from console.corrections import other_owners, shared_address_warning
 from console.followup_text import count_followup
 from console.i18n import other_language, tr
 from console.rules import UNCHECKED, WAITING_STATES, Record, Ruleset, Scope, current_address, rec_id
 from console.seams import ConsoleConfig, ConsoleRunner, ConsoleStore, ImportOutcome
-from console.trends import trend_points
 from console.tui.agency_table import AgencyTable
 from console.tui.columns import ALL_COLUMNS
 from console.tui.commands import (
@@ -61,16 +61,6 @@ from console.tui.progress_pane import (
     event_text,
     finished_message,
 )
-from console.tui.screens import (
-    AddressReader,
-    ConfirmScreen,
-    CorrectionRequest,
-    CorrectionScreen,
-    FilterScreen,
-    HelpScreen,
-    PromptScreen,
-    default_reader,
-)
 from console.tui.search_box import SearchBox
 from console.tui.state import ConsoleState, ScanProgress, scope_for_group_line
 from console.tui.text import one_line
@@ -79,8 +69,9 @@ from console.tui.view import detail_text, group_label, row_cells, summary_text, 
 from console.tui.watching import ConsoleWatch, newly_fixed
 from console.watch.lock import WatchLockHeld
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the dialogs (console.tui.screens) load when first opened, not before the first screen
     from checks.scheduler import Backlog
+    from console.tui.screens import AddressReader, CorrectionRequest
 
 NARROW_BELOW = 120  # columns: below this one pane at a time, at or above it side by side
 WIDE_FROM = 160  # columns: from here every table column and a wider side pane
@@ -181,7 +172,7 @@ class SarabanApp(App[None]):
         self.title_suffix = title_suffix
         self.autostart_scan = autostart_scan
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now().astimezone())
-        self.address_reader = address_reader if address_reader is not None else default_reader()
+        self.address_reader: AddressReader = address_reader if address_reader is not None else read_address
         self.lang: str = config.language or "th"
         self.operator: str = config.operator or ""
         self.ruleset = Ruleset.of(config.engine)
@@ -660,6 +651,8 @@ class SarabanApp(App[None]):
         self._rebuild_table(changed=())
 
     def action_filters(self) -> None:
+        from console.tui.screens import FilterScreen
+
         agencies = [r.agency for r in self.state.records.values()]
         districts: dict[str, set[str]] = {}
         for agency in agencies:
@@ -726,6 +719,7 @@ class SarabanApp(App[None]):
 
     def action_trends(self) -> None:
         """A / B–E / W share per scan for the whole store, or the province of the current filter."""
+        from console.trends import trend_points
         from console.tui.trends import TrendScreen  # the chart library loads when first asked for
 
         province = self.state.scope.province
@@ -756,6 +750,8 @@ class SarabanApp(App[None]):
             yield SystemCommand(command.title, command.help, command.callback, discover=False)
 
     def action_help(self) -> None:
+        from console.tui.screens import HelpScreen
+
         legend = [(rule.group, group_label(rule, self.lang)) for rule in self.ruleset.rules]
         legend.append((UNCHECKED, tr("groups.unchecked", self.lang)))
         self.push_screen(HelpScreen(self.help_rows(), self.lang, legend))
@@ -809,6 +805,8 @@ class SarabanApp(App[None]):
             self.exit()
 
     def _confirm(self, question: str, then: Callable[[], object]) -> None:
+        from console.tui.screens import ConfirmScreen
+
         self.push_screen(ConfirmScreen(question, self.lang), lambda ok: then() if ok else None)
 
     # ------------------------------------------------------------------------------------------
@@ -1005,6 +1003,8 @@ class SarabanApp(App[None]):
     # ------------------------------------------------------------------------------------------
 
     def action_correct(self) -> None:
+        from console.tui.screens import CorrectionScreen
+
         rec = self._need_selection()
         if rec is None:
             return
@@ -1044,6 +1044,8 @@ class SarabanApp(App[None]):
         self.run_guarded(work(), "correct")
 
     def action_note(self) -> None:
+        from console.tui.screens import PromptScreen
+
         rec = self._need_selection()
         if rec is None:
             return
@@ -1138,6 +1140,8 @@ class SarabanApp(App[None]):
         return directory / f"followup-{safe.replace(' ', '_')}-{stamp}.xlsx"
 
     def action_export(self) -> None:
+        from console.tui.screens import PromptScreen
+
         items = self.followup_items()
         if not items:
             self.notify(tr("msg.export_empty", self.lang), markup=False)
@@ -1199,6 +1203,8 @@ class SarabanApp(App[None]):
     def action_export_letter(self) -> None:
         """The province's letter attachment to its districts (console.letter), from the palette: the
         checked agencies in view that need follow-up, one print-ready sheet per district."""
+        from console.tui.screens import PromptScreen
+
         items = [rec for rec in self.followup_items() if rec.verdict is not None]
         if not items:
             self.notify(tr("msg.letter_empty", self.lang), markup=False)
@@ -1237,6 +1243,8 @@ class SarabanApp(App[None]):
         self.notify(tr("msg.letter_done", self.lang, n=n, path=one_line(target)), markup=False, timeout=10)
 
     def action_import_list(self) -> None:
+        from console.tui.screens import PromptScreen
+
         dialog = PromptScreen(tr("dlg.import_title", self.lang), tr("dlg.import_hint", self.lang), prompt_id="import")
         self.push_screen(dialog, lambda line: self.run_guarded(self.import_from(line), "import") if line else None)
 

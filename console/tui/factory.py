@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from console.config import AppConfig
 from console.runner import Runner
 from console.seams import ConsoleRunner
 from console.store import Store
 from console.tui.app import SarabanApp
-from console.tui.screens import AddressReader
+
+if TYPE_CHECKING:
+    from console.tui.screens import AddressReader
 
 
 def make_app(

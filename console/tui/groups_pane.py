@@ -57,6 +57,7 @@ class GroupsPane(OptionList):
         self._shown_bar_width = 0
         self._shown_width = 0
         self._line_counts: list[int] = []  # lines of each option (a long label wraps)
+        self._prompts: list[Text] = []  # what each option shows now
 
     def on_resize(self) -> None:
         """Bars and labels fit the pane's width, which is only known once it is on screen."""
@@ -93,15 +94,18 @@ class GroupsPane(OptionList):
         self.border_subtitle = Text(footer, style="dim", end="")  # in the border: one more line for groups
         if keys == self._keys and heights == self._line_counts and self.option_count == len(keys):
             # The same lines with new numbers (a search keystroke): new prompts in place, each as
-            # high as before, so the list keeps its height and nothing is laid out again.
-            for index, prompt in enumerate(prompts):
-                self.replace_option_prompt_at_index(index, prompt)
+            # high as before, so the list keeps its height and nothing is laid out again; a line
+            # whose numbers did not change is left alone (not drawn again).
+            for index, (prompt, old) in enumerate(zip(prompts, self._prompts, strict=True)):
+                if prompt != old:
+                    self.replace_option_prompt_at_index(index, prompt)
+            self._prompts = prompts
             return
         highlighted = self.highlighted
         current = (
             self._keys[highlighted] if highlighted is not None and highlighted < len(self._keys) else None
         )
-        self._keys, self._line_counts = keys, heights
+        self._keys, self._line_counts, self._prompts = keys, heights, prompts
         self.clear_options()
         self.add_options([Option(prompt, id=key) for prompt, key in zip(prompts, keys, strict=True)])
         self.call_after_refresh(self._refit)

@@ -88,6 +88,8 @@ def seq_number(rec: Record) -> tuple[int, str]:
 @lru_cache(maxsize=65536)
 def _seq_key(seq: str) -> tuple[int, str]:
     """ลำดับที่ as a number for sorting ("12" before "100"); cached: every keystroke sorts the table."""
+    if seq.isascii() and seq.isdigit():  # the usual ลำดับที่ (the first screen sorts every agency by it)
+        return (int(seq), seq)
     digits = "".join(ch for ch in seq if "0" <= ch <= "9")
     return (int(digits) if digits else 1 << 60, seq)
 
