@@ -3,6 +3,7 @@ also when several operator processes write at once."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import multiprocessing
 import os
@@ -171,13 +172,15 @@ def test_verdict_text_with_surrogates_and_controls_is_stored_safely(tmp_path: Pa
     bad_reply = SmtpReply(550, "no such user \udcff\x1b[2J here\nsecond line", "5.1.1")
     probe = ProbeResult("saraban_1@dla.go.th", "mailbox_rejected", base.evidence.probe.dns, bad_reply)  # type: ignore[union-attr]
     evidence = Evidence(base.evidence.declared, base.evidence.normalized, probe)
-    store.save_verdicts([Verdict("tak-1", "D3", base.findings, (), evidence)])
+    # in one batch with clean verdicts (the batch is checked at once, then each of its verdicts exactly)
+    store.save_verdicts([Verdict("tak-1", "D3", base.findings, (), evidence), make_verdict("tak-2"), make_verdict("tak-3")])
     on_disk = "".join(
         p.read_text(encoding="utf-8") for p in (store.path.parent / "saraban.json.verdicts").iterdir()
-    )
+    ) + "".join(gzip.decompress(p.read_bytes()).decode("utf-8") for p in store.history_dir.glob("*.full.*"))
     assert "no such user" in on_disk and "\\u001b" not in on_disk and "\x1b" not in on_disk
     text = Store(store.path).record("tak-1").verdict.evidence.probe.rcpt.text  # type: ignore[union-attr]
     assert text == "no such user \ufffd here\nsecond line"
+    assert Store(store.path).record("tak-2").verdict == make_verdict("tak-2")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -115,20 +115,24 @@ def test_the_detail_shows_the_current_transcript_while_the_shards_hold_only_comp
 
 @pytest.mark.parametrize("limit", [0, 1, 3])
 def test_retention_never_loses_the_current_transcript(tmp_path: Path, limit: int) -> None:
-    """tak-1 is checked once; two agencies of its shard every day: retention drops old segments around
-    tak-1's, and (when too many are held) writes what is still needed forward."""
+    """Two agencies of one shard are checked every day, four others once each on different days: their
+    segments are held, then (more than three held) what they still need is written forward."""
     from console.store.layer import shard_of
 
-    store = new_store(tmp_path, n=300, history_limit=limit)
-    daily = [f"tak-{i}" for i in range(2, 301) if shard_of(f"tak-{i}") == shard_of("tak-1")][:2]
-    store.save_verdicts([_with_transcript("tak-1", "C1", "2026-01-01T09:00:00+07:00", "only once")])
+    store = new_store(tmp_path, n=400, history_limit=limit)
+    mates = [f"tak-{i}" for i in range(2, 401) if shard_of(f"tak-{i}") == shard_of("tak-1")]
+    daily, once = mates[:2], ["tak-1", *mates[2:5]]
     for day in range(1, 29):
         at = f"2026-02-{day:02d}T09:00:00+07:00"
-        store.save_verdicts([_with_transcript(aid, "D3", at, f"day {day}") for aid in daily])
-        segments = list(store.history_dir.glob("*.full.*.jsonl.gz"))
-        assert len(segments) <= 5  # a few whole segments, however many scans
+        checked = [_with_transcript(aid, "D3", at, f"day {day}") for aid in daily]
+        if day in (1, 6, 11, 16):
+            aid = once[(day - 1) // 5]
+            checked.append(_with_transcript(aid, "C1", at, f"{aid} once"))
+        store.save_verdicts(checked)
+        assert len(list(store.history_dir.glob("*.full.*.jsonl.gz"))) <= 5  # a few whole segments at most
     fresh = Store(store.path, history_limit=limit)
-    assert _banner(fresh.record("tak-1")) == "only once"
+    for aid in once:
+        assert _banner(fresh.record(aid)) == f"{aid} once"
     assert _banner(fresh.record(daily[0])) == "day 28"
     days = [v.checked_at[8:10] for v in fresh.record(daily[0]).history]  # the last `limit` verdicts (current too)
     assert days == [f"{d:02d}" for d in range(27, 27 - len(days), -1)] and max(0, limit - 1) <= len(days) <= limit

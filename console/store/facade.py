@@ -5,9 +5,10 @@ The data is split so that a frequent bulk write never rewrites precious or unrel
 what grows with every scan is never read or rewritten by a scan or a list view:
 
 - ``<store>``                   meta, agencies (+ source changes), imports  (lock ``<store>.lock``)
-- ``<store>.verdicts/NN.json``  the current verdict of each agency, 64 shards by agency  (same lock)
-- ``<store>.history/``          every verdict, the group of every scan, snapshots: append-only
-                                (`console.store.history`; same lock)
+- ``<store>.verdicts/NN.json``  each agency's current verdict, compact, and where its full one is
+                                (segment, member offset, line); 64 shards by agency  (same lock)
+- ``<store>.history/``          every full verdict (segments), the group of every scan, snapshots:
+                                append-only (`console.store.history`, `console.store.segments`; same lock)
 - ``<store>.operator.json``     corrections, notes, follow-up marks, duplicate decisions
                                 (own lock ``<store>.operator.lock``)
 
@@ -1047,8 +1048,10 @@ class Store:
                 "full": doc.get("full"),
                 "segs": doc.get("segs") or [],
             }
-            with contextlib.suppress(KeyError, TypeError, AttributeError, ValueError):
+            try:  # noqa: SIM105 - suppress() costs a context manager per verdict, 20,000 per scan
                 rows[agency_id] = listindex.verdict_row(agency_id, data, changed)
+            except (KeyError, TypeError, AttributeError, ValueError):
+                pass  # the index reads the shard's compact text instead (and names what is wrong)
             batch.append((agency_id, raw))
             appended.append((agency_id, group, checked_at))
         if not batch:
@@ -1075,7 +1078,13 @@ class Store:
             updated(aid)["full"] = list(pointer) if pointer is not None else None
         for aid, counts in plan.segs.items():
             updated(aid)["segs"] = counts
-        put_many(table, updates)
+        # whole documents replaced in the transaction's data (TinyDB's remove + insert would walk and
+        # copy the shard's table twice more; the storage writes the same file at commit)
+        whole = storage.data()
+        table_raw = whole.setdefault("verdicts", {})
+        for doc_id, doc in updates.items():
+            table_raw[str(doc_id)] = doc
+        storage.write(whole)
         segment = history.segment_path(self.history_dir, index, plan.segment)
         written: list[int] = []
 
