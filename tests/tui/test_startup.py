@@ -65,3 +65,22 @@ async def test_the_first_load_turns_the_collector_on_when_start_up_kept_it_off(
             assert gc.isenabled()
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_the_first_screens_order_reads_only_the_ascii_digits_of_seq(reverse: bool) -> None:
+    """Plain numbers sort as numbers; other forms by their ASCII digits; none (Thai digits, blank) last."""
+    from checks.config import EngineConfig
+    from checks.model import Agency
+    from console.rules import Ruleset
+    from console.store import AgencyRecord
+    from console.tui.view import sort_records
+
+    seqs = ["100", "7a", "๑๒", "", "12", "007", " 9"]
+    records = [
+        AgencyRecord(Agency(f"t-{i}", f"อบต.{i}", f"t{i}@dla.go.th", seq, "แม่สอด", "ตาก", "อบต."), None, (), (), (), None, (), None)
+        for i, seq in enumerate(seqs)
+    ]
+    shown = [r.agency.seq for r in sort_records(records, "seq", reverse, Ruleset.of(EngineConfig()))]
+    expected = ["007", "7a", " 9", "12", "100", "", "๑๒"]
+    assert shown == (expected[::-1] if reverse else expected)
