@@ -48,7 +48,7 @@ async def _measure_tui(store_path: Path, language: str, config_path: str | None)
         table: AgencyTable | None = None
         rows_wanted = 0
         watch: _PaintWatch | None = None
-        first: asyncio.Future[float] | None = None
+        first: asyncio.Future[tuple[float, float]] | None = None
 
         def full() -> bool:
             # loaded: every record is in; the table then holds every one of them (no filter at start)

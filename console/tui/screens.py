@@ -138,15 +138,6 @@ class CorrectionRequest:
 AddressReader = Callable[[str], Any]
 
 
-def default_reader() -> AddressReader | None:
-    """checks.address.read_address when available (it validates as the operator types)."""
-    try:
-        from checks.address import read_address
-    except ImportError:  # pragma: no cover - until the engine module exists
-        return None
-    return read_address
-
-
 class CorrectionScreen(ModalScreen[CorrectionRequest | None]):
     """Type the agency's corrected address; it is validated as you type, Enter saves and rechecks."""
 
