@@ -7,7 +7,7 @@ thin. Every untrusted string goes through `text.clean()` / `text.cell()` before 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -98,24 +98,26 @@ def sort_records(records: Sequence[R], column: str, reverse: bool, ruleset: Rule
     """The records in the order of one table column (ties by ลำดับที่); `reverse` for descending."""
     order = {r.group: i for i, r in enumerate(ruleset.rules)}
 
-    def key(rec: R) -> tuple[Any, ...]:
-        agency = rec.agency
-        if column == "name":
-            return (thai_sort_key(agency.name), seq_number(rec))
-        if column == "district":
-            return (thai_sort_key(agency.district), thai_sort_key(agency.name))
-        if column == "province":
-            return (thai_sort_key(agency.province), thai_sort_key(agency.district), thai_sort_key(agency.name))
-        if column == "address":
-            return (current_address(rec).casefold(), seq_number(rec))
-        if column == "group":
-            group = group_of(rec)
-            return (order.get(group, len(order) + 1) if group else len(order) + 2, seq_number(rec))
-        if column == "checked":
-            verdict = rec.verdict
-            return (verdict.checked_at if verdict else "", seq_number(rec))
-        return (seq_number(rec), agency.name)
+    def by_group(rec: R) -> tuple[Any, ...]:
+        group = group_of(rec)
+        return (order.get(group, len(order) + 1) if group else len(order) + 2, seq_number(rec))
 
+    def by_checked(rec: R) -> tuple[Any, ...]:
+        verdict = rec.verdict
+        return (verdict.checked_at if verdict else "", seq_number(rec))
+
+    keys: dict[str, Callable[[R], tuple[Any, ...]]] = {
+        "name": lambda rec: (thai_sort_key(rec.agency.name), seq_number(rec)),
+        "district": lambda rec: (thai_sort_key(rec.agency.district), thai_sort_key(rec.agency.name)),
+        "province": lambda rec: (
+            thai_sort_key(rec.agency.province), thai_sort_key(rec.agency.district), thai_sort_key(rec.agency.name)
+        ),
+        "address": lambda rec: (current_address(rec).casefold(), seq_number(rec)),
+        "group": by_group,
+        "checked": by_checked,
+    }
+    # the key is chosen once per sort, not per record (the first screen sorts every agency by ลำดับที่)
+    key = keys.get(column) or (lambda rec: (_seq_key(rec.agency.seq or ""), rec.agency.name))
     return sorted(records, key=key, reverse=reverse)
 
 
