@@ -162,6 +162,21 @@ def test_a_crash_between_the_history_append_and_the_shard_commit(tmp_path: Path,
         assert b"never saved" not in gzip.decompress(segment.read_bytes())  # the leftover was cut off
 
 
+def test_a_lost_history_segment_leaves_the_compact_verdict_and_says_so(tmp_path: Path) -> None:
+    store = new_store(tmp_path)
+    store.save_verdicts([_with_transcript("tak-1", "D3", "2026-01-01T09:00:00+07:00", "gone")])
+    for segment in store.history_dir.glob("*.full.*.jsonl.gz"):
+        segment.unlink()  # a bad restore, a hand deletion
+    fresh = Store(store.path)
+    rec = fresh.record("tak-1")
+    assert rec.verdict.group == "D3" and rec.verdict.evidence.probe.attempts[0].transcript == ()
+    assert any("tak-1" in p and "cannot be read" in p for p in fresh.problems())
+    result = saraban("--store", str(store.path), "export", "--all", "--format", "json", "-o", str(tmp_path / "x.json"))
+    assert result.returncode == 0 and "cannot be read" in result.stderr and "Traceback" not in result.stderr
+    store.save_verdicts([_with_transcript("tak-1", "D3", "2026-01-02T09:00:00+07:00", "back")])  # a recheck mends it
+    assert _banner(Store(store.path).record("tak-1")) == "back"
+
+
 def test_saving_an_equal_verdict_again_changes_no_file(tmp_path: Path) -> None:
     store = new_store(tmp_path)
     verdict = _with_transcript("tak-1", "D3", "2026-01-01T09:00:00+07:00", "once")

@@ -430,7 +430,7 @@ class Store:
                 self._cache.pop(self._shard_path(index), None)
                 entry = self._shard_view(index).entries.get(agency_id)
                 if entry is None or entry[1] is None or entry[1] == pointer:
-                    return None
+                    break  # the shard still points there: the segment is lost or damaged
                 pointer = entry[1]
             segment, offset, line = pointer
             key = (index, segment, offset)
@@ -445,6 +445,11 @@ class Store:
                     members[key] = lines
             if 0 <= line < len(lines):
                 return lines[line].decode("utf-8", "replace")
+        segment_file = history.segment_path(self.history_dir, index, pointer[0])
+        self._problems[(segment_file, agency_id)] = (
+            f"{segment_file}: the full verdict (with its SMTP transcript) of agency {agency_id} cannot be "
+            "read; its compact verdict is shown. Recheck the agency, or restore the store's history from a backup."
+        )
         return None
 
     # -- the list index (console.store.listindex) -------------------------------------------

@@ -186,7 +186,8 @@ def segments_on_disk(directory: Path, index: int) -> list[int]:
 
 
 def remove_segment(directory: Path, index: int, segment: int) -> None:
-    with contextlib.suppress(FileNotFoundError):
+    """Drop a segment nothing points to any more; if that fails it stays (a later rotation drops it)."""
+    with contextlib.suppress(OSError):
         os.unlink(segment_path(directory, index, segment))
 
 

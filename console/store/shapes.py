@@ -79,9 +79,38 @@ def _bad_place(doc: dict[str, Any]) -> str | None:
     return None
 
 
+_WRITTEN = ("agency_id", "compact", "crc", "group", "group_changed_at", "saved_at", "full", "segs")
+
+
+def _as_written(doc: dict[str, Any]) -> bool:
+    """The document with exactly the keys, in the order, a schema-3 save writes them, all well typed."""
+    aid, short, crc, group, changed, saved, full, segs = doc.values()
+    if not (
+        type(aid) is str and aid and type(short) is str and type(crc) is int and type(group) is str
+        and type(saved) is str and (changed is None or type(changed) is str)
+    ):
+        return False
+    if full is not None and not (
+        type(full) is list and len(full) == 3 and type(full[0]) is int and type(full[1]) is int
+        and type(full[2]) is int and full[0] >= 0 and full[1] >= 0 and full[2] >= 0
+    ):
+        return False
+    if type(segs) is not list:
+        return False
+    for pair in segs:
+        if type(pair) is not list or len(pair) != 2:
+            return False
+        a, b = pair
+        if type(a) is not int or type(b) is not int or a < 0 or b < 0:
+            return False
+    return True
+
+
 def plain_verdict(doc: dict[str, Any]) -> bool:
     """The verdict document exactly as this store writes it (a shard holds ~300 and every batch reads
     them): accepted at a glance; anything else gets the full check and its reason."""
+    if len(doc) == 8 and tuple(doc) == _WRITTEN:
+        return _as_written(doc)
     if not _VERDICT_KEYS.issuperset(doc):
         return False
     aid = doc.get("agency_id")
