@@ -9,6 +9,7 @@ Streaming scan results are applied to the state at once and reach the table in b
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import gc
 import time
@@ -78,6 +79,7 @@ WIDE_FROM = 160  # columns: from here every table column and a wider side pane
 FLUSH_SECONDS = 0.3
 POLL_SECONDS = 2.0
 SEARCH_DEBOUNCE = 0.15  # seconds between two table updates while typing a search
+STARTUP_HOLD = 2.0  # seconds at most that drawing waits for the first load
 IMPORT_PROBLEMS_LOGGED = 200  # bad rows named in the log; the rest are counted (saraban import lists all)
 FOLLOWUP_CALLED = "called_waiting"
 PANES: dict[str, str] = {"agencies": "#agencies", "groups": "#groups", "detail": "#detail", "progress": "#progress-log"}
@@ -195,6 +197,7 @@ class SarabanApp(App[None]):
         self._frozen = False
         self._watch_shown: str | None = None
         self._duplicate_key_shown = False  # `d` is in the footer while the selected row is flagged
+        self._startup_batch = contextlib.ExitStack()  # drawing held while the first load runs
         self.watching = ConsoleWatch(
             store, config, busy=lambda: self.runner.running,  # type: ignore[arg-type]
             on_fixed=lambda fixed: self.call_later(self._refresh_topbar), clock=self.clock,
@@ -273,11 +276,19 @@ class SarabanApp(App[None]):
         self._relabel()
         self.set_interval(FLUSH_SECONDS, self.flush_pending)
         self.set_interval(POLL_SECONDS, self.poll)
+        # Until the agencies are in, the screen is laid out and drawn once, not at every step of
+        # start-up (the footer's keys, the first sizes): those passes would share the CPU with the
+        # store read. Held at most STARTUP_HOLD seconds (a slow share still shows the console).
+        self._startup_batch.enter_context(self.batch_update())
+        self.set_timer(STARTUP_HOLD, self._startup_batch.close)
         self.run_guarded(self._initial_load(), "load")
         self.table.focus()
 
     async def _initial_load(self) -> None:
-        await self._reload()
+        try:
+            await self._reload()
+        finally:
+            self._startup_batch.close()  # in the same step as the rows: the next refresh draws them
         self.loaded = True
         if self.autostart_scan:
             self.start_scan(None)
