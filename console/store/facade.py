@@ -28,11 +28,12 @@ import stat
 import uuid
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 from filelock import FileLock, Timeout
-from tinydb.table import Document
+from tinydb.table import Document, Table
 
 from checks.model import Agency, Verdict, now_iso
 from console.store import codec, history, listindex, segments
@@ -48,6 +49,7 @@ from console.store.layer import (
     LOCK_TIMEOUT,
     NO_FILE,
     SHARDS,
+    AtomicJSONStorage,
     Txn,
     check_meta,
     check_store_file,
@@ -98,6 +100,18 @@ _T = TypeVar("_T")
 # A verdict on its way to a shard: full JSON, compact text, compact data, crc of the full JSON, group,
 # checked_at, stable id
 _Saved = tuple[bytes, str, dict[str, Any], int, str, str, int]
+
+
+@dataclass
+class _ShardChange:
+    """What a verdict batch changes in one shard: documents by id, list-index rows, full verdicts to
+    append (agency id, JSON bytes) and group-history lines (agency id, group, checked at)."""
+
+    updates: dict[int, dict[str, Any]] = field(default_factory=dict)
+    rows: dict[str, listindex.Row] = field(default_factory=dict)
+    batch: list[tuple[str, bytes]] = field(default_factory=list)
+    appended: list[tuple[str, str, str]] = field(default_factory=list)
+
 MAX_BULK = 10_000  # agencies in one bulk action
 
 # One agency in a verdict shard: its current verdict's compact form, where the full one is in the
@@ -1016,82 +1030,22 @@ class Store:
         path = self._shard_path(index)
         before = file_stamp(path)  # the lock is held: what this transaction reads
         db = txn.db(path, KIND_VERDICTS, shard=index)
-        table = db.table("verdicts")
         storage = txn.storage(path)
-        reserved = storage.reserved("verdicts")
         stored = table_of(storage.data(), "verdicts")  # the good documents as read (no copies made)
-        damaged = bool(storage.damaged.get("verdicts"))
-        updates: dict[int, dict[str, Any]] = {}
-        rows: dict[str, listindex.Row] = {}
-        batch: list[tuple[str, bytes]] = []
-        appended: list[tuple[str, str, str]] = []
-        for agency_id, (raw, short, data, crc, group, checked_at, sid) in entries:
-            if damaged and storage.damaged_agency("verdicts", agency_id) is not None:
-                self._problems[(path, agency_id)] = (
-                    f"{path}: the verdict entry of agency {agency_id} is damaged; it was left "
-                    "untouched and the new verdict was not saved. Restore the file from a backup."
-                )
-                continue
-            found = stored.get(str(sid)) if sid not in updates and sid not in reserved else None
-            if found is not None and found.get("agency_id") == agency_id:
-                doc_id = sid  # its own slot (no hash collision): the common case, read without a copy
-            else:
-                doc_id, found = slot(table, "agency_id", agency_id, updates, reserved, start=sid)
-            doc = found or {}
-            if doc.get("compact") == short and doc.get("crc") == crc and doc.get("full"):
-                continue
-            changed = doc.get("group_changed_at")
-            if group != doc.get("group") or not isinstance(changed, str) or not doc.get("compact"):
-                changed = checked_at
-            updates[doc_id] = {
-                "agency_id": agency_id,
-                "compact": short,
-                "crc": crc,
-                "group": group,
-                "group_changed_at": changed,
-                "saved_at": at,
-                "full": doc.get("full"),
-                "segs": doc.get("segs") or [],
-            }
-            try:  # noqa: SIM105 - suppress() costs a context manager per verdict, 20,000 per scan
-                rows[agency_id] = listindex.verdict_row(agency_id, data, changed)
-            except (KeyError, TypeError, AttributeError, ValueError):
-                pass  # the index reads the shard's compact text instead (and names what is wrong)
-            batch.append((agency_id, raw))
-            appended.append((agency_id, group, checked_at))
-        if not batch:
+        change = self._shard_changes(path, db.table("verdicts"), storage, stored, entries, at)
+        if not change.batch:
             return
-        docs = {doc["agency_id"]: doc for doc in stored.values()}
-        ids = {doc["agency_id"]: int(key) for key, doc in stored.items()}
-        meta_table = db.table("meta")
-        protected = {a for d in storage.damaged.get("verdicts", {}).values() if (a := agency_of(d))}
-        try:
-            plan = segments.plan(
-                self.history_dir, index, segments_of(storage.data()), docs, batch, self.history_limit, protected
-            )
-        except OSError as exc:
-            raise write_error(self.history_dir, exc) from exc
-        ids.update((doc["agency_id"], doc_id) for doc_id, doc in updates.items())
-
-        def updated(aid: str) -> dict[str, Any]:
-            doc_id = ids[aid]
-            if doc_id not in updates:
-                updates[doc_id] = dict(docs[aid])
-            return updates[doc_id]
-
-        for aid, pointer in plan.pointers.items():
-            updated(aid)["full"] = list(pointer) if pointer is not None else None
-        for aid, counts in plan.segs.items():
-            updated(aid)["segs"] = counts
+        plan = self._segment_plan(index, storage, stored, change)
         # whole documents replaced in the transaction's data (TinyDB's remove + insert would walk and
         # copy the shard's table twice more; the storage writes the same file at commit)
         whole = storage.data()
         table_raw = whole.setdefault("verdicts", {})
-        for doc_id, doc in updates.items():
+        for doc_id, doc in change.updates.items():
             table_raw[str(doc_id)] = doc
         storage.write(whole)
         segment = history.segment_path(self.history_dir, index, plan.segment)
         written: list[int] = []
+        meta_table = db.table("meta")
 
         def append() -> None:  # this shard's segment only: shards do theirs at once (`layer.run_all`)
             data = history.member(plan.lines)
@@ -1107,19 +1061,98 @@ class Store:
             meta_table.update({"segments": [*plan.kept, [plan.segment, written[0]]]}, doc_ids=[1])
 
         def after() -> None:  # once the shard is committed (still under the lock)
-            self._write_shard_index(path, storage, before, rows)
-            for dropped in plan.drop:
-                history.remove_segment(self.history_dir, index, dropped)
-            if plan.offset == 0:  # a new segment: leftovers of a crash before a commit go too
-                live = {s for s, _ in plan.kept} | {plan.segment}
-                for old in history.segments_on_disk(self.history_dir, index):
-                    if old < plan.segment and old not in live:
-                        history.remove_segment(self.history_dir, index, old)
-            self._append_groups(index, appended)
+            self._write_shard_index(path, storage, before, change.rows)
+            self._drop_segments(index, plan)
+            self._append_groups(index, change.appended)
 
         txn.before_commit_apart.append(append)
         txn.before_commit.append(record_end)
         txn.after_commit_apart.append(after)
+
+    def _shard_changes(
+        self, path: Path, table: Table, storage: AtomicJSONStorage, stored: dict[str, Any],
+        entries: list[tuple[str, _Saved]], at: str,
+    ) -> _ShardChange:
+        """The verdict documents a batch changes in one shard (an equal verdict changes nothing; a
+        damaged entry is left untouched and named), with their list-index rows and history lines."""
+        reserved = storage.reserved("verdicts")
+        damaged = bool(storage.damaged.get("verdicts"))
+        change = _ShardChange()
+        for agency_id, (raw, short, data, crc, group, checked_at, sid) in entries:
+            if damaged and storage.damaged_agency("verdicts", agency_id) is not None:
+                self._problems[(path, agency_id)] = (
+                    f"{path}: the verdict entry of agency {agency_id} is damaged; it was left "
+                    "untouched and the new verdict was not saved. Restore the file from a backup."
+                )
+                continue
+            found = stored.get(str(sid)) if sid not in change.updates and sid not in reserved else None
+            if found is not None and found.get("agency_id") == agency_id:
+                doc_id = sid  # its own slot (no hash collision): the common case, read without a copy
+            else:
+                doc_id, found = slot(table, "agency_id", agency_id, change.updates, reserved, start=sid)
+            doc = found or {}
+            if doc.get("compact") == short and doc.get("crc") == crc and doc.get("full"):
+                continue
+            changed = doc.get("group_changed_at")
+            if group != doc.get("group") or not isinstance(changed, str) or not doc.get("compact"):
+                changed = checked_at
+            change.updates[doc_id] = {
+                "agency_id": agency_id,
+                "compact": short,
+                "crc": crc,
+                "group": group,
+                "group_changed_at": changed,
+                "saved_at": at,
+                "full": doc.get("full"),
+                "segs": doc.get("segs") or [],
+            }
+            try:  # noqa: SIM105 - suppress() costs a context manager per verdict, 20,000 per scan
+                change.rows[agency_id] = listindex.verdict_row(agency_id, data, changed)
+            except (KeyError, TypeError, AttributeError, ValueError):
+                pass  # the index reads the shard's compact text instead (and names what is wrong)
+            change.batch.append((agency_id, raw))
+            change.appended.append((agency_id, group, checked_at))
+        return change
+
+    def _segment_plan(
+        self, index: int, storage: AtomicJSONStorage, stored: dict[str, Any], change: _ShardChange
+    ) -> segments.Plan:
+        """Where the batch's full verdicts go, written into the changed documents (and into documents the
+        retention moves: their pointers and per-segment counts)."""
+        docs = {doc["agency_id"]: doc for doc in stored.values()}
+        ids = {doc["agency_id"]: int(key) for key, doc in stored.items()}
+        protected = {a for d in storage.damaged.get("verdicts", {}).values() if (a := agency_of(d))}
+        try:
+            plan = segments.plan(
+                self.history_dir, index, segments_of(storage.data()), docs, change.batch, self.history_limit,
+                protected,
+            )
+        except OSError as exc:
+            raise write_error(self.history_dir, exc) from exc
+        updates = change.updates
+        ids.update((doc["agency_id"], doc_id) for doc_id, doc in updates.items())
+
+        def updated(aid: str) -> dict[str, Any]:
+            doc_id = ids[aid]
+            if doc_id not in updates:
+                updates[doc_id] = dict(docs[aid])
+            return updates[doc_id]
+
+        for aid, pointer in plan.pointers.items():
+            updated(aid)["full"] = list(pointer) if pointer is not None else None
+        for aid, counts in plan.segs.items():
+            updated(aid)["segs"] = counts
+        return plan
+
+    def _drop_segments(self, index: int, plan: segments.Plan) -> None:
+        """After the commit: the segments retention let go, and (with a new segment) a crash's leftovers."""
+        for dropped in plan.drop:
+            history.remove_segment(self.history_dir, index, dropped)
+        if plan.offset == 0:  # a new segment: leftovers of a crash before a commit go too
+            live = {s for s, _ in plan.kept} | {plan.segment}
+            for old in history.segments_on_disk(self.history_dir, index):
+                if old < plan.segment and old not in live:
+                    history.remove_segment(self.history_dir, index, old)
 
     def _append_groups(self, index: int, entries: list[tuple[str, str, str]]) -> None:
         try:

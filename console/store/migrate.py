@@ -139,60 +139,69 @@ def _migrate_from(store: Store, backup: Path) -> None:
 def _to_segments(store: Store, shards_dir: Path, history_dir: Path) -> None:
     """Schema 2 → 3, reading the schema-2 shards and full-history files in the given directories: each
     shard's history and current verdicts become its segment 1, its documents compact with a pointer."""
-    modes = store.modes
     store._ensure_dir(store.history_dir)
     if not shards_dir.is_dir():
         return
     store._ensure_dir(store.verdicts_dir)
     for shard in sorted(shards_dir.iterdir()):
-        if shard.suffix != ".json" or not shard.stem.isdigit():
-            continue
-        data = load_json(shard, fast=True) or {}
-        index = int(shard.stem)
-        lines = list(history.read_lines(history.legacy_full_path(history_dir, index)))
-        last: dict[str, int] = {}  # agency → its newest line
-        for position, line in enumerate(lines):
-            if (aid := history.agency_of(line)) is not None:
-                last[aid] = position
-        docs = table_of(data, "verdicts")
-        for key, doc in list(docs.items()):
-            if not isinstance(doc, dict) or not isinstance(doc.get("agency_id"), str):
-                continue  # damage stays as it is, named by the reads
-            aid = doc["agency_id"]
-            new = {k: v for k, v in doc.items() if k not in ("current", "kept", "history")}
-            current = doc.get("current") if isinstance(doc.get("current"), str) else None
-            if current:
-                raw = current.encode("utf-8")
-                if aid not in last or lines[last[aid]] != raw:
-                    lines.append(raw)  # history_limit 0 kept none: the current one is kept now
-                    last[aid] = len(lines) - 1
-                new["full"] = [1, 0, last[aid]]
-                new["crc"] = zlib.crc32(raw)
-                if not isinstance(doc.get("compact"), str):
-                    with contextlib.suppress(ValueError, RecursionError, TypeError, AttributeError):
-                        new["compact"] = dumps(compact(parse_json(current)))
-            docs[key] = new
-        counts: dict[str, int] = {}
-        for line in lines:
-            if (aid := history.agency_of(line)) is not None:
-                counts[aid] = counts.get(aid, 0) + 1
-        for doc in docs.values():
-            if isinstance(doc, dict) and doc.get("full") and isinstance(doc.get("agency_id"), str):
-                doc["segs"] = [[1, counts.get(doc["agency_id"], 1)]]
-        body = history.member(lines) if lines else b""
-        atomic_write(history.segment_path(store.history_dir, index, 1), body, modes=modes)
-        meta = meta_of(data)
-        if isinstance(meta, dict):
-            data["meta"]["1"] = {**meta, "schema": SCHEMA, "segments": [[1, len(body)]] if body else []}
-        atomic_write(store._shard_path(index), dump_bytes(data), modes=modes)
-    for name in ("groups.jsonl.gz",):
-        for path in sorted(history_dir.glob(f"*.{name}")):
-            target = store.history_dir / path.name
-            if path != target:
-                shutil.copy2(path, target)
+        if shard.suffix == ".json" and shard.stem.isdigit():
+            _shard_to_segment(store, shard, history_dir)
+    for path in sorted(history_dir.glob("*.groups.jsonl.gz")):
+        target = store.history_dir / path.name
+        if path != target:
+            shutil.copy2(path, target)
     snapshots = history_dir / history.SNAPSHOTS
     if snapshots.exists() and snapshots != store.history_dir / history.SNAPSHOTS:
         shutil.copy2(snapshots, store.history_dir / history.SNAPSHOTS)
+
+
+def _shard_to_segment(store: Store, shard: Path, history_dir: Path) -> None:
+    """One schema-2 shard: its full history (and current verdicts) become segment 1, its documents
+    schema 3's (compact, with a pointer and the count of full verdicts held)."""
+    data = load_json(shard, fast=True) or {}
+    index = int(shard.stem)
+    lines = list(history.read_lines(history.legacy_full_path(history_dir, index)))
+    last: dict[str, int] = {}  # agency → its newest line
+    for position, line in enumerate(lines):
+        if (aid := history.agency_of(line)) is not None:
+            last[aid] = position
+    docs = table_of(data, "verdicts")
+    for key, doc in list(docs.items()):
+        if isinstance(doc, dict) and isinstance(doc.get("agency_id"), str):  # damage stays, named by reads
+            docs[key] = _schema3_doc(doc, lines, last)
+    counts: dict[str, int] = {}
+    for line in lines:
+        if (aid := history.agency_of(line)) is not None:
+            counts[aid] = counts.get(aid, 0) + 1
+    for doc in docs.values():
+        if isinstance(doc, dict) and doc.get("full") and isinstance(doc.get("agency_id"), str):
+            doc["segs"] = [[1, counts.get(doc["agency_id"], 1)]]
+    body = history.member(lines) if lines else b""
+    atomic_write(history.segment_path(store.history_dir, index, 1), body, modes=store.modes)
+    meta = meta_of(data)
+    if isinstance(meta, dict):
+        data["meta"]["1"] = {**meta, "schema": SCHEMA, "segments": [[1, len(body)]] if body else []}
+    atomic_write(store._shard_path(index), dump_bytes(data), modes=store.modes)
+
+
+def _schema3_doc(doc: dict[str, Any], lines: list[bytes], last: dict[str, int]) -> dict[str, Any]:
+    """A schema-2 verdict document without its full text: the current verdict points at its line in
+    segment 1 (appended when retention 0 kept none)."""
+    aid = doc["agency_id"]
+    new = {k: v for k, v in doc.items() if k not in ("current", "kept", "history")}
+    current = doc.get("current") if isinstance(doc.get("current"), str) else None
+    if not current:
+        return new
+    raw = current.encode("utf-8")
+    if aid not in last or lines[last[aid]] != raw:
+        lines.append(raw)  # history_limit 0 kept none: the current one is kept now
+        last[aid] = len(lines) - 1
+    new["full"] = [1, 0, last[aid]]
+    new["crc"] = zlib.crc32(raw)
+    if not isinstance(doc.get("compact"), str):
+        with contextlib.suppress(ValueError, RecursionError, TypeError, AttributeError):
+            new["compact"] = dumps(compact(parse_json(current)))
+    return new
 
 
 def _flip(store: Store, was: int) -> None:
