@@ -34,7 +34,7 @@ def groups_view(
         if waiting:
             label += " " + tr("groups.followup_excl", lang, what=" ".join(f"{'/'.join(e.groups)} {e.count}" for e in waiting))
         at = next((i + 1 for i, line in enumerate(lines) if line.key == "bucket:BE"), len(lines))
-        lines.insert(at, GroupLine("followup", "", label, phone.count, 100.0 * phone.count / total, None, "BE"))
+        lines.insert(at, GroupLine("followup", tr("groups.followup_code", lang), label, phone.count, 100.0 * phone.count / total, None, "BE"))
     if previous_snapshot:
         footer = tr("groups.since", lang, at=be_long(str(previous_snapshot.get("at", "")), lang))
     else:

@@ -315,7 +315,7 @@ def group_line_text(line: GroupLine, bar_width: int = 8, width: int = 0, columns
     count_width, delta_width = columns
     style = GROUP_STYLES.get(line.bucket, "bold")
     is_bucket = not line.key.startswith("group:")
-    code = {"all": "∑", "bucket:BE": "B–E", "followup": "โทร"}.get(line.key, line.code)
+    code = {"all": "∑", "bucket:BE": "B–E"}.get(line.key, line.code)
     text = Text(end="", no_wrap=True, overflow="ellipsis")
     text.append(f"{code:<3} ", style=style if line.key != "all" else "bold")
     text.append(f"{line.count:>{count_width}} {line.percent:5.1f}% ", style="bold" if is_bucket else "")

@@ -29,6 +29,7 @@ TH: dict[str, str] = {
     "progress.backlog": "รอส่งไปที่ {host} อีก {waiting} ที่อยู่ (ตรวจทีละน้อยเพื่อไม่ให้เซิร์ฟเวอร์ของเขาบล็อกเรา)",
     "status.operator": "ผู้ตรวจ: {name}",
     "groups.followup": "ต้องโทร",
+    "groups.followup_code": "โทร",  # the phone list's line in the groups pane: three cells
     "groups.followup_excl": "ไม่รวม {what}",
     # the same-or-different dialog (d on a row flagged as a possible duplicate)
     "key.duplicate": "ซ้ำหรือไม่: หน่วยงานเดียวกัน / คนละหน่วยงาน",
@@ -71,6 +72,7 @@ EN: dict[str, str] = {
     "cli.imported": "Imported: added {added:,}, changed {changed:,}, unchanged {unchanged:,}, missing from the list {missing:,}, unreadable rows {bad:,}",
     "status.operator": "operator: {name}",
     "groups.followup": "to phone",
+    "groups.followup_code": "Tel",
     "groups.followup_excl": "not {what}",
     "key.duplicate": "Duplicate? same agency / different",
     "keyf.duplicate": "dup?",

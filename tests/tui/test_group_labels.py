@@ -48,6 +48,10 @@ async def test_every_group_label_is_shown_whole(
         words = " ".join(part for line in pane for part in line.split())
         for label in LONG_TH if lang == "th" else LONG_EN:
             assert "".join(label.split()) in "".join(words.split()), (label, text)
+        if lang == "en":  # the count lines, the phone list's too ("Tel", once labelled in Thai)
+            counted = [line for line in pane if "%" in line]
+            assert any(line.split()[0] == "Tel" for line in counted), text
+            assert not any("\u0e00" <= ch <= "\u0e7f" for line in counted for ch in line), text
 
 
 def test_a_label_wraps_between_words_under_itself() -> None:
