@@ -68,13 +68,26 @@ def _ints(value: object, size: int) -> bool:
     return all(type(x) is int and x >= 0 for x in value)  # type: ignore[attr-defined]
 
 
+def _counts(segs: object) -> bool:
+    """A verdict document's "segs": [[segment, n], ...] of non-negative ints."""
+    if type(segs) is not list:
+        return False
+    for pair in segs:
+        if type(pair) is not list or len(pair) != 2:
+            return False
+        a, b = pair
+        if type(a) is not int or type(b) is not int or a < 0 or b < 0:
+            return False
+    return True
+
+
 def _bad_place(doc: dict[str, Any]) -> str | None:
     """Why the document's "full" (segment, offset, line) or "segs" ([[segment, n], ...]) is malformed."""
     full = doc.get("full")
     if full is not None and not _ints(full, 3):
         return "'full' is not where a verdict is"
     segs = doc.get("segs")
-    if segs is not None and not (type(segs) is list and all(_ints(p, 2) for p in segs)):
+    if segs is not None and not _counts(segs):
         return "'segs' is not a list of segment counts"
     return None
 
@@ -90,20 +103,7 @@ def _as_written(doc: dict[str, Any]) -> bool:
         and type(saved) is str and (changed is None or type(changed) is str)
     ):
         return False
-    if full is not None and not (
-        type(full) is list and len(full) == 3 and type(full[0]) is int and type(full[1]) is int
-        and type(full[2]) is int and full[0] >= 0 and full[1] >= 0 and full[2] >= 0
-    ):
-        return False
-    if type(segs) is not list:
-        return False
-    for pair in segs:
-        if type(pair) is not list or len(pair) != 2:
-            return False
-        a, b = pair
-        if type(a) is not int or type(b) is not int or a < 0 or b < 0:
-            return False
-    return True
+    return (full is None or _ints(full, 3)) and _counts(segs)
 
 
 def plain_verdict(doc: dict[str, Any]) -> bool:
@@ -122,20 +122,7 @@ def plain_verdict(doc: dict[str, Any]) -> bool:
             continue
         if kind is not list:
             return False
-        if key == "full":
-            if len(value) != 3:
-                return False
-            a, b, c = value
-            if type(a) is not int or type(b) is not int or type(c) is not int or min(a, b, c) < 0:
-                return False
-        elif key == "segs":
-            for pair in value:
-                if type(pair) is not list or len(pair) != 2:
-                    return False
-                a, b = pair
-                if type(a) is not int or type(b) is not int or a < 0 or b < 0:
-                    return False
-        else:
+        if not (_ints(value, 3) if key == "full" else key == "segs" and _counts(value)):
             return False
     return True
 
