@@ -15,6 +15,7 @@ import errno
 import functools
 import grp
 import hashlib
+import json
 import os
 import stat
 import threading
@@ -330,6 +331,27 @@ class AtomicJSONStorage(Storage):
     def close(self) -> None:
         self._data = None
         self._loaded = False
+
+
+_META_HEAD = b'{"meta":'
+
+
+def head_meta(path: Path, size: int = 4096) -> dict[str, Any] | None:
+    """The meta table of a store file as this store writes it (first), read from its first bytes
+    only; None when the file does not begin that way or the table is not whole there (then read the
+    file). For a file whose content something else vouches for (its list index, by identity)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(size)
+    except OSError:
+        return None
+    if not head.startswith(_META_HEAD):
+        return None
+    try:
+        table, _ = json.JSONDecoder().raw_decode(head.decode("utf-8", "ignore"), len(_META_HEAD))
+    except ValueError:
+        return None
+    return {"meta": table} if isinstance(table, dict) else None
 
 
 def meta_of(data: dict[str, Any] | None) -> dict[str, Any] | None:
