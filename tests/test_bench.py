@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from checks import events as ev
 from checks.config import EngineConfig, PolitenessConfig
 from checks.model import Agency
 from checks.scheduler import Scanner
@@ -107,18 +108,24 @@ def test_lower_bound_counts_sessions_replies_and_limits() -> None:
         (4 * 4 + 200) * 0.01 / 2 + 2 * 0.01)
 
 
-async def test_a_real_scan_of_one_busy_host_does_not_beat_the_bound() -> None:
-    world = _one_host_world(199)
-    limits = PolitenessConfig(max_sessions_per_host=2, rcpt_per_session=50)
+async def _scan_against_bound(world: World, limits: PolitenessConfig) -> tuple[Scanner, ev.ScanFinished, float, SimInternet]:
+    """One real scan of `world` on the simulated internet (10 ms a reply) and its lower bound."""
     async with SimInternet(world, delay=0.01) as sim:
         cfg = sim.engine_config(EngineConfig(politeness=limits))
         bound = lower_bound(world, world.agencies, cfg, 0.01, sim.smtp.delay_model)
         scanner = Scanner(cfg)
         finished = await scanner.run(world.agencies)
-        assert finished.done == 199
-        assert finished.elapsed_s >= bound.seconds * 0.9
-        assert sim.smtp.audit.violations(2, 50, 60) == []
-        assert {v.group for v in scanner.verdicts.values()} == {"A1"}
+    return scanner, finished, bound.seconds, sim
+
+
+async def test_a_real_scan_of_one_busy_host_does_not_beat_the_bound() -> None:
+    world = _one_host_world(199)
+    limits = PolitenessConfig(max_sessions_per_host=2, rcpt_per_session=50)
+    scanner, finished, bound, sim = await _scan_against_bound(world, limits)
+    assert finished.done == 199
+    assert finished.elapsed_s >= bound * 0.9
+    assert sim.smtp.audit.violations(2, 50, 60) == []
+    assert {v.group for v in scanner.verdicts.values()} == {"A1"}
 
 
 async def test_a_real_scan_of_a_host_rejecting_everyone_does_not_beat_the_bound() -> None:
@@ -130,16 +137,12 @@ async def test_a_real_scan_of_a_host_rejecting_everyone_does_not_beat_the_bound(
         world.agencies.append(Agency(id=f"u-{i}", name=f"หน่วยงาน {i}", declared=address))
         world.expected[f"u-{i}"] = "D3"
     limits = PolitenessConfig(max_sessions_per_host=4, rcpt_per_session=50, rejections_per_session=4)
-    async with SimInternet(world, delay=0.01) as sim:
-        cfg = sim.engine_config(EngineConfig(politeness=limits))
-        bound = lower_bound(world, world.agencies, cfg, 0.01, sim.smtp.delay_model)
-        scanner = Scanner(cfg)
-        finished = await scanner.run(world.agencies)
-        assert finished.done == 63
-        assert finished.elapsed_s >= bound.seconds * 0.9
-        assert sim.smtp.audit.violations(4, 50, 60) == []
-        assert sim.smtp.audit.stats("127.3.0.10").sessions == 16  # no session wasted on nothing
-        assert {v.group for v in scanner.verdicts.values()} == {"D3"}
+    scanner, finished, bound, sim = await _scan_against_bound(world, limits)
+    assert finished.done == 63
+    assert finished.elapsed_s >= bound * 0.9
+    assert sim.smtp.audit.violations(4, 50, 60) == []
+    assert sim.smtp.audit.stats("127.3.0.10").sessions == 16  # no session wasted on nothing
+    assert {v.group for v in scanner.verdicts.values()} == {"D3"}
 
 
 def test_extrapolation_of_a_windowed_host_uses_whole_windows() -> None:
