@@ -70,44 +70,9 @@ def member(lines: Iterable[str | bytes], level: int = LEVEL) -> bytes:
     return compressor.compress(data) + compressor.flush()
 
 
-def _members(data: bytes) -> Iterator[list[bytes]]:
-    """The lines of every complete gzip member; stops at an unfinished or damaged one."""
-    while data:
-        decompressor = _deflate.decompressobj(_GZIP)
-        try:
-            out = decompressor.decompress(data)
-        except _BAD:
-            return  # garbage after the last good member: a torn append
-        if not decompressor.eof:
-            return
-        yield [line for line in out.split(b"\n") if line]
-        data = decompressor.unused_data
-
-
-def read_lines(path: Path, end: int | None = None) -> Iterator[bytes]:
-    """Every complete line of every complete gzip member (up to `end`); an unfinished one is skipped."""
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read() if end is None else handle.read(end)
-    except FileNotFoundError:
-        return
-    for lines in _members(data):
-        yield from lines
-
-
-def entries(path: Path, end: int) -> Iterator[tuple[int, list[bytes]]]:
-    """(offset, lines) of every complete member of a segment up to its committed `end`."""
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(end)
-    except FileNotFoundError:
-        return
-    total = len(data)
-    for lines, left in _members_left(data):
-        yield total - left, lines
-
-
-def _members_left(data: bytes) -> Iterator[tuple[list[bytes], int]]:
+def _members(data: bytes) -> Iterator[tuple[list[bytes], int]]:
+    """(lines, bytes left from the member's start) of every complete gzip member; stops at an
+    unfinished or damaged one (garbage after the last good member: a torn append)."""
     while data:
         left = len(data)
         decompressor = _deflate.decompressobj(_GZIP)
@@ -119,6 +84,29 @@ def _members_left(data: bytes) -> Iterator[tuple[list[bytes], int]]:
             return
         yield [line for line in out.split(b"\n") if line], left
         data = decompressor.unused_data
+
+
+def read_lines(path: Path, end: int | None = None) -> Iterator[bytes]:
+    """Every complete line of every complete gzip member (up to `end`); an unfinished one is skipped."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read() if end is None else handle.read(end)
+    except FileNotFoundError:
+        return
+    for lines, _ in _members(data):
+        yield from lines
+
+
+def entries(path: Path, end: int) -> Iterator[tuple[int, list[bytes]]]:
+    """(offset, lines) of every complete member of a segment up to its committed `end`."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(end)
+    except FileNotFoundError:
+        return
+    total = len(data)
+    for lines, left in _members(data):
+        yield total - left, lines
 
 
 def read_member(path: Path, offset: int, end: int | None = None) -> list[bytes]:
