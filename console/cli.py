@@ -268,7 +268,6 @@ async def _scan_store(
     config: AppConfig, store: Any, ids: list[str] | None, sim: str | None, sink: ev.EventSink
 ) -> ev.ScanFinished:
     """A store scan through the runner: the real internet after the doctor's checks, or a simulated one."""
-    from console.doctor import preflight_for
     from console.runner import Runner
 
     if sim:
@@ -277,7 +276,7 @@ async def _scan_store(
         async with SimInternet(_sim_world(sim)) as internet:
             sim_config = replace(config, engine=internet.engine_config(config.engine))
             return await Runner(store, sim_config).scan(ids, sink)
-    return await Runner(store, config, preflight=preflight_for(config)).scan(ids, sink)
+    return await Runner(store, config, preflight=deferred_preflight(config)).scan(ids, sink)
 
 
 def _open_store(args: argparse.Namespace, config: AppConfig) -> Any:
@@ -661,8 +660,8 @@ def cmd_tui(args: argparse.Namespace, config: AppConfig) -> int:
 
 
 def deferred_preflight(config: AppConfig) -> Preflight:
-    """The doctor's checks before a full scan, with their DNS and SMTP modules loaded when a scan
-    starts rather than before the console's first screen (~0.1 s)."""
+    """The doctor's checks before a full scan (every real scan the CLI or the console starts), with
+    their DNS and SMTP modules loaded when the scan starts, not before the console's first screen."""
 
     async def preflight() -> DoctorReport:
         from console.doctor import preflight_for
