@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from checks.model import Agency, Verdict
+from console.rules import CALLED_WAITING
 from console.store import Store
 from console.store.codec import verdict_texts
 
@@ -155,7 +156,7 @@ def measure_scale_store(
     fresh.add_correction(everyone[0].id, "saraban@dla.go.th", "bench: the agency called back", "bench")
     out["store_scale_correction_s"] = round(time.perf_counter() - t0, 4)
     t0 = time.perf_counter()
-    fresh.set_followups([a.id for a in everyone[:200]], "called_waiting", "bench")
+    fresh.set_followups([a.id for a in everyone[:200]], CALLED_WAITING, "bench")
     out["store_scale_bulk_called_s"] = round(time.perf_counter() - t0, 4)
     t0 = time.perf_counter()  # what a console already open pays when another operator changed something
     fresh.records(with_history=False, light=True)

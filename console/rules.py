@@ -243,7 +243,8 @@ FOLLOWUP_STATUSES: tuple[str, ...] = (FOLLOWUP_NONE, FOLLOWUP_WAITING, FOLLOWUP_
 
 
 # Follow-up states an operator or the watcher stores (Store.set_followup)
-WAITING_STATES: frozenset[str] = frozenset({"called_waiting", "called"})  # "called, waiting for the fix"
+CALLED_WAITING = "called_waiting"  # what the console's `w` stores (`saraban followup` suggests it)
+WAITING_STATES: frozenset[str] = frozenset({CALLED_WAITING, "called"})  # "called, waiting for the fix"
 FIXED_VERIFIED = "fixed_verified"  # "fixed — verified by recheck", set only by the watcher
 
 

@@ -37,7 +37,16 @@ from checks.model import Verdict
 from console.corrections import other_owners, shared_address_warning
 from console.followup_text import count_followup
 from console.i18n import other_language, tr
-from console.rules import UNCHECKED, WAITING_STATES, Record, Ruleset, Scope, current_address, rec_id
+from console.rules import (
+    CALLED_WAITING,
+    UNCHECKED,
+    WAITING_STATES,
+    Record,
+    Ruleset,
+    Scope,
+    current_address,
+    rec_id,
+)
 from console.seams import ConsoleConfig, ConsoleRunner, ConsoleStore, ImportOutcome
 from console.tui.agency_table import AgencyTable
 from console.tui.columns import ALL_COLUMNS
@@ -81,7 +90,6 @@ POLL_SECONDS = 2.0
 SEARCH_DEBOUNCE = 0.15  # seconds between two table updates while typing a search
 STARTUP_HOLD = 2.0  # seconds at most that drawing waits for the first load
 IMPORT_PROBLEMS_LOGGED = 200  # bad rows named in the log; the rest are counted (saraban import lists all)
-FOLLOWUP_CALLED = "called_waiting"
 PANES: dict[str, str] = {"agencies": "#agencies", "groups": "#groups", "detail": "#detail", "progress": "#progress-log"}
 T = TypeVar("T")
 
@@ -1078,11 +1086,11 @@ class SarabanApp(App[None]):
         if not targets:
             self.notify(tr("msg.no_selection", self.lang), markup=False)
         elif len(targets) == 1:
-            state = None if self.state.records[targets[0]].followup in WAITING_STATES else FOLLOWUP_CALLED
+            state = None if self.state.records[targets[0]].followup in WAITING_STATES else CALLED_WAITING
             self._set_followup(targets, state)
         else:
             question = tr("dlg.confirm_called", self.lang, n=len(targets))
-            self._confirm(question, lambda: self._set_followup(targets, FOLLOWUP_CALLED))
+            self._confirm(question, lambda: self._set_followup(targets, CALLED_WAITING))
 
     def _set_followup(self, targets: list[str], state: str | None) -> None:
         async def work() -> None:

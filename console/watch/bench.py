@@ -20,6 +20,7 @@ from checks.config import EngineConfig
 from checks.model import Agency, Verdict
 from checks.sim.world import World
 from console.config import AppConfig
+from console.rules import CALLED_WAITING
 from console.runner import Runner
 from console.store import Store
 from console.watch.loop import Watcher
@@ -45,7 +46,7 @@ def _store_with(path: Path, agencies: Sequence[Agency], verdicts: Sequence[Verdi
     store.merge_import(list(agencies), source="bench", operator="bench")
     store.save_verdicts(list(verdicts), batch_size=1000)
     for agency_id in waiting:
-        store.set_followup(agency_id, "called_waiting", "bench")
+        store.set_followup(agency_id, CALLED_WAITING, "bench")
     return store
 
 
