@@ -13,7 +13,7 @@ import contextlib
 import dataclasses
 import gc
 import time
-from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -410,15 +410,8 @@ class SarabanApp(App[None]):
         if first:
             gc.disable()
         try:
-            generation = await self.io(self.store.generation)
-            # The table needs group and flags only: light records skip the probe transcripts and
-            # history, which the detail pane loads for the one selected agency.
-            records = await self.io(self.store.records, with_history=False, light=True)
+            generation, records, snapshots = await self.io(self._read_store)
             self._full.clear()
-            try:
-                snapshots = list(await self.io(self.store.snapshots))
-            except Exception:
-                snapshots = []
             self.state.generation = generation
             self.state.snapshots = snapshots
             self.apply_records(records)
@@ -427,6 +420,19 @@ class SarabanApp(App[None]):
                 self._frozen = True
                 gc.freeze()
                 gc.enable()
+
+    def _read_store(self) -> tuple[Hashable, Sequence[Record], list[Mapping[str, Any]]]:
+        """The generation, then the records and the snapshots, in one trip off the loop (the first
+        screen waits for it; each trip back to a busy loop costs a turn of it)."""
+        generation = self.store.generation()
+        # The table needs group and flags only: light records skip the probe transcripts and
+        # history, which the detail pane loads for the one selected agency.
+        records = self.store.records(with_history=False, light=True)
+        try:
+            snapshots: list[Mapping[str, Any]] = list(self.store.snapshots())
+        except Exception:
+            snapshots = []
+        return generation, records, snapshots
 
     async def _reload_one(self, agency_id: str) -> None:
         """One record read again after this console changed it. The store's generation is left alone:
@@ -458,7 +464,7 @@ class SarabanApp(App[None]):
     # State → screen
     # ------------------------------------------------------------------------------------------
 
-    def apply_records(self, records: list[Record]) -> None:
+    def apply_records(self, records: Sequence[Record]) -> None:
         """Replace the records, updating only rows whose content changed."""
         old = self.state.records
         removed = self.state.apply_records(records)

@@ -23,6 +23,8 @@ from console.watch.loop import Fixed, Watcher
 
 def newly_fixed(old: Mapping[str, AgencyRecord], new: Mapping[str, AgencyRecord]) -> list[AgencyRecord]:
     """Agencies that became "fixed — verified" between two loads (not those already fixed before)."""
+    if not old:  # the first load: nothing became anything
+        return []
     return [
         rec
         for key, rec in new.items()
