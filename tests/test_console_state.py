@@ -52,6 +52,17 @@ def test_reload_keeps_a_streamed_verdict_newer_than_the_store() -> None:
     assert state.take_pending() == set()  # nothing to redraw
 
 
+def test_the_first_load_draws_every_row_and_a_reload_sees_what_went_and_what_changed() -> None:
+    state = ConsoleState(RULESET)
+    removed = state.apply_records([record(agency("t-1"), "B1"), record(agency("t-2"), "A1")])
+    assert removed is False and state.take_pending() == {"t-1", "t-2"}
+    assert [group for _, _, group in state.rows()] == ["B1", "A1"]
+    # a reload: t-2 is gone (merged by another operator), t-1 has a new group that the rows must show
+    assert state.apply_records([record(agency("t-1"), "D3")]) is True
+    assert state.take_pending() == {"t-1"}
+    assert [(key, group) for key, _, group in state.rows()] == [("t-1", "D3")]
+
+
 def test_marks_decide_the_targets() -> None:
     state = state_with("B1", "D3", "C")
     state.order = state.visible_ids()
