@@ -4,7 +4,7 @@ same address (often a copy-paste error). Both rows stay agencies; the operator d
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from checks.model import Agency
 from console.store.text import match_key
@@ -33,3 +33,16 @@ def duplicate_groups(agencies: Sequence[Agency]) -> dict[str, tuple[str, ...]]:
             others = found.setdefault(aid, {})
             others.update((other, None) for other in ids if other != aid)
     return {aid: tuple(others) for aid, others in found.items()}
+
+
+def duplicate_pairs(
+    duplicates: Mapping[str, Sequence[str]], agencies: Mapping[str, tuple[Agency, object]]
+) -> dict[str, tuple[tuple[str, str], ...]]:
+    """agency id → (id, ลำดับที่ or "") of each agency it may duplicate that is listed, before any operator's
+    decision: worked out once per version of the list, not once per record and read."""
+    out: dict[str, tuple[tuple[str, str], ...]] = {}
+    for aid, others in duplicates.items():
+        pairs = tuple((other, agencies[other][0].seq or "") for other in others if other in agencies)
+        if pairs:
+            out[aid] = pairs
+    return out
