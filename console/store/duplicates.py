@@ -38,11 +38,15 @@ def duplicate_groups(agencies: Sequence[Agency]) -> dict[str, tuple[str, ...]]:
 def duplicate_pairs(
     duplicates: Mapping[str, Sequence[str]], agencies: Mapping[str, tuple[Agency, object]]
 ) -> dict[str, tuple[tuple[str, str], ...]]:
-    """agency id → (id, ลำดับที่ or "") of each agency it may duplicate that is listed, before any operator's
-    decision: worked out once per version of the list, not once per record and read."""
+    """agency id → (id, ลำดับที่ or "") of each listed agency it may duplicate, before any operator's
+    decision: worked out once per version of the list, not at every read of every record (one pair
+    per agency, shared by the records that name it)."""
+    pair = {aid: (aid, entry[0].seq or "") for aid, entry in agencies.items()}
     out: dict[str, tuple[tuple[str, str], ...]] = {}
     for aid, others in duplicates.items():
-        pairs = tuple((other, agencies[other][0].seq or "") for other in others if other in agencies)
-        if pairs:
-            out[aid] = pairs
+        try:
+            out[aid] = tuple(map(pair.__getitem__, others))
+        except KeyError:  # one is not listed (never from `duplicate_groups` over the same agencies)
+            if listed := tuple(pair[other] for other in others if other in pair):
+                out[aid] = listed
     return out
