@@ -307,3 +307,47 @@ def test_the_list_from_the_index_equals_the_records_built_from_the_files_field_b
     dups = {r.agency.id: r.duplicate_of for r in light}
     assert "tak-5" not in dups and dups["tak-4"] == ()
     assert [c.new_address for c in next(r for r in light if r.agency.id == "tak-4").corrections] == ["saraban4@tak.go.th"]
+
+
+def test_columns_give_back_every_value_of_every_row() -> None:
+    """The index writes rows as columns and pools strings that repeat: reading gives back the very
+    values (types too: a pooled column is strings only, True is not 1, None stays None)."""
+    from console.store.listindex import column_values, columns
+
+    rows = [
+        ("tak-1", "ตาก", True, None, 1, ""),
+        ("tak-2", "ตาก", 1, "x", 1, ""),
+        ("tak-3", "ลำปาง", False, "x", 2, ""),
+        ("tak-4", "ตาก", True, "y", 1.0, ""),
+    ]
+    written = columns(rows, 6)
+    assert isinstance(written[1], dict) and isinstance(written[5], dict)  # repeated strings: pooled
+    assert written[0] == ["tak-1", "tak-2", "tak-3", "tak-4"]  # unique strings: as they are
+    back = list(zip(*column_values({"columns": written}), strict=True))
+    assert [[(type(v), v) for v in row] for row in back] == [[(type(v), v) for v in row] for row in rows]
+    assert column_values({"columns": columns([], 6)}) == [[]] * 6
+
+
+def test_an_index_of_another_format_is_rebuilt_not_misread(tmp_path: Path) -> None:
+    """An index written by an older saraban (another format) is stale: opening rebuilds it, and a
+    read-only store lists from its files; neither misreads it."""
+    import os
+
+    from console.store.listindex import FORMAT
+
+    store = new_store(tmp_path, n=4)
+    store.save_verdicts([make_verdict(f"tak-{i}", "D3") for i in (1, 2)])
+    expected = _full_view(store)
+    index_dir = store.path.with_name(store.path.name + ".index")
+    for path in index_dir.iterdir():
+        data = path.read_bytes()
+        path.write_bytes(data.replace(f'"v":{FORMAT},'.encode(), f'"v":{FORMAT - 1},'.encode(), 1))
+    folder = store.path.parent
+    folder.chmod(0o500)  # read-only: nothing is rebuilt, the files are read
+    try:
+        assert [_seen(r) for r in Store(store.path).records(with_history=False, light=True)] == expected
+        assert all(f'"v":{FORMAT - 1},'.encode() in p.read_bytes() for p in index_dir.iterdir())
+    finally:
+        folder.chmod(0o700)
+    assert [_seen(r) for r in Store(store.path).records(with_history=False, light=True)] == expected
+    assert all(p.read_bytes().startswith(f'{{"v":{FORMAT},'.encode()) for p in index_dir.iterdir())

@@ -391,13 +391,11 @@ class Store:
                 agency = Agency.from_json(doc["agency"])
                 agencies[agency.id] = (agency, tuple(doc.get("source_changes") or ()))
             order = sorted(agencies, key=lambda aid: order_key(agencies[aid][0]))
-            duplicates = duplicate_groups([agencies[aid][0] for aid in order])
             return {
                 "agencies": agencies,
                 "order": order,
                 "imports": sorted_docs(table_of(data, "imports")),
-                "duplicates": duplicates,
-                "pairs": duplicate_pairs(duplicates, agencies),
+                "pairs": duplicate_pairs(duplicate_groups([agencies[aid][0] for aid in order]), agencies),
             }
 
         return self._read(self.path, KIND_MAIN, build)
@@ -804,7 +802,7 @@ class Store:
         filtered only for an agency a decision names: most records of a list take them as they are)."""
         pairs = main["pairs"].get(agency_id, ())
         distinct, merged = operator["distinct"], operator["merged"]
-        if pairs and (agency_id in operator["decided"] or not merged.keys().isdisjoint(main["duplicates"][agency_id])):
+        if pairs and (agency_id in operator["decided"] or (merged and any(p[0] in merged for p in pairs))):
             return tuple(p for p in pairs if frozenset((agency_id, p[0])) not in distinct and p[0] not in merged)
         return pairs
 
