@@ -331,7 +331,6 @@ def test_columns_give_back_every_value_of_every_row() -> None:
 def test_an_index_of_another_format_is_rebuilt_not_misread(tmp_path: Path) -> None:
     """An index written by an older saraban (another format) is stale: opening rebuilds it, and a
     read-only store lists from its files; neither misreads it."""
-
     from console.store.listindex import FORMAT
 
     store = new_store(tmp_path, n=4)
