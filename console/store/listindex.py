@@ -26,6 +26,7 @@ import contextlib
 import os
 import zlib
 from collections.abc import Iterable, Sequence
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -117,11 +118,13 @@ def read(path: Path, source_stamp: Stamp) -> dict[str, Any] | None:
 def _column(values: list[Any]) -> list[Any] | dict[str, list[Any]]:
     """A column as written: {"pool": each string once, "at": positions} when its strings repeat, else
     the values themselves (booleans, numbers and unique strings gain nothing from a pool)."""
-    if not values or not all(type(v) is str for v in values):
+    if set(map(type, values)) != {str}:
         return values
-    pool: dict[str, int] = {}
-    at = [pool.setdefault(v, len(pool)) for v in values]
-    return {"pool": list(pool), "at": at} if 2 * len(pool) <= len(values) else values
+    pool = dict.fromkeys(values)
+    if 2 * len(pool) > len(values):
+        return values
+    position = {value: n for n, value in enumerate(pool)}
+    return {"pool": list(pool), "at": list(map(position.__getitem__, values))}
 
 
 def columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any] | dict[str, list[Any]]]:
@@ -278,12 +281,13 @@ def main_body(
     possible duplicates (computed once here, at import, not at every read: [row, its duplicates' rows]),
     imports, damaged entries."""
     position = {agency.id: n for n, (agency, _) in enumerate(agencies)}
-    rows = [[getattr(agency, name) for name in AGENCY_FIELDS] for agency, _ in agencies]
+    rows = list(map(attrgetter(*AGENCY_FIELDS), [agency for agency, _ in agencies]))
+    row_of = position.__getitem__
     return {
         "fields": list(AGENCY_FIELDS),
         "columns": columns(rows, len(AGENCY_FIELDS)),
         "changes": {agency.id: list(changes) for agency, changes in agencies if changes},
-        "dups": [[position[aid], *(position[other] for other in ids)] for aid, ids in duplicates.items()],
+        "dups": [[row_of(aid), *map(row_of, ids)] for aid, ids in duplicates.items()],
         "imports": imports,
         "bad": [list(b) for b in bad],
     }
