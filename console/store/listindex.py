@@ -26,6 +26,7 @@ import contextlib
 import os
 import zlib
 from collections.abc import Iterable, Sequence
+from itertools import repeat
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
@@ -253,21 +254,26 @@ def shard_rows(body: dict[str, Any]) -> dict[str, Row]:
 
 
 def shard_view(body: dict[str, Any]) -> dict[str, tuple[VerdictSummary, str | None]]:
-    """agency id → (verdict summary, when its group last changed), built from an index body."""
+    """agency id → (verdict summary, when its group last changed), built from an index body column by
+    column (`map` calls the constructors with no Python loop over the rows)."""
     findings = [tuple(Finding(code, message, {}) for code, message in entry) for entry in body["findings"]]
     flags = [tuple(entry) for entry in body["flags"]]
-    fixes = [SuggestedFix(*entry) for entry in body["fixes"]]
+    fixes = [*(SuggestedFix(*entry) for entry in body["fixes"]), None]  # a row's -1: no suggested fix
     tail = body.get("tail")
     book = ProbeBook(tail if isinstance(tail, bytes) else dump_bytes(tail or {}))
-    out: dict[str, tuple[VerdictSummary, str | None]] = {}
-    rows = zip(*column_values(body), strict=True)
-    for aid, group, fi, fl, fx, at, declared, normalized, rule, index, ev_at, changed in rows:
-        evidence = EvidenceSummary(declared, normalized, rule, index, ev_at, aid, book)
-        out[aid] = (
-            VerdictSummary(aid, group, findings[fi], flags[fl], evidence, fixes[fx] if fx >= 0 else None, at),
-            changed,
-        )
-    return out
+    aid, group, fi, fl, fx, at, declared, normalized, rule, index, ev_at, changed = column_values(body)
+    evidence = map(EvidenceSummary, declared, normalized, rule, index, ev_at, aid, repeat(book))
+    summaries = map(
+        VerdictSummary,
+        aid,
+        group,
+        map(findings.__getitem__, fi),
+        map(flags.__getitem__, fl),
+        evidence,
+        map(fixes.__getitem__, fx),
+        at,
+    )
+    return dict(zip(aid, zip(summaries, changed, strict=True), strict=True))
 
 
 # -- the main file ------------------------------------------------------------------------------
