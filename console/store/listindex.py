@@ -310,6 +310,6 @@ def main_view(body: dict[str, Any]) -> dict[str, Any] | None:
     agencies = dict(zip(ids, [(agency, nothing) for agency in built], strict=True))
     for aid, changes in body["changes"].items():
         agencies[aid] = (agencies[aid][0], tuple(changes))
-    pair = [(agency.id, agency.seq or "") for agency in built]  # one per agency, shared by the records naming it
-    pairs = {ids[row]: tuple(map(pair.__getitem__, others)) for row, *others in body["dups"]}
+    pair_at = [(agency.id, agency.seq or "") for agency in built].__getitem__  # one per agency, shared
+    pairs = {ids[row]: tuple(map(pair_at, others)) for row, *others in body["dups"]}
     return {"agencies": agencies, "order": ids, "imports": body["imports"], "pairs": pairs}
