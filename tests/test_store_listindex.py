@@ -190,3 +190,162 @@ def test_head_meta_reads_only_a_meta_table_written_first(tmp_path: Path) -> None
     path.write_bytes(b'{"meta":{"1":{"schema":3,"note":"' + b"y" * 5000 + b'"}}}')  # not whole in the head
     assert head_meta(path) is None
     assert head_meta(tmp_path / "absent.json") is None
+
+
+# -- the list view builds its records fast; they must be the records the constructors build ---------
+def _fields(obj: object) -> list[tuple[str, type, object]]:
+    """Every field of a dataclass with its value's type (True == 1, but a bool is not an int here)."""
+    import dataclasses
+
+    return [(f.name, type(getattr(obj, f.name)), getattr(obj, f.name)) for f in dataclasses.fields(obj)]  # type: ignore[arg-type]
+
+
+def test_frozen_maker_builds_what_the_constructor_builds() -> None:
+    import dataclasses
+    import pickle
+
+    from checks.model import Agency
+    from console.store.records import VerdictSummary, frozen_maker
+
+    full = ("a-1", "อบต.หนองบัว", "x@y.go.th", "1", "เมือง", "ตาก", "อบต.", "055", "63", True, False, False, None, "ok", "2025")
+    for values in (full, full[:3], full[:4]):  # every field given; only the required ones; some defaults
+        made, built = frozen_maker(Agency)(*values), Agency(*values)
+        assert type(made) is Agency and made == built and hash(made) == hash(built) and repr(made) == repr(built)
+        assert _fields(made) == _fields(built)
+        assert pickle.loads(pickle.dumps(made)) == built
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            made.name = "changed"  # type: ignore[misc]
+    assert frozen_maker(Agency)("a", "n", "d", kind="k") == Agency("a", "n", "d", kind="k")
+    with pytest.raises(TypeError):
+        frozen_maker(Agency)("a")  # a missing field is refused as the constructor refuses it
+    agency = Agency(*full)
+    record = AgencyRecord(agency, None, (), (), (), "called_waiting", ({"at": "x"},), "", (("a-2", "2"),))
+    made_record = frozen_maker(AgencyRecord)(agency, None, (), (), (), "called_waiting", ({"at": "x"},), "", (("a-2", "2"),))
+    assert type(made_record) is AgencyRecord and _fields(made_record) == _fields(record)
+    assert _fields(frozen_maker(AgencyRecord)(agency, None, (), (), (), None, ())) == _fields(
+        AgencyRecord(agency, None, (), (), (), None, ())
+    )  # the defaults (group change, duplicates)
+    with pytest.raises(TypeError):
+        frozen_maker(VerdictSummary)  # not frozen: its own constructor is fast already
+
+
+def _read_from_files(path: Path, tmp_path: Path) -> list[AgencyRecord]:
+    """The records of a copy of the store whose main index is stale and cannot be rebuilt (a read-only
+    copy), read one by one: built from the files with the ordinary constructors (`Agency.from_json`,
+    `AgencyRecord(...)`), as `record(id)` builds them."""
+    import os
+
+    copy = tmp_path / "files"
+    shutil.copytree(path.parent, copy)
+    main = copy / path.name
+    os.utime(main, ns=(main.stat().st_atime_ns, main.stat().st_mtime_ns + 1_000_000_000))  # the index is stale
+    (copy / (path.name + ".index")).chmod(0o700)
+    main.chmod(0o400)
+    copy.chmod(0o500)
+    try:
+        store = Store(main)
+        assert not _index_fresh(store)
+        return store.records(with_history=False)
+    finally:
+        copy.chmod(0o700)
+        main.chmod(0o600)
+
+
+def _index_fresh(store: Store) -> bool:
+    from console.store import listindex
+    from console.store.layer import stamp
+
+    return listindex.fresh(listindex.index_path(store.index_dir, store.path), stamp(store.path))
+
+
+def test_the_list_from_the_index_equals_the_records_built_from_the_files_field_by_field(tmp_path: Path) -> None:
+    """The fast list view (`frozen_maker`, duplicate pairs worked out once) gives records equal, field by
+    field, to those the ordinary constructors build from the files: defaults, possible duplicates before
+    and after an operator's decision, corrections, notes, follow-ups."""
+    import dataclasses
+
+    store = Store(tmp_path / "store" / "saraban.json")
+    rows = [make_agency(i) for i in range(1, 7)]
+    rows[1] = make_agency(2, name=rows[0].name)  # tak-1 and tak-2: same name, district and province
+    rows[2] = make_agency(3, name=rows[0].name, seq=None)  # tak-3 too, without a ลำดับที่
+    rows[4] = make_agency(5, declared=rows[3].declared.upper(), upgraded=True)  # tak-4 and tak-5: one address
+    store.merge_import(rows, source="tak.csv", operator="somchai")
+    store.save_verdicts([make_verdict(f"tak-{i}", "D3") for i in (1, 2, 4, 5)])
+    store.add_correction("tak-4", "saraban4@tak.go.th", "โทรแจ้ง", "somchai")
+    store.add_note("tak-2", "โทรแล้ว ไม่มีคนรับ", "somchai")
+    store.set_followup("tak-1", "called_waiting", "somchai")
+    store.merge_import([*rows[:5], make_agency(6, declared="saraban6@tak.go.th")], source="tak2.csv", operator="somchai")
+
+    def same(step: str) -> list[AgencyRecord]:
+        light = Store(store.path).records(with_history=False, light=True)
+        assert _index_fresh(store)
+        plain = _read_from_files(store.path, tmp_path / step)
+        assert [r.agency.id for r in light] == [r.agency.id for r in plain]
+        for fast, slow in zip(light, plain, strict=True):
+            assert _fields(fast.agency) == _fields(slow.agency)
+            for f in dataclasses.fields(AgencyRecord):
+                if f.name not in ("agency", "verdict"):
+                    assert getattr(fast, f.name) == getattr(slow, f.name), (fast.agency.id, f.name)
+            assert _seen(fast) == _seen(slow)
+        return light
+
+    dups = {r.agency.id: r.duplicate_of for r in same("before")}
+    assert dups == {
+        "tak-1": (("tak-2", "2"), ("tak-3", "")),
+        "tak-2": (("tak-1", "1"), ("tak-3", "")),
+        "tak-3": (("tak-1", "1"), ("tak-2", "2")),
+        "tak-4": (("tak-5", "5"),),
+        "tak-5": (("tak-4", "4"),),
+        "tak-6": (),
+    }
+    store.confirm_different("tak-1", "tak-2", "somchai")
+    dups = {r.agency.id: r.duplicate_of for r in same("different")}
+    assert dups["tak-1"] == (("tak-3", ""),) and dups["tak-2"] == (("tak-3", ""),)
+    assert dups["tak-3"] == (("tak-1", "1"), ("tak-2", "2")) and dups["tak-4"] == (("tak-5", "5"),)
+    store.confirm_same("tak-4", "tak-5", "somchai")
+    light = same("same")
+    dups = {r.agency.id: r.duplicate_of for r in light}
+    assert "tak-5" not in dups and dups["tak-4"] == ()
+    assert [c.new_address for c in next(r for r in light if r.agency.id == "tak-4").corrections] == ["saraban4@tak.go.th"]
+
+
+def test_columns_give_back_every_value_of_every_row() -> None:
+    """The index writes rows as columns and pools strings that repeat: reading gives back the very
+    values (types too: a pooled column is strings only, True is not 1, None stays None)."""
+    from console.store.listindex import column_values, columns
+
+    rows = [
+        ("tak-1", "ตาก", True, None, 1, ""),
+        ("tak-2", "ตาก", 1, "x", 1, ""),
+        ("tak-3", "ลำปาง", False, "x", 2, ""),
+        ("tak-4", "ตาก", True, "y", 1.0, ""),
+    ]
+    written = columns(rows, 6)
+    assert isinstance(written[1], dict) and isinstance(written[5], dict)  # repeated strings: pooled
+    assert written[0] == ["tak-1", "tak-2", "tak-3", "tak-4"]  # unique strings: as they are
+    back = list(zip(*column_values({"columns": written}), strict=True))
+    assert [[(type(v), v) for v in row] for row in back] == [[(type(v), v) for v in row] for row in rows]
+    assert column_values({"columns": columns([], 6)}) == [[]] * 6
+
+
+def test_an_index_of_another_format_is_rebuilt_not_misread(tmp_path: Path) -> None:
+    """An index written by an older saraban (another format) is stale: opening rebuilds it, and a
+    read-only store lists from its files; neither misreads it."""
+    from console.store.listindex import FORMAT
+
+    store = new_store(tmp_path, n=4)
+    store.save_verdicts([make_verdict(f"tak-{i}", "D3") for i in (1, 2)])
+    expected = _full_view(store)
+    index_dir = store.path.with_name(store.path.name + ".index")
+    for path in index_dir.iterdir():
+        data = path.read_bytes()
+        path.write_bytes(data.replace(f'"v":{FORMAT},'.encode(), f'"v":{FORMAT - 1},'.encode(), 1))
+    folder = store.path.parent
+    folder.chmod(0o500)  # read-only: nothing is rebuilt, the files are read
+    try:
+        assert [_seen(r) for r in Store(store.path).records(with_history=False, light=True)] == expected
+        assert all(f'"v":{FORMAT - 1},'.encode() in p.read_bytes() for p in index_dir.iterdir())
+    finally:
+        folder.chmod(0o700)
+    assert [_seen(r) for r in Store(store.path).records(with_history=False, light=True)] == expected
+    assert all(p.read_bytes().startswith(f'{{"v":{FORMAT},'.encode()) for p in index_dir.iterdir())

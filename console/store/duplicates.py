@@ -4,7 +4,7 @@ same address (often a copy-paste error). Both rows stay agencies; the operator d
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from checks.model import Agency
 from console.store.text import match_key
@@ -33,3 +33,20 @@ def duplicate_groups(agencies: Sequence[Agency]) -> dict[str, tuple[str, ...]]:
             others = found.setdefault(aid, {})
             others.update((other, None) for other in ids if other != aid)
     return {aid: tuple(others) for aid, others in found.items()}
+
+
+def duplicate_pairs(
+    duplicates: Mapping[str, Sequence[str]], agencies: Mapping[str, tuple[Agency, object]]
+) -> dict[str, tuple[tuple[str, str], ...]]:
+    """agency id → (id, ลำดับที่ or "") of each listed agency it may duplicate, before any operator's
+    decision: worked out once per version of the list, not at every read of every record (one pair
+    per agency, shared by the records that name it)."""
+    pair = {aid: (aid, entry[0].seq or "") for aid, entry in agencies.items()}
+    out: dict[str, tuple[tuple[str, str], ...]] = {}
+    for aid, others in duplicates.items():
+        try:
+            out[aid] = tuple(map(pair.__getitem__, others))
+        except KeyError:  # one is not listed (never from `duplicate_groups` over the same agencies)
+            if listed := tuple(pair[other] for other in others if other in pair):
+                out[aid] = listed
+    return out

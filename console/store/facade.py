@@ -39,7 +39,7 @@ from checks.model import Agency, Verdict, now_iso
 from console.store import codec, history, listindex, segments
 from console.store.atomic import Modes, atomic_write, temp_prefix
 from console.store.codec import bulk, encode_verdicts, parse_json
-from console.store.duplicates import duplicate_groups
+from console.store.duplicates import duplicate_groups, duplicate_pairs
 from console.store.errors import StoreDamaged, StoreError
 from console.store.history import Pointer, Segments
 from console.store.layer import (
@@ -79,6 +79,7 @@ from console.store.records import (
     VerdictSummary,
     correction_doc,
     correction_from,
+    frozen_maker,
     note_doc,
 )
 from console.store.segments import pointer_of, segments_of
@@ -394,7 +395,7 @@ class Store:
                 "agencies": agencies,
                 "order": order,
                 "imports": sorted_docs(table_of(data, "imports")),
-                "duplicates": duplicate_groups([agencies[aid][0] for aid in order]),
+                "pairs": duplicate_pairs(duplicate_groups([agencies[aid][0] for aid in order]), agencies),
             }
 
         return self._read(self.path, KIND_MAIN, build)
@@ -625,8 +626,10 @@ class Store:
                 light.update(self._light_shard(index))
             merged = operator["merged"]
             corrections, notes, followups = operator["corrections"], operator["notes"], operator["followups"]
-            agencies, duplicates = main["agencies"], main["duplicates"]
+            agencies, pairs = main["agencies"], main["pairs"]
             nothing: tuple[None, None] = (None, None)
+            undecided = not merged and not operator["decided"]  # no pair is left out (`_duplicates_of`)
+            make = frozen_maker(AgencyRecord)  # AgencyRecord(...), five times faster for 20,000 records
             records = []
             for aid in main["order"]:
                 if aid in merged:
@@ -638,10 +641,8 @@ class Store:
                 corr, said = corrections.get(aid, ()), notes.get(aid, ())
                 if merged:
                     corr, said = self._with_absorbed(operator, aid, corr, said)
-                dups = self._duplicates_of(aid, main, operator) if aid in duplicates else ()
-                records.append(
-                    AgencyRecord(agency, entry[0], (), corr, said, followups.get(aid), changes, entry[1], dups)
-                )
+                dups = pairs.get(aid, ()) if undecided else self._duplicates_of(aid, main, operator)
+                records.append(make(agency, entry[0], (), corr, said, followups.get(aid), changes, entry[1], dups))
             return records
 
     def _parse(
@@ -731,6 +732,7 @@ class Store:
                 "followups": followups,
                 "merged": merged,
                 "distinct": distinct,
+                "decided": {aid for pair in distinct for aid in pair},  # the agencies a "different" names
             }
 
         return self._read(self.operator_path, KIND_OPERATOR, build)
@@ -796,15 +798,13 @@ class Store:
 
     @staticmethod
     def _duplicates_of(agency_id: str, main: dict[str, Any], operator: dict[str, Any]) -> tuple[tuple[str, str], ...]:
-        """(id, ลำดับที่) of the agencies this one may duplicate, until an operator decided."""
-        agencies = main["agencies"]
-        return tuple(
-            (other, agencies[other][0].seq or "")
-            for other in main["duplicates"].get(agency_id, ())
-            if frozenset((agency_id, other)) not in operator["distinct"]
-            and other not in operator["merged"]
-            and other in agencies
-        )
+        """(id, ลำดับที่) of the agencies this one may duplicate, until an operator decided (the pairs are
+        filtered only for an agency a decision names: most records of a list take them as they are)."""
+        pairs = main["pairs"].get(agency_id, ())
+        distinct, merged = operator["distinct"], operator["merged"]
+        if pairs and (agency_id in operator["decided"] or (merged and any(p[0] in merged for p in pairs))):
+            return tuple(p for p in pairs if frozenset((agency_id, p[0])) not in distinct and p[0] not in merged)
+        return pairs
 
     def _history(
         self,

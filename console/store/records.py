@@ -2,11 +2,49 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from checks.model import Agency, Evidence, Finding, ProbeResult, SuggestedFix, Verdict
 from console.store.codec import parse_json
+
+T = TypeVar("T")
+
+
+@functools.cache
+def frozen_maker(cls: type[T]) -> Callable[..., T]:
+    """A constructor that builds exactly what ``cls(*values)`` builds, for a frozen slots dataclass, at
+    a fifth of the cost: a list view turns 20,000 index rows into 40,000 such objects.
+
+    Python's frozen dataclass ``__init__`` sets each field through ``object.__setattr__`` (~4 us for an
+    `Agency`). This one builds a non-frozen twin with the same fields, defaults and slots, then sets its
+    class to `cls`, which Python allows between classes of the same layout: the result is a `cls`
+    (frozen, equal and hashing like any other). Only for classes whose ``__init__`` does nothing else; made once per class."""
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    params = getattr(cls, "__dataclass_params__", None)
+    if params is None or not params.frozen or hasattr(cls, "__post_init__") or "__slots__" not in vars(cls):
+        raise TypeError(f"{cls.__name__} is not a frozen slots dataclass with a plain __init__")
+    twin = dataclasses.make_dataclass(
+        cls.__name__,
+        [
+            (f.name, f.type, dataclasses.field(default=f.default, default_factory=f.default_factory, kw_only=f.kw_only))
+            for f in fields
+        ],
+        slots=True,
+    )
+    if twin.__slots__ != cls.__slots__:  # type: ignore[attr-defined]
+        raise TypeError(f"{cls.__name__} has slots beyond its fields")
+
+    def make(*values: Any, **named: Any) -> T:
+        built = twin(*values, **named)
+        built.__class__ = cls
+        return built  # type: ignore[no-any-return]
+
+    make.__doc__ = f"{cls.__name__}(*values, **named), built fast (`frozen_maker`)."
+    return make
 
 
 @dataclass(frozen=True)
