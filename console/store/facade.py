@@ -601,15 +601,17 @@ class Store:
         if cached is not None and cached[0] == stamp and stamp != NO_FILE:
             return cached[1]
         body = listindex.read(self._index_of(path), stamp) if stamp != NO_FILE else None
-        if body is None and stamp != NO_FILE:  # stale or missing: the shard itself (slower, never wrong)
+        summaries = listindex.shard_view(body) if body is not None else None
+        if summaries is None and stamp != NO_FILE:  # stale, missing or malformed: the shard (slower, never wrong)
             data = load_json(path, fast=True)
             check_meta(path, data, KIND_VERDICTS)
             docs = table_of(data, "verdicts")
             good, bad = well_formed("verdicts", docs)
             body = self._shard_index_body(path, good, {k: docs[k] for k in bad})
+            summaries = listindex.shard_view(body)
         view: dict[str, tuple[VerdictSummary, str | None] | None] = {}
         if body is not None:
-            view.update(listindex.shard_view(body))
+            view.update(summaries or {})
             view.update(dict.fromkeys(body.get("unreadable") or ()))
             self._named(path, body["bad"])
         if file_stamp(path) == stamp:

@@ -253,9 +253,20 @@ def shard_rows(body: dict[str, Any]) -> dict[str, Row]:
     return out
 
 
-def shard_view(body: dict[str, Any]) -> dict[str, tuple[VerdictSummary, str | None]]:
+MALFORMED = (KeyError, IndexError, TypeError, ValueError, AttributeError)  # a body that does not fit its format
+
+
+def shard_view(body: dict[str, Any]) -> dict[str, tuple[VerdictSummary, str | None]] | None:
     """agency id → (verdict summary, when its group last changed), built from an index body column by
-    column (`map` calls the constructors with no Python loop over the rows)."""
+    column (`map` calls the constructors with no Python loop over the rows); None when the body does
+    not fit the format (whole, but not as this saraban writes it: read the shard instead)."""
+    try:
+        return _build_shard_view(body)
+    except MALFORMED:
+        return None
+
+
+def _build_shard_view(body: dict[str, Any]) -> dict[str, tuple[VerdictSummary, str | None]]:
     findings = [tuple(Finding(code, message, {}) for code, message in entry) for entry in body["findings"]]
     flags = [tuple(entry) for entry in body["flags"]]
     fixes = [*(SuggestedFix(*entry) for entry in body["fixes"]), None]  # a row's -1: no suggested fix
@@ -300,9 +311,17 @@ def main_body(
 
 
 def main_view(body: dict[str, Any]) -> dict[str, Any] | None:
-    """The facade's main view from an index body; None when it was written for other Agency fields."""
+    """The facade's main view from an index body; None when it was written for other Agency fields or
+    does not fit the format (read the main file instead)."""
     if body.get("fields") != list(AGENCY_FIELDS):
         return None
+    try:
+        return _build_main_view(body)
+    except MALFORMED:
+        return None
+
+
+def _build_main_view(body: dict[str, Any]) -> dict[str, Any]:
     values = column_values(body)
     ids = values[0]
     built = list(map(frozen_maker(Agency), *values))  # our own index's rows: Agency(*row), five times faster

@@ -22,7 +22,8 @@ def frozen_maker(cls: type[T]) -> Callable[..., T]:
     Python's frozen dataclass ``__init__`` sets each field through ``object.__setattr__`` (~4 us for an
     `Agency`). This one builds a non-frozen twin with the same fields, defaults and slots, then sets its
     class to `cls`, which Python allows between classes of the same layout: the result is a `cls`
-    (frozen, equal and hashing like any other). Only for classes whose ``__init__`` does nothing else; made once per class."""
+    (frozen, equal and hashing like any other). Only for classes whose ``__init__`` does nothing else;
+    made once per class."""
     fields = dataclasses.fields(cls)  # type: ignore[arg-type]
     params = getattr(cls, "__dataclass_params__", None)
     if params is None or not params.frozen or hasattr(cls, "__post_init__") or "__slots__" not in vars(cls):
