@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
-from filelock import FileLock, Timeout
 from tinydb.table import Document, Table
 
 from checks.model import Agency, Verdict, now_iso
@@ -51,6 +50,7 @@ from console.store.layer import (
     SCHEMA,
     SHARDS,
     AtomicJSONStorage,
+    StoreLock,
     Txn,
     check_meta,
     check_store_file,
@@ -157,8 +157,8 @@ class Store:
         self.login = login_name()
         self.notices: list[str] = []  # said once to the operator (e.g. "migrated, backup kept at ...")
         wait = LOCK_TIMEOUT if lock_timeout is None else lock_timeout  # [general] lock_timeout
-        self._lock = FileLock(str(self.path) + ".lock", timeout=wait, mode=self.modes.file)
-        self._op_lock = FileLock(str(self.path) + ".operator.lock", timeout=wait, mode=self.modes.file)
+        self._lock = StoreLock(str(self.path) + ".lock", timeout=wait, mode=self.modes.file)
+        self._op_lock = StoreLock(str(self.path) + ".operator.lock", timeout=wait, mode=self.modes.file)
         self._cache: dict[Path, tuple[tuple[int, int, int, int], Any]] = {}
         self._memo: dict[int, dict[Pointer, Verdict]] = {}
         self._memo_light: dict[int, dict[str, Verdict]] = {}
@@ -282,7 +282,7 @@ class Store:
                 tmp.unlink()
 
     # -- transactions ----------------------------------------------------------------------
-    def _transaction(self, lock: FileLock) -> contextlib.AbstractContextManager[Txn]:
+    def _transaction(self, lock: StoreLock) -> contextlib.AbstractContextManager[Txn]:
         return transaction(lock, self.path.parent, self.modes)
 
     def _shard_path(self, index: int) -> Path:
@@ -580,8 +580,8 @@ class Store:
         try:
             if not self._writable() or not self._stale_indexes():
                 return
-            self._lock.acquire(timeout=2.0)
-        except (Timeout, StoreError, OSError):
+            self._lock.file_lock.acquire(timeout=2.0)
+        except (StoreError, OSError):  # filelock's Timeout is a TimeoutError, an OSError
             return
         try:
             with bulk():
@@ -590,7 +590,7 @@ class Store:
         except (StoreError, OSError):
             pass  # unreadable or damaged: the reads say so, naming the file
         finally:
-            self._lock.release()
+            self._lock.file_lock.release()
 
     def _light_shard(self, index: int) -> dict[str, tuple[VerdictSummary, str | None] | None]:
         """A shard's list view: agency id → (verdict summary, group change), None for an unreadable

@@ -22,9 +22,8 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from filelock import FileLock, Timeout
 from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Document, Table
@@ -41,6 +40,9 @@ from console.store.errors import (
     StoreTooNew,
 )
 from console.store.shapes import agency_of, plain_verdict, problem, well_formed
+
+if TYPE_CHECKING:
+    from filelock import FileLock
 
 # 3: a shard keeps only each agency's compact verdict and where its full one is in the history segments;
 # 2: history apart from the current verdicts (console.store.history); 1 and 2 are migrated
@@ -532,9 +534,34 @@ class Txn:
             db.close()
 
 
+_LOCK_MADE = threading.Lock()
+
+
+class StoreLock:
+    """One of the store's `filelock.FileLock`s, made when a write first needs it: reading a store never
+    locks, and importing filelock would cost the console's first screen ~20 ms of CPU."""
+
+    def __init__(self, path: str, timeout: float, mode: int) -> None:
+        self.path, self.timeout, self.mode = path, timeout, mode
+        self._made: FileLock | None = None
+
+    @property
+    def file_lock(self) -> FileLock:
+        if self._made is None:
+            with _LOCK_MADE:  # writes run in worker threads: one FileLock per StoreLock, never two
+                if self._made is None:
+                    from filelock import FileLock
+
+                    self._made = FileLock(self.path, timeout=self.timeout, mode=self.mode)
+        return self._made
+
+
 @contextlib.contextmanager
-def transaction(lock: FileLock, store_dir: Path, modes: Modes = PRIVATE) -> Iterator[Txn]:
-    """Hold `lock` for a whole read-modify-write; commit every touched file at the end."""
+def transaction(store_lock: StoreLock, store_dir: Path, modes: Modes = PRIVATE) -> Iterator[Txn]:
+    """Hold `store_lock` for a whole read-modify-write; commit every touched file at the end."""
+    from filelock import Timeout
+
+    lock = store_lock.file_lock
     try:
         lock.acquire()
     except Timeout as exc:

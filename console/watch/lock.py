@@ -14,8 +14,6 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-from filelock import FileLock, Timeout
-
 from checks.model import now_iso
 from checks.text import strip_unsafe
 
@@ -76,10 +74,15 @@ class WatchLock:
     def __init__(self, store_path: Path, where: str) -> None:
         self.store_path = Path(store_path)
         self.where = where
+        # filelock loads when the watcher starts, not with the console (its import is ~20 ms of CPU)
+        from filelock import FileLock
+
         self._lock = FileLock(str(lock_path(self.store_path)), mode=0o600)
         self.owner: Owner | None = None
 
     def acquire(self) -> Owner:
+        from filelock import Timeout
+
         try:
             self._lock.acquire(timeout=0)
         except Timeout:

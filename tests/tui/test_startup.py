@@ -20,6 +20,24 @@ ROOT = Path(__file__).resolve().parents[2]
 NETWORK_MODULES = ("dns", "aiosmtplib", "python_socks", "checks.scheduler", "checks.doctor", "console.doctor")
 
 
+def test_reading_a_store_for_the_first_screen_needs_no_file_lock(tmp_path: Path) -> None:
+    """Locks are for writes; filelock's import is ~20 ms of the first screen's CPU."""
+    from checks.model import Agency
+    from console.store import Store
+
+    path = tmp_path / "store.json"
+    Store(path).merge_import([Agency("a1", "เทศบาลตำบลบางจิก", "saraban@bangjik.go.th", "1")], source="t", operator="t")
+    probe = (
+        "import sys\nfrom console.store import Store\nimport console.tui.factory\n"
+        f"records = Store({str(path)!r}).records(with_history=False, light=True)\n"
+        "print(len(records), 'filelock' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["1", "False"]
+    Store(path).add_note("a1", "called", "t")  # and a write still takes the lock
+    assert (tmp_path / "store.json.operator.lock").exists()
+
+
 def test_the_console_opens_without_the_engines_network_modules() -> None:
     """What `saraban` imports to open the console (cli.cmd_tui), in a fresh interpreter."""
     probe = (
