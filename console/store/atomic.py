@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,7 +76,7 @@ def atomic_write(
     whose readers detect a torn or lost write themselves (the list index, `console.store.listindex`)."""
     target = Path(path)
     directory = target.parent if str(target.parent) else Path(".")
-    tmp = directory / f"{temp_prefix(target)}{os.getpid()}-{secrets.token_hex(4)}"
+    tmp = directory / f"{temp_prefix(target)}{os.getpid()}-{os.urandom(4).hex()}"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW, modes.file)
     try:
         with os.fdopen(fd, "wb") as handle:
