@@ -35,13 +35,18 @@ def duplicate_groups(agencies: Sequence[Agency]) -> dict[str, tuple[str, ...]]:
     return {aid: tuple(others) for aid, others in found.items()}
 
 
+def pair_of(agency: Agency) -> tuple[str, str]:
+    """How a record names an agency it may duplicate: (id, ลำดับที่ or "")."""
+    return (agency.id, agency.seq or "")
+
+
 def duplicate_pairs(
     duplicates: Mapping[str, Sequence[str]], agencies: Mapping[str, tuple[Agency, object]]
 ) -> dict[str, tuple[tuple[str, str], ...]]:
     """agency id → (id, ลำดับที่ or "") of each listed agency it may duplicate, before any operator's
     decision: worked out once per version of the list, not at every read of every record (one pair
     per agency, shared by the records that name it)."""
-    pair = {aid: (aid, entry[0].seq or "") for aid, entry in agencies.items()}
+    pair = {aid: pair_of(entry[0]) for aid, entry in agencies.items()}
     out: dict[str, tuple[tuple[str, str], ...]] = {}
     for aid, others in duplicates.items():
         try:

@@ -35,6 +35,7 @@ from checks.model import Agency, Finding, SuggestedFix
 from console.store import codec
 from console.store.atomic import PRIVATE, Modes, atomic_write
 from console.store.codec import dump_bytes, parse_json
+from console.store.duplicates import pair_of
 from console.store.records import EvidenceSummary, ProbeBook, VerdictSummary, frozen_maker
 
 FORMAT = 2  # 2: columns, repeated strings pooled; 1: rows
@@ -329,6 +330,6 @@ def _build_main_view(body: dict[str, Any]) -> dict[str, Any]:
     agencies = dict(zip(ids, [(agency, nothing) for agency in built], strict=True))
     for aid, changes in body["changes"].items():
         agencies[aid] = (agencies[aid][0], tuple(changes))
-    pair_at = [(agency.id, agency.seq or "") for agency in built].__getitem__  # one per agency, shared
+    pair_at = list(map(pair_of, built)).__getitem__  # one per agency, shared
     pairs = {ids[row]: tuple(map(pair_at, others)) for row, *others in body["dups"]}
     return {"agencies": agencies, "order": ids, "imports": body["imports"], "pairs": pairs}
