@@ -190,20 +190,8 @@ class ConsoleState:
         ids = self.sorted_ids()
         stamp = (self._version, self._sorts)
         if self._rows is None or self._rows[0] != stamp:
-            records, groups = self.records, self._groups
-            rows: list[Row] = []
-            for key in ids:  # group(), inlined: this runs for every agency (20,000 on the first screen)
-                rec = records.get(key)
-                if rec is None:
-                    continue
-                cached = groups.get(key)
-                if cached is not None and cached[0] is rec:
-                    group = cached[1]
-                else:
-                    group = group_of(rec)
-                    groups[key] = (rec, group)
-                rows.append((key, rec, group))
-            self._rows = (stamp, rows)
+            records = self.records
+            self._rows = (stamp, [(key, rec, self.group(rec)) for key in ids if (rec := records.get(key)) is not None])
         return self._rows[1]
 
     def search_texts(self) -> list[str]:
