@@ -546,6 +546,7 @@ class SarabanApp(App[None]):
         verdict = rec.verdict if rec is not None else None
         about = (agency_id, verdict.checked_at if verdict is not None else None)
         self.query_one("#detail", DetailPane).show(detail_text(rec, self.ruleset, self.lang), about)
+        self._sync_duplicate_key()  # `d` is about the row the detail shows, however it came to be selected
         if agency_id and full is None and agency_id in self.state.records:
             # once the new rows are on screen: the read (a shard of the store) must not hold up the
             # frame a keystroke or a cursor move is waiting for; the light record is shown meanwhile
@@ -587,7 +588,6 @@ class SarabanApp(App[None]):
         if event.key != self.state.selected_id:
             self.state.selected_id = event.key
             self._refresh_detail()
-            self._sync_duplicate_key()
 
     @on(AgencyTable.RowSelected, "#agencies")
     def row_selected(self, event: AgencyTable.RowSelected) -> None:
@@ -1141,8 +1141,7 @@ class SarabanApp(App[None]):
         other_row = one_line(self.state.records[other_id].agency.seq or other_id)
         confirm = self.store.confirm_same if answer == "same" else self.store.confirm_different
         await self.io(confirm, agency_id, other_id, self.operator)
-        await self._reload()
-        self._sync_duplicate_key()
+        await self._reload()  # the detail is shown again, and with it the footer's `d`
         message = "msg.dup_same" if answer == "same" else "msg.dup_different"
         self.notify(tr(message, self.lang, name=self._agency_name(agency_id), other=other_row), markup=False)
 

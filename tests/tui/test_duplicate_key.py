@@ -69,6 +69,30 @@ async def test_different_clears_the_flag(
         assert "อาจซ้ำกับแถว" not in screen_text(app)
 
 
+async def test_a_flagged_row_found_by_a_search_loses_its_key_once_decided(
+    twin_app: Callable[..., SarabanApp], twin_store: Any
+) -> None:
+    """The row a search puts first is the selected one without a cursor move: after "different" on it,
+    the footer must stop offering `d` (it kept showing it, stale, until the cursor moved)."""
+    from tui_helpers import type_text
+
+    app = twin_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("slash")
+        await type_text(pilot, "saraban@thungluang.go")
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert shown_ids(app)[0] == "tak-900" and "d ซ้ำ?" in footer_line(app)
+        await pilot.press("d")
+        await settle(pilot, app)
+        await pilot.press("2")
+        await wait_until(pilot, app, lambda: not twin_store.record("tak-900").duplicate_of)
+        await settle(pilot, app)
+        assert "อาจซ้ำกับแถว" not in screen_text(app)
+        assert "ซ้ำ?" not in footer_line(app)
+
+
 @pytest.mark.parametrize("size", SIZES)
 async def test_same_merges_keeping_both_histories(
     twin_app: Callable[..., SarabanApp], twin_store: Any, size: tuple[int, int]
