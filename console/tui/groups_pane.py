@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from rich.text import Text
 from textual import events
@@ -27,7 +27,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.style import Style
-from textual.visual import Visual
+from textual.visual import RenderOptions
 
 from console.followup_text import followup_of_counts
 from console.i18n import tr
@@ -75,6 +75,16 @@ class _Entry:
     signature: tuple[object, ...]  # what it shows: equal signatures are drawn alike
     prompt: Content
     height: int
+
+
+class _Frame(NamedTuple):
+    """What every line drawn in one frame shares: the width, the first line shown, the styles."""
+
+    width: int
+    top: int
+    option: Style
+    highlighted: Style
+    hover: Style
 
 
 class GroupsPane(ScrollView, can_focus=True):
@@ -147,6 +157,7 @@ class GroupsPane(ScrollView, can_focus=True):
         self._strips: dict[tuple[object, ...], list[Strip]] = {}
         self._hits = 0
         self._misses = 0
+        self._frame: _Frame | None = None
 
     # -- what the app and tests ask ----------------------------------------------------------------
     @property
@@ -355,18 +366,37 @@ class GroupsPane(ScrollView, can_focus=True):
         super().notify_style_update()
         self.refresh()  # focus, theme: the lines' style is part of their cache key
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """The lines' width and styles are worked out once for all the lines drawn now."""
+        self._frame = self._make_frame()
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._frame = None
+
+    def _make_frame(self) -> _Frame:
+        style = self.get_visual_style
+        return _Frame(
+            self.scrollable_content_region.width,
+            self.scroll_offset.y,
+            style(_OPTION),
+            style(_OPTION, _HIGHLIGHTED),
+            style(_OPTION, _HOVER),
+        )
+
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
-        row = self.scroll_offset.y + y
+        frame = self._frame or self._make_frame()
+        width = frame.width
+        row = frame.top + y
         if not 0 <= row < len(self._rows):
-            return Strip.blank(width, self.get_visual_style(_OPTION).rich_style)
+            return Strip.blank(width, frame.option.rich_style)
         index, line = self._rows[row]
         if index == self._highlighted:
-            style = self.get_visual_style(_OPTION, _HIGHLIGHTED)
+            style = frame.highlighted
         elif index == self._hover:
-            style = self.get_visual_style(_OPTION, _HOVER)
+            style = frame.hover
         else:
-            style = self.get_visual_style(_OPTION)
+            style = frame.option
         entry = self._entries[index]
         cache_key = (entry.signature, width, style)
         strips = self._strips.get(cache_key)
@@ -380,7 +410,14 @@ class GroupsPane(ScrollView, can_focus=True):
         return strips[line] if line < len(strips) else Strip.blank(width, style.rich_style)
 
     def _draw(self, entry: _Entry, width: int, style: Style) -> list[Strip]:
-        """An entry's lines as OptionList drew an option: the widget's text styles (no wrap,
-        ellipsis), then filled to the width in the line's style."""
-        strips = Visual.to_strips(self, entry.prompt, width, None, style)
+        """An entry's lines as OptionList drew an option (Content in the widget's text rules: no
+        wrap, ellipsis), filled to the width in the line's style. `Content.render_strips` itself,
+        not `Visual.to_strips`: that one also restyles links and a text selection, and the pane
+        has neither (labels are plain text; ALLOW_SELECT is off)."""
+        strips = entry.prompt.render_strips(width, None, style, RenderOptions(_get_style, self.styles))
         return [strip.extend_cell_length(width, style.rich_style) for strip in strips]
+
+
+def _get_style(style: str | Style) -> Style:
+    """Spans made from Rich Text hold Styles already; a name would be parsed (never markup)."""
+    return style if isinstance(style, Style) else Style.parse(style)
