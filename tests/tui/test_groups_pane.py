@@ -162,6 +162,25 @@ async def test_a_wrapped_label_is_one_entry() -> None:
         assert app.chosen == ["group:B3"]
 
 
+async def test_the_line_under_the_mouse_is_shown_apart() -> None:
+    app = PaneApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        pane = app.query_one(GroupsPane)
+        pane.show(LINES, "since the last scan", None)
+        await pilot.pause()
+
+        def backgrounds() -> list[object]:  # line 0 is highlighted: the others as drawn
+            return [{seg.style.bgcolor for seg in pane.render_line(y) if seg.style} for y in range(1, 4)]
+
+        plain = backgrounds()
+        assert plain[0] == plain[1] == plain[2]
+        await pilot.hover(offset=(pane.content_region.x + 3, pane.content_region.y + 2))
+        hovered = backgrounds()
+        assert hovered[0] == hovered[2] == plain[0] and hovered[1] != plain[1]
+        await pilot.hover(offset=(0, 19))  # off the pane
+        assert backgrounds() == plain
+
+
 def pane_text(app: App[Any]) -> str:
     region = app.query_one(GroupsPane).content_region
     return "\n".join(row[region.x : region.right] for row in screen_rows(app)[region.y : region.bottom])
