@@ -6,11 +6,22 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from textual.widgets import OptionList
-from tui_helpers import SIZE, notices, screen_text, select, settle, shown_ids, table, type_text, wait_until
+from tui_helpers import (
+    SIZE,
+    notices,
+    press_down_to,
+    screen_text,
+    select,
+    settle,
+    shown_ids,
+    table,
+    type_text,
+    wait_until,
+)
 from tui_sample import Config, FakeRunner
 
 from console.tui.app import SarabanApp
+from console.tui.widgets import GroupsPane
 
 
 async def test_main_screen_shows_agencies_groups_and_detail(make_app: Callable[..., SarabanApp]) -> None:
@@ -91,15 +102,15 @@ async def test_group_pane_selection_filters_table(make_app: Callable[..., Saraba
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
         await pilot.press("2")
-        groups = app.query_one("#groups", OptionList)
+        groups = app.query_one("#groups", GroupsPane)
         assert app.focused is groups
-        groups.highlighted = groups.get_option_index("group:B1")
+        await press_down_to(pilot, groups, "group:B1")
         await pilot.press("enter")
         await settle(pilot, app)
         assert shown_ids(app) == ["tak-326"]
         assert "กลุ่ม B1" in screen_text(app)
         # bucket B–E: everything that must fix something
-        groups.highlighted = groups.get_option_index("bucket:BE")
+        await press_down_to(pilot, groups, "bucket:BE")
         await pilot.press("enter")
         await settle(pilot, app)
         assert set(shown_ids(app)) == {"tak-12", "tak-47", "tak-140", "tak-326", "tak-636"}

@@ -19,7 +19,7 @@ from textual.widgets import OptionList
 from textual.worker import WorkerCancelled
 
 from console.tui.app import SarabanApp
-from console.tui.widgets import AgencyTable
+from console.tui.widgets import AgencyTable, GroupsPane
 
 SIZE = (120, 40)
 
@@ -128,6 +128,15 @@ async def run_from_palette(pilot: Pilot[Any], app: SarabanApp, query: str, hit: 
     await type_text(pilot, query)
     await wait_until(pilot, app, lambda: hit in palette_choice(app))
     await pilot.press("enter")
+
+
+async def press_down_to(pilot: Pilot[Any], pane: GroupsPane, key: str) -> None:
+    """Press Down in the focused groups pane until the line `key` is highlighted (it goes round once)."""
+    for _ in range(len(pane.keys) + 1):
+        if pane.highlighted_key == key:
+            return
+        await pilot.press("down")
+    raise AssertionError(f"no line {key!r} in the groups pane: {pane.keys}")
 
 
 def table(app: SarabanApp) -> AgencyTable:
