@@ -227,7 +227,7 @@ class GroupsPane(ScrollView, can_focus=True):
             # nothing is laid out again and only the lines whose numbers changed are repainted.
             for index, (entry, before) in enumerate(zip(entries, old, strict=True)):
                 if entry.signature != before.signature:
-                    self.refresh_lines(self._starts[index], entry.height)
+                    self._refresh_entry(index)
             return
         current = old[self._highlighted].key if self._highlighted is not None else None
         self._lay_out()
@@ -277,8 +277,16 @@ class GroupsPane(ScrollView, can_focus=True):
             self.scroll_to_highlight()
 
     def _refresh_entry(self, index: int | None) -> None:
-        if index is not None and index < len(self._entries):
-            self.refresh_lines(self._starts[index], self._entries[index].height)
+        """Repaint an entry's lines that are in view, and only them: not the border below nor the
+        scrollbar beside (repainting those costs more than the lines)."""
+        if index is None or index >= len(self._entries):
+            return
+        top = self.scroll_offset.y
+        view = self.scrollable_content_region
+        first = max(self._starts[index], top)
+        end = min(self._starts[index] + self._entries[index].height, top + view.height)
+        if first < end:
+            self.refresh(Region(0, first - top, view.width, end - first))
 
     def scroll_to_highlight(self, top: bool = False) -> None:
         """Scroll the highlighted entry (all its lines) into view."""
