@@ -229,9 +229,8 @@ class GroupsPane(ScrollView, can_focus=True):
         if [(e.key, e.height) for e in entries] == [(e.key, e.height) for e in old]:
             # The same lines with new numbers (a search keystroke): each as high as before, so
             # nothing is laid out again and only the lines whose numbers changed are repainted.
-            for index, (entry, before) in enumerate(zip(entries, old, strict=True)):
-                if entry.signature != before.signature:
-                    self._refresh_entry(index)
+            changed = [i for i, (entry, before) in enumerate(zip(entries, old, strict=True)) if entry.signature != before.signature]
+            self._refresh_entries(changed)
             return
         current = old[self._highlighted].key if self._highlighted is not None else None
         self._lay_out()
@@ -281,16 +280,28 @@ class GroupsPane(ScrollView, can_focus=True):
             self.scroll_to_highlight()
 
     def _refresh_entry(self, index: int | None) -> None:
-        """Repaint an entry's lines that are in view, and only them: not the border below nor the
-        scrollbar beside (repainting those costs more than the lines)."""
-        if index is None or index >= len(self._entries):
-            return
+        if index is not None:
+            self._refresh_entries([index])
+
+    def _refresh_entries(self, indices: Sequence[int]) -> None:
+        """Repaint these entries' lines that are in view, and only them (a run of neighbours as one
+        region): not the border below nor the scrollbar beside, which cost more than the lines."""
         top = self.scroll_offset.y
         view = self.scrollable_content_region
-        first = max(self._starts[index], top)
-        end = min(self._starts[index] + self._entries[index].height, top + view.height)
-        if first < end:
-            self.refresh(Region(0, first - top, view.width, end - first))
+        spans: list[list[int]] = []  # [first, end) lines in view, neighbours joined
+        for index in indices:
+            if index >= len(self._entries):
+                continue
+            first = max(self._starts[index], top)
+            end = min(self._starts[index] + self._entries[index].height, top + view.height)
+            if first >= end:
+                continue
+            if spans and spans[-1][1] == first:
+                spans[-1][1] = end
+            else:
+                spans.append([first, end])
+        if spans:
+            self.refresh(*(Region(0, first - top, view.width, end - first) for first, end in spans))
 
     def scroll_to_highlight(self, top: bool = False) -> None:
         """Scroll the highlighted entry (all its lines) into view."""
