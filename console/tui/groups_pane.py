@@ -8,8 +8,9 @@ drawn, so all of them were converted, wrapped and styled again on each keystroke
 drawn once per thing it shows (its numbers, its width, highlighted or not, focus): a line whose
 numbers did not change, or came back (a letter typed then erased), is taken from the cache.
 
-A line is drawn by the same public pieces OptionList uses (`Content` from the Rich `Text`,
-`Visual.to_strips` in the widget's styles), so the pane looks as it did; labels are never markup.
+A line is drawn as OptionList drew it (`Content` made from the Rich `Text`, rendered in the
+widget's styles: `Content.render_strips`, or for a line that fits the same segments made directly
+with their styles kept), so the pane looks as it did. Labels are plain text, never markup.
 """
 
 from __future__ import annotations
@@ -186,7 +187,8 @@ class GroupsPane(ScrollView, can_focus=True):
 
     @property
     def cache_misses(self) -> int:
-        """Entries drawn anew so far (a new number, width, highlight or focus)."""
+        """Entries (a wrapped one is several lines) drawn anew so far: a new number, width,
+        highlight or focus."""
         return self._misses
 
     # -- fitting the width -------------------------------------------------------------------------
@@ -224,7 +226,8 @@ class GroupsPane(ScrollView, can_focus=True):
             self._footer = footer
             self.border_subtitle = Text(footer, style="dim", end="")  # in the border: one more line for groups
         columns = group_columns(lines)
-        entries = [self._entry(line, selected, columns) for line in lines]
+        theme = self.app.ansi_theme  # Rich's named colours (green, red) become this theme's
+        entries = [self._entry(line, selected, columns, theme) for line in lines]
         old, self._entries = self._entries, entries
         if [(e.key, e.height) for e in entries] == [(e.key, e.height) for e in old]:
             # The same lines with new numbers (a search keystroke): each as high as before, so
@@ -241,9 +244,9 @@ class GroupsPane(ScrollView, can_focus=True):
         self.refresh()
         self.call_after_refresh(self._refit)
 
-    def _entry(self, line: GroupLine, selected: str | None, columns: tuple[int, int]) -> _Entry:
+    def _entry(self, line: GroupLine, selected: str | None, columns: tuple[int, int], theme: object) -> _Entry:
         marked = selected is not None and line.key == selected
-        signature = (line, marked, self._shown_bar_width, self._shown_width, columns)
+        signature = (line, marked, self._shown_bar_width, self._shown_width, columns, theme)
         made = self._prompts.get(signature)
         if made is None:
             text = self._prompt(line, marked, columns)
