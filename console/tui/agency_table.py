@@ -35,6 +35,8 @@ HEADER_LINES = 1
 _NULL = Style()
 _LINE_CACHE_MAX = 400  # rendered lines kept (a screen is ~50): cleared wholesale when full
 _CELL_CACHE_MAX = 2_000  # rows' cells kept across rebuilds (a search and its backspace): likewise
+_COLUMN_SETS_KEPT = 4  # column sets whose rows' cells are kept (a search across provinces shows the
+# province column, its backspace the district again: each keystroke switches between two sets)
 
 
 def _no_cells(key: str) -> Sequence[Text]:
@@ -148,6 +150,7 @@ class AgencyTable(ScrollView, can_focus=True):
         self._index: dict[str, int] | None = {}  # key -> row, made when first asked (None: not yet)
         self._cells_of: CellsOf = _no_cells
         self._cells: dict[str, Sequence[Text]] = {}  # made on first draw, dropped when the row changes
+        self._cells_by_columns: dict[tuple[str, ...], dict[str, Sequence[Text]]] = {(): self._cells}
         self._lines: dict[tuple[object, ...], Strip] = {}
         self._cursor = 0
         self._paint: _Paint | None = None
@@ -215,14 +218,32 @@ class AgencyTable(ScrollView, can_focus=True):
         return width if width > 0 else FALLBACK_WIDTH
 
     def _apply_fit(self, fitted: tuple[tuple[str, int], ...]) -> None:
-        same_columns = tuple(c for c, _ in fitted) == self.column_ids
         self._fitted = fitted
         self.column_ids = tuple(c for c, _ in fitted)
-        if not same_columns:
-            self._cells.clear()  # rows are made for a column set
-        self._lines.clear()
-        self._update_virtual_size()
+        self._use_cells_of(self.column_ids)
+        self._update_virtual_size()  # a drawn line is kept by its column widths (see render_line)
         self.refresh()
+
+    def _use_cells_of(self, columns: tuple[str, ...]) -> None:
+        """Rows are made for a column set: switch to that set's rows, kept from when it was shown last."""
+        kept = self._cells_by_columns.pop(columns, None)
+        if kept is None:
+            kept = {}
+            while len(self._cells_by_columns) >= _COLUMN_SETS_KEPT:
+                del self._cells_by_columns[next(iter(self._cells_by_columns))]  # the longest unused
+        self._cells_by_columns[columns] = self._cells = kept
+
+    def _forget_rows(self, keys: Collection[str] | None) -> None:
+        """Rows whose content changed (None: any row may have), in every column set's cells and lines."""
+        if keys is None or sum(map(len, self._cells_by_columns.values())) > _CELL_CACHE_MAX:
+            for cells in self._cells_by_columns.values():
+                cells.clear()
+            self._lines.clear()
+            return
+        for key in keys:
+            for cells in self._cells_by_columns.values():
+                cells.pop(key, None)
+            self._drop_lines(key)
 
     def on_resize(self) -> None:
         """Refit the columns to the new width (the group column always stays in view)."""
@@ -258,13 +279,7 @@ class AgencyTable(ScrollView, can_focus=True):
         self._keys = list(keys)
         self._index = None
         self._cells_of = cells_of
-        if changed is None or len(self._cells) > _CELL_CACHE_MAX:
-            self._cells.clear()
-            self._lines.clear()
-        else:
-            for key in changed:
-                self._cells.pop(key, None)
-                self._drop_lines(key)
+        self._forget_rows(changed)
         self._update_virtual_size()
         if not self._keys:
             self._cursor = 0
@@ -289,8 +304,7 @@ class AgencyTable(ScrollView, can_focus=True):
         row = self._row_index().get(key)
         if row is None:
             return False
-        self._cells.pop(key, None)
-        self._drop_lines(key)
+        self._forget_rows((key,))
         self._refresh_row(row)
         return True
 

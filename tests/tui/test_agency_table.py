@@ -82,6 +82,37 @@ async def test_only_the_rows_on_screen_are_built() -> None:
         assert len(set(app.made)) <= on_screen
 
 
+async def test_a_search_and_its_backspace_do_not_make_drawn_rows_again() -> None:
+    """A search across provinces shows the province column and its backspace the district again:
+    rows drawn under each column set are kept for it, except a row whose record changed meanwhile."""
+    app = TableApp(THAI)
+    async with app.run_test(size=(100, 30)) as pilot:
+        t = app.show(200)
+        every = [str(i) for i in range(200)]
+        await pilot.pause()
+        first_screen = set(app.made)
+        assert first_screen
+        narrower = tuple(c for c in COLUMNS if c != "address")  # another column set, as a search's
+        t.set_columns(narrower, {c: c.upper() for c in narrower})
+        t.rebuild(every[::2], app.cells_of, changed=())  # the search's hits
+        await pilot.pause()
+        app.made.clear()
+        t.set_columns(COLUMNS, {c: c.upper() for c in COLUMNS})  # backspace: every row, the first set
+        t.rebuild(every, app.cells_of, keep="0", changed=())
+        await pilot.pause()
+        assert t.column_ids == COLUMNS
+        assert app.made == []  # the same rows, drawn before under these columns
+        t.set_columns(narrower, {c: c.upper() for c in narrower})
+        t.rebuild(every[::2], app.cells_of, keep="0", changed={"2"})  # record 2 changed meanwhile
+        await pilot.pause()
+        assert app.made == ["2"]
+        app.made.clear()
+        t.set_columns(COLUMNS, {c: c.upper() for c in COLUMNS})
+        t.rebuild(every, app.cells_of, keep="0", changed=())
+        await pilot.pause()
+        assert app.made == ["2"]  # made again for this column set too, not shown stale
+
+
 async def test_every_line_is_the_table_width_and_thai_marks_take_no_cell() -> None:
     app = TableApp(THAI + HOSTILE)
     async with app.run_test(size=(90, 20)) as pilot:
