@@ -8,8 +8,9 @@ drawn, so all of them were converted, wrapped and styled again on each keystroke
 drawn once per thing it shows (its numbers, its width, highlighted or not, focus): a line whose
 numbers did not change, or came back (a letter typed then erased), is taken from the cache.
 
-A line is drawn by the same public pieces OptionList uses (`Content` from the Rich `Text`,
-`Visual.to_strips` in the widget's styles), so the pane looks as it did; labels are never markup.
+A line is drawn as OptionList drew it (`Content` made from the Rich `Text`, rendered in the
+widget's styles: `Content.render_strips`, or for a line that fits the same segments made directly
+with their styles kept), so the pane looks as it did. Labels are plain text, never markup.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar, NamedTuple
 
+from rich.segment import Segment
+from rich.style import Style as RichStyle
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
@@ -38,6 +41,7 @@ from console.tui.view import GroupLine, group_columns, group_line_text, group_li
 
 _STRIPS_MAX = 512  # drawn entries kept (a pane shows ~16, a keystroke and its backspace twice that)
 _PROMPTS_MAX = 512  # made prompts kept, likewise; both caches are cleared wholesale when full
+_RICH_STYLES_MAX = 2048  # segment styles kept (a few per line and state), likewise
 _OPTION = "groups-pane--option"
 _HIGHLIGHTED = "groups-pane--option-highlighted"
 _HOVER = "groups-pane--option-hover"
@@ -158,6 +162,7 @@ class GroupsPane(ScrollView, can_focus=True):
         self._hits = 0
         self._misses = 0
         self._frame: _Frame | None = None
+        self._rich_styles: dict[tuple[Style, Style, int, int], RichStyle] = {}
 
     # -- what the app and tests ask ----------------------------------------------------------------
     @property
@@ -182,7 +187,8 @@ class GroupsPane(ScrollView, can_focus=True):
 
     @property
     def cache_misses(self) -> int:
-        """Entries drawn anew so far (a new number, width, highlight or focus)."""
+        """Entries (a wrapped one is several lines) drawn anew so far: a new number, width,
+        highlight or focus."""
         return self._misses
 
     # -- fitting the width -------------------------------------------------------------------------
@@ -220,14 +226,14 @@ class GroupsPane(ScrollView, can_focus=True):
             self._footer = footer
             self.border_subtitle = Text(footer, style="dim", end="")  # in the border: one more line for groups
         columns = group_columns(lines)
-        entries = [self._entry(line, selected, columns) for line in lines]
+        theme = self.app.ansi_theme  # Rich's named colours (green, red) become this theme's
+        entries = [self._entry(line, selected, columns, theme) for line in lines]
         old, self._entries = self._entries, entries
         if [(e.key, e.height) for e in entries] == [(e.key, e.height) for e in old]:
             # The same lines with new numbers (a search keystroke): each as high as before, so
             # nothing is laid out again and only the lines whose numbers changed are repainted.
-            for index, (entry, before) in enumerate(zip(entries, old, strict=True)):
-                if entry.signature != before.signature:
-                    self.refresh_lines(self._starts[index], entry.height)
+            changed = [i for i, (entry, before) in enumerate(zip(entries, old, strict=True)) if entry.signature != before.signature]
+            self._refresh_entries(changed)
             return
         current = old[self._highlighted].key if self._highlighted is not None else None
         self._lay_out()
@@ -238,9 +244,9 @@ class GroupsPane(ScrollView, can_focus=True):
         self.refresh()
         self.call_after_refresh(self._refit)
 
-    def _entry(self, line: GroupLine, selected: str | None, columns: tuple[int, int]) -> _Entry:
+    def _entry(self, line: GroupLine, selected: str | None, columns: tuple[int, int], theme: object) -> _Entry:
         marked = selected is not None and line.key == selected
-        signature = (line, marked, self._shown_bar_width, self._shown_width, columns)
+        signature = (line, marked, self._shown_bar_width, self._shown_width, columns, theme)
         made = self._prompts.get(signature)
         if made is None:
             text = self._prompt(line, marked, columns)
@@ -277,8 +283,28 @@ class GroupsPane(ScrollView, can_focus=True):
             self.scroll_to_highlight()
 
     def _refresh_entry(self, index: int | None) -> None:
-        if index is not None and index < len(self._entries):
-            self.refresh_lines(self._starts[index], self._entries[index].height)
+        if index is not None:
+            self._refresh_entries([index])
+
+    def _refresh_entries(self, indices: Sequence[int]) -> None:
+        """Repaint these entries' lines that are in view, and only them (a run of neighbours as one
+        region): not the border below nor the scrollbar beside, which cost more than the lines."""
+        top = self.scroll_offset.y
+        view = self.scrollable_content_region
+        spans: list[list[int]] = []  # [first, end) lines in view, neighbours joined
+        for index in indices:
+            if index >= len(self._entries):
+                continue
+            first = max(self._starts[index], top)
+            end = min(self._starts[index] + self._entries[index].height, top + view.height)
+            if first >= end:
+                continue
+            if spans and spans[-1][1] == first:
+                spans[-1][1] = end
+            else:
+                spans.append([first, end])
+        if spans:
+            self.refresh(*(Region(0, first - top, view.width, end - first) for first, end in spans))
 
     def scroll_to_highlight(self, top: bool = False) -> None:
         """Scroll the highlighted entry (all its lines) into view."""
@@ -411,11 +437,40 @@ class GroupsPane(ScrollView, can_focus=True):
 
     def _draw(self, entry: _Entry, width: int, style: Style) -> list[Strip]:
         """An entry's lines as OptionList drew an option (Content in the widget's text rules: no
-        wrap, ellipsis), filled to the width in the line's style. `Content.render_strips` itself,
-        not `Visual.to_strips`: that one also restyles links and a text selection, and the pane
-        has neither (labels are plain text; ALLOW_SELECT is off)."""
-        strips = entry.prompt.render_strips(width, None, style, RenderOptions(_get_style, self.styles))
+        wrap, ellipsis), filled to the width in the line's style."""
+        strips = self._draw_fitting(entry.prompt, width, style)
+        if strips is None:  # a line to crop, or text rules of another pane: all of Textual's way
+            # `Content.render_strips` itself, not `Visual.to_strips`: that one also restyles links
+            # and a text selection, and the pane has neither (plain labels; ALLOW_SELECT is off)
+            strips = entry.prompt.render_strips(width, None, style, RenderOptions(_get_style, self.styles))
         return [strip.extend_cell_length(width, style.rich_style) for strip in strips]
+
+    def _draw_fitting(self, prompt: Content, width: int, style: Style) -> list[Strip] | None:
+        """The lines of a prompt whose every line fits (what a wrapped label is made to do), drawn
+        segment for segment as `Content.render_strips` does, with each segment's Rich style kept:
+        a keystroke changes the numbers, not the styles. None when Textual must crop or align."""
+        rules = self.styles
+        if rules.text_wrap != "nowrap" or rules.text_align not in ("start", "left") or rules.line_pad:
+            return None
+        lines = prompt.split(allow_blank=True)
+        if any(line.cell_length > width or "\t" in line.plain for line in lines):
+            return None
+        rich = self._rich_styles
+        if len(rich) >= _RICH_STYLES_MAX:
+            rich.clear()
+        strips = []
+        for y, line in enumerate(lines):
+            segments = []
+            x = 0
+            for text, text_style in line.render(style, end=""):
+                key = (style, text_style, x, y)
+                rich_style = rich.get(key)
+                if rich_style is None:  # the offset is in the meta as Textual puts it (text selection)
+                    rich_style = rich[key] = (style + text_style).rich_style_with_offset(x, y)
+                segments.append(Segment(text, rich_style))
+                x += len(text)
+            strips.append(Strip(segments, line.cell_length))
+        return strips
 
 
 def _get_style(style: str | Style) -> Style:

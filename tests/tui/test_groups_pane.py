@@ -8,11 +8,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
+from rich.text import Text
 from textual.app import App, ComposeResult
+from textual.content import Content
+from textual.strip import Strip
+from textual.style import Style
+from textual.visual import RenderOptions
 from tui_helpers import SIZE, press_down_to, screen_text, settle, shown_ids, type_text, wait_until
 
 from console.tui.app import SarabanApp
-from console.tui.view import GroupLine
+from console.tui.view import GroupLine, group_columns, group_line_text
 from console.tui.widgets import GroupsPane
 
 LINES = [
@@ -179,6 +184,37 @@ async def test_the_line_under_the_mouse_is_shown_apart() -> None:
         assert hovered[0] == hovered[2] == plain[0] and hovered[1] != plain[1]
         await pilot.hover(offset=(0, 19))  # off the pane
         assert backgrounds() == plain
+
+
+async def test_a_line_is_drawn_as_textual_draws_its_text() -> None:
+    """The pane draws its lines itself (a short cut for lines that fit): each must be what
+    Textual's own Content rendering gives, segment for segment, highlighted, marked or wrapped."""
+    app = PaneApp()
+    long = GroupLine("group:B3", "B3", "Invalid address format that a helpdesk must correct first", 7, 0.6, None, "BE")
+    lines = [*LINES, long]
+    async with app.run_test(size=(60, 20)) as pilot:
+        pane = app.query_one(GroupsPane)
+        pane.show(lines, "since the last scan", "group:B1")  # B1 is the table's filter: marked ▶
+        await pilot.pause()
+        pane.highlight("group:B3")
+        width = pane.scrollable_content_region.width
+        columns = group_columns(lines)
+        expected: list[Strip] = []
+        for line in lines:
+            text = group_line_text(line, 0, width - 1, columns)  # no bar in a pane this narrow
+            if line.key == "group:B1":
+                text.stylize("reverse", 0, 1)
+                text = Text("▶", style="bold", end="") + text
+            else:
+                text = Text(" ", end="") + text
+            component = ["groups-pane--option-highlighted"] if line.key == "group:B3" else []
+            style = pane.get_visual_style("groups-pane--option", *component)
+            options = RenderOptions(lambda s: s if isinstance(s, Style) else Style.parse(s), pane.styles)
+            strips = Content.from_rich_text(text, console=app.console).render_strips(width, None, style, options)
+            expected += [strip.extend_cell_length(width, style.rich_style) for strip in strips]
+        drawn = [pane.render_line(y) for y in range(len(expected))]
+        assert len(expected) > len(lines)  # long labels take two lines
+        assert [list(strip) for strip in drawn] == [list(strip) for strip in expected]
 
 
 def pane_text(app: App[Any]) -> str:
