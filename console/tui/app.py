@@ -708,7 +708,10 @@ class SarabanApp(App[None]):
         self.pane = name
         if self.narrow:
             self._apply_layout()
-        self.query_one(PANES[name]).focus()
+        if name == "progress":
+            self.query_one("#progress", ProgressPane).log_view().focus()  # made when first needed
+        else:
+            self.query_one(PANES[name]).focus()
 
     def action_back_out(self) -> None:
         search = self.query_one("#search", Input)

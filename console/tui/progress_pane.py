@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import ProgressBar, RichLog, Static
+from textual.widgets import ProgressBar, Static
 
 from checks import events as ev
 from console.i18n import scan_reason, tr
@@ -19,6 +19,8 @@ from console.tui.text import one_line
 from console.tui.view import fmt_duration, group_text
 
 if TYPE_CHECKING:
+    from textual.widgets import RichLog
+
     from checks.scheduler import Backlog
 
 BACKLOG_SHOWN_S = 10.0  # name the host that holds the scan up once it needs this long
@@ -162,12 +164,26 @@ class ProgressPane(Vertical):
         yield Static(id="progress-line", markup=False)
         yield Static(id="progress-canary", markup=False)
         yield Static(id="progress-tallies", markup=False)
-        yield RichLog(id="progress-log", markup=False, highlight=False, max_lines=500, wrap=False)
+        # The log (below these) is made when a scan or an import first needs it: it is hidden while
+        # idle, and its widget loads rich.pretty and attrs, ~25 ms of the first screen's start-up.
+
+    def log_view(self) -> RichLog:
+        """The log, made and mounted the first time it is asked for."""
+        from textual.widgets import RichLog
+
+        found = self.query("#progress-log").results(RichLog)
+        for log in found:
+            return log
+        log = RichLog(id="progress-log", markup=False, highlight=False, max_lines=500, wrap=False)
+        self.mount(log)
+        return log
 
     def show_progress(
         self, progress: ScanProgress, lang: str, ruleset: Ruleset, now: datetime, backlog: Backlog | None
     ) -> None:
         idle = progress.state == "idle"
+        if not idle:
+            self.log_view()  # on screen with the scan, empty until something is news
         self.set_class(idle and not self.has_lines, "-idle")
         self.query_one("#progress-state", Static).update(state_text(progress, lang))
         bar = self.query_one("#progress-bar", ProgressBar)
@@ -182,4 +198,4 @@ class ProgressPane(Vertical):
         """One line of the log, after a dim time stamp when given."""
         self.has_lines = True
         line = Text(f"{stamp} ", style="dim", end="") + text if stamp is not None else text
-        self.query_one("#progress-log", RichLog).write(line)
+        self.log_view().write(line)

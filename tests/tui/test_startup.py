@@ -122,3 +122,31 @@ def test_the_first_screens_order_reads_only_the_ascii_digits_of_seq(reverse: boo
     shown = [r.agency.seq for r in sort_records(records, "seq", reverse, Ruleset.of(EngineConfig()))]
     expected = ["007", "7a", " 9", "12", "100", "", "๑๒"]
     assert shown == (expected[::-1] if reverse else expected)
+
+
+def test_the_first_screen_leaves_the_scan_log_unmade(tmp_path: Path) -> None:
+    """The progress pane's log is hidden until a scan or an import writes to it, and its widget
+    loads rich.pretty and attrs (~25 ms of start-up): the first screen goes without it. (Lines
+    logged before it exists are shown: test_import_console's bad rows, logged while idle.)"""
+    from checks.model import Agency
+    from console.store import Store
+
+    path = tmp_path / "store.json"
+    Store(path).merge_import([Agency("a1", "เทศบาลตำบลบางจิก", "saraban@bangjik.go.th", "1")], source="t", operator="t")
+    probe = (
+        "import asyncio, dataclasses, sys\nfrom pathlib import Path\n"
+        "from console.config import AppConfig\nfrom console.store import Store\n"
+        "from console.tui.factory import make_app\n"
+        "async def main():\n"
+        f"    path = Path({str(path)!r})\n"
+        "    app = make_app(dataclasses.replace(AppConfig(), store_path=path), Store(path))\n"
+        "    async with app.run_test(size=(120, 40)) as pilot:\n"
+        "        while not app.loaded:\n"
+        "            await pilot.pause(0.01)\n"
+        "        await pilot.pause()\n"
+        "        print(len(app.records), 'rich.pretty' in sys.modules, len(app.query('#progress-log')))\n"
+        "asyncio.run(main())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["1", "False", "0"]
+
