@@ -862,7 +862,7 @@ def cmd_serve(args: argparse.Namespace, config: AppConfig) -> int:
 
 
 def cmd_bench(args: argparse.Namespace, config: AppConfig) -> int:
-    from console.bench import run_bench
+    from console.bench.suite import run_bench
 
     return run_bench(args, config)
 

@@ -16,7 +16,7 @@ from checks.scheduler import Scanner
 from checks.sim.internet import SimInternet
 from checks.sim.world import MAILBOX_OK, DomainSpec, HostSpec, World
 from console import cli
-from console.bench import KEYS, SimProcess, extrapolate, lower_bound, run_bench, violations_of
+from console.bench.suite import KEYS, SimProcess, extrapolate, lower_bound, run_bench, violations_of
 from console.config import AppConfig
 
 
@@ -171,7 +171,7 @@ async def test_simulator_process_answers_commands_and_its_audit_catches_an_over_
         with pytest.raises(Exception, match="unknown command"):
             await sim.command("launch")
         base = EngineConfig()
-        from console.bench import engine_config_for
+        from console.bench.suite import engine_config_for
 
         cfg = engine_config_for(world, sim.info, base, 0.0)
         eager = PolitenessConfig(max_sessions_per_host=50, rcpt_per_session=500, rejections_per_session=0,
@@ -200,7 +200,7 @@ async def test_simulator_process_answers_commands_and_its_audit_catches_an_over_
 
 
 def test_console_figures_are_the_median_launch_and_a_failed_launch_is_left_out() -> None:
-    from console.bench import probe_figures, probe_notes
+    from console.bench.suite import probe_figures, probe_notes
 
     def launch(first: float | None, key: float, rss: float) -> dict[str, Any]:
         return {"tui_first_screen_s": first, "tui_filter_s": key, "tui_rss_mb": rss,
@@ -215,3 +215,18 @@ def test_console_figures_are_the_median_launch_and_a_failed_launch_is_left_out()
     failed = [*runs[:2], launch(None, 0.05, 100.0)]
     assert probe_figures(failed)["tui_first_screen_s"] == pytest.approx((1.31 + 0.92) / 2, abs=1e-3)
     assert probe_figures([launch(None, 0.05, 1.0)])["tui_first_screen_s"] is None
+
+
+def test_the_console_probe_loads_what_saraban_loads_and_not_the_bench() -> None:
+    """The first screen is timed from the probe's launch: the bench's own modules (the simulated
+    internet, the store and watcher benches) loaded there would count as the console's start-up."""
+    import subprocess
+    import sys
+
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, console.bench.console_probe; print(' '.join(sys.modules))"],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()
+    assert "console.cli" in loaded  # the `saraban` script's module, loaded before the console
+    bench_only = ("checks.sim", "console.bench.suite", "console.bench_store", "console.watch.bench", "tinydb.queries")
+    assert [module for module in loaded if module.startswith(bench_only)] == []
