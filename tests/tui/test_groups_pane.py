@@ -217,6 +217,23 @@ async def test_a_line_is_drawn_as_textual_draws_its_text() -> None:
         assert [list(strip) for strip in drawn] == [list(strip) for strip in expected]
 
 
+async def test_page_keys_move_a_pane_of_lines_and_keep_the_highlight_in_view() -> None:
+    lines = [GroupLine(f"group:X{i}", f"X{i}", f"Label {i}", 100 + i, 1.0, None, "A") for i in range(30)]
+    app = PaneApp()
+    async with app.run_test(size=(60, 12)) as pilot:  # 10 lines of 30 in view: a scrollbar
+        pane = app.query_one(GroupsPane)
+        pane.show(lines, "since the last scan", None)
+        await pilot.pause()
+        assert "X0 " in pane_text(app) and "X20 " not in pane_text(app)
+        await pilot.press("pagedown", "pagedown")
+        assert pane.highlighted_key == "group:X20"
+        assert "X20 " in pane_text(app) and "X0 " not in pane_text(app)
+        await pilot.press("pageup")
+        assert pane.highlighted_key == "group:X10"
+        await pilot.press("end")
+        assert pane.highlighted_key == "group:X29" and "X29 " in pane_text(app)
+
+
 def pane_text(app: App[Any]) -> str:
     region = app.query_one(GroupsPane).content_region
     return "\n".join(row[region.x : region.right] for row in screen_rows(app)[region.y : region.bottom])
