@@ -156,6 +156,10 @@ class ProgressPane(Vertical):
 
     has_lines = False  # once something is logged the log stays on screen, scan or not
 
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._log: RichLog | None = None
+
     def compose(self) -> ComposeResult:
         yield Static(id="progress-state", markup=False)
         bar = ProgressBar(id="progress-bar", show_eta=False)
@@ -168,15 +172,14 @@ class ProgressPane(Vertical):
         # idle, and its widget loads rich.pretty and attrs, ~25 ms of the first screen's start-up.
 
     def log_view(self) -> RichLog:
-        """The log, made and mounted the first time it is asked for."""
-        from textual.widgets import RichLog
+        """The log, made and mounted the first time it is asked for. Kept from then on: a scan's
+        first second logs hundreds of lines, before the mount is done and a query could find it."""
+        if self._log is None:
+            from textual.widgets import RichLog
 
-        found = self.query("#progress-log").results(RichLog)
-        for log in found:
-            return log
-        log = RichLog(id="progress-log", markup=False, highlight=False, max_lines=500, wrap=False)
-        self.mount(log)
-        return log
+            self._log = RichLog(id="progress-log", markup=False, highlight=False, max_lines=500, wrap=False)
+            self.mount(self._log)
+        return self._log
 
     def show_progress(
         self, progress: ScanProgress, lang: str, ruleset: Ruleset, now: datetime, backlog: Backlog | None

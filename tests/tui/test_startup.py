@@ -150,3 +150,29 @@ def test_the_first_screen_leaves_the_scan_log_unmade(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["1", "False", "0"]
 
+
+
+
+async def test_lines_logged_in_one_step_before_the_log_is_mounted_go_to_one_log() -> None:
+    """A scan's first second logs hundreds of lines, the first of them before the log made for
+    them is mounted: they all go to that one log, in order."""
+    from rich.text import Text
+    from textual.app import App, ComposeResult
+
+    from console.tui.progress_pane import ProgressPane
+
+    class PaneApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield ProgressPane(id="progress")  # as during a scan: not idle, the log on screen
+
+    app = PaneApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        pane = app.query_one(ProgressPane)
+        for n in range(50):
+            pane.log_line(Text(f"จะลองใหม่ครั้งที่ {n}", end=""), "09:15:00")
+        await pilot.pause()
+        await pilot.pause()
+        assert len(app.query("#progress-log")) == 1
+        lines = pane.log_view().lines
+        assert len(lines) == 50
+        assert lines[0].text.endswith("ครั้งที่ 0") and lines[-1].text.endswith("ครั้งที่ 49")
