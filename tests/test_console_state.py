@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from test_rules import RULESET, agency, record, verdict
 
 from checks import events as ev
@@ -61,6 +62,32 @@ def test_the_first_load_draws_every_row_and_a_reload_sees_what_went_and_what_cha
     assert state.apply_records([record(agency("t-1"), "D3")]) is True
     assert state.take_pending() == {"t-1"}
     assert [(key, group) for key, _, group in state.rows()] == [("t-1", "D3")]
+
+
+def test_a_reload_of_unchanged_records_does_not_work_out_their_search_texts_and_groups_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """During a scan the console reloads every record each poll; with a search open, every
+    agency's search text (and every effective group) was made again each time. Only a changed
+    record's is."""
+    import console.tui.state as state_module
+
+    made: list[str] = []
+    grouped: list[str] = []
+    haystack, group_of = state_module.search_haystack, state_module.group_of
+    monkeypatch.setattr(state_module, "search_haystack", lambda rec: made.append(rec.agency.id) or haystack(rec))
+    monkeypatch.setattr(state_module, "group_of", lambda rec: grouped.append(rec.agency.id) or group_of(rec))
+    state = ConsoleState(RULESET)
+    state.apply_records([record(agency("t-1"), "B1"), record(agency("t-2"), "A1")])
+    state.scope = Scope(search="t-2")
+    assert state.visible_ids() == ["t-2"] and sorted(made) == ["t-1", "t-2"]
+    made.clear()
+    grouped.clear()
+    corrected = record(agency("t-1"), "B1", corrected_to="t-2-new@dla.go.th")
+    state.apply_records([corrected, record(agency("t-2"), "A1")])  # new objects, one corrected
+    assert state.visible_ids() == ["t-1", "t-2"]  # t-1 is found by its new address
+    assert made == ["t-1"] and grouped == ["t-1"]
+    assert [group for _, _, group in state.rows()] == [None, "A1"]  # t-1's verdict is now stale
 
 
 def test_marks_decide_the_targets() -> None:

@@ -119,7 +119,7 @@ class ConsoleState:
                 kept = old.verdict if old is not None else None
                 if kept is not None and (rec.verdict is None or kept.checked_at > rec.verdict.checked_at):
                     new[key] = with_verdict(rec, kept)
-            changed = {k for k, r in new.items() if k not in old_records or _signature(old_records[k]) != _signature(r)}
+            changed = self._changed_keeping_derived(old_records, new)
             removed = set(old_records) - set(new)
         else:  # the first load: every record is new (the first screen waits for this at 20,000 agencies)
             changed, removed = set(new), set()
@@ -132,6 +132,25 @@ class ConsoleState:
             self._groups.pop(key, None)
         self.pending |= changed
         return bool(removed)
+
+    def _changed_keeping_derived(self, old_records: dict[str, Record], new: dict[str, Record]) -> set[str]:
+        """The keys whose row changed. A reload reads every record anew, so an unchanged one is a new
+        object with the same name, place, address and verdict: its search text and effective group
+        are kept for it (during a scan the console reloads every poll, and made all 8,286 again)."""
+        changed: set[str] = set()
+        haystacks, groups = self._haystacks, self._groups
+        for key, rec in new.items():
+            old = old_records.get(key)
+            if old is None or _signature(old) != _signature(rec):
+                changed.add(key)
+                continue
+            cached = haystacks.get(key)
+            if cached is not None and cached[0] is old:  # the signature holds the agency and the address
+                haystacks[key] = (rec, cached[1])
+            known = groups.get(key)
+            if known is not None and known[0] is old:  # and the verdict's group, time and the address
+                groups[key] = (rec, known[1])
+        return changed
 
     def apply_record(self, rec: Record) -> None:
         """One record read again (after a recheck, a note, a correction)."""
