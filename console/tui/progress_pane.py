@@ -172,8 +172,8 @@ class ProgressPane(Vertical):
         # idle, and its widget loads rich.pretty and attrs, ~25 ms of the first screen's start-up.
 
     def log_view(self) -> RichLog:
-        """The log, made and mounted the first time it is asked for. Kept from then on: a scan's
-        first second logs hundreds of lines, before the mount is done and a query could find it."""
+        """The log, made and mounted the first time it is asked for, then kept: a scan logs hundreds
+        of lines a second, and each would otherwise look for it in the DOM."""
         if self._log is None:
             from textual.widgets import RichLog
 
