@@ -9,8 +9,8 @@ drawn once per thing it shows (its numbers, its width, highlighted or not, focus
 numbers did not change, or came back (a letter typed then erased), is taken from the cache.
 
 A line is drawn as OptionList drew it (`Content` made from the Rich `Text`, rendered in the
-widget's styles: `Content.render_strips`, or for a line that fits the same segments made directly
-with their styles kept), so the pane looks as it did. Labels are plain text, never markup.
+widget's styles by `Content.render_strips`), so the pane looks as it did. Labels are plain text,
+never markup.
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar, NamedTuple
 
-from rich.segment import Segment
-from rich.style import Style as RichStyle
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
@@ -41,7 +39,6 @@ from console.tui.view import GroupLine, group_columns, group_line_text, group_li
 
 _STRIPS_MAX = 512  # drawn entries kept (a pane shows ~16, a keystroke and its backspace twice that)
 _PROMPTS_MAX = 512  # made prompts kept, likewise; both caches are cleared wholesale when full
-_RICH_STYLES_MAX = 2048  # segment styles kept (a few per line and state), likewise
 _OPTION = "groups-pane--option"
 _HIGHLIGHTED = "groups-pane--option-highlighted"
 _HOVER = "groups-pane--option-hover"
@@ -162,7 +159,6 @@ class GroupsPane(ScrollView, can_focus=True):
         self._hits = 0
         self._misses = 0
         self._frame: _Frame | None = None
-        self._rich_styles: dict[tuple[Style, Style, int, int], RichStyle] = {}
 
     # -- what the app and tests ask ----------------------------------------------------------------
     @property
@@ -437,40 +433,11 @@ class GroupsPane(ScrollView, can_focus=True):
 
     def _draw(self, entry: _Entry, width: int, style: Style) -> list[Strip]:
         """An entry's lines as OptionList drew an option (Content in the widget's text rules: no
-        wrap, ellipsis), filled to the width in the line's style."""
-        strips = self._draw_fitting(entry.prompt, width, style)
-        if strips is None:  # a line to crop, or text rules of another pane: all of Textual's way
-            # `Content.render_strips` itself, not `Visual.to_strips`: that one also restyles links
-            # and a text selection, and the pane has neither (plain labels; ALLOW_SELECT is off)
-            strips = entry.prompt.render_strips(width, None, style, RenderOptions(_get_style, self.styles))
+        wrap, ellipsis), filled to the width in the line's style. `Content.render_strips` itself,
+        not `Visual.to_strips`: that one also restyles links and a text selection, and the pane has
+        neither (plain labels; ALLOW_SELECT is off)."""
+        strips = entry.prompt.render_strips(width, None, style, RenderOptions(_get_style, self.styles))
         return [strip.extend_cell_length(width, style.rich_style) for strip in strips]
-
-    def _draw_fitting(self, prompt: Content, width: int, style: Style) -> list[Strip] | None:
-        """The lines of a prompt whose every line fits (what a wrapped label is made to do), drawn
-        segment for segment as `Content.render_strips` does, with each segment's Rich style kept:
-        a keystroke changes the numbers, not the styles. None when Textual must crop or align."""
-        rules = self.styles
-        if rules.text_wrap != "nowrap" or rules.text_align not in ("start", "left") or rules.line_pad:
-            return None
-        lines = prompt.split(allow_blank=True)
-        if any(line.cell_length > width or "\t" in line.plain for line in lines):
-            return None
-        rich = self._rich_styles
-        if len(rich) >= _RICH_STYLES_MAX:
-            rich.clear()
-        strips = []
-        for y, line in enumerate(lines):
-            segments = []
-            x = 0
-            for text, text_style in line.render(style, end=""):
-                key = (style, text_style, x, y)
-                rich_style = rich.get(key)
-                if rich_style is None:  # the offset is in the meta as Textual puts it (text selection)
-                    rich_style = rich[key] = (style + text_style).rich_style_with_offset(x, y)
-                segments.append(Segment(text, rich_style))
-                x += len(text)
-            strips.append(Strip(segments, line.cell_length))
-        return strips
 
 
 def _get_style(style: str | Style) -> Style:
