@@ -94,7 +94,7 @@ YOUNG_COLLECTION_AFTER = 20_000
 SEARCH_DEBOUNCE = 0.15  # seconds between two table updates while typing a search
 STARTUP_HOLD = 2.0  # seconds at most that drawing waits for the first load
 IMPORT_PROBLEMS_LOGGED = 200  # bad rows named in the log; the rest are counted (saraban import lists all)
-PANES: dict[str, str] = {"agencies": "#agencies", "groups": "#groups", "detail": "#detail", "progress": "#progress-log"}
+PANES: dict[str, str] = {"agencies": "#agencies", "groups": "#groups", "detail": "#detail", "progress": "#progress"}
 T = TypeVar("T")
 
 
@@ -708,10 +708,7 @@ class SarabanApp(App[None]):
         self.pane = name
         if self.narrow:
             self._apply_layout()
-        if name == "progress":
-            self.query_one("#progress", ProgressPane).log_view().focus()  # made when first needed
-        else:
-            self.query_one(PANES[name]).focus()
+        self.query_one(PANES[name]).focus()
 
     def action_back_out(self) -> None:
         search = self.query_one("#search", Input)

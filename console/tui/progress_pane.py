@@ -4,7 +4,7 @@ what the network said."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -180,6 +180,11 @@ class ProgressPane(Vertical):
             self._log = RichLog(id="progress-log", markup=False, highlight=False, max_lines=500, wrap=False)
             self.mount(self._log)
         return self._log
+
+    def focus(self, scroll_visible: bool = True) -> Self:
+        """The pane's focus is its log's (made if needed): what the operator scrolls with the keys."""
+        self.log_view().focus(scroll_visible)
+        return self
 
     def show_progress(
         self, progress: ScanProgress, lang: str, ruleset: Ruleset, now: datetime, backlog: Backlog | None

@@ -176,3 +176,23 @@ async def test_lines_logged_in_one_step_before_the_log_is_mounted_go_to_one_log(
         lines = pane.log_view().lines
         assert len(lines) == 50
         assert lines[0].text.endswith("ครั้งที่ 0") and lines[-1].text.endswith("ครั้งที่ 49")
+
+
+async def test_focusing_the_progress_pane_focuses_its_log_made_when_needed() -> None:
+    """Key 4 focuses the progress pane (app.PANES): the keys then scroll its log, made if no scan or
+    import has needed it yet."""
+    from textual.app import App, ComposeResult
+
+    from console.tui.app import PANES
+    from console.tui.progress_pane import ProgressPane
+
+    class PaneApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield ProgressPane(id="progress")
+
+    app = PaneApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert not app.query("#progress-log")
+        app.query_one(PANES["progress"]).focus()
+        await pilot.pause()
+        assert app.focused is app.query_one("#progress-log")
