@@ -187,7 +187,7 @@ async def test_the_line_under_the_mouse_is_shown_apart() -> None:
 
 
 async def test_a_line_is_drawn_as_textual_draws_its_text() -> None:
-    """The pane draws its lines itself (a short cut for lines that fit): each must be what
+    """The pane draws its cached lines itself (not through OptionList): each must be what
     Textual's own Content rendering gives, segment for segment, highlighted, marked or wrapped."""
     app = PaneApp()
     long = GroupLine("group:B3", "B3", "Invalid address format that a helpdesk must correct first", 7, 0.6, None, "BE")
